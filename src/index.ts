@@ -1,0 +1,19 @@
+// Public API. What is not exported here is private.
+export { init, simdSupported, type Backend, type InitOptions } from "./wasm/module";
+export { TabularMDP, denseToCsr, type DenseSpec, type SparseSpec, type NestedOptions } from "./mdp";
+export {
+  softValueIteration,
+  policyEvaluation,
+  occupancy,
+  solveLinear,
+  LU_MAX_S,
+  type SoftValueIterationOptions,
+  type SoftValueIterationResult,
+  type PolicyEvaluationOptions,
+  type PolicyEvaluationResult,
+  type SolveOptions,
+  type SolveResult,
+  type LinearMethod,
+} from "./lower";
+export { sampleTrajectories, type SampleOptions, type Trajectories } from "./sampling";
+export { ShapeError, DomainError, MemoryLimitError, InitError, NumericalError } from "./errors";

@@ -1,0 +1,224 @@
+// The lower level: soft value iteration, soft policy evaluation, occupancy measures and
+// linear solves with (I − γP_π) or its transpose (ALGORITHMS.md §1.1–1.2).
+// Shapes: r, Q, pi (S·A) indexed s·A + a; V, rho, b, x (S).
+import { DomainError, NumericalError } from "./errors";
+import type { TabularMDP } from "./mdp";
+import * as check from "./validate";
+
+export interface SoftValueIterationOptions {
+  /** Entropy temperature τ ≥ 0; τ = 0 is the hard max (greedy policy). */
+  tau: number;
+  /** Stop when ‖V_k − V_{k−1}‖∞ ≤ tol (default 1e-10). */
+  tol?: number;
+  /** Sweep cap (default 10 000). */
+  maxIter?: number;
+  /** Warm start V_0 (length S; default 0). */
+  V0?: ArrayLike<number>;
+}
+
+export interface SoftValueIterationResult {
+  /** V(s) = τ·log Σ_a exp(Q(s,a)/τ), length S. */
+  V: Float64Array;
+  /** Q = r + γ P V_prev from the last sweep, length S·A. */
+  Q: Float64Array;
+  /** π = softmax(Q/τ) row-wise (greedy, first maximiser, for τ = 0), length S·A. */
+  pi: Float64Array;
+  /** Sweeps performed. */
+  iterations: number;
+  /** ‖V_k − V_{k−1}‖∞ at the last sweep. */
+  residual: number;
+  /** residual ≤ tol. */
+  converged: boolean;
+}
+
+/**
+ * Soft value iteration V ← G(V) = τ·log Σ_a exp((r + γPV)/τ) (SoBiRL eq. 6, 10),
+ * a γ-contraction in ‖·‖∞, from V0 until ‖ΔV‖∞ ≤ tol or maxIter sweeps.
+ */
+export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, options: SoftValueIterationOptions): SoftValueIterationResult {
+  const { S, A, gamma, ws, at } = mdp;
+  const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
+  const opts = options ?? ({} as SoftValueIterationOptions);
+  const tau = check.nonNegative("tau", opts.tau);
+  const tol = opts.tol === undefined ? 1e-10 : check.nonNegative("tol", opts.tol);
+  const maxIter = opts.maxIter === undefined ? 10000 : check.positiveInt("maxIter", opts.maxIter);
+  const V0 = opts.V0 === undefined ? undefined : check.float64("V0", opts.V0, S, "S");
+  const k = ws.k;
+  const m0 = ws.mark();
+  try {
+    const pr = ws.putF64(rr);
+    let pV = ws.allocF64(S), pW = ws.allocF64(S);
+    const pQ = ws.allocF64(S * A), pPi = ws.allocF64(S * A);
+    ws.f64(pV, S).set(V0 ?? new Float64Array(S));
+    let residual = Infinity, it = 0;
+    while (it < maxIter) {
+      residual = mdp.kind === "dense"
+        ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau)
+        : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau);
+      it++;
+      const t = pV; pV = pW; pW = t;
+      if (!(residual > tol)) break;
+    }
+    if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
+    k.softmaxPolicy(pQ, pPi, S, A, tau);
+    return {
+      V: ws.copyF64(pV, S),
+      Q: ws.copyF64(pQ, S * A),
+      pi: ws.copyF64(pPi, S * A),
+      iterations: it,
+      residual,
+      converged: residual <= tol,
+    };
+  } finally {
+    ws.release(m0);
+  }
+}
+
+export type LinearMethod = "lu" | "krylov" | "richardson";
+
+export interface SolveOptions {
+  /** Solve with (I − γP_π)ᵀ instead of (I − γP_π). */
+  transpose?: boolean;
+  /** 'lu' (dense LU, partial pivoting), 'krylov' (BiCGSTAB, matrix-free) or 'richardson'. Default: 'lu' for S ≤ 500, else 'krylov'. */
+  method?: LinearMethod;
+  /** Relative residual target ‖b − Ax‖₂/‖b‖₂ (default 1e-12; LU reports converged when its residual meets max(tol, 1e-10)). */
+  tol?: number;
+  /** Iteration cap for the iterative methods (default 1000 for Krylov, 100 000 for Richardson). */
+  maxIter?: number;
+  /** Initial guess for the iterative methods (length S; default 0). */
+  x0?: ArrayLike<number>;
+}
+
+export interface SolveResult {
+  x: Float64Array;
+  /** Krylov/Richardson iterations (1 for LU). */
+  iterations: number;
+  /** True relative residual ‖b − Ax‖₂/‖b‖₂ of the returned x. */
+  residual: number;
+  converged: boolean;
+}
+
+/** Default threshold between the dense LU and the Krylov solver. */
+export const LU_MAX_S = 500;
+
+/** Solve (I − γP_π) x = b, or its transpose, for one right-hand side b of length S. */
+export function solveLinear(mdp: TabularMDP, pi: ArrayLike<number>, b: ArrayLike<number>, options: SolveOptions = {}): SolveResult {
+  const { S, A, ws } = mdp;
+  const p = check.policy("pi", pi, S, A);
+  const bb = check.float64("b", b, S, "S");
+  const o = parseSolve(options, S);
+  const m0 = ws.mark();
+  try {
+    const pPi = ws.putF64(p), pB = ws.putF64(bb);
+    const pX = ws.allocF64(S);
+    // scratch is reused between calls: the initial guess must be written explicitly
+    if (o.x0) ws.f64(pX, S).set(o.x0);
+    else ws.f64(pX, S).fill(0);
+    const info = solveAt(mdp, pPi, pB, pX, o);
+    return { ...info, x: ws.copyF64(pX, S) };
+  } finally {
+    ws.release(m0);
+  }
+}
+
+export interface ParsedSolve {
+  transpose: boolean;
+  method: LinearMethod;
+  tol: number;
+  maxIter: number;
+  x0?: Float64Array;
+}
+
+export function parseSolve(options: SolveOptions | undefined, S: number): ParsedSolve {
+  const o = options ?? {};
+  const method = o.method ?? (S <= LU_MAX_S ? "lu" : "krylov");
+  if (method !== "lu" && method !== "krylov" && method !== "richardson") {
+    throw new DomainError("method", "must be 'lu', 'krylov' or 'richardson'", method);
+  }
+  if (o.transpose !== undefined && typeof o.transpose !== "boolean") throw new DomainError("transpose", "must be a boolean", o.transpose);
+  const tol = o.tol === undefined ? 1e-12 : check.nonNegative("tol", o.tol);
+  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 1000) : check.positiveInt("maxIter", o.maxIter);
+  const x0 = o.x0 === undefined ? undefined : check.float64("x0", o.x0, S, "S");
+  return { transpose: o.transpose ?? false, method, tol, maxIter, x0 };
+}
+
+/**
+ * Solve in kernel memory: x (holding the initial guess) ← A⁻¹ b, where the policy,
+ * b and x already live at the given pointers. Uses scratch above the current mark.
+ * @internal
+ */
+export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o: ParsedSolve): Omit<SolveResult, "x"> {
+  const { S, A, gamma, ws, at } = mdp;
+  const k = ws.k;
+  const tr = o.transpose ? 1 : 0;
+  if (o.method === "lu") {
+    const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
+    const pPiv = ws.allocI32(S);
+    const pW = ws.allocF64(S);
+    k.buildSystem(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr);
+    const bad = k.luFactor(pM, pPiv, S);
+    if (bad !== 0) throw new NumericalError(`solveLinear: I − γP_π is singular (zero pivot at column ${bad - 1})`);
+    ws.f64(pX, S).set(ws.f64(pB, S));
+    k.luSolve(pM, pPiv, pX, S);
+    const residual = k.systemResidual(at.P, at.indptr, at.indices, pPi, pB, pX, pW, S, A, gamma, tr);
+    return { iterations: 1, residual, converged: residual <= Math.max(o.tol, 1e-10) };
+  }
+  const pInfo = ws.allocF64(2);
+  if (o.method === "krylov") {
+    const pWork = ws.allocF64(6 * S);
+    k.bicgstab(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, o.maxIter, pInfo);
+  } else {
+    const pWork = ws.allocF64(S);
+    k.richardson(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, o.maxIter, pInfo);
+  }
+  const info = ws.f64(pInfo, 2);
+  const residual = info[1];
+  return { iterations: info[0], residual, converged: residual <= o.tol };
+}
+
+export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" | "x0"> {
+  /** Entropy temperature τ ≥ 0 of the soft values. */
+  tau: number;
+}
+
+export interface PolicyEvaluationResult {
+  /** V^π = (I − γP_π)⁻¹(r_π + τH_π), length S. */
+  V: Float64Array;
+  /** Q^π = r + γ P V^π, length S·A. */
+  Q: Float64Array;
+  iterations: number;
+  residual: number;
+  converged: boolean;
+}
+
+/** Soft values of a fixed policy π by one linear solve (ALGORITHMS.md §1.1). */
+export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: ArrayLike<number>, options: PolicyEvaluationOptions): PolicyEvaluationResult {
+  const { S, A, gamma, ws, at } = mdp;
+  const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
+  const p = check.policy("pi", pi, S, A);
+  const tau = check.nonNegative("tau", (options ?? ({} as PolicyEvaluationOptions)).tau);
+  const o = parseSolve({ ...options, transpose: false }, S);
+  const m0 = ws.mark();
+  try {
+    const pr = ws.putF64(rr), pPi = ws.putF64(p);
+    const pB = ws.allocF64(S), pV = ws.allocF64(S), pQ = ws.allocF64(S * A);
+    ws.f64(pV, S).fill(0);
+    ws.k.softRewardPi(pr, pPi, pB, S, A, tau);
+    const info = solveAt(mdp, pPi, pB, pV, o);
+    ws.k.qFromV(at.P, at.indptr, at.indices, pr, pV, pQ, S, A, gamma);
+    return { V: ws.copyF64(pV, S), Q: ws.copyF64(pQ, S * A), ...info };
+  } finally {
+    ws.release(m0);
+  }
+}
+
+/**
+ * Unnormalised discounted state visitation d = (I − γP_πᵀ)⁻¹ ρ (sums to 1/(1−γ)).
+ * ρ defaults to the MDP's initial distribution.
+ */
+export function occupancy(mdp: TabularMDP, pi: ArrayLike<number>, rho?: ArrayLike<number>, options: Omit<SolveOptions, "transpose"> = {}): Float64Array {
+  const d0 = rho === undefined ? mdp.rho : check.distribution("rho", rho, mdp.S);
+  const res = solveLinear(mdp, pi, d0, { ...options, transpose: true });
+  if (!res.converged) throw new NumericalError(`occupancy: the solve stopped at relative residual ${res.residual} after ${res.iterations} iterations; raise maxIter or use method 'lu'`);
+  return res.x;
+}

@@ -1,0 +1,166 @@
+// TabularMDP: validated transitions copied once into their own kernel instance.
+// Shapes (row-major, Float64Array unless stated):
+//   dense P: (S·A, S), P[(s·A + a)·S + s'] = P(s'|s,a)
+//   CSR P:   indptr Int32Array (S·A + 1), indices Int32Array (nnz), probs (nnz)
+//   rho:     (S), the initial-state distribution (uniform by default)
+import { DomainError, MemoryLimitError, ShapeError } from "./errors";
+import { defaultBackend, type Backend } from "./wasm/module";
+import { MAX_WASM_BYTES, Workspace } from "./wasm/workspace";
+import * as check from "./validate";
+
+interface Common {
+  S: number;
+  A: number;
+  gamma: number;
+  /** Initial-state distribution ρ (length S); uniform when omitted. */
+  rho?: ArrayLike<number>;
+  /** Kernel build to use; the one chosen by the last `init()` when omitted. */
+  backend?: Backend;
+}
+export interface DenseSpec extends Common {
+  P: ArrayLike<number>;
+}
+export interface SparseSpec extends Common {
+  indptr: ArrayLike<number>;
+  indices: ArrayLike<number>;
+  probs: ArrayLike<number>;
+}
+export interface NestedOptions {
+  gamma: number;
+  rho?: ArrayLike<number>;
+  /** Store the non-zeros as CSR instead of a dense matrix. */
+  sparse?: boolean;
+  backend?: Backend;
+}
+
+/** Pointers into the MDP's kernel memory (internal). */
+export interface Layout {
+  /** Dense P, or the CSR probs. */
+  P: number;
+  /** 0 for dense P. */
+  indptr: number;
+  indices: number;
+  rho: number;
+}
+
+export class TabularMDP {
+  readonly S: number;
+  readonly A: number;
+  readonly gamma: number;
+  readonly kind: "dense" | "csr";
+  /** Stored transition entries: S·A·S for dense P, the non-zeros for CSR. */
+  readonly nnz: number;
+  /** The initial-state distribution ρ (a copy; changing it has no effect). */
+  readonly rho: Float64Array;
+  /** @internal */ readonly ws: Workspace;
+  /** @internal */ readonly at: Layout;
+
+  private constructor(S: number, A: number, gamma: number, kind: "dense" | "csr", nnz: number, rho: Float64Array, ws: Workspace, at: Layout) {
+    this.S = S;
+    this.A = A;
+    this.gamma = gamma;
+    this.kind = kind;
+    this.nnz = nnz;
+    this.rho = rho;
+    this.ws = ws;
+    this.at = at;
+  }
+
+  /** True when this MDP runs on the SIMD build. */
+  get simd(): boolean {
+    return this.ws.backend.simd;
+  }
+
+  /** An MDP with a dense transition matrix P of shape (S·A, S). */
+  static dense(spec: DenseSpec): TabularMDP {
+    if (typeof spec !== "object" || spec === null) throw new ShapeError("spec", "must be an object { S, A, P, gamma, rho? }", spec);
+    const { S, A } = sizes(spec);
+    const gamma = check.discount(spec.gamma);
+    const bytes = S * A * S * 8;
+    if (bytes > MAX_WASM_BYTES) {
+      throw new MemoryLimitError(bytes, MAX_WASM_BYTES, "a dense P of this size exceeds wasm32 memory: use TabularMDP.sparse with CSR transitions");
+    }
+    const P = check.float64("P", spec.P, S * A * S, "S·A·S, index (s·A + a)·S + s'");
+    check.stochasticDense(P, S, A);
+    const rho = initial(spec.rho, S);
+    const ws = new Workspace(spec.backend ?? defaultBackend());
+    const at: Layout = { P: ws.putF64(P), indptr: 0, indices: 0, rho: ws.putF64(rho) };
+    return new TabularMDP(S, A, gamma, "dense", S * A * S, rho, ws, at);
+  }
+
+  /** An MDP with CSR transitions: row (s·A + a) holds the next states `indices[indptr[i]..indptr[i+1])`. */
+  static sparse(spec: SparseSpec): TabularMDP {
+    if (typeof spec !== "object" || spec === null) throw new ShapeError("spec", "must be an object { S, A, indptr, indices, probs, gamma, rho? }", spec);
+    const { S, A } = sizes(spec);
+    const gamma = check.discount(spec.gamma);
+    const indptr = check.int32("indptr", spec.indptr, S * A + 1);
+    const nnz = indptr[S * A];
+    const bytes = nnz * 12 + (S * A + 1) * 4;
+    if (bytes > MAX_WASM_BYTES) throw new MemoryLimitError(bytes, MAX_WASM_BYTES, "the CSR transitions exceed wasm32 memory: reduce the number of non-zeros");
+    const indices = check.int32("indices", spec.indices);
+    const probs = check.float64("probs", spec.probs, (spec.probs as ArrayLike<number>)?.length ?? -1);
+    check.stochasticCsr(indptr, indices, probs, S, A);
+    const rho = initial(spec.rho, S);
+    const ws = new Workspace(spec.backend ?? defaultBackend());
+    const at: Layout = { P: ws.putF64(probs), indptr: ws.putI32(indptr), indices: ws.putI32(indices), rho: ws.putF64(rho) };
+    return new TabularMDP(S, A, gamma, "csr", nnz, rho, ws, at);
+  }
+
+  /** Build from nested arrays `P[s][a][s']` (dense, or CSR of the non-zeros with `sparse: true`). */
+  static fromNested(P: ArrayLike<ArrayLike<ArrayLike<number>>>, options: NestedOptions): TabularMDP {
+    if (!Array.isArray(P) && !ArrayBuffer.isView(P)) throw new ShapeError("P", "must be nested arrays P[s][a][s']", P);
+    const S = P.length;
+    if (S === 0) throw new DomainError("P", "must have at least one state", S);
+    const A = P[0]?.length ?? 0;
+    if (!A) throw new DomainError("P", "must have at least one action: P[0] is empty", A);
+    const flat = new Float64Array(S * A * S);
+    for (let s = 0; s < S; s++) {
+      if (!P[s] || P[s].length !== A) throw new ShapeError("P", `every P[s] must have A = ${A} rows`, P[s]?.length, { s });
+      for (let a = 0; a < A; a++) {
+        const row = P[s][a];
+        if (!row || row.length !== S) throw new ShapeError("P", `every P[s][a] must have S = ${S} entries`, row?.length, { s, a });
+        for (let j = 0; j < S; j++) flat[(s * A + a) * S + j] = row[j];
+      }
+    }
+    const common = { S, A, gamma: options.gamma, rho: options.rho, backend: options.backend };
+    if (!options.sparse) return TabularMDP.dense({ ...common, P: flat });
+    return TabularMDP.sparse({ ...common, ...denseToCsr(flat, S, A) });
+  }
+
+  /** A copy of the transitions as stored: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. */
+  transitions(): { P: Float64Array } | { indptr: Int32Array; indices: Int32Array; probs: Float64Array } {
+    const n = this.S * this.A;
+    if (this.kind === "dense") return { P: this.ws.copyF64(this.at.P, n * this.S) };
+    return {
+      indptr: this.ws.copyI32(this.at.indptr, n + 1),
+      indices: this.ws.copyI32(this.at.indices, this.nnz),
+      probs: this.ws.copyF64(this.at.P, this.nnz),
+    };
+  }
+}
+
+/** CSR of the non-zeros of a dense (S·A, S) matrix. */
+export function denseToCsr(P: ArrayLike<number>, S: number, A: number): { indptr: Int32Array; indices: Int32Array; probs: Float64Array } {
+  const n = S * A;
+  const indptr = new Int32Array(n + 1);
+  let nnz = 0;
+  for (let i = 0; i < n * S; i++) if (P[i] !== 0) nnz++;
+  const indices = new Int32Array(nnz), probs = new Float64Array(nnz);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < S; j++) {
+      const x = P[i * S + j];
+      if (x !== 0) { indices[k] = j; probs[k] = x; k++; }
+    }
+    indptr[i + 1] = k;
+  }
+  return { indptr, indices, probs };
+}
+
+function sizes(spec: Common): { S: number; A: number } {
+  return { S: check.positiveInt("S", spec.S), A: check.positiveInt("A", spec.A) };
+}
+
+function initial(rho: ArrayLike<number> | undefined, S: number): Float64Array {
+  return rho === undefined ? new Float64Array(S).fill(1 / S) : check.distribution("rho", rho, S).slice();
+}

@@ -1,0 +1,181 @@
+// Plain-TypeScript reference for assembly/krylov.ts and the exact solves built on
+// assembly/lu.ts: (I − γP_π) x = b or its transpose (ALGORITHMS.md §1.1, §3.0).
+import { buildSystem, ppi, ppiT, softRewardPi, qFromV } from './policy.js';
+import { luFactor, luSolve } from './lu.js';
+import { checkLength, type RefMDP } from './types.js';
+
+export type SolveOptions = { transpose?: boolean; tol?: number; maxIter?: number; x0?: Float64Array };
+export type SolveResult = { x: Float64Array; iterations: number; residual: number; converged: boolean };
+
+function dot(x: Float64Array, y: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * y[i];
+  return s;
+}
+
+/** y = x − γ P_π x (or with P_πᵀ). */
+function apply(m: RefMDP, pi: Float64Array, x: Float64Array, transpose: boolean, y: Float64Array): Float64Array {
+  if (transpose) ppiT(m, pi, x, y);
+  else ppi(m, pi, x, y);
+  for (let i = 0; i < m.S; i++) y[i] = x[i] - m.gamma * y[i];
+  return y;
+}
+
+/** r = b − A x; returns ‖r‖₂. */
+function residualInto(m: RefMDP, pi: Float64Array, b: Float64Array, x: Float64Array, transpose: boolean, r: Float64Array): number {
+  apply(m, pi, x, transpose, r);
+  for (let i = 0; i < m.S; i++) r[i] = b[i] - r[i];
+  return Math.sqrt(dot(r, r));
+}
+
+function start(m: RefMDP, pi: Float64Array, b: Float64Array, x0: Float64Array | undefined): Float64Array {
+  checkLength('pi', pi, m.S * m.A);
+  checkLength('b', b, m.S);
+  const x = new Float64Array(m.S);
+  if (x0 !== undefined) {
+    checkLength('x0', x0, m.S);
+    x.set(x0);
+  }
+  return x;
+}
+
+/**
+ * BiCGSTAB (van der Vorst 1992) on (I − γP_π) x = b (or the transpose), matrix-free, the same
+ * iteration as assembly/krylov.ts (restart of the shadow residual on ρ breakdown). residual is
+ * the true ‖b − Ax‖₂/‖b‖₂ (‖b‖ replaced by 1 when b = 0); converged = residual ≤ tol.
+ * Defaults: tol 1e-12, maxIter 1000, x0 = 0.
+ */
+export function bicgstab(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveOptions = {}): SolveResult {
+  const transpose = opts.transpose ?? false;
+  const tol = opts.tol ?? 1e-12;
+  const maxIter = opts.maxIter ?? 1000;
+  const S = m.S;
+  const x = start(m, pi, b, opts.x0);
+  const bnorm = Math.sqrt(dot(b, b));
+  const scale = bnorm > 0 ? bnorm : 1;
+  const r = new Float64Array(S);
+  let rnorm = residualInto(m, pi, b, x, transpose, r);
+  let it = 0;
+  if (rnorm / scale > tol) {
+    const rh = Float64Array.from(r);
+    const p = new Float64Array(S);
+    const v = new Float64Array(S);
+    const s = new Float64Array(S);
+    const t = new Float64Array(S);
+    let rho = 1;
+    let alpha = 1;
+    let omega = 1;
+    while (it < maxIter) {
+      it++;
+      let rho1 = dot(rh, r);
+      if (rho1 === 0) {
+        rh.set(r);
+        p.fill(0);
+        v.fill(0);
+        rho = 1;
+        alpha = 1;
+        omega = 1;
+        rho1 = dot(rh, r);
+        if (rho1 === 0) break;
+      }
+      const beta = (rho1 / rho) * (alpha / omega);
+      rho = rho1;
+      for (let i = 0; i < S; i++) p[i] = r[i] + beta * (p[i] - omega * v[i]);
+      apply(m, pi, p, transpose, v);
+      const rv = dot(rh, v);
+      if (rv === 0) break;
+      alpha = rho / rv;
+      for (let i = 0; i < S; i++) s[i] = r[i] - alpha * v[i];
+      for (let i = 0; i < S; i++) x[i] += alpha * p[i];
+      const snorm = Math.sqrt(dot(s, s));
+      if (snorm / scale <= tol) break;
+      apply(m, pi, s, transpose, t);
+      const tt = dot(t, t);
+      omega = tt > 0 ? dot(t, s) / tt : 0;
+      for (let i = 0; i < S; i++) x[i] += omega * s[i];
+      for (let i = 0; i < S; i++) r[i] = s[i] - omega * t[i];
+      rnorm = Math.sqrt(dot(r, r));
+      if (rnorm / scale <= tol || omega === 0) break;
+    }
+    // report the true residual, not the recursively updated one
+    rnorm = residualInto(m, pi, b, x, transpose, r);
+  }
+  const residual = rnorm / scale;
+  return { x, iterations: it, residual, converged: residual <= tol };
+}
+
+/**
+ * Richardson (Neumann) iteration x ← x + (b − Ax) = b + γP_π x, a γ-contraction, until the
+ * true relative residual is ≤ tol. Defaults: tol 1e-12, maxIter 100000, x0 = 0.
+ */
+export function richardson(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveOptions = {}): SolveResult {
+  const transpose = opts.transpose ?? false;
+  const tol = opts.tol ?? 1e-12;
+  const maxIter = opts.maxIter ?? 100000;
+  const x = start(m, pi, b, opts.x0);
+  const bnorm = Math.sqrt(dot(b, b));
+  const scale = bnorm > 0 ? bnorm : 1;
+  const r = new Float64Array(m.S);
+  let rnorm = residualInto(m, pi, b, x, transpose, r);
+  let it = 0;
+  while (rnorm / scale > tol && it < maxIter) {
+    it++;
+    for (let i = 0; i < m.S; i++) x[i] += r[i];
+    rnorm = residualInto(m, pi, b, x, transpose, r);
+  }
+  const residual = rnorm / scale;
+  return { x, iterations: it, residual, converged: residual <= tol };
+}
+
+/** True relative residual ‖b − Ax‖₂/‖b‖₂ (‖b‖ replaced by 1 when b = 0). */
+export function systemResidual(m: RefMDP, pi: Float64Array, b: Float64Array, x: Float64Array, transpose: boolean): number {
+  const bnorm = Math.sqrt(dot(b, b));
+  return residualInto(m, pi, b, x, transpose, new Float64Array(m.S)) / (bnorm > 0 ? bnorm : 1);
+}
+
+/** Exact solve by dense LU of I − γP_π (or its transpose). b is not modified. */
+function luSolveSystem(m: RefMDP, pi: Float64Array, b: Float64Array, transpose: boolean): Float64Array {
+  const M = buildSystem(m, pi, transpose);
+  const piv = luFactor(M, m.S);
+  return luSolve(M, piv, Float64Array.from(b));
+}
+
+/**
+ * Solve (I − γP_π) x = b (or the transpose) with the named method (default 'lu').
+ * 'lu': iterations = 0, residual = true relative residual, converged = residual is finite
+ * (a direct solve; tol and maxIter are ignored). 'krylov' = bicgstab, 'richardson' = richardson,
+ * both from x0 = 0 with their own defaults.
+ */
+export function solveLinear(
+  m: RefMDP,
+  pi: Float64Array,
+  b: Float64Array,
+  opts: { transpose?: boolean; method?: 'lu' | 'krylov' | 'richardson'; tol?: number; maxIter?: number } = {},
+): SolveResult {
+  const method = opts.method ?? 'lu';
+  const transpose = opts.transpose ?? false;
+  const sub = { transpose, tol: opts.tol, maxIter: opts.maxIter };
+  if (method === 'krylov') return bicgstab(m, pi, b, sub);
+  if (method === 'richardson') return richardson(m, pi, b, sub);
+  if (method !== 'lu') throw new RangeError(`method must be 'lu', 'krylov' or 'richardson'; got ${String(method)}`);
+  checkLength('pi', pi, m.S * m.A);
+  checkLength('b', b, m.S);
+  const x = luSolveSystem(m, pi, b, transpose);
+  const residual = systemResidual(m, pi, b, x, transpose);
+  return { x, iterations: 0, residual, converged: Number.isFinite(residual) };
+}
+
+/** Soft policy evaluation (§1.1): V = (I − γP_π)⁻¹(r_π + τH_π) by LU, Q = r + γPV. */
+export function policyEvaluation(m: RefMDP, r: Float64Array, pi: Float64Array, tau: number): { V: Float64Array; Q: Float64Array } {
+  checkLength('pi', pi, m.S * m.A);
+  const b = softRewardPi(r, pi, m.S, m.A, tau);
+  const V = luSolveSystem(m, pi, b, false);
+  return { V, Q: qFromV(m, r, V) };
+}
+
+/** Unnormalised discounted occupancy d = (I − γP_πᵀ)⁻¹ρ by LU; it sums to Σρ/(1−γ). */
+export function occupancy(m: RefMDP, pi: Float64Array, rho: Float64Array): Float64Array {
+  checkLength('pi', pi, m.S * m.A);
+  checkLength('rho', rho, m.S);
+  return luSolveSystem(m, pi, rho, true);
+}

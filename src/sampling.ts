@@ -1,0 +1,55 @@
+// Trajectory sampling with the seeded in-module xoshiro128** generator.
+import type { TabularMDP } from "./mdp";
+import * as check from "./validate";
+
+export interface SampleOptions {
+  /** Number of episodes (rows of the outputs). */
+  episodes: number;
+  /** Steps per episode (columns of the outputs). */
+  horizon: number;
+  /** Non-negative safe integer; the same seed gives the same arrays in every runtime. */
+  seed: number;
+  /** Initial distribution (length S); the MDP's ρ when omitted. */
+  rho?: ArrayLike<number>;
+  /** Rewards r (length S·A) to record along the way. */
+  r?: ArrayLike<number>;
+}
+
+export interface Trajectories {
+  /** s_t, shape (episodes, horizon) row-major. */
+  states: Int32Array;
+  /** a_t, shape (episodes, horizon). */
+  actions: Int32Array;
+  /** r(s_t, a_t), shape (episodes, horizon); only when `r` was given. */
+  rewards?: Float64Array;
+}
+
+/** Sample s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t, a_t) for a batch of episodes. */
+export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, options: SampleOptions): Trajectories {
+  const { S, A, ws, at } = mdp;
+  const p = check.policy("pi", pi, S, A);
+  const o = options ?? ({} as SampleOptions);
+  const episodes = check.positiveInt("episodes", o.episodes);
+  const horizon = check.positiveInt("horizon", o.horizon);
+  const seed = check.seed(o.seed);
+  const rho = o.rho === undefined ? undefined : check.distribution("rho", o.rho, S);
+  const r = o.r === undefined ? undefined : check.float64("r", o.r, S * A, "S·A, index s·A + a");
+  const n = episodes * horizon;
+  const m0 = ws.mark();
+  try {
+    const pPi = ws.putF64(p);
+    const pRho = rho ? ws.putF64(rho) : at.rho;
+    const pR = r ? ws.putF64(r) : 0;
+    const pRng = ws.alloc(16);
+    const advice = "sample fewer episodes × horizon per call";
+    const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
+    const pRew = r ? ws.alloc(n * 8, advice) : 0;
+    ws.k.seedRng(pRng, seed % 4294967296, Math.floor(seed / 4294967296));
+    ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, pRng, pS, pA, pRew);
+    const out: Trajectories = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
+    if (r) out.rewards = ws.copyF64(pRew, n);
+    return out;
+  } finally {
+    ws.release(m0);
+  }
+}

@@ -1,0 +1,29 @@
+// Raw signatures of the kernel exports (assembly/index.ts). Pointers are byte offsets.
+type ptr = number;
+export interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  heapBase(): ptr;
+  simdBuild(): number;
+  dot(x: ptr, y: ptr, n: number): number;
+  axpy(y: ptr, alpha: number, x: ptr, n: number): void;
+  bellmanDense(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number): number;
+  bellmanCsr(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number): number;
+  softmaxPolicy(Q: ptr, pi: ptr, S: number, A: number, tau: number): void;
+  ppiDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
+  ppiTDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
+  ppiCsr(indptr: ptr, indices: ptr, probs: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
+  ppiTCsr(indptr: ptr, indices: ptr, probs: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
+  ppi(P: ptr, indptr: ptr, indices: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number, transpose: boolean | number): void;
+  softRewardPi(r: ptr, pi: ptr, out: ptr, S: number, A: number, tau: number): void;
+  qFromV(P: ptr, indptr: ptr, indices: ptr, r: ptr, V: ptr, Q: ptr, S: number, A: number, gamma: number): void;
+  buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;
+  luFactor(M: ptr, piv: ptr, n: number): number;
+  luSolve(M: ptr, piv: ptr, b: ptr, n: number): void;
+  bicgstab(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
+  richardson(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
+  systemResidual(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number): number;
+  seedRng(rng: ptr, lo: number, hi: number): void;
+  rngNext(rng: ptr): number;
+  rngUniform(rng: ptr): number;
+  sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, rng: ptr, states: ptr, actions: ptr, rewards: ptr): void;
+}

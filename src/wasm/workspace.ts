@@ -1,0 +1,102 @@
+// Host-side layout of one kernel instance's linear memory. A workspace holds a
+// persistent region (the MDP's transitions, ρ, generator state) and a scratch stack
+// above it that each public call rewinds, so repeated solves reuse the same bytes.
+// Every view is derived after the last allocation of a call (growth detaches views).
+import { MemoryLimitError } from "../errors";
+import { instantiateKernels, type Backend } from "./module";
+import type { Kernels } from "./kernels";
+
+const PAGE = 65536;
+/** wasm32 addresses at most 65 536 pages of 64 KiB. */
+export const MAX_WASM_BYTES = 65536 * PAGE;
+const ALIGN = 16;
+
+export class Workspace {
+  readonly k: Kernels;
+  readonly backend: Backend;
+  private readonly memory: WebAssembly.Memory;
+  private top: number;
+
+  constructor(backend: Backend) {
+    const { exports, memory } = instantiateKernels(backend);
+    this.k = exports;
+    this.backend = backend;
+    this.memory = memory;
+    this.top = align(exports.heapBase());
+  }
+
+  /** Bytes of linear memory currently reserved by the engine. */
+  get byteLength(): number {
+    return this.memory.buffer.byteLength;
+  }
+
+  /** Reserve `bytes` (16-byte aligned), growing memory when needed. */
+  alloc(bytes: number, advice = "use sparse (CSR) transitions or a smaller problem"): number {
+    const p = this.top;
+    const end = align(p + bytes);
+    if (end > MAX_WASM_BYTES) throw new MemoryLimitError(end, MAX_WASM_BYTES, advice);
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / PAGE);
+      try {
+        this.memory.grow(pages);
+      } catch {
+        throw new MemoryLimitError(end, have, `the engine refused to grow wasm memory; ${advice}`);
+      }
+    }
+    this.top = end;
+    return p;
+  }
+
+  allocF64(n: number): number {
+    return this.alloc(n * 8);
+  }
+
+  allocI32(n: number): number {
+    return this.alloc(n * 4);
+  }
+
+  /** Copy a host array into fresh memory; returns its pointer. */
+  putF64(data: ArrayLike<number>): number {
+    const p = this.allocF64(data.length);
+    this.f64(p, data.length).set(data);
+    return p;
+  }
+
+  putI32(data: ArrayLike<number>): number {
+    const p = this.allocI32(data.length);
+    this.i32(p, data.length).set(data);
+    return p;
+  }
+
+  /** The current allocation mark; `release(mark)` frees everything allocated after it. */
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  /** A view on module memory; invalid after the next allocation that grows memory. */
+  f64(p: number, n: number): Float64Array {
+    return new Float64Array(this.memory.buffer, p, n);
+  }
+
+  i32(p: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, p, n);
+  }
+
+  /** A copy out of module memory, safe to keep. */
+  copyF64(p: number, n: number): Float64Array {
+    return this.f64(p, n).slice();
+  }
+
+  copyI32(p: number, n: number): Int32Array {
+    return this.i32(p, n).slice();
+  }
+}
+
+function align(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
