@@ -127,6 +127,18 @@ export class TabularMDP {
     return TabularMDP.sparse({ ...common, ...denseToCsr(flat, S, A) });
   }
 
+  /**
+   * Overwrite a dense MDP's P in place (same shape, validated), e.g. for x-dependent
+   * transitions. Results computed earlier are unaffected; later calls see the new P.
+   */
+  setTransitions(P: ArrayLike<number>): void {
+    if (this.kind !== "dense") throw new ShapeError("P", "setTransitions needs a dense MDP", this.kind);
+    const { S, A } = this;
+    const flat = check.float64("P", P, S * A * S, "S·A·S, index (s·A + a)·S + s'");
+    check.stochasticDense(flat, S, A);
+    this.ws.f64(this.at.P, S * A * S).set(flat);
+  }
+
   /** A copy of the transitions as stored: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. */
   transitions(): { P: Float64Array } | { indptr: Int32Array; indices: Int32Array; probs: Float64Array } {
     const n = this.S * this.A;

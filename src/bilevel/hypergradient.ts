@@ -1,0 +1,289 @@
+// Hypergradient engines for φ(x) = f(x, π*_x) (ALGORITHMS.md §2.3, §3.0, §3.3).
+import { DomainError } from "../errors";
+import { solveLinear, type LinearMethod } from "../lower";
+import type { BilevelProblem } from "./problem";
+import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve";
+
+export type HypergradientMethod = "exact" | "amd" | "finite-difference";
+
+export interface HypergradientOptions {
+  method?: HypergradientMethod;
+  /** Lower-level solve (solver, tol, maxIter, V0). */
+  lower?: LowerOptions;
+  /** Linear solver for the transposed system (default: 'lu' for S ≤ 500, else 'krylov'). */
+  linear?: LinearMethod;
+  /** Relative residual target of the transposed solve (default 1e-12). */
+  linearTol?: number;
+  /** Central-difference step (finite-difference method; default 1e-5). */
+  h?: number;
+}
+
+export interface HypergradientResult {
+  /** φ(x) = f(x, π*_x). */
+  value: number;
+  /** ∇φ(x), length n. */
+  grad: Float64Array;
+  /** π*_x, length S·A. */
+  pi: Float64Array;
+  /** V*_x, length S (a warm start for the next call). */
+  V: Float64Array;
+  diagnostics: {
+    method: HypergradientMethod;
+    lowerIterations: number;
+    lowerResidual: number;
+    lowerConverged: boolean;
+    linearIterations: number;
+    linearResidual: number;
+    linearConverged: boolean;
+  };
+}
+
+/** ∇φ(x) by the chosen method. */
+export function hypergradient(problem: BilevelProblem, x: ArrayLike<number>, options: HypergradientOptions = {}): HypergradientResult {
+  const xx = problem.checkX(x);
+  const method = options.method ?? "exact";
+  if (method === "exact") return exact(problem, xx, options);
+  if (method === "finite-difference") return finiteDifference(problem, xx, options);
+  if (method === "amd") return amd(problem, xx, options);
+  throw new DomainError("method", "must be 'exact', 'amd' or 'finite-difference'", method);
+}
+
+/**
+ * Eq. (9): with v = π* ⊙ ∇_π f and w solving (I − γP_π)ᵀ w = Uᵀ v,
+ *   ∇φ = ∇_x f + (1/τ) D_xᵀ (v − π* ⊙ E w),   D_x = R_x (+ γ ∂P_x V*).
+ */
+function exact(problem: BilevelProblem, x: Float64Array, options: HypergradientOptions): HypergradientResult {
+  problem.requireSoft("the exact hypergradient");
+  const low = solveLower(problem, x, options.lower);
+  const { grad, linear } = implicitGrad(problem, x, low, options.linear, options.linearTol);
+  return {
+    value: problem.value(x, low.pi),
+    grad,
+    pi: low.pi,
+    V: low.V,
+    diagnostics: {
+      method: "exact",
+      lowerIterations: low.iterations,
+      lowerResidual: low.residual,
+      lowerConverged: low.converged,
+      linearIterations: linear.iterations,
+      linearResidual: linear.residual,
+      linearConverged: linear.converged,
+    },
+  };
+}
+
+/**
+ * b = Uᵀ v with U = E − γP:  b(s') = Σ_a v(s',a) − γ Σ_{s,a} v(s,a) P(s'|s,a).
+ * @internal
+ */
+export function uTranspose(problem: BilevelProblem, v: Float64Array): Float64Array {
+  const { S, A, gamma } = problem.mdp;
+  const Ptv = pTransposeSA(problem, v);
+  const b = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) acc += v[s * A + a];
+    b[s] = acc - gamma * Ptv[s];
+  }
+  return b;
+}
+
+/** Pᵀu for an S·A vector u: Σ_{s,a} u(s,a) P(·|s,a). Uses the P_πᵀ kernel with π := u, v := 1. */
+function pTransposeSA(problem: BilevelProblem, u: Float64Array): Float64Array {
+  const { mdp } = problem;
+  const { S, A, ws, at } = mdp;
+  const m0 = ws.mark();
+  try {
+    const pU = ws.putF64(u), pOnes = ws.allocF64(S), pOut = ws.allocF64(S);
+    ws.f64(pOnes, S).fill(1);
+    ws.k.ppi(at.P, at.indptr, at.indices, pU, pOnes, pOut, S, A, 1);
+    return ws.copyF64(pOut, S);
+  } finally {
+    ws.release(m0);
+  }
+}
+
+/** The implicit part of eq. (9) given a lower solution; shared by HG-EXACT and the algorithms. */
+export function implicitGrad(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, linear?: LinearMethod, linearTol?: number, w0?: Float64Array) {
+  const { mdp, tau } = problem;
+  const { S, A } = mdp;
+  const pi = low.pi;
+  const gPi = problem.gradPi(x, pi);
+  const v = new Float64Array(S * A);
+  for (let i = 0; i < v.length; i++) v[i] = pi[i] * gPi[i];
+  const b = uTranspose(problem, v);
+  const sol = solveLinear(mdp, pi, b, { transpose: true, method: linear, tol: linearTol, x0: w0 });
+  problem.counters.solves += 1;
+  const grad = combine(problem, x, low, v, sol.x);
+  return { grad, w: sol.x, linear: sol };
+}
+
+/** ∇_x f + (1/τ) D_xᵀ (v − π ⊙ E w). @internal */
+export function combine(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, v: Float64Array, w: Float64Array): Float64Array {
+  const { S, A } = problem.mdp;
+  const tau = problem.tau;
+  const u = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = (v[s * A + a] - low.pi[s * A + a] * w[s]) / tau;
+  const g = problem.vjp(x, u, low.V);
+  const gx = problem.gradX(x, low.pi);
+  for (let k = 0; k < g.length; k++) g[k] += gx[k];
+  return g;
+}
+
+/** φ(x) by a tight lower solve (used by the finite-difference checker and the histories). */
+export function phi(problem: BilevelProblem, x: Float64Array, lower?: LowerOptions): { value: number; low: LowerSolution } {
+  const low = solveLower(problem, x, lower);
+  return { value: problem.value(x, low.pi), low };
+}
+
+/** Central differences of φ, one coordinate at a time (2n lower solves): a checker. */
+function finiteDifference(problem: BilevelProblem, x: Float64Array, options: HypergradientOptions): HypergradientResult {
+  const h = options.h ?? 1e-5;
+  if (!(h > 0) || !Number.isFinite(h)) throw new DomainError("h", "must be a positive finite step", h);
+  const lower = { tol: 1e-13, ...options.lower };
+  const base = phi(problem, x, lower);
+  const grad = new Float64Array(problem.n);
+  const xp = Float64Array.from(x);
+  let worst = base.low.residual, conv = base.low.converged, its = base.low.iterations;
+  for (let k = 0; k < problem.n; k++) {
+    const step = h * Math.max(1, Math.abs(x[k]));
+    xp[k] = x[k] + step;
+    const fp = phi(problem, xp, { ...lower, V0: base.low.V });
+    xp[k] = x[k] - step;
+    const fm = phi(problem, xp, { ...lower, V0: base.low.V });
+    xp[k] = x[k];
+    grad[k] = (fp.value - fm.value) / (2 * step);
+    worst = Math.max(worst, fp.low.residual, fm.low.residual);
+    conv = conv && fp.low.converged && fm.low.converged;
+    its += fp.low.iterations + fm.low.iterations;
+  }
+  if (problem.transitions) problem.rewardAt(x); // leave the MDP at P_x
+  return {
+    value: base.value,
+    grad,
+    pi: base.low.pi,
+    V: base.low.V,
+    diagnostics: { method: "finite-difference", lowerIterations: its, lowerResidual: worst, lowerConverged: conv, linearIterations: 0, linearResidual: 0, linearConverged: true },
+  };
+}
+
+/**
+ * AMD / HPGD "Q-tilde" recursion (§3.3) for a return-type upper objective
+ * f = −ρᵀ V_U^π (+ λ/2‖x‖²): sweeps over Q_LL, Q'_LL (S·A × n), Q_U and Q̃ together until
+ * they stop changing; ∇(ρᵀV_U) = Σ_s ρ(s) Ṽ(s).
+ */
+function amd(problem: BilevelProblem, x: Float64Array, options: HypergradientOptions): HypergradientResult {
+  problem.requireSoft("the AMD recursion");
+  const up = problem.upper as { rU?: Float64Array; rhoU?: Float64Array };
+  if (!(up.rU instanceof Float64Array)) throw new DomainError("method", "'amd' needs a return-type upper objective (upperReturn)", "amd");
+  if (problem.transitions) throw new DomainError("method", "'amd' is implemented for x-independent transitions only", "amd");
+  const { mdp, tau, n } = problem;
+  const { S, A, gamma } = mdp;
+  const SA = S * A;
+  const rU = up.rU;
+  const tol = options.lower?.tol ?? 1e-12;
+  const maxIter = options.lower?.maxIter ?? 100000;
+  // Q_LL starts from the exact soft optimum (the recursion's fixed point for Q_LL).
+  const low = solveLower(problem, x, options.lower);
+  const pi = low.pi;
+  const R = problem.jacobianAt(x); // SA × n
+  const QL = low.Q;
+  // tables, column-major over n for the vector-valued ones
+  const Qp = new Float64Array(SA * n), Vp = new Float64Array(S * n);
+  const QU = new Float64Array(SA), VU = new Float64Array(S);
+  const Qt = new Float64Array(SA * n), Vt = new Float64Array(S * n);
+  const VL = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) {
+      const p = pi[s * A + a];
+      if (p > 0) acc += p * (QL[s * A + a] - tau * Math.log(p));
+    }
+    VL[s] = acc;
+  }
+  const ws = mdp.ws, at = mdp.at;
+  const m0 = ws.mark();
+  let it = 0, delta = Infinity;
+  try {
+    const pZero = ws.allocF64(SA), pV = ws.allocF64(S), pQ = ws.allocF64(SA);
+    ws.f64(pZero, SA).fill(0);
+    // P·v for an S-vector into an S·A vector, through the qFromV kernel with r = 0
+    const Pv = (v: Float64Array, out: Float64Array) => {
+      ws.f64(pV, S).set(v);
+      ws.k.qFromV(at.P, at.indptr, at.indices, pZero, pV, pQ, S, A, 1);
+      out.set(ws.f64(pQ, SA));
+    };
+    const col = new Float64Array(S), PvOut = new Float64Array(SA);
+    while (it < maxIter && delta > tol) {
+      it++;
+      delta = 0;
+      // V tables from Q tables under π
+      for (let s = 0; s < S; s++) {
+        let u = 0;
+        for (let a = 0; a < A; a++) u += pi[s * A + a] * QU[s * A + a];
+        VU[s] = u;
+        for (let k = 0; k < n; k++) {
+          let vp = 0, vt = 0;
+          for (let a = 0; a < A; a++) {
+            const p = pi[s * A + a];
+            vp += p * Qp[k * SA + s * A + a];
+            vt += p * Qt[k * SA + s * A + a];
+          }
+          Vp[k * S + s] = vp;
+          Vt[k * S + s] = vt;
+        }
+      }
+      // Q_U ← r_U + γ P V_U
+      Pv(VU, PvOut);
+      for (let i = 0; i < SA; i++) {
+        const q = rU[i] + gamma * PvOut[i];
+        delta = Math.max(delta, Math.abs(q - QU[i]));
+        QU[i] = q;
+      }
+      for (let k = 0; k < n; k++) {
+        // Q'_LL ← R + γ P V'_LL
+        for (let s = 0; s < S; s++) col[s] = Vp[k * S + s];
+        Pv(col, PvOut);
+        for (let i = 0; i < SA; i++) {
+          const q = R[i * n + k] + gamma * PvOut[i];
+          delta = Math.max(delta, Math.abs(q - Qp[k * SA + i]));
+          Qp[k * SA + i] = q;
+        }
+        // Q̃ ← (1/τ)(Q'_LL − V'_LL) ⊙ (Q_U − V_U) + γ P Ṽ   (∇_x r_U = 0 here)
+        for (let s = 0; s < S; s++) col[s] = Vt[k * S + s];
+        Pv(col, PvOut);
+        for (let s = 0; s < S; s++) {
+          for (let a = 0; a < A; a++) {
+            const i = s * A + a;
+            const q = ((Qp[k * SA + i] - Vp[k * S + s]) * (QU[i] - VU[s])) / tau + gamma * PvOut[i];
+            delta = Math.max(delta, Math.abs(q - Qt[k * SA + i]));
+            Qt[k * SA + i] = q;
+          }
+        }
+      }
+    }
+  } finally {
+    ws.release(m0);
+  }
+  problem.counters.sweeps += it;
+  // final Ṽ from Q̃, then ∇φ = −Σ_s ρ(s) Ṽ(s) + ∇_x f's explicit part
+  const rho = up.rhoU ?? mdp.rho;
+  const grad = problem.gradX(x, pi);
+  for (let k = 0; k < n; k++) {
+    let acc = 0;
+    for (let s = 0; s < S; s++) {
+      let vt = 0;
+      for (let a = 0; a < A; a++) vt += pi[s * A + a] * Qt[k * SA + s * A + a];
+      acc += rho[s] * vt;
+    }
+    grad[k] -= acc;
+  }
+  return {
+    value: problem.value(x, pi),
+    grad,
+    pi,
+    V: low.V,
+    diagnostics: { method: "amd", lowerIterations: low.iterations + it, lowerResidual: Math.max(low.residual, delta), lowerConverged: low.converged && delta <= tol, linearIterations: 0, linearResidual: 0, linearConverged: true },
+  };
+}

@@ -1,0 +1,96 @@
+// The lower-level solve used by every bilevel method: soft value iteration (the papers'
+// choice) or soft policy iteration (Newton on the soft Bellman equation: evaluate π with
+// one linear solve, improve with the softmax; quadratic convergence near the optimum).
+import { DomainError, NumericalError } from "../errors";
+import { policyEvaluation, softValueIteration, type LinearMethod } from "../lower";
+import * as check from "../validate";
+import type { BilevelProblem } from "./problem";
+
+export type LowerSolver = "value-iteration" | "policy-iteration";
+
+export interface LowerOptions {
+  /** 'value-iteration' (default) or 'policy-iteration'. */
+  solver?: LowerSolver;
+  /** Target ‖G(V) − V‖∞ (default 1e-12). */
+  tol?: number;
+  /** Cap on sweeps (value iteration, default 100 000) or Newton steps (policy iteration, default 100). */
+  maxIter?: number;
+  /** Warm start V_0 (length S). */
+  V0?: ArrayLike<number>;
+  /** Linear solver for policy iteration's evaluations (default: 'lu' for S ≤ 500, else 'krylov'). */
+  linear?: LinearMethod;
+}
+
+export interface LowerSolution {
+  r: Float64Array;
+  V: Float64Array;
+  Q: Float64Array;
+  pi: Float64Array;
+  iterations: number;
+  /** ‖G(V) − V‖∞ (value iteration: at the last sweep). */
+  residual: number;
+  converged: boolean;
+}
+
+export function parseLower(o: LowerOptions | undefined): Required<Omit<LowerOptions, "V0" | "linear">> & Pick<LowerOptions, "V0" | "linear"> {
+  const opts = o ?? {};
+  const solver = opts.solver ?? "value-iteration";
+  if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
+  const tol = opts.tol === undefined ? 1e-12 : check.nonNegative("tol", opts.tol);
+  const maxIter = opts.maxIter === undefined ? (solver === "value-iteration" ? 100000 : 100) : check.positiveInt("maxIter", opts.maxIter);
+  return { solver, tol, maxIter, V0: opts.V0, linear: opts.linear };
+}
+
+/** Solve the lower level at x to tolerance. */
+export function solveLower(problem: BilevelProblem, x: Float64Array, options?: LowerOptions): LowerSolution {
+  const o = parseLower(options);
+  const { mdp, tau } = problem;
+  const r = problem.rewardAt(x);
+  if (o.solver === "value-iteration") {
+    const vi = softValueIteration(mdp, r, { tau, tol: o.tol, maxIter: o.maxIter, V0: o.V0 });
+    problem.counters.sweeps += vi.iterations;
+    return { r, ...vi };
+  }
+  // soft policy iteration
+  const { S, A } = mdp;
+  let V = o.V0 === undefined ? new Float64Array(S) : check.float64("V0", o.V0, S, "S").slice();
+  let Q = new Float64Array(S * A);
+  const pi = new Float64Array(S * A);
+  // π_0 from V_0: Q_0 = r + γ P V_0 (one sweep)
+  const first = softValueIteration(mdp, r, { tau, tol: 0, maxIter: 1, V0: V });
+  problem.counters.sweeps += 1;
+  pi.set(first.pi);
+  let residual = Infinity, it = 0;
+  while (it < o.maxIter) {
+    it++;
+    const ev = policyEvaluation(mdp, r, pi, { tau, method: o.linear });
+    problem.counters.solves += 1;
+    if (!ev.converged) throw new NumericalError(`policy iteration: evaluation solve stopped at residual ${ev.residual}`);
+    V = ev.V;
+    Q = ev.Q;
+    // improvement π ← softmax(Q/τ) and the Bellman residual ‖LSE_τ(Q^π) − V^π‖∞
+    residual = improve(Q, pi, V, S, A, tau);
+    if (residual <= o.tol) break;
+  }
+  return { r, V, Q, pi, iterations: it, residual, converged: residual <= o.tol };
+}
+
+function improve(Q: Float64Array, pi: Float64Array, V: Float64Array, S: number, A: number, tau: number): number {
+  let res = 0;
+  for (let s = 0; s < S; s++) {
+    const o = s * A;
+    let m = Q[o], am = 0;
+    for (let a = 1; a < A; a++) if (Q[o + a] > m) { m = Q[o + a]; am = a; }
+    let g = m;
+    if (tau > 0) {
+      let z = 0;
+      for (let a = 0; a < A; a++) z += (pi[o + a] = Math.exp((Q[o + a] - m) / tau));
+      for (let a = 0; a < A; a++) pi[o + a] /= z;
+      g = m + tau * Math.log(z);
+    } else {
+      for (let a = 0; a < A; a++) pi[o + a] = a === am ? 1 : 0;
+    }
+    res = Math.max(res, Math.abs(g - V[s]));
+  }
+  return res;
+}

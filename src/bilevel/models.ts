@@ -1,0 +1,179 @@
+// Built-in reward models and upper objectives (ALGORITHMS.md §2, §4).
+import { ShapeError } from "../errors";
+import { occupancy, policyEvaluation } from "../lower";
+import type { TabularMDP } from "../mdp";
+import * as check from "../validate";
+import type { PolicyObjective, RewardModel } from "./problem";
+
+/** Sparse Φ in CSR form: row i = s·A + a holds `values[indptr[i]..indptr[i+1])` at columns `indices`. */
+export interface CsrMatrix {
+  indptr: ArrayLike<number>;
+  indices: ArrayLike<number>;
+  values: ArrayLike<number>;
+}
+
+/**
+ * Linear reward r_x = Φ x with Φ of shape (S·A × n), row-major dense or CSR.
+ * R_x = Φ for every x; vjp and jvp cost one pass over Φ's entries.
+ */
+export function linearReward(Phi: ArrayLike<number> | CsrMatrix, n: number): RewardModel {
+  const dim = check.positiveInt("n", n);
+  if (isCsr(Phi)) {
+    const indptr = check.int32("Phi.indptr", Phi.indptr);
+    const rows = indptr.length - 1;
+    if (rows < 1) throw new ShapeError("Phi.indptr", "must have at least 2 entries (rows + 1)", indptr.length);
+    const nnz = indptr[rows];
+    const indices = check.int32("Phi.indices", Phi.indices, nnz);
+    const values = check.float64("Phi.values", Phi.values, nnz);
+    for (let i = 0; i < rows; i++) if (indptr[i + 1] < indptr[i]) throw new ShapeError("Phi.indptr", "must be non-decreasing", indptr[i + 1], i + 1);
+    for (let k = 0; k < nnz; k++) if (indices[k] < 0 || indices[k] >= dim) throw new ShapeError("Phi.indices", `must lie in [0, n) = [0, ${dim})`, indices[k], k);
+    return {
+      dim,
+      rows,
+      reward(x, out) {
+        for (let i = 0; i < rows; i++) {
+          let acc = 0;
+          for (let k = indptr[i]; k < indptr[i + 1]; k++) acc += values[k] * x[indices[k]];
+          out[i] = acc;
+        }
+      },
+      jvp(x, dx, out) {
+        return this.reward(dx, out);
+      },
+      vjp(_x, u, out) {
+        out.fill(0);
+        for (let i = 0; i < rows; i++) {
+          const ui = u[i];
+          if (ui === 0) continue;
+          for (let k = indptr[i]; k < indptr[i + 1]; k++) out[indices[k]] += values[k] * ui;
+        }
+      },
+      jacobian(_x, out) {
+        out.fill(0);
+        for (let i = 0; i < rows; i++) for (let k = indptr[i]; k < indptr[i + 1]; k++) out[i * dim + indices[k]] += values[k];
+      },
+    };
+  }
+  if (!Array.isArray(Phi) && !ArrayBuffer.isView(Phi)) throw new ShapeError("Phi", "must be a Float64Array (S·A × n, row-major) or a CSR matrix { indptr, indices, values }", Phi);
+  const len = (Phi as ArrayLike<number>).length;
+  if (len === 0 || len % dim !== 0) throw new ShapeError("Phi", `must have a length that is a positive multiple of n = ${dim} (shape S·A × n)`, len);
+  const F = check.float64("Phi", Phi, len);
+  const rows = len / dim;
+  return {
+    dim,
+    rows,
+    reward(x, out) {
+      for (let i = 0; i < rows; i++) {
+        let acc = 0;
+        const o = i * dim;
+        for (let k = 0; k < dim; k++) acc += F[o + k] * x[k];
+        out[i] = acc;
+      }
+    },
+    jvp(_x, dx, out) {
+      return this.reward(dx, out);
+    },
+    vjp(_x, u, out) {
+      out.fill(0);
+      for (let i = 0; i < rows; i++) {
+        const ui = u[i];
+        if (ui === 0) continue;
+        const o = i * dim;
+        for (let k = 0; k < dim; k++) out[k] += F[o + k] * ui;
+      }
+    },
+    jacobian(_x, out) {
+      out.set(F);
+    },
+  };
+}
+
+function isCsr(v: unknown): v is CsrMatrix {
+  return typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && !Array.isArray(v) && "indptr" in v;
+}
+
+/** f(x, π) = Σ c·π + (λ/2)‖x‖²  (c of length S·A). */
+export function policyLinear(c: ArrayLike<number>, lambda = 0): PolicyObjective {
+  const cc = check.float64("c", c, (c as ArrayLike<number>)?.length ?? -1).slice();
+  const lam = check.nonNegative("lambda", lambda);
+  return {
+    rows: cc.length,
+    value(x, pi) {
+      let v = 0;
+      for (let i = 0; i < cc.length; i++) v += cc[i] * pi[i];
+      return v + 0.5 * lam * sq(x);
+    },
+    gradX(x, _pi, out) {
+      for (let k = 0; k < x.length; k++) out[k] = lam * x[k];
+    },
+    gradPi(_x, _pi, out) {
+      out.set(cc);
+    },
+  };
+}
+
+/** E1's objective f(x, π) = ½‖x‖² + ½ Σ π² (ALGORITHMS.md §4.1). */
+export function policyL2(): PolicyObjective {
+  return {
+    value(x, pi) {
+      return 0.5 * sq(x) + 0.5 * sq(pi);
+    },
+    gradX(x, _pi, out) {
+      out.set(x);
+    },
+    gradPi(_x, pi, out) {
+      out.set(pi);
+    },
+  };
+}
+
+export interface UpperReturnSpec {
+  /** Upper reward r_U (length S·A). */
+  r: ArrayLike<number>;
+  /** Upper initial distribution; the MDP's ρ when omitted. */
+  rho?: ArrayLike<number>;
+  /** Weight of (λ/2)‖x‖² (default 0). */
+  lambda?: number;
+}
+
+/**
+ * f(x, π) = −ρᵀ V_U^π + (λ/2)‖x‖²: minus the unregularised return of π under r_U in the
+ * lower MDP's dynamics. ∂f/∂π(a|s) = −d̃_π(s) Q_U^π(s,a) (ALGORITHMS.md §2.4–2.5).
+ */
+export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly rU: Float64Array; readonly rhoU?: Float64Array } {
+  if (typeof spec !== "object" || spec === null) throw new ShapeError("upperReturn", "takes { r, rho?, lambda? }", spec);
+  const rU = check.float64("r", spec.r, (spec.r as ArrayLike<number>)?.length ?? -1).slice();
+  const lam = check.nonNegative("lambda", spec.lambda ?? 0);
+  const rhoU = spec.rho === undefined ? undefined : check.distribution("rho", spec.rho, (spec.rho as ArrayLike<number>).length).slice();
+  const rhoOf = (mdp: TabularMDP) => {
+    if (rhoU && rhoU.length !== mdp.S) throw new ShapeError("upperReturn.rho", `must have length S = ${mdp.S}`, rhoU.length);
+    return rhoU ?? mdp.rho;
+  };
+  return {
+    rU,
+    rhoU,
+    rows: rU.length,
+    value(x, pi, mdp) {
+      const { V } = policyEvaluation(mdp, rU, pi, { tau: 0 });
+      const rho = rhoOf(mdp);
+      let J = 0;
+      for (let s = 0; s < mdp.S; s++) J += rho[s] * V[s];
+      return -J + 0.5 * lam * sq(x);
+    },
+    gradX(x, _pi, out) {
+      for (let k = 0; k < x.length; k++) out[k] = lam * x[k];
+    },
+    gradPi(_x, pi, out, mdp) {
+      const { Q } = policyEvaluation(mdp, rU, pi, { tau: 0 });
+      const d = occupancy(mdp, pi, rhoOf(mdp));
+      const A = mdp.A;
+      for (let i = 0; i < Q.length; i++) out[i] = -d[Math.floor(i / A)] * Q[i];
+    },
+  };
+}
+
+function sq(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return s;
+}

@@ -1,0 +1,219 @@
+// The bilevel problem (ALGORITHMS.md §1, §2): an upper level chooses x ∈ Rⁿ, the lower
+// level is the entropy-regularised MDP with reward r_x (and optionally transitions P_x),
+// and the upper objective f(x, π) is evaluated at the lower optimum π*_x.
+// Shapes: x (n); r_x, π, ∇_π f (S·A, index s·A + a); R_x = ∂r_x/∂x (S·A × n, row-major).
+import { DomainError, ShapeError } from "../errors";
+import { TabularMDP } from "../mdp";
+import * as check from "../validate";
+
+/** r_x and its derivative. Give `vjp` (R_xᵀu) for large n; `jacobian` is the fallback. */
+export interface RewardModel {
+  /** n, the dimension of x. */
+  readonly dim: number;
+  /** Write r_x (length S·A) into out (or return it). */
+  reward(x: Float64Array, out: Float64Array): Float64Array | void;
+  /** Write R_x = ∂r_x/∂x (S·A × n, row-major) into out (or return it). */
+  jacobian?(x: Float64Array, out: Float64Array): Float64Array | void;
+  /** Write R_xᵀ u (length n) into out (or return it). */
+  vjp?(x: Float64Array, u: Float64Array, out: Float64Array): Float64Array | void;
+  /** Write R_x dx (length S·A) into out (or return it). */
+  jvp?(x: Float64Array, dx: Float64Array, out: Float64Array): Float64Array | void;
+  /** S·A when the model has a fixed size (checked against the MDP). */
+  readonly rows?: number;
+}
+
+/** x-dependent transitions P_x (ALGORITHMS.md §2.6); the MDP must be dense. */
+export interface TransitionModel {
+  /** Write P_x (S·A × S, row-major, rows stochastic) into out (or return it). */
+  P(x: Float64Array, out: Float64Array): Float64Array | void;
+  /** Write Σ_{s,a} u(s,a) Σ_s' ∂P_x(s'|s,a)/∂x_k V(s') for k < n into out (or return it). */
+  vjpPV(x: Float64Array, V: Float64Array, u: Float64Array, out: Float64Array): Float64Array | void;
+}
+
+/** An upper objective on policy tables: f(x, π), ∂f/∂x and ∂f/∂π(a|s) (table entries, not logits). */
+export interface PolicyObjective {
+  value(x: Float64Array, pi: Float64Array, mdp: TabularMDP): number;
+  gradX(x: Float64Array, pi: Float64Array, out: Float64Array, mdp: TabularMDP): Float64Array | void;
+  gradPi(x: Float64Array, pi: Float64Array, out: Float64Array, mdp: TabularMDP): Float64Array | void;
+  /** S·A when the objective has a fixed size (checked against the MDP). */
+  readonly rows?: number;
+  /** n when the objective has a fixed size in x (checked against reward.dim). */
+  readonly dim?: number;
+}
+
+export interface BilevelProblemSpec {
+  mdp: TabularMDP;
+  /** Lower-level entropy temperature τ ≥ 0 (most methods need τ > 0). */
+  tau: number;
+  reward: RewardModel;
+  upper: PolicyObjective;
+  transitions?: TransitionModel;
+}
+
+/** Evaluation counters, for comparing algorithms by work done. */
+export interface Counters {
+  sweeps: number;
+  solves: number;
+  sampledSteps: number;
+}
+
+export class BilevelProblem {
+  readonly mdp: TabularMDP;
+  readonly tau: number;
+  readonly reward: RewardModel;
+  readonly upper: PolicyObjective;
+  readonly transitions?: TransitionModel;
+  /** n, the dimension of x. */
+  readonly n: number;
+  /** Work done through this problem so far. */
+  readonly counters: Counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
+  private jac?: Float64Array;
+  private lastP?: Float64Array;
+
+  constructor(spec: BilevelProblemSpec) {
+    if (typeof spec !== "object" || spec === null) throw new ShapeError("spec", "must be an object { mdp, tau, reward, upper, transitions? }", spec);
+    if (!(spec.mdp instanceof TabularMDP)) throw new ShapeError("mdp", "must be a TabularMDP", spec.mdp);
+    this.mdp = spec.mdp;
+    this.tau = check.nonNegative("tau", spec.tau);
+    const rm = spec.reward;
+    if (typeof rm !== "object" || rm === null || typeof rm.reward !== "function") throw new ShapeError("reward", "must be a reward model { dim, reward(x, out), jacobian? | vjp? }", rm);
+    this.n = check.positiveInt("reward.dim", rm.dim);
+    if (typeof rm.vjp !== "function" && typeof rm.jacobian !== "function") throw new ShapeError("reward", "must provide vjp(x, u, out) or jacobian(x, out)", rm);
+    this.reward = rm;
+    const up = spec.upper;
+    if (typeof up !== "object" || up === null || typeof up.value !== "function" || typeof up.gradX !== "function" || typeof up.gradPi !== "function") {
+      throw new ShapeError("upper", "must be an objective { value(x, pi), gradX(x, pi, out), gradPi(x, pi, out) }", up);
+    }
+    this.upper = up;
+    const SA = this.mdp.S * this.mdp.A;
+    if (rm.rows !== undefined && rm.rows !== SA) throw new ShapeError("reward", `has ${rm.rows} rows but the MDP has S·A = ${SA}`, rm.rows);
+    if (up.rows !== undefined && up.rows !== SA) throw new ShapeError("upper", `is defined on ${up.rows} state-action pairs but the MDP has S·A = ${SA}`, up.rows);
+    if (up.dim !== undefined && up.dim !== this.n) throw new ShapeError("upper", `expects x of length ${up.dim} but reward.dim = ${this.n}`, up.dim);
+    if (spec.transitions !== undefined) {
+      const t = spec.transitions;
+      if (typeof t !== "object" || t === null || typeof t.P !== "function" || typeof t.vjpPV !== "function") throw new ShapeError("transitions", "must be { P(x, out), vjpPV(x, V, u, out) }", t);
+      if (this.mdp.kind !== "dense") throw new ShapeError("transitions", "x-dependent transitions need a dense MDP", this.mdp.kind);
+      this.transitions = t;
+    }
+  }
+
+  /** Check x: length n, finite entries. Returns a Float64Array (the input when it is one). */
+  checkX(x: unknown): Float64Array {
+    return check.float64("x", x, this.n, "n = reward.dim");
+  }
+
+  /** Require τ > 0 for methods built on the soft optimum. */
+  requireSoft(method: string): void {
+    if (!(this.tau > 0)) throw new DomainError("tau", `${method} needs an entropy temperature tau > 0`, this.tau);
+  }
+
+  /** r_x (S·A). Also moves the MDP to P_x when transitions depend on x. */
+  rewardAt(x: Float64Array, out = new Float64Array(this.mdp.S * this.mdp.A)): Float64Array {
+    const r = result("reward.reward", this.reward.reward(x, out), out, out.length);
+    if (this.transitions) this.moveTransitions(x);
+    return r;
+  }
+
+  /** D_xᵀ u = R_xᵀ u (+ γ·∂(P_x V)ᵀu when P depends on x), length n. */
+  vjp(x: Float64Array, u: Float64Array, V?: Float64Array): Float64Array {
+    const n = this.n, SA = this.mdp.S * this.mdp.A;
+    let out = new Float64Array(n);
+    if (this.reward.vjp) {
+      out = result("reward.vjp", this.reward.vjp(x, u, out), out, n);
+    } else {
+      const J = this.jacobianAt(x);
+      for (let i = 0; i < SA; i++) {
+        const ui = u[i];
+        if (ui === 0) continue;
+        const row = i * n;
+        for (let k = 0; k < n; k++) out[k] += ui * J[row + k];
+      }
+    }
+    if (this.transitions) {
+      if (!V) throw new Error("vjp: V* is needed when transitions depend on x");
+      const tmp = new Float64Array(n);
+      const t = result("transitions.vjpPV", this.transitions.vjpPV(x, V, u, tmp), tmp, n);
+      const g = this.mdp.gamma;
+      for (let k = 0; k < n; k++) out[k] += g * t[k];
+    }
+    return out;
+  }
+
+  /** R_x dx (S·A). */
+  jvp(x: Float64Array, dx: Float64Array): Float64Array {
+    const n = this.n, SA = this.mdp.S * this.mdp.A;
+    const out = new Float64Array(SA);
+    if (this.reward.jvp) return result("reward.jvp", this.reward.jvp(x, dx, out), out, SA);
+    const J = this.jacobianAt(x);
+    for (let i = 0; i < SA; i++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += J[i * n + k] * dx[k];
+      out[i] = acc;
+    }
+    return out;
+  }
+
+  /** R_x (S·A × n); needs `jacobian` or builds it column by column from `jvp`/`vjp`. */
+  jacobianAt(x: Float64Array): Float64Array {
+    const n = this.n, SA = this.mdp.S * this.mdp.A;
+    const J = (this.jac ??= new Float64Array(SA * n));
+    if (this.reward.jacobian) return result("reward.jacobian", this.reward.jacobian(x, J), J, SA * n);
+    // row i of R_x is R_xᵀ e_i
+    const e = new Float64Array(SA), row = new Float64Array(n);
+    for (let i = 0; i < SA; i++) {
+      e.fill(0);
+      e[i] = 1;
+      J.set(result("reward.vjp", this.reward.vjp!(x, e, row), row, n), i * n);
+    }
+    return J;
+  }
+
+  /** f(x, π). */
+  value(x: Float64Array, pi: Float64Array): number {
+    const v = this.upper.value(x, pi, this.mdp);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new DomainError("upper.value", "must return a finite number", v);
+    return v;
+  }
+
+  /** ∂f/∂x (n). */
+  gradX(x: Float64Array, pi: Float64Array): Float64Array {
+    const out = new Float64Array(this.n);
+    return result("upper.gradX", this.upper.gradX(x, pi, out, this.mdp), out, this.n);
+  }
+
+  /** ∂f/∂π (S·A). */
+  gradPi(x: Float64Array, pi: Float64Array): Float64Array {
+    const out = new Float64Array(this.mdp.S * this.mdp.A);
+    return result("upper.gradPi", this.upper.gradPi(x, pi, out, this.mdp), out, out.length);
+  }
+
+  private moveTransitions(x: Float64Array): void {
+    const { S, A } = this.mdp;
+    const out = new Float64Array(S * A * S);
+    const P = result("transitions.P", this.transitions!.P(x, out), out, out.length);
+    if (this.lastP && sameArray(this.lastP, P)) return;
+    this.mdp.setTransitions(P);
+    this.lastP = Float64Array.from(P);
+  }
+}
+
+/** Accept a callback's output written into `out` or returned; check length and finiteness. */
+export function result(name: string, returned: unknown, out: Float64Array, length: number): Float64Array {
+  let r: ArrayLike<number> = out;
+  if (returned !== undefined && returned !== out) {
+    if (!Array.isArray(returned) && !ArrayBuffer.isView(returned)) throw new ShapeError(name, "must write into out or return an array", returned);
+    r = returned as ArrayLike<number>;
+  }
+  if (r.length !== length) throw new ShapeError(name, `must produce ${length} numbers`, r.length);
+  for (let i = 0; i < length; i++) {
+    if (!Number.isFinite(r[i])) throw new DomainError(name, "must produce finite numbers", r[i], i);
+  }
+  if (r !== out) out.set(r);
+  return out;
+}
+
+function sameArray(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
