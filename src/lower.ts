@@ -222,3 +222,19 @@ export function occupancy(mdp: TabularMDP, pi: ArrayLike<number>, rho?: ArrayLik
   if (!res.converged) throw new NumericalError(`occupancy: the solve stopped at relative residual ${res.residual} after ${res.iterations} iterations; raise maxIter or use method 'lu'`);
   return res.x;
 }
+
+/**
+ * out = P_π v (or P_πᵀ v) for an S-vector v. Internal: callers have validated π and v.
+ * @internal
+ */
+export function applyPpi(mdp: TabularMDP, pi: Float64Array, v: Float64Array, transpose: boolean): Float64Array {
+  const { S, A, ws, at } = mdp;
+  const m0 = ws.mark();
+  try {
+    const pPi = ws.putF64(pi), pV = ws.putF64(v), pOut = ws.allocF64(S);
+    ws.k.ppi(at.P, at.indptr, at.indices, pPi, pV, pOut, S, A, transpose ? 1 : 0);
+    return ws.copyF64(pOut, S);
+  } finally {
+    ws.release(m0);
+  }
+}

@@ -1,0 +1,140 @@
+// The shape every algorithm shares: `init(problem, options) → state`,
+// `step(problem, state) → state`, and `run(problem, options)`, a driver with an
+// `onIteration` callback, an AbortSignal and a history. States are plain data (numbers
+// and number arrays) so JSON.stringify/parse resumes the same trajectory.
+import { DomainError } from "../../errors";
+import * as check from "../../validate";
+import { phi } from "../hypergradient";
+import type { BilevelProblem, Counters } from "../problem";
+
+/** One row of a run's history. */
+export interface HistoryRecord {
+  /** Outer iteration index k (the record describes x_k before the step). */
+  k: number;
+  /** f(x_k, π_k) with the algorithm's current lower policy. */
+  f: number;
+  /** ‖ĥ_k‖₂, the norm of the step direction actually used. */
+  hnorm: number;
+  /** The lower-level residual the algorithm sees (‖G(V) − V‖∞ or its analogue). */
+  lowerResidual: number;
+  /** The true hyper-objective φ(x_k), when recorded (costs one tight lower solve). */
+  phi?: number;
+  /** Penalty value, for penalty methods. */
+  penalty?: number;
+  /** x_k, when `record.x` is set. */
+  x?: number[];
+}
+
+export interface RecordOptions {
+  /** Record φ(x_k) every this many iterations (0 = never; default 0). */
+  phiEvery?: number;
+  /** Record x_k in each history row (default false). */
+  x?: boolean;
+}
+
+export interface RunOptionsBase {
+  /** Outer iterations K. */
+  iterations: number;
+  /** Called after each iteration; return false to stop early. */
+  onIteration?: (record: HistoryRecord, k: number) => void | boolean;
+  signal?: AbortSignal;
+  record?: RecordOptions;
+}
+
+export interface RunResult<S> {
+  state: S;
+  x: Float64Array;
+  history: HistoryRecord[];
+  /** True when stopped by the signal or by onIteration returning false. */
+  stopped: boolean;
+  /** Work done during the run. */
+  counters: Counters;
+  timeMs: number;
+}
+
+/** Per-step output an algorithm hands to the driver. */
+export interface StepInfo {
+  f: number;
+  hnorm: number;
+  lowerResidual: number;
+  penalty?: number;
+}
+
+export interface Algorithm<O, S extends { k: number; x: number[] }> {
+  readonly name: string;
+  init(problem: BilevelProblem, options?: O): S;
+  step(problem: BilevelProblem, state: S): S;
+  run(problem: BilevelProblem, options: O & RunOptionsBase & { state?: S }): RunResult<S>;
+}
+
+/** Build an algorithm object from init and a step that also reports StepInfo. */
+export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
+  name: string,
+  init: (problem: BilevelProblem, options: O) => S,
+  step: (problem: BilevelProblem, state: S) => S,
+): Algorithm<O, S> {
+  return {
+    name,
+    init: (problem, options) => init(problem, (options ?? {}) as O),
+    step,
+    run(problem, options) {
+      if (typeof options !== "object" || options === null) throw new DomainError("options", "must be an object with at least { iterations }", options);
+      const K = check.positiveInt("iterations", options.iterations);
+      const rec = options.record ?? {};
+      const phiEvery = rec.phiEvery === undefined ? 0 : check.nonNegative("record.phiEvery", rec.phiEvery);
+      const before = { ...problem.counters };
+      const t0 = now();
+      let state = options.state ?? init(problem, options);
+      const history: HistoryRecord[] = [];
+      let stopped = false;
+      const end = state.k + K;
+      while (state.k < end) {
+        if (options.signal?.aborted) { stopped = true; break; }
+        const k = state.k;
+        const xk = Float64Array.from(state.x);
+        state = step(problem, state);
+        const info = state.last!;
+        const row: HistoryRecord = { k, f: info.f, hnorm: info.hnorm, lowerResidual: info.lowerResidual };
+        if (info.penalty !== undefined) row.penalty = info.penalty;
+        if (phiEvery > 0 && (k % phiEvery === 0 || state.k === end)) {
+          const saved = { ...problem.counters };
+          row.phi = phi(problem, xk, { tol: 1e-10 }).value;
+          Object.assign(problem.counters, saved); // φ is a diagnostic: not counted as the algorithm's work
+        }
+        if (rec.x) row.x = Array.from(xk);
+        history.push(row);
+        if (options.onIteration && options.onIteration(row, k) === false) { stopped = true; break; }
+      }
+      if (problem.transitions) problem.rewardAt(Float64Array.from(state.x));
+      const counters = {
+        sweeps: problem.counters.sweeps - before.sweeps,
+        solves: problem.counters.solves - before.solves,
+        sampledSteps: problem.counters.sampledSteps - before.sampledSteps,
+      };
+      return { state, x: Float64Array.from(state.x), history, stopped, counters, timeMs: now() - t0 };
+    },
+  };
+}
+
+export function now(): number {
+  return typeof performance !== "undefined" ? performance.now() : Date.now();
+}
+
+export function norm2(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** Positive finite step size option. */
+export function stepSize(name: string, v: unknown, fallback: number): number {
+  if (v === undefined) return fallback;
+  const x = check.finiteNumber(name, v);
+  if (x <= 0) throw new DomainError(name, "must be > 0", v);
+  return x;
+}
+
+/** x_0 from options (validated) or zeros. */
+export function startX(problem: BilevelProblem, x0: ArrayLike<number> | undefined): number[] {
+  return x0 === undefined ? new Array(problem.n).fill(0) : Array.from(problem.checkX(x0));
+}

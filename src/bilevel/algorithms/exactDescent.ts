@@ -1,0 +1,54 @@
+// Exact hypergradient descent (ALGORITHMS.md §3.0): the oracle baseline.
+// x_{k+1} = x_k − β ∇φ(x_k), each ∇φ by a tight lower solve and one transposed solve.
+import type { LinearMethod } from "../../lower";
+import { hypergradient } from "../hypergradient";
+import type { LowerSolver } from "../lowerSolve";
+import type { BilevelProblem } from "../problem";
+import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+
+export interface ExactDescentOptions {
+  x0?: ArrayLike<number>;
+  /** Step size β (default 0.1). */
+  beta?: number;
+  /** Lower-level tolerance (default 1e-10). */
+  tol?: number;
+  solver?: LowerSolver;
+  linear?: LinearMethod;
+}
+
+export interface ExactDescentState {
+  k: number;
+  x: number[];
+  /** Warm start for the next lower solve. */
+  V: number[];
+  beta: number;
+  tol: number;
+  solver: LowerSolver;
+  linear?: LinearMethod;
+  last?: StepInfo;
+}
+
+export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState>(
+  "exactDescent",
+  (problem: BilevelProblem, o) => ({
+    k: 0,
+    x: startX(problem, o.x0),
+    V: new Array(problem.mdp.S).fill(0),
+    beta: stepSize("beta", o.beta, 0.1),
+    tol: stepSize("tol", o.tol, 1e-10),
+    solver: o.solver ?? "value-iteration",
+    linear: o.linear,
+  }),
+  (problem, st) => {
+    const x = Float64Array.from(st.x);
+    const hg = hypergradient(problem, x, { method: "exact", lower: { solver: st.solver, tol: st.tol, V0: st.V }, linear: st.linear });
+    const xn = x.map((xi, k) => xi - st.beta * hg.grad[k]);
+    return {
+      ...st,
+      k: st.k + 1,
+      x: Array.from(xn),
+      V: Array.from(hg.V),
+      last: { f: hg.value, hnorm: norm2(hg.grad), lowerResidual: hg.diagnostics.lowerResidual },
+    };
+  },
+);

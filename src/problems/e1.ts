@@ -1,0 +1,97 @@
+// E1, the SoBiRL paper's synthetic problem (ALGORITHMS.md §4.1): S = 10, A = 5, γ = 0.5,
+// τ = 1, n = 100, r_x(s,a) = c_{s,a}·xᵀMx, f(x, π) = ½‖x‖² + ½Σπ². Global minimum φ* = S/(2A).
+import { TabularMDP } from "../mdp";
+import { BilevelProblem, type RewardModel } from "../bilevel/problem";
+import { policyL2 } from "../bilevel/models";
+import { Rng } from "../util/random";
+import * as check from "../validate";
+
+export interface E1Options {
+  S?: number;
+  A?: number;
+  n?: number;
+  gamma?: number;
+  tau?: number;
+  /** Seed of the instance (P, c, M) and of x_0. */
+  seed?: number;
+}
+
+export interface E1Instance {
+  problem: BilevelProblem;
+  /** x_0 ~ N(0, I_n). */
+  x0: Float64Array;
+  /** The global minimum value φ* = S/(2A), attained at x = 0. */
+  phiStar: number;
+}
+
+export function e1(options: E1Options = {}): E1Instance {
+  const S = options.S === undefined ? 10 : check.positiveInt("S", options.S);
+  const A = options.A === undefined ? 5 : check.positiveInt("A", options.A);
+  const n = options.n === undefined ? 100 : check.positiveInt("n", options.n);
+  const gamma = options.gamma ?? 0.5;
+  const tau = options.tau ?? 1;
+  const rng = new Rng(options.seed === undefined ? 0 : check.seed(options.seed));
+  // transitions: k ~ U{1..S−1} distinct next states with U(0,1) weights, normalised
+  const P = new Float64Array(S * A * S);
+  for (let i = 0; i < S * A; i++) {
+    const k = S > 1 ? rng.int(1, S) : 1;
+    const idx = Array.from({ length: S }, (_, j) => j);
+    for (let j = 0; j < k; j++) {
+      const t = rng.int(j, S);
+      [idx[j], idx[t]] = [idx[t], idx[j]];
+    }
+    let z = 0;
+    const wts = idx.slice(0, k).map(() => {
+      const u = rng.uniform() + 1e-12;
+      z += u;
+      return u;
+    });
+    for (let j = 0; j < k; j++) P[i * S + idx[j]] = wts[j] / z;
+  }
+  const c = new Float64Array(S * A);
+  for (let i = 0; i < S * A; i++) c[i] = rng.uniform() * rng.uniform();
+  const M = rng.normals(n * n); // not symmetric
+  const x0 = rng.normals(n);
+  const mdp = TabularMDP.dense({ S, A, P, gamma });
+  return { problem: new BilevelProblem({ mdp, tau, reward: quadraticReward(c, M, n), upper: policyL2() }), x0, phiStar: S / (2 * A) };
+}
+
+/** r_x(i) = c_i·xᵀMx; R_x row i = c_i (M + Mᵀ) x. */
+export function quadraticReward(c: Float64Array, M: Float64Array, n: number): RewardModel {
+  const g = new Float64Array(n); // (M + Mᵀ) x, recomputed per call
+  const grad = (x: Float64Array) => {
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc += (M[i * n + j] + M[j * n + i]) * x[j];
+      g[i] = acc;
+    }
+    return g;
+  };
+  const quad = (x: Float64Array) => {
+    let q = 0;
+    for (let i = 0; i < n; i++) {
+      let acc = 0;
+      for (let j = 0; j < n; j++) acc += M[i * n + j] * x[j];
+      q += x[i] * acc;
+    }
+    return q;
+  };
+  return {
+    dim: n,
+    rows: c.length,
+    reward(x, out) {
+      const q = quad(x);
+      for (let i = 0; i < c.length; i++) out[i] = c[i] * q;
+    },
+    vjp(x, u, out) {
+      let cu = 0;
+      for (let i = 0; i < c.length; i++) cu += c[i] * u[i];
+      const gx = grad(x);
+      for (let k = 0; k < n; k++) out[k] = cu * gx[k];
+    },
+    jacobian(x, out) {
+      const gx = grad(x);
+      for (let i = 0; i < c.length; i++) for (let k = 0; k < n; k++) out[i * n + k] = c[i] * gx[k];
+    },
+  };
+}
