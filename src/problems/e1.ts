@@ -56,42 +56,49 @@ export function e1(options: E1Options = {}): E1Instance {
   return { problem: new BilevelProblem({ mdp, tau, reward: quadraticReward(c, M, n), upper: policyL2() }), x0, phiStar: S / (2 * A) };
 }
 
-/** r_x(i) = c_i·xᵀMx; R_x row i = c_i (M + Mᵀ) x. */
+/**
+ * r_x(i) = c_i·xᵀMx; R_x row i = c_i (M + Mᵀ) x. Both need g = (M + Mᵀ)x (xᵀMx = ½xᵀg),
+ * cached for the last x since an outer iteration evaluates r and R at the same point.
+ */
 export function quadraticReward(c: Float64Array, M: Float64Array, n: number): RewardModel {
-  const g = new Float64Array(n); // (M + Mᵀ) x, recomputed per call
-  const grad = (x: Float64Array) => {
+  const Msym = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Msym[i * n + j] = M[i * n + j] + M[j * n + i];
+  const g = new Float64Array(n), at = new Float64Array(n);
+  let valid = false, quad = 0;
+  const update = (x: Float64Array) => {
+    if (valid) {
+      let same = true;
+      for (let k = 0; k < n; k++) if (at[k] !== x[k]) { same = false; break; }
+      if (same) return;
+    }
+    quad = 0;
     for (let i = 0; i < n; i++) {
       let acc = 0;
-      for (let j = 0; j < n; j++) acc += (M[i * n + j] + M[j * n + i]) * x[j];
+      const o = i * n;
+      for (let j = 0; j < n; j++) acc += Msym[o + j] * x[j];
       g[i] = acc;
+      quad += x[i] * acc;
     }
-    return g;
-  };
-  const quad = (x: Float64Array) => {
-    let q = 0;
-    for (let i = 0; i < n; i++) {
-      let acc = 0;
-      for (let j = 0; j < n; j++) acc += M[i * n + j] * x[j];
-      q += x[i] * acc;
-    }
-    return q;
+    quad *= 0.5;
+    at.set(x);
+    valid = true;
   };
   return {
     dim: n,
     rows: c.length,
     reward(x, out) {
-      const q = quad(x);
-      for (let i = 0; i < c.length; i++) out[i] = c[i] * q;
+      update(x);
+      for (let i = 0; i < c.length; i++) out[i] = c[i] * quad;
     },
     vjp(x, u, out) {
+      update(x);
       let cu = 0;
       for (let i = 0; i < c.length; i++) cu += c[i] * u[i];
-      const gx = grad(x);
-      for (let k = 0; k < n; k++) out[k] = cu * gx[k];
+      for (let k = 0; k < n; k++) out[k] = cu * g[k];
     },
     jacobian(x, out) {
-      const gx = grad(x);
-      for (let i = 0; i < c.length; i++) for (let k = 0; k < n; k++) out[i * n + k] = c[i] * gx[k];
+      update(x);
+      for (let i = 0; i < c.length; i++) for (let k = 0; k < n; k++) out[i * n + k] = c[i] * g[k];
     },
   };
 }

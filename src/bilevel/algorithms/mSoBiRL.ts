@@ -8,6 +8,7 @@ import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import { combine, uTranspose } from "../hypergradient";
 import type { BilevelProblem } from "../problem";
+import type { TabularMDP } from "../../mdp";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 
 export interface MSoBiRLOptions {
@@ -69,7 +70,7 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
   },
   (problem, st) => {
     const { mdp, tau } = problem;
-    const { S, A, gamma } = mdp;
+    const { S, A } = mdp;
     const x = Float64Array.from(st.x);
     const Q = Float64Array.from(st.Q);
     // 1. π_k = softmax(Q_k/τ)
@@ -80,18 +81,8 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     const v = new Float64Array(S * A);
     for (let i = 0; i < v.length; i++) v[i] = pi[i] * gPi[i];
     const b = uTranspose(problem, v);
-    // 3. w step on ½‖A w − b‖², A = (I − γP_π)ᵀ
-    const w = Float64Array.from(st.w);
-    if (st.wStep === "least-squares") {
-      const Aw = applyPpi(mdp, pi, w, true); // P_πᵀ w
-      const res = new Float64Array(S);
-      for (let s = 0; s < S; s++) res[s] = w[s] - gamma * Aw[s] - b[s];
-      const AtRes = applyPpi(mdp, pi, res, false); // P_π res
-      for (let s = 0; s < S; s++) w[s] -= st.zeta * (res[s] - gamma * AtRes[s]);
-    } else {
-      const Pw = applyPpi(mdp, pi, w, true);
-      for (let s = 0; s < S; s++) w[s] = b[s] + gamma * Pw[s];
-    }
+    // 3. one step of the w iteration
+    const w = trackW(mdp, pi, Float64Array.from(st.w), b, st.zeta, st.wStep);
     // 4. ĥ_k with V_k = LSE(Q_k) for the transition part of D_x
     const Vk = lse(Q, S, A, tau);
     const h = combine(problem, x, { pi, V: Vk }, v, w);
@@ -113,6 +104,25 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     };
   },
 );
+
+/**
+ * One step of M-SoBiRL's w iteration towards w* = (I − γP_π)^{-T} b (in place):
+ * least squares  w ← w − ζ Aᵀ(A w − b), A = (I − γP_π)ᵀ  (Algorithm 1, line 4), or
+ * Richardson     w ← b + γ P_πᵀ w (a γ-contraction in ‖·‖₁; not in the paper).
+ */
+export function trackW(mdp: TabularMDP, pi: Float64Array, w: Float64Array, b: Float64Array, zeta: number, mode: "least-squares" | "richardson"): Float64Array {
+  const { S, gamma } = mdp;
+  const Ptw = applyPpi(mdp, pi, w, true);
+  if (mode === "richardson") {
+    for (let s = 0; s < S; s++) w[s] = b[s] + gamma * Ptw[s];
+    return w;
+  }
+  const res = new Float64Array(S);
+  for (let s = 0; s < S; s++) res[s] = w[s] - gamma * Ptw[s] - b[s];
+  const Pres = applyPpi(mdp, pi, res, false);
+  for (let s = 0; s < S; s++) w[s] -= zeta * (res[s] - gamma * Pres[s]);
+  return w;
+}
 
 /** Row-wise softmax(Q/τ). */
 export function softmax(Q: Float64Array, S: number, A: number, tau: number): Float64Array {
