@@ -179,6 +179,8 @@ export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o:
 export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" | "x0"> {
   /** Entropy temperature τ ≥ 0 of the soft values. */
   tau: number;
+  /** Initial guess for V^π (iterative methods only; length S). */
+  V0?: ArrayLike<number>;
 }
 
 export interface PolicyEvaluationResult {
@@ -197,12 +199,13 @@ export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: Arra
   const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
   const p = check.policy("pi", pi, S, A);
   const tau = check.nonNegative("tau", (options ?? ({} as PolicyEvaluationOptions)).tau);
-  const o = parseSolve({ ...options, transpose: false }, S);
+  const o = parseSolve({ ...options, transpose: false, x0: options?.V0 }, S);
   const m0 = ws.mark();
   try {
     const pr = ws.putF64(rr), pPi = ws.putF64(p);
     const pB = ws.allocF64(S), pV = ws.allocF64(S), pQ = ws.allocF64(S * A);
-    ws.f64(pV, S).fill(0);
+    if (o.x0) ws.f64(pV, S).set(o.x0);
+    else ws.f64(pV, S).fill(0);
     ws.k.softRewardPi(pr, pPi, pB, S, A, tau);
     const info = solveAt(mdp, pPi, pB, pV, o);
     ws.k.qFromV(at.P, at.indptr, at.indices, pr, pV, pQ, S, A, gamma);

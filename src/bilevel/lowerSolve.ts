@@ -63,9 +63,10 @@ export function solveLower(problem: BilevelProblem, x: Float64Array, options?: L
   let residual = Infinity, it = 0;
   while (it < o.maxIter) {
     it++;
-    const ev = policyEvaluation(mdp, r, pi, { tau, method: o.linear });
+    // Newton steps only need the evaluation to be accurate relative to the Bellman residual
+    const ev = policyEvaluation(mdp, r, pi, { tau, method: o.linear, tol: 1e-13, maxIter: 5000, V0: V });
     problem.counters.solves += 1;
-    if (!ev.converged) throw new NumericalError(`policy iteration: evaluation solve stopped at residual ${ev.residual}`);
+    if (!(ev.residual <= 1e-8)) throw new NumericalError(`policy iteration: the evaluation solve stopped at relative residual ${ev.residual} after ${ev.iterations} iterations`);
     V = ev.V;
     Q = ev.Q;
     // improvement π ← softmax(Q/τ) and the Bellman residual ‖LSE_τ(Q^π) − V^π‖∞
