@@ -17,3 +17,22 @@ export {
 } from "./lower";
 export { sampleTrajectories, type SampleOptions, type Trajectories } from "./sampling";
 export { ShapeError, DomainError, MemoryLimitError, InitError, NumericalError } from "./errors";
+
+// Bilevel layer
+export {
+  BilevelProblem,
+  type BilevelProblemSpec,
+  type RewardModel,
+  type TransitionModel,
+  type PolicyObjective,
+  type Counters,
+} from "./bilevel/problem";
+export { linearReward, policyLinear, policyL2, upperReturn, type CsrMatrix, type UpperReturnSpec } from "./bilevel/models";
+export { hypergradient, phi, type HypergradientMethod, type HypergradientOptions, type HypergradientResult } from "./bilevel/hypergradient";
+export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } from "./bilevel/lowerSolve";
+export type { Algorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions } from "./bilevel/algorithms/common";
+export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./bilevel/algorithms/exactDescent";
+export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./bilevel/algorithms/mSoBiRL";
+
+// Built-in problems
+export { e1, type E1Options, type E1Instance } from "./problems/e1";

@@ -163,7 +163,7 @@ describe("M-SoBiRL's w iteration (ALGORITHMS.md §4.5 item 6)", () => {
     const v = low.pi.map((p, i) => p * gPi[i]);
     const b = uTranspose(problem, v);
     const wStar = solveLinear(mdp, low.pi, b, { transpose: true }).x;
-    let w = new Float64Array(mdp.S);
+    let w: Float64Array = new Float64Array(mdp.S);
     for (let t = 0; t < steps; t++) w = trackW(mdp, low.pi, w, b, 0.5, mode);
     expect(relErr(w, wStar)).toBeLessThan(1e-10);
   });

@@ -53,8 +53,8 @@ export function solveLower(problem: BilevelProblem, x: Float64Array, options?: L
   }
   // soft policy iteration
   const { S, A } = mdp;
-  let V = o.V0 === undefined ? new Float64Array(S) : check.float64("V0", o.V0, S, "S").slice();
-  let Q = new Float64Array(S * A);
+  let V: Float64Array = o.V0 === undefined ? new Float64Array(S) : check.float64("V0", o.V0, S, "S").slice();
+  let Q: Float64Array = new Float64Array(S * A);
   const pi = new Float64Array(S * A);
   // π_0 from V_0: Q_0 = r + γ P V_0 (one sweep)
   const first = softValueIteration(mdp, r, { tau, tol: 0, maxIter: 1, V0: V });

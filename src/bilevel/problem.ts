@@ -117,7 +117,7 @@ export class BilevelProblem {
   /** D_xᵀ u = R_xᵀ u (+ γ·∂(P_x V)ᵀu when P depends on x), length n. */
   vjp(x: Float64Array, u: Float64Array, V?: Float64Array): Float64Array {
     const n = this.n, SA = this.mdp.S * this.mdp.A;
-    let out = new Float64Array(n);
+    let out: Float64Array = new Float64Array(n);
     if (this.reward.vjp) {
       out = result("reward.vjp", this.reward.vjp(x, u, out), out, n);
     } else {

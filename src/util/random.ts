@@ -19,7 +19,7 @@ export class Rng {
       t = Math.imul(t ^ (t >>> 13), 0xc2b2ae35);
       words.push((t ^ (t >>> 16)) >>> 0);
     }
-    if (words.every((w) => w === 0)) words[0] = 1;
+    if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
     this.s = words as [number, number, number, number];
   }
 

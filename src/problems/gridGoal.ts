@@ -1,0 +1,177 @@
+// E3 stand-in, the GridWorld goal-position problem (ALGORITHMS.md §4.3) [CONSTRUCTED]:
+// the upper level places a soft goal, the lower level is a slippery gridworld whose
+// reward is that goal, and the upper level wants the agent to visit a target cell.
+//   lower reward  r_x(s, a) = softmax(x)_s             (features 'softmax', the default)
+//                 r_x(s, a) = x_s  (r_x = Φx, Φ one-hot) (features 'one-hot')
+//   upper         f(x, π) = −Σ_t γ^t Pr_ρ^π(s_t = target) + (μ/2)‖x‖²
+//                        = −E_{d̃^π_ρ}[1{s = target}] + (μ/2)‖x‖²
+// The reward is the same for every action of a state. x has one entry per state
+// (non-wall cell), n = S.
+import { DomainError, ShapeError } from "../errors";
+import { BilevelProblem, type RewardModel } from "../bilevel/problem";
+import { linearReward, upperReturn } from "../bilevel/models";
+import type { Backend } from "../wasm/module";
+import { Rng } from "../util/random";
+import * as check from "../validate";
+import { flag, gridworld, positive, type GridWorld } from "./gridworld";
+
+export type GoalFeatures = "softmax" | "one-hot";
+
+export interface GridGoalOptions {
+  /** Side of the square open grid (default 5); ignored when `map` is given. */
+  size?: number;
+  /** A gridworld map ('#', '.', 'G', 'S'; see gridworld) instead of an open size × size grid. */
+  map?: readonly string[];
+  /** Slip probability (default 0.1). */
+  slip?: number;
+  /** 5 = U, D, L, R, stay (default); 4 = U, D, L, R. */
+  actions?: 4 | 5;
+  /** Discount γ (default 0.9). */
+  gamma?: number;
+  /** Lower-level entropy temperature τ (default 0.1). */
+  tau?: number;
+  /** Start cell [row, col]; ρ is the point mass there (default [0, 0]). */
+  start?: readonly [number, number];
+  /** Target cell [row, col] (default [height − 1, ⌊width/2⌋], i.e. (4, 2) on 5 × 5). */
+  target?: readonly [number, number];
+  /** Weight μ of (μ/2)‖x‖² (default 1e-3). */
+  mu?: number;
+  /** 'softmax' (default): r_x(s) = softmax(x)_s; 'one-hot': r_x = Φx with Φ CSR one-hot. */
+  features?: GoalFeatures;
+  /** CSR transitions (default true). */
+  sparse?: boolean;
+  /** Seed of x_0 (default 0). */
+  seed?: number;
+  backend?: Backend;
+}
+
+export interface GridGoalInstance {
+  problem: BilevelProblem;
+  /** x_0 ~ N(0, 0.01·I_n): a nearly uniform soft goal. */
+  x0: Float64Array;
+  /** The gridworld (cell ↔ state maps, sizes, action names) for plotting. */
+  grid: GridWorld;
+  /** State index of the start cell. */
+  start: number;
+  /** State index of the target cell. */
+  target: number;
+  features: GoalFeatures;
+}
+
+/**
+ * The benchmark configuration: exact hypergradient on a 50 × 50 gridworld
+ * (S = 2500, A = 4, γ = 0.99, τ = 0.05, n = 2500 one-hot goal features).
+ */
+export const GRID_GOAL_BENCHMARK: Readonly<GridGoalOptions> = Object.freeze({ size: 50, actions: 4, gamma: 0.99, tau: 0.05, features: "one-hot" });
+
+export function gridGoal(options: GridGoalOptions = {}): GridGoalInstance {
+  if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
+  const size = options.size === undefined ? 5 : check.positiveInt("size", options.size);
+  const tau = positive("tau", options.tau ?? 0.1);
+  const mu = check.nonNegative("mu", options.mu ?? 1e-3);
+  const features = options.features ?? "softmax";
+  if (features !== "softmax" && features !== "one-hot") throw new DomainError("features", "must be 'softmax' or 'one-hot'", features);
+  const sparse = flag("sparse", options.sparse, true);
+  const seed = options.seed === undefined ? 0 : check.seed(options.seed);
+  // the grid without ρ first, to locate the start cell
+  const gridOpts = {
+    map: options.map,
+    width: options.map === undefined ? size : undefined,
+    height: options.map === undefined ? size : undefined,
+    slip: options.slip,
+    actions: options.actions,
+    gamma: options.gamma ?? 0.9,
+    sparse,
+    backend: options.backend,
+  };
+  const probe = gridworld({ ...gridOpts, sparse: true });
+  const start = cellState(probe, "start", options.start ?? [0, 0]);
+  const target = cellState(probe, "target", options.target ?? [probe.height - 1, Math.floor(probe.width / 2)]);
+  const rho = new Float64Array(probe.S);
+  rho[start] = 1;
+  const grid = gridworld({ ...gridOpts, rho });
+  const { S, A, mdp } = grid;
+  const n = S;
+
+  const reward = features === "softmax" ? softmaxGoalReward(S, A) : linearReward(oneHotFeatures(S, A), n);
+  const rU = new Float64Array(S * A);
+  for (let a = 0; a < A; a++) rU[target * A + a] = 1;
+  const upper = upperReturn({ r: rU, lambda: mu });
+  const rng = new Rng(seed);
+  const x0 = rng.normals(n).map((v) => 0.1 * v);
+  return { problem: new BilevelProblem({ mdp, tau, reward, upper }), x0, grid, start, target, features };
+}
+
+function cellState(grid: GridWorld, arg: string, cell: unknown): number {
+  if (!Array.isArray(cell) || cell.length !== 2) throw new ShapeError(arg, "must be a cell [row, col]", cell);
+  try {
+    return grid.state(cell[0], cell[1]);
+  } catch (e) {
+    if (e instanceof DomainError) throw new DomainError(arg, `must be a non-wall cell [row, col] of the ${grid.height} × ${grid.width} grid`, `[${cell.join(", ")}]`);
+    throw e;
+  }
+}
+
+/**
+ * r_x(s, a) = p_s with p = softmax(x) over the S states (same for every action).
+ * R_x[(s,a), k] = p_s (δ_sk − p_k); vjp: out_k = p_k (U_k − Σ_s p_s U_s), U_s = Σ_a u(s,a).
+ */
+export function softmaxGoalReward(S: number, A: number): RewardModel {
+  const p = new Float64Array(S);
+  const softmax = (x: Float64Array) => {
+    let m = -Infinity;
+    for (let s = 0; s < S; s++) if (x[s] > m) m = x[s];
+    let z = 0;
+    for (let s = 0; s < S; s++) z += (p[s] = Math.exp(x[s] - m));
+    for (let s = 0; s < S; s++) p[s] /= z;
+    return p;
+  };
+  return {
+    dim: S,
+    rows: S * A,
+    reward(x, out) {
+      softmax(x);
+      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) out[s * A + a] = p[s];
+    },
+    vjp(x, u, out) {
+      softmax(x);
+      let pU = 0;
+      for (let s = 0; s < S; s++) {
+        let Us = 0;
+        for (let a = 0; a < A; a++) Us += u[s * A + a];
+        out[s] = Us;
+        pU += p[s] * Us;
+      }
+      for (let k = 0; k < S; k++) out[k] = p[k] * (out[k] - pU);
+    },
+    jvp(x, dx, out) {
+      softmax(x);
+      let pd = 0;
+      for (let k = 0; k < S; k++) pd += p[k] * dx[k];
+      for (let s = 0; s < S; s++) {
+        const v = p[s] * (dx[s] - pd);
+        for (let a = 0; a < A; a++) out[s * A + a] = v;
+      }
+    },
+    jacobian(x, out) {
+      softmax(x);
+      for (let s = 0; s < S; s++) {
+        for (let a = 0; a < A; a++) {
+          const row = (s * A + a) * S;
+          for (let k = 0; k < S; k++) out[row + k] = -p[s] * p[k];
+          out[row + s] += p[s];
+        }
+      }
+    },
+  };
+}
+
+/** Φ (S·A × S) in CSR: row (s, a) has a single 1 in column s. */
+export function oneHotFeatures(S: number, A: number): { indptr: Int32Array; indices: Int32Array; values: Float64Array } {
+  const indptr = new Int32Array(S * A + 1), indices = new Int32Array(S * A), values = new Float64Array(S * A).fill(1);
+  for (let i = 0; i < S * A; i++) {
+    indptr[i + 1] = i + 1;
+    indices[i] = Math.floor(i / A);
+  }
+  return { indptr, indices, values };
+}
