@@ -1,6 +1,6 @@
 // Built-in reward models and upper objectives (ALGORITHMS.md §2, §4).
-import { ShapeError } from "../errors";
-import { occupancy, policyEvaluation } from "../lower";
+import { NumericalError, ShapeError } from "../errors";
+import { occupancy, policyEvaluation, type LinearMethod } from "../lower";
 import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { PolicyObjective, RewardModel } from "./problem";
@@ -134,6 +134,8 @@ export interface UpperReturnSpec {
   rho?: ArrayLike<number>;
   /** Weight of (λ/2)‖x‖² (default 0). */
   lambda?: number;
+  /** Linear solver of the evaluations and of d̃_π (default: the library's, 'lu' for S ≤ 500, else 'krylov'). */
+  linear?: LinearMethod;
 }
 
 /**
@@ -144,6 +146,7 @@ export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly
   if (typeof spec !== "object" || spec === null) throw new ShapeError("upperReturn", "takes { r, rho?, lambda? }", spec);
   const rU = check.float64("r", spec.r, (spec.r as ArrayLike<number>)?.length ?? -1).slice();
   const lam = check.nonNegative("lambda", spec.lambda ?? 0);
+  const method = spec.linear;
   const rhoU = spec.rho === undefined ? undefined : check.distribution("rho", spec.rho, (spec.rho as ArrayLike<number>).length).slice();
   const rhoOf = (mdp: TabularMDP) => {
     if (rhoU && rhoU.length !== mdp.S) throw new ShapeError("upperReturn.rho", `must have length S = ${mdp.S}`, rhoU.length);
@@ -154,7 +157,7 @@ export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly
     rhoU,
     rows: rU.length,
     value(x, pi, mdp) {
-      const { V } = policyEvaluation(mdp, rU, pi, { tau: 0 });
+      const { V } = checked(policyEvaluation(mdp, rU, pi, { tau: 0, method }));
       const rho = rhoOf(mdp);
       let J = 0;
       for (let s = 0; s < mdp.S; s++) J += rho[s] * V[s];
@@ -164,12 +167,18 @@ export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly
       for (let k = 0; k < x.length; k++) out[k] = lam * x[k];
     },
     gradPi(_x, pi, out, mdp) {
-      const { Q } = policyEvaluation(mdp, rU, pi, { tau: 0 });
-      const d = occupancy(mdp, pi, rhoOf(mdp));
+      const { Q } = checked(policyEvaluation(mdp, rU, pi, { tau: 0, method }));
+      const d = occupancy(mdp, pi, rhoOf(mdp), { method });
       const A = mdp.A;
       for (let i = 0; i < Q.length; i++) out[i] = -d[Math.floor(i / A)] * Q[i];
     },
   };
+}
+
+/** Refuse a policy evaluation whose solve did not reach a usable accuracy. */
+export function checked<T extends { residual: number; iterations: number }>(ev: T): T {
+  if (!(ev.residual <= 1e-8)) throw new NumericalError(`policy evaluation: the linear solve stopped at relative residual ${ev.residual} after ${ev.iterations} iterations; try another 'linear' method`);
+  return ev;
 }
 
 function sq(v: ArrayLike<number>): number {

@@ -42,6 +42,8 @@ export interface GridworldOptions {
   sparse?: boolean;
   /** Initial distribution over states; default uniform over the 'S' cells, else the first free cell. */
   rho?: ArrayLike<number>;
+  /** Start cell [row, col]: ρ is the point mass there (instead of `rho`). */
+  start?: readonly [number, number];
   backend?: Backend;
 }
 
@@ -131,7 +133,11 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
   }
 
   let rho: Float64Array;
-  if (options.rho !== undefined) rho = check.distribution("rho", options.rho, S).slice();
+  if (options.start !== undefined) {
+    if (options.rho !== undefined) throw new DomainError("start", "cannot be combined with rho", "start and rho");
+    rho = new Float64Array(S);
+    rho[cellAt("start", options.start, map, cellToState)] = 1;
+  } else if (options.rho !== undefined) rho = check.distribution("rho", options.rho, S).slice();
   else {
     rho = new Float64Array(S);
     if (starts.length > 0) for (const s of starts) rho[s] = 1 / starts.length;
@@ -153,11 +159,7 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
     cellToState,
     stateToCell,
     state(r: number, c: number): number {
-      if (!Number.isInteger(r) || r < 0 || r >= height) throw new DomainError("row", `must be an integer in [0, ${height})`, r);
-      if (!Number.isInteger(c) || c < 0 || c >= width) throw new DomainError("col", `must be an integer in [0, ${width})`, c);
-      const s = cellToState[r * width + c];
-      if (s < 0) throw new DomainError("cell", "is a wall, not a state", map[r][c], { row: r, col: c });
-      return s;
+      return cellAt("cell", [r, c], map, cellToState);
     },
     cell(s: number) {
       if (!Number.isInteger(s) || s < 0 || s >= S) throw new DomainError("s", `must be a state index in [0, ${S})`, s);
@@ -167,6 +169,18 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
     goals: Int32Array.from(goals),
     starts: Int32Array.from(starts),
   };
+}
+
+/** The state of a cell [row, col]; a DomainError names `arg` for walls and cells off the grid. @internal */
+export function cellAt(arg: string, cell: unknown, map: readonly string[], cellToState: Int32Array): number {
+  if (!Array.isArray(cell) || cell.length !== 2) throw new ShapeError(arg, "must be a cell [row, col]", cell);
+  const height = map.length, width = map[0].length;
+  const [r, c] = cell as [unknown, unknown];
+  if (typeof r !== "number" || !Number.isInteger(r) || r < 0 || r >= height) throw new DomainError(arg, `row must be an integer in [0, ${height})`, r);
+  if (typeof c !== "number" || !Number.isInteger(c) || c < 0 || c >= width) throw new DomainError(arg, `column must be an integer in [0, ${width})`, c);
+  const s = cellToState[r * width + c];
+  if (s < 0) throw new DomainError(arg, "must not be a wall", map[r][c], { row: r, col: c });
+  return s;
 }
 
 function parseMap(options: GridworldOptions): string[] {

@@ -1,0 +1,16 @@
+// Built-in problem generators: each takes documented options (with defaults and a seed)
+// and returns `{ problem, x0, ...extras }` (or an MDP plus helpers for gridworld/garnet).
+export { e1, quadraticReward, type E1Options, type E1Instance } from "./e1";
+export { gridworld, garnet, GRID_ACTIONS, type GridAction, type GridworldOptions, type GridWorld, type GarnetOptions, type Garnet } from "./gridworld";
+export { gridGoal, softmaxGoalReward, oneHotFeatures, GRID_GOAL_BENCHMARK, type GoalFeatures, type GridGoalOptions, type GridGoalInstance } from "./gridGoal";
+export { incentive, incentiveObjective, additiveReward, type IncentiveObjectiveSpec, type IncentiveOptions, type IncentiveInstance } from "./incentive";
+export {
+  stackelberg,
+  leaderPolicy,
+  followerReward,
+  leaderTransitions,
+  leaderObjective,
+  type StackelbergGame,
+  type StackelbergOptions,
+  type StackelbergInstance,
+} from "./stackelberg";
