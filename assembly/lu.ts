@@ -62,3 +62,142 @@ export function luSolve(M: usize, piv: usize, b: usize, n: i32): void {
     store<f64>(o, (load<f64>(o) - dot(mi + tail, b + tail, n - i - 1)) / load<f64>(mi + (<usize>i << 3)));
   }
 }
+
+// ---- Banded LU (row-major band storage) --------------------------------------------
+// Row i keeps columns [i − kl, i + kl + ku] in a window of w = 2·kl + ku + 1 doubles at
+// M + i·w·8 (column j at offset j − i + kl): the extra kl columns hold the fill-in that
+// partial pivoting moves into U. Grid-like MDPs have kl, ku ≈ the grid width, so a
+// factorisation costs O(S·kl·(kl + ku)) instead of O(S³).
+
+// Structural bandwidths of I − γP_π over every (s, a) row (π-independent):
+// out[0] = kl = max(s − s'), out[1] = ku = max(s' − s).
+export function bandwidth(P: usize, indptr: usize, indices: usize, S: i32, A: i32, out: usize): void {
+  let kl = 0, ku = 0;
+  const row = <usize>S << 3;
+  for (let i = 0; i < S * A; i++) {
+    const s = i / A;
+    if (indptr == 0) {
+      const p = P + <usize>i * row;
+      for (let j = 0; j < S; j++) {
+        if (load<f64>(p + (<usize>j << 3)) != 0) {
+          if (s - j > kl) kl = s - j;
+          if (j - s > ku) ku = j - s;
+        }
+      }
+    } else {
+      const k1 = load<i32>(indptr + (<usize>i << 2), 4);
+      for (let k = load<i32>(indptr + (<usize>i << 2)); k < k1; k++) {
+        const j = load<i32>(indices + (<usize>k << 2));
+        if (s - j > kl) kl = s - j;
+        if (j - s > ku) ku = j - s;
+      }
+    }
+  }
+  store<i32>(out, kl);
+  store<i32>(out, ku, 4);
+}
+
+// M = I − γP_π in band storage (kl, ku of the untransposed matrix; when transposed the
+// caller passes them swapped and this writes the transpose).
+export function buildBand(P: usize, indptr: usize, indices: usize, pi: usize, M: usize, S: i32, A: i32, gamma: f64, transpose: bool, kl: i32, ku: i32): void {
+  const w = 2 * kl + ku + 1;
+  const rowb = <usize>w << 3;
+  const row = <usize>S << 3;
+  memory.fill(M, 0, <usize>S * rowb);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      const c = -gamma * load<f64>(pi + (<usize>i << 3));
+      if (c == 0) continue;
+      if (indptr == 0) {
+        const p = P + <usize>i * row;
+        for (let j = 0; j < S; j++) {
+          const v = load<f64>(p + (<usize>j << 3));
+          if (v != 0) bandAdd(M, rowb, kl, transpose ? j : s, transpose ? s : j, c * v);
+        }
+      } else {
+        const k1 = load<i32>(indptr + (<usize>i << 2), 4);
+        for (let k = load<i32>(indptr + (<usize>i << 2)); k < k1; k++) {
+          const j = load<i32>(indices + (<usize>k << 2));
+          bandAdd(M, rowb, kl, transpose ? j : s, transpose ? s : j, c * load<f64>(P + (<usize>k << 3)));
+        }
+      }
+    }
+  }
+  for (let s = 0; s < S; s++) bandAdd(M, rowb, kl, s, s, 1.0);
+}
+
+// @ts-ignore: decorator
+@inline
+function bandAdd(M: usize, rowb: usize, kl: i32, i: i32, j: i32, v: f64): void {
+  const p = M + <usize>i * rowb + (<usize>(j - i + kl) << 3);
+  store<f64>(p, load<f64>(p) + v);
+}
+
+// Factor in place with partial pivoting; piv[k] is the row swapped with k.
+// Returns 0, or k + 1 at an exactly zero pivot.
+export function bandFactor(M: usize, piv: usize, n: i32, kl: i32, ku: i32): i32 {
+  const w = 2 * kl + ku + 1;
+  const rowb = <usize>w << 3;
+  for (let k = 0; k < n; k++) {
+    const last = min(n - 1, k + kl);
+    // column k of row i sits at offset k − i + kl
+    let p = k;
+    let best = abs(load<f64>(M + <usize>k * rowb + (<usize>kl << 3)));
+    for (let i = k + 1; i <= last; i++) {
+      const v = abs(load<f64>(M + <usize>i * rowb + (<usize>(k - i + kl) << 3)));
+      if (v > best) { best = v; p = i; }
+    }
+    store<i32>(piv + (<usize>k << 2), p);
+    if (best == 0) return k + 1;
+    const span = min(n - 1, k + kl + ku) - k + 1; // columns k .. k + kl + ku
+    const rk = M + <usize>k * rowb + (<usize>kl << 3); // column k of row k
+    if (p != k) {
+      const rp = M + <usize>p * rowb + (<usize>(k - p + kl) << 3);
+      for (let j = 0; j < span; j++) {
+        const o = <usize>j << 3;
+        const t = load<f64>(rk + o);
+        store<f64>(rk + o, load<f64>(rp + o));
+        store<f64>(rp + o, t);
+      }
+    }
+    const inv = 1.0 / load<f64>(rk);
+    for (let i = k + 1; i <= last; i++) {
+      const ri = M + <usize>i * rowb + (<usize>(k - i + kl) << 3); // column k of row i
+      const l = load<f64>(ri) * inv;
+      store<f64>(ri, l);
+      if (l != 0) axpy(ri + 8, -l, rk + 8, span - 1);
+    }
+  }
+  return 0;
+}
+
+// Solve in place in b after bandFactor.
+export function bandSolve(M: usize, piv: usize, b: usize, n: i32, kl: i32, ku: i32): void {
+  const w = 2 * kl + ku + 1;
+  const rowb = <usize>w << 3;
+  for (let k = 0; k < n; k++) {
+    const p = load<i32>(piv + (<usize>k << 2));
+    const bk0 = b + (<usize>k << 3);
+    if (p != k) {
+      const bp = b + (<usize>p << 3);
+      const t = load<f64>(bk0);
+      store<f64>(bk0, load<f64>(bp));
+      store<f64>(bp, t);
+    }
+    const bk = load<f64>(bk0);
+    if (bk != 0) {
+      const last = min(n - 1, k + kl);
+      for (let i = k + 1; i <= last; i++) {
+        const o = b + (<usize>i << 3);
+        store<f64>(o, load<f64>(o) - load<f64>(M + <usize>i * rowb + (<usize>(k - i + kl) << 3)) * bk);
+      }
+    }
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const ri = M + <usize>i * rowb + (<usize>kl << 3); // diagonal of row i
+    const cnt = min(n - 1, i + kl + ku) - i;
+    const o = b + (<usize>i << 3);
+    store<f64>(o, (load<f64>(o) - dot(ri + 8, o + 8, cnt)) / load<f64>(ri));
+  }
+}

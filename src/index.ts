@@ -28,11 +28,31 @@ export {
   type Counters,
 } from "./bilevel/problem";
 export { linearReward, policyLinear, policyL2, upperReturn, type CsrMatrix, type UpperReturnSpec } from "./bilevel/models";
+export {
+  preferenceBCE,
+  trajectoryUpper,
+  enumerateTrajectories,
+  type TrajectoryObjective,
+  type TrajectoryGroup,
+  type TrajectoryContext,
+  type PreferenceBCESpec,
+  type PreferenceBCE,
+} from "./bilevel/trajectory";
 export { hypergradient, phi, type HypergradientMethod, type HypergradientOptions, type HypergradientResult } from "./bilevel/hypergradient";
+export { modelFreeHypergradient, type ModelFreeSettings, type ModelFreeOptions, type ModelFreeResult } from "./bilevel/modelFree";
+export { valuePenalty, bellmanPenalty, type PenaltyOptions, type ValuePenaltyOptions, type PenaltyResult, type ValuePenaltyResult } from "./bilevel/penalties";
 export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } from "./bilevel/lowerSolve";
+
+// Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
 export type { Algorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions } from "./bilevel/algorithms/common";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./bilevel/algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./bilevel/algorithms/mSoBiRL";
+export { soBiRL, type SoBiRLOptions, type SoBiRLState } from "./bilevel/algorithms/soBiRL";
+export { pbrl, projectSimplex, type PBRLOptions, type PBRLState } from "./bilevel/algorithms/pbrl";
+export { parl, parlHypergradient, type PARLOptions, type PARLState } from "./bilevel/algorithms/parl";
+export { actorCritic, type ActorCriticOptions, type ActorCriticState } from "./bilevel/algorithms/actorCritic";
+export { phiSigma, phiSigmaGradient, type PhiSigmaOptions, type PhiSigmaState } from "./bilevel/algorithms/phiSigma";
+export { alternating, type AlternatingOptions, type AlternatingState } from "./bilevel/algorithms/alternating";
 
 // Built-in problems
-export { e1, type E1Options, type E1Instance } from "./problems/e1";
+export * from "./problems/index";

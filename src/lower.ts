@@ -2,7 +2,7 @@
 // linear solves with (I − γP_π) or its transpose (ALGORITHMS.md §1.1–1.2).
 // Shapes: r, Q, pi (S·A) indexed s·A + a; V, rho, b, x (S).
 import { DomainError, NumericalError } from "./errors";
-import type { TabularMDP } from "./mdp";
+import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 
 export interface SoftValueIterationOptions {
@@ -36,6 +36,7 @@ export interface SoftValueIterationResult {
  * a γ-contraction in ‖·‖∞, from V0 until ‖ΔV‖∞ ≤ tol or maxIter sweeps.
  */
 export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, options: SoftValueIterationOptions): SoftValueIterationResult {
+  requireMdp(mdp);
   const { S, A, gamma, ws, at } = mdp;
   const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
   const opts = options ?? ({} as SoftValueIterationOptions);
@@ -59,6 +60,7 @@ export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, option
       const t = pV; pV = pW; pW = t;
       if (!(residual > tol)) break;
     }
+    mdp.counters.sweeps += it;
     if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
     k.softmaxPolicy(pQ, pPi, S, A, tau);
     return {
@@ -74,16 +76,25 @@ export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, option
   }
 }
 
-export type LinearMethod = "lu" | "krylov" | "richardson";
+export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
 
 export interface SolveOptions {
   /** Solve with (I − γP_π)ᵀ instead of (I − γP_π). */
   transpose?: boolean;
-  /** 'lu' (dense LU, partial pivoting), 'krylov' (BiCGSTAB, matrix-free) or 'richardson'. Default: 'lu' for S ≤ 500, else 'krylov'. */
+  /**
+   * 'lu' (dense LU with partial pivoting, S² doubles), 'krylov' (restarted GMRES(m),
+   * matrix-free, residual never grows; finished by Richardson if a restart cycle
+   * stagnates), 'bicgstab' (matrix-free, 6 vectors; it can stall or diverge on
+   * near-deterministic policies at γ → 1, and then hands over to GMRES) or 'richardson' (x ← b + γP_π x, rate γ).
+   * Default: 'lu' for S ≤ 500 or when the banded LU is cheap (S·kl·(kl + ku) ≤ 2e8), else 'krylov'.
+   * 'lu' stores the band only when 2·kl + ku + 1 < S/2 (grid-like MDPs).
+   */
   method?: LinearMethod;
+  /** GMRES restart length m (default 30). */
+  restart?: number;
   /** Relative residual target ‖b − Ax‖₂/‖b‖₂ (default 1e-12; LU reports converged when its residual meets max(tol, 1e-10)). */
   tol?: number;
-  /** Iteration cap for the iterative methods (default 1000 for Krylov, 100 000 for Richardson). */
+  /** Iteration cap (matrix-vector products) for the iterative methods (default 5000 for Krylov and BiCGSTAB, 100 000 for Richardson). */
   maxIter?: number;
   /** Initial guess for the iterative methods (length S; default 0). */
   x0?: ArrayLike<number>;
@@ -91,7 +102,7 @@ export interface SolveOptions {
 
 export interface SolveResult {
   x: Float64Array;
-  /** Krylov/Richardson iterations (1 for LU). */
+  /** Matrix-vector products of the iterative methods (1 for LU). */
   iterations: number;
   /** True relative residual ‖b − Ax‖₂/‖b‖₂ of the returned x. */
   residual: number;
@@ -100,13 +111,23 @@ export interface SolveResult {
 
 /** Default threshold between the dense LU and the Krylov solver. */
 export const LU_MAX_S = 500;
+/** The default picks the banded LU when its flop count S·kl·(kl + ku) stays below this. */
+export const BAND_MAX_FLOPS = 2e8;
+
+/** The default method: dense LU for small S, banded LU for narrow bands, else GMRES. */
+export function defaultMethod(mdp: TabularMDP): LinearMethod {
+  if (mdp.S <= LU_MAX_S) return "lu";
+  const { kl, ku } = mdp.bandwidth();
+  return mdp.S * (kl + 1) * (kl + ku + 1) <= BAND_MAX_FLOPS ? "lu" : "krylov";
+}
 
 /** Solve (I − γP_π) x = b, or its transpose, for one right-hand side b of length S. */
 export function solveLinear(mdp: TabularMDP, pi: ArrayLike<number>, b: ArrayLike<number>, options: SolveOptions = {}): SolveResult {
+  requireMdp(mdp);
   const { S, A, ws } = mdp;
   const p = check.policy("pi", pi, S, A);
   const bb = check.float64("b", b, S, "S");
-  const o = parseSolve(options, S);
+  const o = parseSolve(options, mdp);
   const m0 = ws.mark();
   try {
     const pPi = ws.putF64(p), pB = ws.putF64(bb);
@@ -115,6 +136,7 @@ export function solveLinear(mdp: TabularMDP, pi: ArrayLike<number>, b: ArrayLike
     if (o.x0) ws.f64(pX, S).set(o.x0);
     else ws.f64(pX, S).fill(0);
     const info = solveAt(mdp, pPi, pB, pX, o);
+    mdp.counters.solves += 1;
     return { ...info, x: ws.copyF64(pX, S) };
   } finally {
     ws.release(m0);
@@ -127,19 +149,22 @@ export interface ParsedSolve {
   tol: number;
   maxIter: number;
   x0?: Float64Array;
+  restart: number;
 }
 
-export function parseSolve(options: SolveOptions | undefined, S: number): ParsedSolve {
+export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): ParsedSolve {
   const o = options ?? {};
-  const method = o.method ?? (S <= LU_MAX_S ? "lu" : "krylov");
-  if (method !== "lu" && method !== "krylov" && method !== "richardson") {
-    throw new DomainError("method", "must be 'lu', 'krylov' or 'richardson'", method);
+  const S = mdp.S;
+  const method = o.method ?? defaultMethod(mdp);
+  if (method !== "lu" && method !== "krylov" && method !== "bicgstab" && method !== "richardson") {
+    throw new DomainError("method", "must be 'lu', 'krylov', 'bicgstab' or 'richardson'", method);
   }
   if (o.transpose !== undefined && typeof o.transpose !== "boolean") throw new DomainError("transpose", "must be a boolean", o.transpose);
   const tol = o.tol === undefined ? 1e-12 : check.nonNegative("tol", o.tol);
-  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 1000) : check.positiveInt("maxIter", o.maxIter);
+  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 5000) : check.positiveInt("maxIter", o.maxIter);
   const x0 = o.x0 === undefined ? undefined : check.float64("x0", o.x0, S, "S");
-  return { transpose: o.transpose ?? false, method, tol, maxIter, x0 };
+  const restart = Math.min(S, o.restart === undefined ? 30 : check.positiveInt("restart", o.restart));
+  return { transpose: o.transpose ?? false, method, tol, maxIter, x0, restart };
 }
 
 /**
@@ -152,21 +177,50 @@ export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o:
   const k = ws.k;
   const tr = o.transpose ? 1 : 0;
   if (o.method === "lu") {
-    const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
     const pPiv = ws.allocI32(S);
     const pW = ws.allocF64(S);
-    k.buildSystem(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr);
-    const bad = k.luFactor(pM, pPiv, S);
+    const { kl, ku } = mdp.bandwidth();
+    const w = 2 * kl + ku + 1;
+    let bad: number;
+    if (w * w * 4 < S * S) {
+      // banded LU: the transpose swaps the lower and upper bandwidths
+      const [l, u] = o.transpose ? [ku, kl] : [kl, ku];
+      const pM = ws.alloc(S * (2 * l + u + 1) * 8, "the banded LU needs S·(2·kl + ku + 1) doubles: use method 'krylov'");
+      k.buildBand(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr, l, u);
+      bad = k.bandFactor(pM, pPiv, S, l, u);
+      if (bad === 0) {
+        ws.f64(pX, S).set(ws.f64(pB, S));
+        k.bandSolve(pM, pPiv, pX, S, l, u);
+      }
+    } else {
+      const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
+      k.buildSystem(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr);
+      bad = k.luFactor(pM, pPiv, S);
+      if (bad === 0) {
+        ws.f64(pX, S).set(ws.f64(pB, S));
+        k.luSolve(pM, pPiv, pX, S);
+      }
+    }
     if (bad !== 0) throw new NumericalError(`solveLinear: I − γP_π is singular (zero pivot at column ${bad - 1})`);
-    ws.f64(pX, S).set(ws.f64(pB, S));
-    k.luSolve(pM, pPiv, pX, S);
     const residual = k.systemResidual(at.P, at.indptr, at.indices, pPi, pB, pX, pW, S, A, gamma, tr);
     return { iterations: 1, residual, converged: residual <= Math.max(o.tol, 1e-10) };
   }
   const pInfo = ws.allocF64(2);
-  if (o.method === "krylov") {
+  if (o.method === "bicgstab") {
     const pWork = ws.allocF64(6 * S);
     k.bicgstab(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, o.maxIter, pInfo);
+    const used = ws.f64(pInfo, 2)[0];
+    const info = ws.f64(pInfo, 2);
+    if (!(info[1] <= o.tol) && used < o.maxIter) {
+      // BiCGSTAB can stall or diverge on near-deterministic policies: hand over to
+      // GMRES, from zero when the iterate is no longer finite.
+      const x = ws.f64(pX, S);
+      if (!x.every(Number.isFinite)) x.fill(0);
+      gmresAt(mdp, pPi, pB, pX, pInfo, o, tr, o.maxIter - used);
+      ws.f64(pInfo, 2)[0] += used;
+    }
+  } else if (o.method === "krylov") {
+    gmresAt(mdp, pPi, pB, pX, pInfo, o, tr, o.maxIter);
   } else {
     const pWork = ws.allocF64(S);
     k.richardson(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, o.maxIter, pInfo);
@@ -174,6 +228,22 @@ export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o:
   const info = ws.f64(pInfo, 2);
   const residual = info[1];
   return { iterations: info[0], residual, converged: residual <= o.tol };
+}
+
+/** GMRES(m), finished by Richardson when a restart cycle stagnates; info ← [its, residual]. */
+function gmresAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, pInfo: number, o: ParsedSolve, tr: number, budget: number): void {
+  const { S, A, gamma, ws, at } = mdp;
+  const k = ws.k;
+  const m = o.restart;
+  const pWork = ws.alloc(((m + 2) * S + (m + 1) * m + 3 * m + 2) * 8, "GMRES keeps m + 2 vectors of length S: lower the restart length or use 'bicgstab'");
+  k.gmres(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, budget, m, pInfo);
+  const info = ws.f64(pInfo, 2);
+  const used = info[0];
+  if (info[1] > o.tol && used < budget) {
+    // a whole cycle without progress: Richardson is a γ-contraction and always finishes
+    k.richardson(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, budget - used, pInfo);
+    ws.f64(pInfo, 2)[0] += used;
+  }
 }
 
 export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" | "x0"> {
@@ -195,11 +265,13 @@ export interface PolicyEvaluationResult {
 
 /** Soft values of a fixed policy π by one linear solve (ALGORITHMS.md §1.1). */
 export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: ArrayLike<number>, options: PolicyEvaluationOptions): PolicyEvaluationResult {
+  requireMdp(mdp);
   const { S, A, gamma, ws, at } = mdp;
   const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
   const p = check.policy("pi", pi, S, A);
   const tau = check.nonNegative("tau", (options ?? ({} as PolicyEvaluationOptions)).tau);
-  const o = parseSolve({ ...options, transpose: false, x0: options?.V0 }, S);
+  const V0 = options?.V0 === undefined ? undefined : check.float64("V0", options.V0, S, "S");
+  const o = parseSolve({ ...options, transpose: false, x0: V0 }, mdp);
   const m0 = ws.mark();
   try {
     const pr = ws.putF64(rr), pPi = ws.putF64(p);
@@ -208,6 +280,7 @@ export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: Arra
     else ws.f64(pV, S).fill(0);
     ws.k.softRewardPi(pr, pPi, pB, S, A, tau);
     const info = solveAt(mdp, pPi, pB, pV, o);
+    mdp.counters.solves += 1;
     ws.k.qFromV(at.P, at.indptr, at.indices, pr, pV, pQ, S, A, gamma);
     return { V: ws.copyF64(pV, S), Q: ws.copyF64(pQ, S * A), ...info };
   } finally {
@@ -220,7 +293,8 @@ export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: Arra
  * ρ defaults to the MDP's initial distribution.
  */
 export function occupancy(mdp: TabularMDP, pi: ArrayLike<number>, rho?: ArrayLike<number>, options: Omit<SolveOptions, "transpose"> = {}): Float64Array {
-  const d0 = rho === undefined ? mdp.rho : check.distribution("rho", rho, mdp.S);
+  requireMdp(mdp);
+  const d0 = rho === undefined ? mdp.rho0 : check.distribution("rho", rho, mdp.S);
   const res = solveLinear(mdp, pi, d0, { ...options, transpose: true });
   if (!res.converged) throw new NumericalError(`occupancy: the solve stopped at relative residual ${res.residual} after ${res.iterations} iterations; raise maxIter or use method 'lu'`);
   return res.x;

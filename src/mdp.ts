@@ -43,6 +43,13 @@ export interface Layout {
   rho: number;
 }
 
+/** Work counters: Bellman sweeps, linear solves and sampled steps. */
+export interface Counters {
+  sweeps: number;
+  solves: number;
+  sampledSteps: number;
+}
+
 export class TabularMDP {
   readonly S: number;
   readonly A: number;
@@ -50,8 +57,10 @@ export class TabularMDP {
   readonly kind: "dense" | "csr";
   /** Stored transition entries: S·A·S for dense P, the non-zeros for CSR. */
   readonly nnz: number;
-  /** The initial-state distribution ρ (a copy; changing it has no effect). */
-  readonly rho: Float64Array;
+  /** @internal ρ as validated; never handed out (see `rho`). */
+  readonly rho0: Float64Array;
+  /** Work done on this MDP by the lower-level functions (sweeps, solves, sampled steps). */
+  readonly counters: Counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
   /** @internal */ readonly ws: Workspace;
   /** @internal */ readonly at: Layout;
 
@@ -61,10 +70,36 @@ export class TabularMDP {
     this.gamma = gamma;
     this.kind = kind;
     this.nnz = nnz;
-    this.rho = rho;
+    this.rho0 = rho;
     this.ws = ws;
     this.at = at;
   }
+
+  /** The initial-state distribution ρ (length S). A fresh copy on every access: changing it has no effect. */
+  get rho(): Float64Array {
+    return this.rho0.slice();
+  }
+
+  /**
+   * Structural bandwidths (kl, ku) of I − γP_π: max s − s' and max s' − s over the stored
+   * transitions. Grid-like MDPs have narrow bands, which the 'lu' solver exploits.
+   */
+  bandwidth(): { kl: number; ku: number } {
+    if (!this.band) {
+      const { ws, at, S, A } = this;
+      const m0 = ws.mark();
+      try {
+        const p = ws.allocI32(2);
+        ws.k.bandwidth(at.P, at.indptr, at.indices, S, A, p);
+        const v = ws.i32(p, 2);
+        this.band = { kl: v[0], ku: v[1] };
+      } finally {
+        ws.release(m0);
+      }
+    }
+    return this.band;
+  }
+  private band?: { kl: number; ku: number };
 
   /** True when this MDP runs on the SIMD build. */
   get simd(): boolean {
@@ -108,6 +143,7 @@ export class TabularMDP {
 
   /** Build from nested arrays `P[s][a][s']` (dense, or CSR of the non-zeros with `sparse: true`). */
   static fromNested(P: ArrayLike<ArrayLike<ArrayLike<number>>>, options: NestedOptions): TabularMDP {
+    if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object { gamma, rho?, sparse? }", options);
     if (!Array.isArray(P) && !ArrayBuffer.isView(P)) throw new ShapeError("P", "must be nested arrays P[s][a][s']", P);
     const S = P.length;
     if (S === 0) throw new DomainError("P", "must have at least one state", S);
@@ -124,6 +160,9 @@ export class TabularMDP {
     }
     const common = { S, A, gamma: options.gamma, rho: options.rho, backend: options.backend };
     if (!options.sparse) return TabularMDP.dense({ ...common, P: flat });
+    // validate as P (positions named in P's flat layout) before dropping the zeros
+    check.float64("P", flat, S * A * S, "S·A·S, index (s·A + a)·S + s'");
+    check.stochasticDense(flat, S, A);
     return TabularMDP.sparse({ ...common, ...denseToCsr(flat, S, A) });
   }
 
@@ -137,6 +176,7 @@ export class TabularMDP {
     const flat = check.float64("P", P, S * A * S, "S·A·S, index (s·A + a)·S + s'");
     check.stochasticDense(flat, S, A);
     this.ws.f64(this.at.P, S * A * S).set(flat);
+    this.band = undefined;
   }
 
   /** A copy of the transitions as stored: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. */
@@ -149,6 +189,11 @@ export class TabularMDP {
       probs: this.ws.copyF64(this.at.P, this.nnz),
     };
   }
+}
+
+/** Throw a ShapeError unless `mdp` is a TabularMDP (checked at every compute entry). */
+export function requireMdp(mdp: unknown): asserts mdp is TabularMDP {
+  if (!(mdp instanceof TabularMDP)) throw new ShapeError("mdp", "must be a TabularMDP (from TabularMDP.dense, .sparse or .fromNested)", mdp);
 }
 
 /** CSR of the non-zeros of a dense (S·A, S) matrix. */

@@ -1,5 +1,5 @@
 // Trajectory sampling with the seeded in-module xoshiro128** generator.
-import type { TabularMDP } from "./mdp";
+import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 
 export interface SampleOptions {
@@ -26,6 +26,7 @@ export interface Trajectories {
 
 /** Sample s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t, a_t) for a batch of episodes. */
 export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, options: SampleOptions): Trajectories {
+  requireMdp(mdp);
   const { S, A, ws, at } = mdp;
   const p = check.policy("pi", pi, S, A);
   const o = options ?? ({} as SampleOptions);
@@ -46,6 +47,7 @@ export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, optio
     const pRew = r ? ws.alloc(n * 8, advice) : 0;
     ws.k.seedRng(pRng, seed % 4294967296, Math.floor(seed / 4294967296));
     ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, pRng, pS, pA, pRew);
+    mdp.counters.sampledSteps += n;
     const out: Trajectories = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
     if (r) out.rewards = ws.copyF64(pRew, n);
     return out;

@@ -3,8 +3,9 @@ import { DomainError } from "../errors";
 import { solveLinear, type LinearMethod } from "../lower";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve";
+import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
 
-export type HypergradientMethod = "exact" | "amd" | "finite-difference";
+export type HypergradientMethod = "exact" | "amd" | "finite-difference" | "model-free";
 
 export interface HypergradientOptions {
   method?: HypergradientMethod;
@@ -16,6 +17,8 @@ export interface HypergradientOptions {
   linearTol?: number;
   /** Central-difference step (finite-difference method; default 1e-5). */
   h?: number;
+  /** Settings of the 'model-free' method (Prop. 5.2): objective, groups, seed, baseline, derivative, Md, Td. */
+  modelFree?: ModelFreeSettings;
 }
 
 export interface HypergradientResult {
@@ -45,7 +48,8 @@ export function hypergradient(problem: BilevelProblem, x: ArrayLike<number>, opt
   if (method === "exact") return exact(problem, xx, options);
   if (method === "finite-difference") return finiteDifference(problem, xx, options);
   if (method === "amd") return amd(problem, xx, options);
-  throw new DomainError("method", "must be 'exact', 'amd' or 'finite-difference'", method);
+  if (method === "model-free") return modelFreeHypergradient(problem, xx, { ...options.modelFree, lower: options.lower });
+  throw new DomainError("method", "must be 'exact', 'amd', 'finite-difference' or 'model-free'", method);
 }
 
 /**

@@ -3,7 +3,7 @@
 // and the upper objective f(x, π) is evaluated at the lower optimum π*_x.
 // Shapes: x (n); r_x, π, ∇_π f (S·A, index s·A + a); R_x = ∂r_x/∂x (S·A × n, row-major).
 import { DomainError, ShapeError } from "../errors";
-import { TabularMDP } from "../mdp";
+import { TabularMDP, type Counters } from "../mdp";
 import * as check from "../validate";
 
 /** r_x and its derivative. Give `vjp` (R_xᵀu) for large n; `jacobian` is the fallback. */
@@ -50,12 +50,7 @@ export interface BilevelProblemSpec {
   transitions?: TransitionModel;
 }
 
-/** Evaluation counters, for comparing algorithms by work done. */
-export interface Counters {
-  sweeps: number;
-  solves: number;
-  sampledSteps: number;
-}
+export type { Counters } from "../mdp";
 
 export class BilevelProblem {
   readonly mdp: TabularMDP;
@@ -170,7 +165,7 @@ export class BilevelProblem {
 
   /** f(x, π). */
   value(x: Float64Array, pi: Float64Array): number {
-    const v = this.upper.value(x, pi, this.mdp);
+    const v = this.counted(() => this.upper.value(x, pi, this.mdp));
     if (typeof v !== "number" || !Number.isFinite(v)) throw new DomainError("upper.value", "must return a finite number", v);
     return v;
   }
@@ -178,13 +173,26 @@ export class BilevelProblem {
   /** ∂f/∂x (n). */
   gradX(x: Float64Array, pi: Float64Array): Float64Array {
     const out = new Float64Array(this.n);
-    return result("upper.gradX", this.upper.gradX(x, pi, out, this.mdp), out, this.n);
+    return result("upper.gradX", this.counted(() => this.upper.gradX(x, pi, out, this.mdp)), out, this.n);
   }
 
   /** ∂f/∂π (S·A). */
   gradPi(x: Float64Array, pi: Float64Array): Float64Array {
     const out = new Float64Array(this.mdp.S * this.mdp.A);
-    return result("upper.gradPi", this.upper.gradPi(x, pi, out, this.mdp), out, out.length);
+    return result("upper.gradPi", this.counted(() => this.upper.gradPi(x, pi, out, this.mdp)), out, out.length);
+  }
+
+  /** Run an objective callback, adding the solves it makes on the MDP to this problem's counters. */
+  private counted<T>(fn: () => T): T {
+    const c = this.mdp.counters;
+    const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
+    try {
+      return fn();
+    } finally {
+      this.counters.sweeps += c.sweeps - s0;
+      this.counters.solves += c.solves - v0;
+      this.counters.sampledSteps += c.sampledSteps - n0;
+    }
   }
 
   private moveTransitions(x: Float64Array): void {

@@ -14,3 +14,4 @@ export {
   type StackelbergOptions,
   type StackelbergInstance,
 } from "./stackelberg";
+export { rlhf, type RlhfOptions, type RlhfInstance } from "./rlhf";

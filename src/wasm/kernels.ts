@@ -19,7 +19,12 @@ export interface Kernels {
   buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;
   luFactor(M: ptr, piv: ptr, n: number): number;
   luSolve(M: ptr, piv: ptr, b: ptr, n: number): void;
+  bandwidth(P: ptr, indptr: ptr, indices: ptr, S: number, A: number, out: ptr): void;
+  buildBand(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number, kl: number, ku: number): void;
+  bandFactor(M: ptr, piv: ptr, n: number, kl: number, ku: number): number;
+  bandSolve(M: ptr, piv: ptr, b: ptr, n: number, kl: number, ku: number): void;
   bicgstab(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
+  gmres(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, m: number, info: ptr): void;
   richardson(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
   systemResidual(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number): number;
   seedRng(rng: ptr, lo: number, hi: number): void;

@@ -1,0 +1,397 @@
+// Regularised single-loop actor-critic with decaying entropy (seed 000; ALGORITHMS.md §3.6,
+// a reconstruction). It descends the value-penalty Lagrangian
+//   L_{w,τ}(x, π) = f(x, π) + w · ( max_π' J_τ(x, π') − J_τ(x, π) )
+// with τ_k ↓ 0, one step of every component per iteration, all at (x_k, π_k, π̃_k):
+//   critics  Q̂ ≈ Q^{π_k}_{τ_k}, Q̃ ≈ Q^{π̃_k}_{τ_k}: exact soft evaluation (the tabular,
+//            model-based test version) or one batch soft TD(0) step on sampled transitions
+//            (expected-SARSA target, ε-exploratory behaviour policy);
+//   upper    x ← x − α_k [ ∇_x f(x, π) + w_k ( ∇_x J(x, π̃) − ∇_x J(x, π) ) ],
+//            ∇_x J(x, π) = D_xᵀ (d̃_π ⊙ π), with exact or sampled occupancies;
+//   actor π̃ one soft PMD step (§2.7) toward π*_{τ_k}: log π̃ ← (log π̃ + η̃ Q̃)/(1 + η̃ τ_k);
+//   actor π  one softmax-logit gradient step on −J_{τ_k}(x, π) + f(x, π)/w_k (§2.5).
+// Schedules are c·(k+1)^{−p} (the penalty weight grows as w·(k+1)^{+p}); defaults §3.9.
+import { DomainError, NumericalError } from "../../errors";
+import { occupancy, policyEvaluation } from "../../lower";
+import { sampleTrajectories, type Trajectories } from "../../sampling";
+import * as check from "../../validate";
+import { Rng } from "../../util/random";
+import type { BilevelProblem } from "../problem";
+import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+
+export type CriticMode = "exact" | "td";
+export type OccupancyMode = "exact" | "sampled";
+
+export interface ActorCriticOptions {
+  x0?: ArrayLike<number>;
+  /** 'exact' (soft policy evaluation, one solve per critic; default) or 'td' (batch soft TD(0) on sampled transitions). */
+  critic?: CriticMode;
+  /** Occupancies d̃ for the x step and the actor: 'exact' (one transposed solve each) or 'sampled'. Default: 'exact' with the exact critic, 'sampled' with TD. */
+  occupancy?: OccupancyMode;
+  /** τ_0 of τ_k = τ_0 (k+1)^{−tauPower} (default: the problem's τ when > 0, else 1). */
+  tau0?: number;
+  /** Decay exponent of τ_k (default 1/4). */
+  tauPower?: number;
+  /** Penalty weight w (default 10). */
+  w?: number;
+  /** Growth exponent: w_k = w (k+1)^{wPower} (default 0, constant w). */
+  wPower?: number;
+  /** Upper step α_k = alpha (k+1)^{−alphaPower} (defaults 0.01, 0.6). */
+  alpha?: number;
+  alphaPower?: number;
+  /** Actor step of π: actorStep (k+1)^{−actorPower} (defaults 0.1, 0.4). */
+  actorStep?: number;
+  actorPower?: number;
+  /** PMD step η̃_k of π̃: pmdStep (k+1)^{−pmdPower} (default: the actor schedule). */
+  pmdStep?: number;
+  pmdPower?: number;
+  /** Critic step (TD only): criticStep (k+1)^{−criticPower} (defaults 0.5, 0.2). */
+  criticStep?: number;
+  criticPower?: number;
+  /** Sampled episodes per policy per iteration (default 16). */
+  episodes?: number;
+  /**
+   * TD only: the critics learn from trajectories of the behaviour policy (1 − ε)π + ε/A
+   * (the expected-SARSA target stays correct off-policy), so actions whose probability has
+   * collapsed keep being re-evaluated. ε ∈ [0, 1] (default 0.1). With ε > 0 and sampled
+   * occupancies, the occupancy batches are drawn separately, on-policy.
+   */
+  explore?: number;
+  /** Steps per episode (default ⌈log(10⁻³)/log γ⌉, at least 2). */
+  horizon?: number;
+  /** Seed of the trajectory sampler (default 0). */
+  seed?: number;
+}
+
+export interface ActorCriticState {
+  k: number;
+  x: number[];
+  /** log π (S·A), the actor of the penalised problem (softmax logits, normalised per state). */
+  theta: number[];
+  /** log π̃ (S·A), the actor tracking π*_{τ_k}. */
+  thetaT: number[];
+  /** Critic of π (S·A): the TD table, or the last exact evaluation. */
+  Q: number[];
+  /** Critic of π̃ (S·A). */
+  QT: number[];
+  /** xoshiro128** words of the generator that seeds each sampling call. */
+  rng: [number, number, number, number];
+  critic: CriticMode;
+  occupancy: OccupancyMode;
+  tau0: number;
+  tauPower: number;
+  w: number;
+  wPower: number;
+  alpha: number;
+  alphaPower: number;
+  actorStep: number;
+  actorPower: number;
+  pmdStep: number;
+  pmdPower: number;
+  criticStep: number;
+  criticPower: number;
+  episodes: number;
+  explore: number;
+  horizon: number;
+  last?: StepInfo;
+}
+
+export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
+  "actorCritic",
+  (problem, o) => {
+    const { S, A } = problem.mdp;
+    const critic = o.critic ?? "exact";
+    if (critic !== "exact" && critic !== "td") throw new DomainError("critic", "must be 'exact' or 'td'", critic);
+    const occ = o.occupancy ?? (critic === "td" ? "sampled" : "exact");
+    if (occ !== "exact" && occ !== "sampled") throw new DomainError("occupancy", "must be 'exact' or 'sampled'", occ);
+    const actorStep = stepSize("actorStep", o.actorStep, 0.1);
+    const actorPower = power("actorPower", o.actorPower, 0.4);
+    const uniform = new Array(S * A).fill(-Math.log(A));
+    return {
+      k: 0,
+      x: startX(problem, o.x0),
+      theta: uniform.slice(),
+      thetaT: uniform.slice(),
+      Q: new Array(S * A).fill(0),
+      QT: new Array(S * A).fill(0),
+      rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
+      critic,
+      occupancy: occ,
+      tau0: stepSize("tau0", o.tau0, problem.tau > 0 ? problem.tau : 1),
+      tauPower: power("tauPower", o.tauPower, 0.25),
+      w: stepSize("w", o.w, 10),
+      wPower: power("wPower", o.wPower, 0),
+      alpha: stepSize("alpha", o.alpha, 0.01),
+      alphaPower: power("alphaPower", o.alphaPower, 0.6),
+      actorStep,
+      actorPower,
+      pmdStep: stepSize("pmdStep", o.pmdStep, actorStep),
+      pmdPower: power("pmdPower", o.pmdPower, actorPower),
+      criticStep: stepSize("criticStep", o.criticStep, 0.5),
+      criticPower: power("criticPower", o.criticPower, 0.2),
+      episodes: o.episodes === undefined ? 16 : check.positiveInt("episodes", o.episodes),
+      explore: o.explore === undefined ? 0.1 : fraction("explore", o.explore),
+      horizon: o.horizon === undefined ? Math.max(2, defaultHorizon(problem.mdp.gamma)) : horizonOption(o.horizon),
+    };
+  },
+  (problem, st) => {
+    const { mdp } = problem;
+    const { S, A, gamma } = mdp;
+    const SA = S * A;
+    const k1 = st.k + 1;
+    const tau = st.tau0 * Math.pow(k1, -st.tauPower);
+    const w = st.w * Math.pow(k1, st.wPower);
+    const alpha = st.alpha * Math.pow(k1, -st.alphaPower);
+    const eta = st.actorStep * Math.pow(k1, -st.actorPower);
+    const etaT = st.pmdStep * Math.pow(k1, -st.pmdPower);
+    const beta = st.criticStep * Math.pow(k1, -st.criticPower);
+    const x = Float64Array.from(st.x);
+    const r = problem.rewardAt(x);
+    const logPi = logSoftmaxRows(Float64Array.from(st.theta), S, A);
+    const logPiT = logSoftmaxRows(Float64Array.from(st.thetaT), S, A);
+    const pi = expArray(logPi), piT = expArray(logPiT);
+    // samples: per use, one batch for π and one for π̃ from the same seed (common random
+    // numbers: the batches coincide where π and π̃ agree, which cuts the variance of the
+    // x step's occupancy difference); seeds come from the state's generator
+    const rng = new Rng(st.rng);
+    let tr: Trajectories | undefined, trT: Trajectories | undefined; // on-policy (occupancies)
+    let cr: Trajectories | undefined, crT: Trajectories | undefined; // behaviour (critics)
+    if (st.occupancy === "sampled") {
+      const seed = rng.fork();
+      tr = sample(problem, pi, st.episodes, st.horizon, seed);
+      trT = sample(problem, piT, st.episodes, st.horizon, seed);
+    }
+    if (st.critic === "td") {
+      if (st.explore === 0 && tr) {
+        cr = tr;
+        crT = trT;
+      } else {
+        const seed = rng.fork();
+        cr = sample(problem, mix(pi, st.explore, A), st.episodes, st.horizon, seed);
+        crT = sample(problem, mix(piT, st.explore, A), st.episodes, st.horizon, seed);
+      }
+    }
+    // critics at τ_k
+    let Q: Float64Array, QT: Float64Array;
+    if (st.critic === "exact") {
+      Q = evaluate(problem, r, pi, tau);
+      QT = evaluate(problem, r, piT, tau);
+    } else {
+      Q = tdStep(Float64Array.from(st.Q), cr!, st.horizon, r, pi, logPi, S, A, gamma, tau, beta);
+      QT = tdStep(Float64Array.from(st.QT), crT!, st.horizon, r, piT, logPiT, S, A, gamma, tau, beta);
+    }
+    const V = softV(Q, pi, logPi, S, A, tau), VT = softV(QT, piT, logPiT, S, A, tau);
+    // state-action occupancies u = d̃ ⊙ π (or their sampled estimates)
+    let u: Float64Array, uT: Float64Array;
+    if (st.occupancy === "exact") {
+      u = stateActionOccupancy(problem, pi);
+      uT = stateActionOccupancy(problem, piT);
+    } else {
+      u = sampledOccupancy(tr!, st.horizon, S, A, gamma);
+      uT = sampledOccupancy(trT!, st.horizon, S, A, gamma);
+    }
+    // upper direction ĥ = ∇_x f(x, π) + w (∇_x J(x, π̃) − ∇_x J(x, π))
+    const f = problem.value(x, pi);
+    const h = problem.gradX(x, pi);
+    const gT = problem.vjp(x, uT, VT), g = problem.vjp(x, u, V);
+    for (let i = 0; i < h.length; i++) h[i] += w * (gT[i] - g[i]);
+    let penalty = 0;
+    const rho0 = mdp.rho0;
+    for (let s = 0; s < S; s++) penalty += rho0[s] * (VT[s] - V[s]);
+    penalty *= w;
+    // lower residual: max_s LSE_τ(Q̃(s,·)) − Ṽ(s) = τ·KL(π̃ ‖ softmax(Q̃/τ)) ≥ 0
+    let residual = 0;
+    for (let s = 0; s < S; s++) residual = Math.max(residual, lseRow(QT, s * A, A, tau) - VT[s]);
+    // actor π̃: soft PMD step
+    const nextT = new Float64Array(SA);
+    const c = 1 / (1 + etaT * tau);
+    for (let i = 0; i < SA; i++) nextT[i] = (logPiT[i] + etaT * QT[i]) * c;
+    // actor π: logit gradient step on −J_τ + f/w
+    const gJ = softLogitGradient(Q, V, pi, logPi, stateOf(u, S, A), S, A, tau);
+    const gf = logitGradientOfTable(problem.gradPi(x, pi), pi, S, A);
+    const next = new Float64Array(SA);
+    for (let i = 0; i < SA; i++) next[i] = logPi[i] + eta * (gJ[i] - gf[i] / w);
+    // upper step
+    for (let i = 0; i < x.length; i++) x[i] -= alpha * h[i];
+    if (!x.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce alpha or w", Array.from(x));
+    return {
+      ...st,
+      k: st.k + 1,
+      x: Array.from(x),
+      theta: Array.from(logSoftmaxRows(next, S, A)),
+      thetaT: Array.from(logSoftmaxRows(nextT, S, A)),
+      Q: Array.from(Q),
+      QT: Array.from(QT),
+      rng: rng.s.slice() as [number, number, number, number],
+      last: { f, hnorm: norm2(h), lowerResidual: residual, penalty },
+    };
+  },
+);
+
+// ---------- helpers shared with phiSigma.ts (internal) ----------
+
+/** Non-negative finite exponent option. @internal */
+export function power(name: string, v: unknown, fallback: number): number {
+  return v === undefined ? fallback : check.nonNegative(name, v);
+}
+
+/** A number in [0, 1]. */
+function fraction(name: string, v: unknown): number {
+  const x = check.finiteNumber(name, v);
+  if (x < 0 || x > 1) throw new DomainError(name, "must lie in [0, 1]", v);
+  return x;
+}
+
+/** The behaviour policy (1 − ε)π + ε/A. */
+function mix(pi: Float64Array, eps: number, A: number): Float64Array {
+  if (eps === 0) return pi;
+  const out = new Float64Array(pi.length);
+  for (let i = 0; i < pi.length; i++) out[i] = (1 - eps) * pi[i] + eps / A;
+  return out;
+}
+
+/** Horizon so that γ^H ≤ 10⁻³ (1 for γ = 0). @internal */
+export function defaultHorizon(gamma: number): number {
+  return gamma > 0 ? Math.max(1, Math.ceil(Math.log(1e-3) / Math.log(gamma))) : 1;
+}
+
+function horizonOption(v: unknown): number {
+  const H = check.positiveInt("horizon", v);
+  if (H < 2) throw new DomainError("horizon", "must be ≥ 2 (TD needs a next state)", v);
+  return H;
+}
+
+/** Row-wise log-softmax of logits (in place). @internal */
+export function logSoftmaxRows(theta: Float64Array, S: number, A: number): Float64Array {
+  for (let s = 0; s < S; s++) {
+    const o = s * A;
+    let m = -Infinity;
+    for (let a = 0; a < A; a++) m = Math.max(m, theta[o + a]);
+    let z = 0;
+    for (let a = 0; a < A; a++) z += Math.exp(theta[o + a] - m);
+    const l = m + Math.log(z);
+    for (let a = 0; a < A; a++) theta[o + a] -= l;
+  }
+  return theta;
+}
+
+/** exp of each entry; with log-softmax input, a policy table. @internal */
+export function expArray(v: Float64Array): Float64Array {
+  const out = new Float64Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = Math.exp(v[i]);
+  return out;
+}
+
+/** τ·log Σ_a exp(Q(s,a)/τ) for one row. */
+function lseRow(Q: Float64Array, o: number, A: number, tau: number): number {
+  let m = -Infinity;
+  for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
+  let z = 0;
+  for (let a = 0; a < A; a++) z += Math.exp((Q[o + a] - m) / tau);
+  return m + tau * Math.log(z);
+}
+
+/** V(s) = Σ_a π(a|s) (Q(s,a) − τ log π(a|s)). @internal */
+export function softV(Q: Float64Array, pi: Float64Array, logPi: Float64Array, S: number, A: number, tau: number): Float64Array {
+  const V = new Float64Array(S);
+  for (let s = 0; s < S; s++) {
+    let acc = 0;
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      if (pi[i] > 0) acc += pi[i] * (Q[i] - tau * logPi[i]);
+    }
+    V[s] = acc;
+  }
+  return V;
+}
+
+/** Soft Q^π at temperature τ by one solve (counted). @internal */
+export function evaluate(problem: BilevelProblem, r: Float64Array, pi: Float64Array, tau: number): Float64Array {
+  const ev = policyEvaluation(problem.mdp, r, pi, { tau });
+  problem.counters.solves += 1;
+  if (!ev.converged) throw new NumericalError(`actorCritic: the evaluation solve stopped at residual ${ev.residual}`);
+  return ev.Q;
+}
+
+/** d̃_π ⊙ π (S·A) by one transposed solve (counted). @internal */
+export function stateActionOccupancy(problem: BilevelProblem, pi: Float64Array): Float64Array {
+  const { S, A } = problem.mdp;
+  const d = occupancy(problem.mdp, pi);
+  problem.counters.solves += 1;
+  const u = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = d[s] * pi[s * A + a];
+  return u;
+}
+
+/** d̃(s) = Σ_a u(s,a). @internal */
+export function stateOf(u: Float64Array, S: number, A: number): Float64Array {
+  const d = new Float64Array(S);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) d[s] += u[s * A + a];
+  return d;
+}
+
+/** Sample a batch under π with the wasm sampler (counted). @internal */
+export function sample(problem: BilevelProblem, pi: Float64Array, episodes: number, horizon: number, seed: number): Trajectories {
+  const t = sampleTrajectories(problem.mdp, pi, { episodes, horizon, seed });
+  problem.counters.sampledSteps += episodes * horizon;
+  return t;
+}
+
+/**
+ * Sampled discounted state-action occupancy: (1/B) Σ_i Σ_{t<H} γ^t 1{(s_t, a_t) = (s, a)},
+ * rescaled by (1/(1−γ)) / Σ_{t<H} γ^t so that it sums to 1/(1−γ) like d̃ ⊙ π. @internal
+ */
+export function sampledOccupancy(tr: Trajectories, horizon: number, S: number, A: number, gamma: number): Float64Array {
+  const u = new Float64Array(S * A);
+  const { states, actions } = tr;
+  const B = states.length / horizon;
+  let mass = 0;
+  for (let t = 0, g = 1; t < horizon; t++, g *= gamma) mass += g;
+  const scale = 1 / ((1 - gamma) * mass * B);
+  for (let o = 0; o < states.length; o += horizon) {
+    for (let t = 0, g = scale; t < horizon; t++, g *= gamma) u[states[o + t] * A + actions[o + t]] += g;
+  }
+  return u;
+}
+
+/**
+ * One batch soft TD(0) step (expected-SARSA target): for every pair (s, a) visited in the
+ * batch, Q(s,a) += β (mean over its visits of [r(s,a) + γ V̂(s')] − Q(s,a)), with
+ * V̂(s') = Σ_a' π(a'|s') (Q(s',a') − τ log π(a'|s')) from the table before the step.
+ */
+function tdStep(Q: Float64Array, tr: Trajectories, H: number, r: Float64Array, pi: Float64Array, logPi: Float64Array, S: number, A: number, gamma: number, tau: number, beta: number): Float64Array {
+  const V = softV(Q, pi, logPi, S, A, tau);
+  const sum = new Float64Array(S * A), cnt = new Float64Array(S * A);
+  const { states, actions } = tr;
+  for (let o = 0; o < states.length; o += H) {
+    for (let t = 0; t + 1 < H; t++) {
+      const i = states[o + t] * A + actions[o + t];
+      sum[i] += r[i] + gamma * V[states[o + t + 1]];
+      cnt[i] += 1;
+    }
+  }
+  for (let i = 0; i < Q.length; i++) if (cnt[i] > 0) Q[i] += beta * (sum[i] / cnt[i] - Q[i]);
+  return Q;
+}
+
+/** ∂J_τ/∂θ(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (§2.5, softmax logits). @internal */
+export function softLogitGradient(Q: Float64Array, V: Float64Array, pi: Float64Array, logPi: Float64Array, d: Float64Array, S: number, A: number, tau: number): Float64Array {
+  const g = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      g[i] = d[s] * pi[i] * (Q[i] - tau * logPi[i] - V[s]);
+    }
+  }
+  return g;
+}
+
+/** Chain rule through the softmax: ∂f/∂θ(s,a) = π(a|s) (g(s,a) − Σ_a' π(a'|s) g(s,a')). @internal */
+export function logitGradientOfTable(g: Float64Array, pi: Float64Array, S: number, A: number): Float64Array {
+  const out = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    let m = 0;
+    for (let a = 0; a < A; a++) m += pi[s * A + a] * g[s * A + a];
+    for (let a = 0; a < A; a++) out[s * A + a] = pi[s * A + a] * (g[s * A + a] - m);
+  }
+  return out;
+}

@@ -1,0 +1,528 @@
+// PARL / A-PARL (Chakraborty et al., ICLR 2024; ALGORITHMS.md §3.5; tabular form ✓C21):
+// the lower policy is parameterised by reduced softmax logits θ ∈ R^{S(A−1)} (the last
+// logit of every state fixed at 0, which removes the per-state shift invariance), τ > 0.
+// At the lower optimum ∇_θ J(x, θ*) = 0, so by the implicit function theorem
+//   ∇φ(x) = ∇_x f − Cᵀu,   H u = ∇_θ f,   H = ∂(∇_θ J)/∂θ,   C = ∂(∇_θ J)/∂x,
+// with J = ρᵀV^{π_θ}_x (soft) and ∇_θ J(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (§2.5).
+// H is the Hessian of J: symmetric, and negative definite at a strict maximum, so u is
+// found by conjugate gradients on (−H + δI) u = −∇_θ f with Hessian-vector products.
+// Derivatives of ∇_θ J: exact forward mode (default; 2 solves per Hessian-vector product,
+// 1–2 solves for Cᵀu) or central finite differences of the analytic gradient (§2.5).
+// The A-PARL loop (`parl`): K warm-started soft-PG ascent steps on J(x_k, ·) (or an exact
+// soft VI), the hypergradient above at (x_k, θ_k), then x_{k+1} = Proj_X(x_k − β ∇̂φ).
+// At an inexact θ_k, H may be indefinite; CG then flags negativeCurvature (diagnostics).
+// History rows: f = f(x_k, π_{θ_k}), hnorm = ‖∇̂φ(x_k)‖₂, lowerResidual = π_{θ_k}'s soft
+// Bellman residual ‖LSE_τ(Q^π) − V^π‖∞.
+// Shapes: θ (S·(A−1), index s·(A−1) + a); π, Q (S·A); V, d̃ (S); x (n).
+import { DomainError } from "../../errors";
+import type { LinearMethod } from "../../lower";
+import * as check from "../../validate";
+import { uTranspose } from "../hypergradient";
+import { bellmanResidual, evaluate, pTransposeSA, solve, tableToLogits, visitation } from "../penalties";
+import { result, type BilevelProblem } from "../problem";
+import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
+import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+
+export type ParlDerivatives = "forward" | "finite-difference";
+
+export interface ParlDerivativeOptions {
+  /** How H and C are obtained: 'forward' (exact, default) or 'finite-difference' (of the analytic ∇_θ J). */
+  derivatives?: ParlDerivatives;
+  /** Central-difference step for 'finite-difference' (default 1e-5; relative to max(1, |x_k|) in x). */
+  h?: number;
+  /** Conjugate-gradient iteration cap (default 50). */
+  cgMaxIter?: number;
+  /** CG stops at ‖residual‖₂ ≤ cgTol·‖∇_θ f‖₂ (default 1e-10). */
+  cgTol?: number;
+  /** δ in (−H + δI) (default 1e-8). */
+  damping?: number;
+  /** Linear solver for the S-sized systems (default: 'lu' for S ≤ 500, else 'krylov'). */
+  linear?: LinearMethod;
+}
+
+export interface ParlHypergradientOptions extends ParlDerivativeOptions {
+  /** Reduced logits at which to differentiate (length S·(A−1)); default θ*_x from a tight lower solve. */
+  theta?: ArrayLike<number>;
+  /** The lower solve for the default θ*_x (default tol 1e-12). */
+  lower?: LowerOptions;
+}
+
+export interface ParlHypergradientResult {
+  /** f(x, π_θ). */
+  value: number;
+  /** The implicit-function hypergradient ∇_x f − Cᵀu (length n). */
+  grad: Float64Array;
+  /** π_θ (S·A). */
+  pi: Float64Array;
+  /** V^{π_θ} (S). */
+  V: Float64Array;
+  /** θ used (S·(A−1)). */
+  theta: Float64Array;
+  diagnostics: {
+    method: "parl";
+    lowerIterations: number;
+    /** ‖LSE_τ(Q^π) − V^π‖∞ of π_θ. */
+    lowerResidual: number;
+    lowerConverged: boolean;
+    /** CG iterations, its final relative residual, and whether it met cgTol. */
+    linearIterations: number;
+    linearResidual: number;
+    linearConverged: boolean;
+    /** ‖∇_θ J‖₂ at θ (0 at the exact lower optimum). */
+    gradNorm: number;
+    /** CG met a direction with pᵀ(−H + δI)p ≤ 0 (θ far from a maximum). */
+    negativeCurvature: boolean;
+  };
+}
+
+/** ∇φ(x) by PARL's implicit differentiation in reduced logits (same shape as `hypergradient()`). */
+export function parlHypergradient(problem: BilevelProblem, x: ArrayLike<number>, options: ParlHypergradientOptions = {}): ParlHypergradientResult {
+  problem.requireSoft("PARL");
+  const xx = problem.checkX(x);
+  const o = parseDerivatives(options);
+  const { S, A } = problem.mdp;
+  let theta: Float64Array, its = 0, conv = true;
+  if (options.theta !== undefined) {
+    theta = check.float64("theta", options.theta, S * (A - 1), "S·(A−1), index s·(A−1) + a").slice();
+  } else {
+    const low = solveLower(problem, xx, { tol: 1e-12, ...options.lower });
+    theta = reducedFromQ(low.Q, S, A, problem.tau);
+    its = low.iterations;
+    conv = low.converged;
+  }
+  const hg = parlAt(problem, xx, theta, o);
+  return {
+    value: hg.value,
+    grad: hg.grad,
+    pi: hg.at.pi,
+    V: hg.at.V,
+    theta,
+    diagnostics: {
+      method: "parl",
+      lowerIterations: its,
+      lowerResidual: hg.residual,
+      lowerConverged: conv,
+      linearIterations: hg.cg.iterations,
+      linearResidual: hg.cg.residual,
+      linearConverged: hg.cg.converged,
+      gradNorm: norm2(hg.at.G),
+      negativeCurvature: hg.cg.negativeCurvature,
+    },
+  };
+}
+
+export interface PARLOptions extends ParlDerivativeOptions {
+  /** x_0 (default 0; projected when `project` is set). */
+  x0?: ArrayLike<number>;
+  /** θ_0, reduced logits (S·(A−1); default 0, the uniform policy). */
+  theta0?: ArrayLike<number>;
+  /** Upper step β (default 0.1). */
+  beta?: number;
+  /** Inner solver: 'pg' (K warm-started soft policy-gradient steps, default) or 'exact' (soft VI to `tol`). */
+  inner?: "pg" | "exact";
+  /** Soft-PG steps per outer iteration K (default 10). */
+  K?: number;
+  /** First trial step of the soft-PG ascent (default 1); adapted by backtracking and carried in the state. */
+  eta?: number;
+  /** Inner 'exact': lower tolerance (default 1e-10) and solver (default 'value-iteration'). */
+  tol?: number;
+  solver?: LowerSolver;
+  /** Projection of x: 'none' (default) or 'nonnegative'. */
+  project?: "none" | "nonnegative";
+}
+
+export interface PARLState {
+  k: number;
+  x: number[];
+  /** Reduced logits θ_k (S·(A−1)), the warm start of the inner solver. */
+  theta: number[];
+  /** Inner 'exact': V warm start (S); [] for 'pg'. */
+  V: number[];
+  beta: number;
+  inner: "pg" | "exact";
+  K: number;
+  /** Current soft-PG trial step. */
+  eta: number;
+  tol: number;
+  solver: LowerSolver;
+  project: "none" | "nonnegative";
+  derivatives: ParlDerivatives;
+  h: number;
+  cgMaxIter: number;
+  cgTol: number;
+  damping: number;
+  linear?: LinearMethod;
+  /** CG iterations at the last step. */
+  lastCg?: number;
+  last?: StepInfo;
+}
+
+export const parl = algorithm<PARLOptions, PARLState>(
+  "parl",
+  (problem, o) => {
+    problem.requireSoft("PARL");
+    const { S, A } = problem.mdp;
+    const d = parseDerivatives(o);
+    const inner = o.inner ?? "pg";
+    if (inner !== "pg" && inner !== "exact") throw new DomainError("inner", "must be 'pg' or 'exact'", inner);
+    const project = o.project ?? "none";
+    if (project !== "none" && project !== "nonnegative") throw new DomainError("project", "must be 'none' or 'nonnegative'", project);
+    const solver = o.solver ?? "value-iteration";
+    if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
+    const x = startX(problem, o.x0);
+    if (project === "nonnegative") for (let k = 0; k < x.length; k++) x[k] = Math.max(x[k], 0);
+    return {
+      k: 0,
+      x,
+      theta: o.theta0 === undefined ? new Array(S * (A - 1)).fill(0) : Array.from(check.float64("theta0", o.theta0, S * (A - 1), "S·(A−1)")),
+      V: inner === "exact" ? new Array(S).fill(0) : [],
+      beta: stepSize("beta", o.beta, 0.1),
+      inner,
+      K: o.K === undefined ? 10 : check.positiveInt("K", o.K),
+      eta: stepSize("eta", o.eta, 1),
+      tol: stepSize("tol", o.tol, 1e-10),
+      solver,
+      project,
+      ...d,
+    };
+  },
+  (problem, st) => {
+    const { S, A } = problem.mdp;
+    const x = Float64Array.from(st.x);
+    let theta: Float64Array = Float64Array.from(st.theta);
+    let V = st.V, eta = st.eta;
+    let at: At | undefined;
+    // 1. inner: θ_k ≈ θ*(x_k), warm-started
+    if (st.inner === "exact") {
+      const low = solveLower(problem, x, { solver: st.solver, tol: st.tol, V0: st.V, linear: st.linear });
+      theta = reducedFromQ(low.Q, S, A, problem.tau);
+      V = Array.from(low.V);
+    } else {
+      const r = problem.rewardAt(x);
+      const pg = pgSteps(problem, r, theta, st.K, st.eta, st.linear);
+      theta = pg.theta;
+      eta = pg.eta;
+      at = pg.at;
+    }
+    // 2. implicit-function hypergradient at (x_k, θ_k)
+    const hg = parlAt(problem, x, theta, st, at);
+    // 3. x step
+    const xn = new Float64Array(x.length);
+    for (let k = 0; k < x.length; k++) xn[k] = x[k] - st.beta * hg.grad[k];
+    if (st.project === "nonnegative") for (let k = 0; k < xn.length; k++) xn[k] = Math.max(xn[k], 0);
+    return {
+      ...st,
+      k: st.k + 1,
+      x: Array.from(xn),
+      theta: Array.from(theta),
+      V,
+      eta,
+      lastCg: hg.cg.iterations,
+      last: { f: hg.value, hnorm: norm2(hg.grad), lowerResidual: hg.residual },
+    };
+  },
+);
+
+/** π_θ (S·A) for reduced logits θ (S·(A−1)). */
+export function policyFromReduced(theta: ArrayLike<number>, S: number, A: number): Float64Array {
+  return evalPolicy(theta, S, A).pi;
+}
+
+// ---------- internals ----------
+
+interface Parsed {
+  derivatives: ParlDerivatives;
+  h: number;
+  cgMaxIter: number;
+  cgTol: number;
+  damping: number;
+  linear?: LinearMethod;
+}
+
+function parseDerivatives(o: ParlDerivativeOptions): Parsed {
+  const derivatives = o.derivatives ?? "forward";
+  if (derivatives !== "forward" && derivatives !== "finite-difference") throw new DomainError("derivatives", "must be 'forward' or 'finite-difference'", derivatives);
+  return {
+    derivatives,
+    h: stepSize("h", o.h, 1e-5),
+    cgMaxIter: o.cgMaxIter === undefined ? 50 : check.positiveInt("cgMaxIter", o.cgMaxIter),
+    cgTol: o.cgTol === undefined ? 1e-10 : check.nonNegative("cgTol", o.cgTol),
+    damping: o.damping === undefined ? 1e-8 : check.nonNegative("damping", o.damping),
+    linear: o.linear,
+  };
+}
+
+/** θ(s,a) = (Q(s,a) − Q(s,A−1))/τ, so that softmax([θ_s, 0]) = softmax(Q(s,·)/τ). */
+function reducedFromQ(Q: Float64Array, S: number, A: number, tau: number): Float64Array {
+  const m = A - 1;
+  const theta = new Float64Array(S * m);
+  for (let s = 0; s < S; s++) for (let a = 0; a < m; a++) theta[s * m + a] = (Q[s * A + a] - Q[s * A + m]) / tau;
+  return theta;
+}
+
+/** π and log π (exact, from the logits) for reduced θ. */
+function evalPolicy(theta: ArrayLike<number>, S: number, A: number): { pi: Float64Array; logpi: Float64Array } {
+  const m = A - 1;
+  const pi = new Float64Array(S * A), logpi = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    let mx = 0; // the fixed last logit
+    for (let a = 0; a < m; a++) mx = Math.max(mx, theta[s * m + a]);
+    let z = 0;
+    for (let a = 0; a < A; a++) z += Math.exp((a < m ? theta[s * m + a] : 0) - mx);
+    const lz = mx + Math.log(z);
+    for (let a = 0; a < A; a++) {
+      const l = (a < m ? theta[s * m + a] : 0) - lz;
+      logpi[s * A + a] = l;
+      pi[s * A + a] = Math.exp(l);
+    }
+  }
+  return { pi, logpi };
+}
+
+/** The lower objective and its soft policy gradient at θ. */
+interface At {
+  pi: Float64Array;
+  logpi: Float64Array;
+  Q: Float64Array;
+  V: Float64Array;
+  /** J = ρᵀV. */
+  J: number;
+  /** d̃_π (S). */
+  d: Float64Array;
+  /** Soft advantage Q − τ log π − V (S·A). */
+  adv: Float64Array;
+  /** ∇_θ J, reduced (S·(A−1)). */
+  G: Float64Array;
+}
+
+/** J at θ (one evaluation). */
+function valueAt(problem: BilevelProblem, r: Float64Array, theta: ArrayLike<number>, linear?: LinearMethod): Omit<At, "d" | "adv" | "G"> {
+  const { S, A } = problem.mdp;
+  const { pi, logpi } = evalPolicy(theta, S, A);
+  const { Q, V } = evaluate(problem, r, pi, linear);
+  const rho = problem.mdp.rho;
+  let J = 0;
+  for (let s = 0; s < S; s++) J += rho[s] * V[s];
+  return { pi, logpi, Q, V, J };
+}
+
+/** Add d̃ and ∇_θ J to a value (one occupancy solve). */
+function withGradient(problem: BilevelProblem, v: Omit<At, "d" | "adv" | "G">, linear?: LinearMethod): At {
+  const { S, A, rho } = problem.mdp;
+  const tau = problem.tau;
+  const m = A - 1;
+  const d = visitation(problem, v.pi, { rho, linear });
+  const adv = new Float64Array(S * A), G = new Float64Array(S * m);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      adv[i] = v.Q[i] - tau * v.logpi[i] - v.V[s];
+      if (a < m) G[s * m + a] = d[s] * v.pi[i] * adv[i];
+    }
+  }
+  return { ...v, d, adv, G };
+}
+
+function gradientAt(problem: BilevelProblem, r: Float64Array, theta: ArrayLike<number>, linear?: LinearMethod): At {
+  return withGradient(problem, valueAt(problem, r, theta, linear), linear);
+}
+
+/**
+ * K soft policy-gradient ascent steps θ ← θ + η ∇_θ J with backtracking (Armijo,
+ * J(θ⁺) ≥ J(θ) + η/2‖∇J‖²); η doubles after a step accepted at the first trial.
+ */
+function pgSteps(problem: BilevelProblem, r: Float64Array, theta0: Float64Array, K: number, eta0: number, linear?: LinearMethod): { theta: Float64Array; eta: number; at: At } {
+  let theta = theta0, eta = eta0;
+  let cur = gradientAt(problem, r, theta, linear);
+  for (let k = 0; k < K; k++) {
+    let gg = 0;
+    for (let i = 0; i < cur.G.length; i++) gg += cur.G[i] * cur.G[i];
+    if (gg === 0) break;
+    let step = eta, next: Omit<At, "d" | "adv" | "G"> | undefined, trial = theta;
+    for (let b = 0; b < 40; b++) {
+      trial = new Float64Array(theta.length);
+      for (let i = 0; i < theta.length; i++) trial[i] = theta[i] + step * cur.G[i];
+      const v = valueAt(problem, r, trial, linear);
+      if (v.J >= cur.J + 0.5 * step * gg) { next = v; break; }
+      step *= 0.5;
+    }
+    if (!next) break; // no ascent found: θ is stationary to round-off
+    eta = step === eta ? Math.min(2 * eta, 1e12) : step;
+    theta = trial;
+    cur = withGradient(problem, next, linear);
+  }
+  return { theta, eta, at: cur };
+}
+
+interface CgInfo {
+  iterations: number;
+  residual: number;
+  converged: boolean;
+  negativeCurvature: boolean;
+}
+
+/** The PARL hypergradient at (x, θ) with the derivative options o (`known`: J and ∇_θ J already at (x, θ)). */
+function parlAt(problem: BilevelProblem, x: Float64Array, theta: Float64Array, o: Parsed, known?: At): { value: number; grad: Float64Array; at: At; residual: number; cg: CgInfo } {
+  const { S, A } = problem.mdp;
+  const m = A - 1;
+  const r = problem.rewardAt(x);
+  const at = known ?? gradientAt(problem, r, theta, o.linear);
+  const residual = bellmanResidual(at.Q, at.V, S, A, problem.tau);
+  // ∇_θ f (reduced): the logits chain rule, last column dropped
+  const gPi = problem.gradPi(x, at.pi);
+  const gLog = tableToLogits(at.pi, gPi, S, A);
+  const b = new Float64Array(S * m);
+  for (let s = 0; s < S; s++) for (let a = 0; a < m; a++) b[s * m + a] = gLog[s * A + a];
+  // H u = b by CG on (−H + δI) u = −b
+  const hvp = o.derivatives === "forward"
+    ? (v: Float64Array) => hvpForward(problem, at, v, o.linear)
+    : (v: Float64Array) => hvpDifference(problem, r, theta, v, o.h, o.linear);
+  const { u, info } = cg((v) => {
+    const Hv = hvp(v);
+    for (let i = 0; i < Hv.length; i++) Hv[i] = -Hv[i] + o.damping * v[i];
+    return Hv;
+  }, b.map((bi) => -bi), o.cgMaxIter, o.cgTol);
+  // ∇φ = ∇_x f − Cᵀu
+  const Ctu = o.derivatives === "forward" ? ctuForward(problem, x, at, u, o.linear) : ctuDifference(problem, x, theta, u, o.h, o.linear);
+  const grad = problem.gradX(x, at.pi);
+  for (let k = 0; k < grad.length; k++) grad[k] -= Ctu[k];
+  return { value: problem.value(x, at.pi), grad, at, residual, cg: info };
+}
+
+/**
+ * H v by forward-mode differentiation of ∇_θ J(s,a) = d̃(s) π(a|s) A_τ(s,a) along θ̇ = v:
+ *   π̇ = π ⊙ (θ̇ − ⟨π, θ̇⟩_s),  (log π)˙ = θ̇ − ⟨π, θ̇⟩_s,
+ *   V̇ = (I − γP_π)⁻¹ b,  b(s) = Σ_a π̇(s,a)(Q − τ log π)(s,a),   Q̇ = γ P V̇,
+ *   ḋ = (I − γP_π)⁻ᵀ γ Pᵀ(d̃ ⊙ π̇),
+ *   Ġ = ḋ π A_τ + d̃ π̇ A_τ + d̃ π (Q̇ − τ(log π)˙ − V̇).
+ * V̇ and Q̇ come from one policy evaluation with reward b(s) on every action and τ = 0.
+ */
+function hvpForward(problem: BilevelProblem, at: At, v: Float64Array, linear?: LinearMethod): Float64Array {
+  const { S, A, gamma } = problem.mdp;
+  const tau = problem.tau;
+  const m = A - 1;
+  const { pi, logpi, Q, d, adv } = at;
+  const dlog = new Float64Array(S * A), dpi = new Float64Array(S * A), rb = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    let mean = 0;
+    for (let a = 0; a < m; a++) mean += pi[s * A + a] * v[s * m + a];
+    let bs = 0;
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      dlog[i] = (a < m ? v[s * m + a] : 0) - mean;
+      dpi[i] = pi[i] * dlog[i];
+      bs += dpi[i] * (Q[i] - tau * logpi[i]);
+    }
+    for (let a = 0; a < A; a++) rb[s * A + a] = bs;
+  }
+  const ev = evaluate(problem, rb, pi, linear, undefined, 0);
+  const dV = ev.V;
+  const dpd = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) dpd[s * A + a] = d[s] * dpi[s * A + a];
+  const rhs = pTransposeSA(problem.mdp, dpd);
+  for (let s = 0; s < S; s++) rhs[s] *= gamma;
+  const dd = solve(problem, pi, rhs, true, linear);
+  const out = new Float64Array(S * m);
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < m; a++) {
+      const i = s * A + a;
+      const dQ = ev.Q[i] - rb[i];
+      out[s * m + a] = dd[s] * pi[i] * adv[i] + d[s] * dpi[i] * adv[i] + d[s] * pi[i] * (dQ - tau * dlog[i] - dV[s]);
+    }
+  }
+  return out;
+}
+
+/** H v by central differences of ∇_θ J along v (step h/‖v‖₂). */
+function hvpDifference(problem: BilevelProblem, r: Float64Array, theta: Float64Array, v: Float64Array, h: number, linear?: LinearMethod): Float64Array {
+  const nv = norm2(v);
+  const out = new Float64Array(v.length);
+  if (nv === 0) return out;
+  const eps = h / nv;
+  const tp = new Float64Array(theta.length), tm = new Float64Array(theta.length);
+  for (let i = 0; i < theta.length; i++) { tp[i] = theta[i] + eps * v[i]; tm[i] = theta[i] - eps * v[i]; }
+  const gp = gradientAt(problem, r, tp, linear).G, gm = gradientAt(problem, r, tm, linear).G;
+  for (let i = 0; i < out.length; i++) out[i] = (gp[i] - gm[i]) / (2 * eps);
+  return out;
+}
+
+/**
+ * Cᵀu = ∂⟨u, ∇_θ J⟩/∂x at fixed θ, by the adjoint: with w = d̃ ⊙ π ⊙ u (u padded with 0
+ * on the last action) and z = (I − γP_π)⁻ᵀ Uᵀw,
+ *   Cᵀu = D_xᵀ(w − π ⊙ E z)   (D_x at V^π)
+ * plus, when P depends on x, the change of d̃: γ ∂(P_x y)ᵀ(d̃ ⊙ π) with
+ * y = (I − γP_π)⁻¹ m, m(s) = Σ_a π u A_τ.
+ */
+function ctuForward(problem: BilevelProblem, x: Float64Array, at: At, u: Float64Array, linear?: LinearMethod): Float64Array {
+  const { S, A, gamma } = problem.mdp;
+  const m = A - 1;
+  const { pi, d, adv, V } = at;
+  const w = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < m; a++) w[s * A + a] = d[s] * pi[s * A + a] * u[s * m + a];
+  const z = solve(problem, pi, uTranspose(problem, w), true, linear);
+  const q = Float64Array.from(w);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) q[s * A + a] -= pi[s * A + a] * z[s];
+  const out = problem.vjp(x, q, V);
+  if (problem.transitions) {
+    const ms = new Float64Array(S);
+    for (let s = 0; s < S; s++) for (let a = 0; a < m; a++) ms[s] += pi[s * A + a] * u[s * m + a] * adv[s * A + a];
+    const y = solve(problem, pi, ms, false, linear);
+    const dp = new Float64Array(S * A);
+    for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) dp[s * A + a] = d[s] * pi[s * A + a];
+    const tmp = new Float64Array(problem.n);
+    const t = result("transitions.vjpPV", problem.transitions.vjpPV(x, y, dp, tmp), tmp, problem.n);
+    for (let k = 0; k < out.length; k++) out[k] += gamma * t[k];
+  }
+  return out;
+}
+
+/** Cᵀu by central differences of ∇_θ J in each coordinate of x (2n gradients). */
+function ctuDifference(problem: BilevelProblem, x: Float64Array, theta: Float64Array, u: Float64Array, h: number, linear?: LinearMethod): Float64Array {
+  const n = problem.n;
+  const out = new Float64Array(n);
+  const xp = Float64Array.from(x);
+  for (let k = 0; k < n; k++) {
+    const step = h * Math.max(1, Math.abs(x[k]));
+    xp[k] = x[k] + step;
+    const gp = gradientAt(problem, problem.rewardAt(xp), theta, linear).G;
+    xp[k] = x[k] - step;
+    const gm = gradientAt(problem, problem.rewardAt(xp), theta, linear).G;
+    xp[k] = x[k];
+    let acc = 0;
+    for (let i = 0; i < u.length; i++) acc += u[i] * (gp[i] - gm[i]);
+    out[k] = acc / (2 * step);
+  }
+  problem.rewardAt(x); // back to r_x (and P_x)
+  return out;
+}
+
+/** Conjugate gradients for M u = rhs with M symmetric (positive definite near a maximum). */
+function cg(M: (v: Float64Array) => Float64Array, rhs: Float64Array, maxIter: number, tol: number): { u: Float64Array; info: CgInfo } {
+  const n = rhs.length;
+  const u = new Float64Array(n);
+  const bn = norm2(rhs);
+  if (bn === 0 || n === 0) return { u, info: { iterations: 0, residual: 0, converged: true, negativeCurvature: false } };
+  const res = Float64Array.from(rhs), p = Float64Array.from(rhs);
+  let rr = dot(res, res), it = 0, negative = false;
+  while (it < maxIter && Math.sqrt(rr) > tol * bn) {
+    it++;
+    const Mp = M(p);
+    const pMp = dot(p, Mp);
+    if (!(pMp > 0)) negative = true;
+    if (pMp === 0 || !Number.isFinite(pMp)) break;
+    const alpha = rr / pMp;
+    for (let i = 0; i < n; i++) { u[i] += alpha * p[i]; res[i] -= alpha * Mp[i]; }
+    const rrNew = dot(res, res);
+    const beta = rrNew / rr;
+    rr = rrNew;
+    for (let i = 0; i < n; i++) p[i] = res[i] + beta * p[i];
+  }
+  const residual = Math.sqrt(rr) / bn;
+  return { u, info: { iterations: it, residual, converged: residual <= tol, negativeCurvature: negative } };
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}

@@ -1,0 +1,336 @@
+// PBRL, penalty-based bilevel RL (Shen, Yang & Chen, ICML 2024; ALGORITHMS.md §3.4).
+// Gradient descent on F_λ(x, π) = f(x, π) + λ·pen(x, π) jointly in x and the policy:
+//   (value penalty)  π̂_k ← T warm-started soft PMD steps on J_τ(x_k, ·) (§2.7), or an exact solve;
+//                    pen = ρᵀ(V^{π̂_k} − V^π), whose x-gradient is the Danskin form at π̂_k;
+//   (Bellman penalty) pen = ρᵀ(LSE_τ(Q^π) − V^π): closed form, no inner RL (single loop);
+//   x_{k+1} = Proj_X(x_k − α g_x),
+//   π_{k+1} = Proj_Δ(π_k − α g_π) per state (Euclidean, Duchi et al. 2008)  or  θ_{k+1} = θ_k − α g_θ.
+// α by backtracking on F_λ (sufficient decrease of the projected step), restarting every
+// iteration at `alpha` = 1/(1+λ) by default, or fixed. With the value penalty each trial
+// point x⁺ gets its own inner estimate (warm-started from π̂_k): judging trials with π̂_k
+// frozen ignores the curvature of V*_x and made x zig-zag. When no trial passes (an inner
+// estimate too rough for the step), nothing moves and the next iteration refines π̂.
+// History rows: f = f(x_k, π_k), penalty = pen(x_k, π_k), hnorm = ‖(g_x, g_policy)‖₂ (the
+// full step direction), lowerResidual = ‖LSE_τ(Q^{π_k}) − V^{π_k}‖∞ (π_k's soft Bellman residual).
+import { DomainError } from "../../errors";
+import type { LinearMethod } from "../../lower";
+import * as check from "../../validate";
+import { bellmanPenalty, evaluate, tableToLogits, valuePenalty, type PenaltyResult } from "../penalties";
+import type { BilevelProblem } from "../problem";
+import { solveLower, type LowerSolver } from "../lowerSolve";
+import { algorithm, startX, stepSize, type StepInfo } from "./common";
+
+export type PenaltyKind = "value" | "bellman";
+export type PolicyParam = "logits" | "simplex";
+export type XProjection = "none" | "nonnegative";
+
+export interface PBRLOptions {
+  /** x_0 (default 0; projected when `project` is set). */
+  x0?: ArrayLike<number>;
+  /** π_0 (S·A; default uniform). With 'logits' every entry must be > 0 (θ_0 = log π_0). */
+  pi0?: ArrayLike<number>;
+  /** 'value' (default) or 'bellman'. */
+  penalty?: PenaltyKind;
+  /** Penalty weight λ > 0 (default 10). */
+  lambda?: number;
+  /** First trial step of every backtracking search, or the fixed step (default 1/(1+λ)). */
+  alpha?: number;
+  /** 'backtracking' (default) or 'fixed'. */
+  stepRule?: "backtracking" | "fixed";
+  /** Step shrink factor of the backtracking search, in (0, 1) (default 0.5). */
+  shrink?: number;
+  /** Trials per search before giving up on the iteration (no move; default 30). */
+  maxBacktracks?: number;
+  /** 'logits' (softmax, default) or 'simplex' (policy table, Euclidean projection per state). */
+  param?: PolicyParam;
+  /** 'simplex': lower bound on every π(a|s), 0 ≤ floor < 1/A (default 1e-10 when τ > 0, else 0). */
+  floor?: number;
+  /** Value penalty: inner lower-level solver, 'pmd' (default) or 'exact' (soft VI to `innerTol`). */
+  inner?: "pmd" | "exact";
+  /** Value penalty: PMD steps per outer iteration T (default 5). */
+  T?: number;
+  /** Value penalty: PMD step η (default 1/τ, or 1 when τ = 0). */
+  eta?: number;
+  /** Value penalty with inner 'exact': tolerance of the lower solve (default 1e-10). */
+  innerTol?: number;
+  /** Value penalty with inner 'exact': the lower solver (default 'value-iteration'). */
+  solver?: LowerSolver;
+  /** Projection of x: 'none' (default) or 'nonnegative' (e.g. incentive design). */
+  project?: XProjection;
+  /** Linear solver for the evaluations (default: 'lu' for S ≤ 500, else 'krylov'). */
+  linear?: LinearMethod;
+}
+
+export interface PBRLState {
+  k: number;
+  x: number[];
+  /** The policy variable: θ (full logits, S·A) for 'logits', the table π (S·A) for 'simplex'. */
+  policy: number[];
+  /** Value penalty: π̂, the inner iterate (warm start); [] for the Bellman penalty. */
+  piHat: number[];
+  /** Value penalty with inner 'exact': V̂* (warm start); [] otherwise. */
+  Vhat: number[];
+  penalty: PenaltyKind;
+  lambda: number;
+  alpha: number;
+  stepRule: "backtracking" | "fixed";
+  shrink: number;
+  maxBacktracks: number;
+  param: PolicyParam;
+  floor: number;
+  inner: "pmd" | "exact";
+  T: number;
+  eta: number;
+  innerTol: number;
+  solver: LowerSolver;
+  project: XProjection;
+  linear?: LinearMethod;
+  /** The step accepted at the last iteration (0 when the search found no decrease and nothing moved). */
+  lastAlpha?: number;
+  /** F_λ(x_k, π_k) at the last iteration (with π̂_k for the value penalty). */
+  lastF?: number;
+  last?: StepInfo;
+}
+
+export const pbrl = algorithm<PBRLOptions, PBRLState>(
+  "pbrl",
+  (problem, o) => {
+    const { S, A } = problem.mdp;
+    const tau = problem.tau;
+    const penalty = o.penalty ?? "value";
+    if (penalty !== "value" && penalty !== "bellman") throw new DomainError("penalty", "must be 'value' or 'bellman'", penalty);
+    const lambda = stepSize("lambda", o.lambda, 10);
+    const stepRule = o.stepRule ?? "backtracking";
+    if (stepRule !== "backtracking" && stepRule !== "fixed") throw new DomainError("stepRule", "must be 'backtracking' or 'fixed'", stepRule);
+    const shrink = o.shrink === undefined ? 0.5 : check.finiteNumber("shrink", o.shrink);
+    if (!(shrink > 0 && shrink < 1)) throw new DomainError("shrink", "must lie in (0, 1)", shrink);
+    const param = o.param ?? "logits";
+    if (param !== "logits" && param !== "simplex") throw new DomainError("param", "must be 'logits' or 'simplex'", param);
+    const floor = o.floor === undefined ? (tau > 0 ? 1e-10 : 0) : check.nonNegative("floor", o.floor);
+    if (!(floor * A < 1)) throw new DomainError("floor", `must satisfy 0 ≤ floor < 1/A = ${1 / A}`, floor);
+    const inner = o.inner ?? "pmd";
+    if (inner !== "pmd" && inner !== "exact") throw new DomainError("inner", "must be 'pmd' or 'exact'", inner);
+    const project = o.project ?? "none";
+    if (project !== "none" && project !== "nonnegative") throw new DomainError("project", "must be 'none' or 'nonnegative'", project);
+    const solver = o.solver ?? "value-iteration";
+    if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
+    const pi0 = o.pi0 === undefined ? new Float64Array(S * A).fill(1 / A) : check.policy("pi0", o.pi0, S, A);
+    let policy: number[];
+    if (param === "logits") {
+      policy = new Array(S * A);
+      for (let i = 0; i < S * A; i++) {
+        if (!(pi0[i] > 0)) throw new DomainError("pi0", "entries must be > 0 with 'logits' (θ_0 = log π_0)", pi0[i], { s: Math.floor(i / A), a: i % A });
+        policy[i] = Math.log(pi0[i]);
+      }
+    } else {
+      const p = new Float64Array(S * A);
+      projectPolicy(pi0, floor, S, A, p);
+      policy = Array.from(p);
+    }
+    const x = startX(problem, o.x0);
+    projectX(x, project);
+    return {
+      k: 0,
+      x,
+      policy,
+      piHat: penalty === "value" ? new Array(S * A).fill(1 / A) : [],
+      Vhat: penalty === "value" && inner === "exact" ? new Array(S).fill(0) : [],
+      penalty,
+      lambda,
+      alpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
+      stepRule,
+      shrink,
+      maxBacktracks: o.maxBacktracks === undefined ? 30 : check.positiveInt("maxBacktracks", o.maxBacktracks),
+      param,
+      floor,
+      inner,
+      T: o.T === undefined ? 5 : check.positiveInt("T", o.T),
+      eta: stepSize("eta", o.eta, tau > 0 ? 1 / tau : 1),
+      innerTol: stepSize("innerTol", o.innerTol, 1e-10),
+      solver,
+      project,
+      linear: o.linear,
+    };
+  },
+  (problem, st) => {
+    const { S, A } = problem.mdp;
+    const x = Float64Array.from(st.x);
+    const y = Float64Array.from(st.policy);
+    const pi = policyOf(y, st.param, S, A);
+    // inner estimate π̂_k of π*_{x_k} (value penalty)
+    let inner = st.penalty === "value" ? innerAt(problem, x, st, Float64Array.from(st.piHat), st.Vhat) : undefined;
+    const at = objective(problem, x, pi, st, inner?.piHat, true);
+    const gx = at.gx!, gy = at.gy!;
+    // projected step with backtracking on F_λ
+    let alpha = st.alpha, accepted = 0;
+    let xn = x, yn = y;
+    for (let b = 0; b <= st.maxBacktracks; b++) {
+      const xt = new Float64Array(x.length);
+      for (let k = 0; k < x.length; k++) xt[k] = x[k] - alpha * gx[k];
+      projectX(xt, st.project);
+      const yt = new Float64Array(y.length);
+      for (let i = 0; i < y.length; i++) yt[i] = y[i] - alpha * gy[i];
+      if (st.param === "simplex") projectPolicy(yt, st.floor, S, A, yt);
+      if (st.stepRule === "fixed") {
+        xn = xt; yn = yt; accepted = alpha;
+        break;
+      }
+      // sufficient decrease: F(z⁺) ≤ F(z) + ⟨∇F, z⁺ − z⟩ + ‖z⁺ − z‖²/(2α)
+      let lin = 0, sq = 0;
+      for (let k = 0; k < x.length; k++) { const d = xt[k] - x[k]; lin += gx[k] * d; sq += d * d; }
+      for (let i = 0; i < y.length; i++) { const d = yt[i] - y[i]; lin += gy[i] * d; sq += d * d; }
+      if (sq === 0) { accepted = alpha; break; } // stationary for this projection
+      // value penalty: V*_{x⁺} re-estimated at the trial point (warm-started from π̂_k), since
+      // the frozen V^{π̂_k}_x under-estimates the curvature of V*_x in x
+      const innerT = inner ? innerAt(problem, xt, st, Float64Array.from(inner.piHat), inner.Vhat) : undefined;
+      const trial = objective(problem, xt, policyOf(yt, st.param, S, A), st, innerT?.piHat, false);
+      if (trial.F <= at.F + lin + sq / (2 * alpha)) {
+        xn = xt; yn = yt; accepted = alpha;
+        if (innerT) inner = innerT;
+        break;
+      }
+      alpha *= st.shrink;
+    }
+    let hsq = 0;
+    for (let k = 0; k < gx.length; k++) hsq += gx[k] * gx[k];
+    for (let i = 0; i < gy.length; i++) hsq += gy[i] * gy[i];
+    return {
+      ...st,
+      k: st.k + 1,
+      x: Array.from(xn),
+      policy: Array.from(yn),
+      piHat: inner ? Array.from(inner.piHat) : st.piHat,
+      Vhat: inner ? inner.Vhat : st.Vhat,
+      lastAlpha: accepted,
+      lastF: at.F,
+      last: { f: at.f, hnorm: Math.sqrt(hsq), lowerResidual: at.residual, penalty: at.pen },
+    };
+  },
+);
+
+/** π for the state's policy variable: row-wise softmax(θ) or the table itself. */
+export function pbrlPolicy(state: Pick<PBRLState, "policy" | "param">, S: number, A: number): Float64Array {
+  return policyOf(Float64Array.from(state.policy), state.param, S, A);
+}
+
+interface Objective {
+  F: number;
+  f: number;
+  pen: number;
+  residual: number;
+  gx?: Float64Array;
+  gy?: Float64Array;
+}
+
+/** F_λ = f + λ pen at (x, π) and, when asked, its gradient in x and in the policy variable. */
+function objective(problem: BilevelProblem, x: Float64Array, pi: Float64Array, st: PBRLState, piHat: Float64Array | undefined, gradient: boolean): Objective {
+  const { S, A } = problem.mdp;
+  const pen: PenaltyResult = st.penalty === "value"
+    ? valuePenalty(problem, x, pi, { star: piHat, gradient, linear: st.linear })
+    : bellmanPenalty(problem, x, pi, { gradient, linear: st.linear });
+  // after the penalty: rewardAt(x) has moved x-dependent transitions to P_x
+  const f = problem.value(x, pi);
+  const out: Objective = { F: f + st.lambda * pen.value, f, pen: pen.value, residual: pen.residual };
+  if (!gradient) return out;
+  const gx = problem.gradX(x, pi);
+  for (let k = 0; k < gx.length; k++) gx[k] += st.lambda * pen.gradX![k];
+  const gPi = problem.gradPi(x, pi);
+  for (let i = 0; i < gPi.length; i++) gPi[i] += st.lambda * pen.gradPi![i];
+  out.gx = gx;
+  out.gy = st.param === "logits" ? tableToLogits(pi, gPi, S, A) : gPi;
+  return out;
+}
+
+/** The inner estimate π̂ of π*_x: T PMD steps or a tight solve, warm-started. */
+function innerAt(problem: BilevelProblem, x: Float64Array, st: PBRLState, piHat: Float64Array, Vhat: number[]): { piHat: Float64Array; Vhat: number[] } {
+  if (st.inner === "pmd") return { piHat: pmdSteps(problem, problem.rewardAt(x), piHat, st.T, st.eta, st.linear), Vhat };
+  const low = solveLower(problem, x, { solver: st.solver, tol: st.innerTol, V0: Vhat, linear: st.linear });
+  return { piHat: low.pi, Vhat: Array.from(low.V) };
+}
+
+/**
+ * T soft PMD steps (§2.7) from π̂ at reward r:
+ * π̂(·|s) ∝ exp((log π̂(·|s) + η Q^{π̂}(s,·)) / (1 + ητ)), each after one soft evaluation.
+ */
+function pmdSteps(problem: BilevelProblem, r: Float64Array, piHat: Float64Array, T: number, eta: number, linear?: LinearMethod): Float64Array {
+  const { S, A } = problem.mdp;
+  const c = 1 / (1 + eta * problem.tau);
+  const l = new Float64Array(A);
+  for (let t = 0; t < T; t++) {
+    const { Q } = evaluate(problem, r, piHat, linear);
+    for (let s = 0; s < S; s++) {
+      const off = s * A;
+      let m = -Infinity;
+      for (let a = 0; a < A; a++) {
+        l[a] = (Math.log(piHat[off + a]) + eta * Q[off + a]) * c;
+        if (l[a] > m) m = l[a];
+      }
+      let z = 0;
+      for (let a = 0; a < A; a++) z += (piHat[off + a] = Math.exp(l[a] - m));
+      for (let a = 0; a < A; a++) piHat[off + a] /= z;
+    }
+  }
+  return piHat;
+}
+
+function policyOf(y: Float64Array, param: PolicyParam, S: number, A: number): Float64Array {
+  if (param === "simplex") return y;
+  const pi = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    const off = s * A;
+    let m = -Infinity;
+    for (let a = 0; a < A; a++) m = Math.max(m, y[off + a]);
+    let z = 0;
+    for (let a = 0; a < A; a++) z += (pi[off + a] = Math.exp(y[off + a] - m));
+    for (let a = 0; a < A; a++) pi[off + a] /= z;
+  }
+  return pi;
+}
+
+function projectX(x: Float64Array | number[], project: XProjection): void {
+  if (project === "nonnegative") for (let k = 0; k < x.length; k++) if (x[k] < 0) x[k] = 0;
+}
+
+/** Per state: the closest point of {π(·|s) ≥ floor, Σ_a π(a|s) = 1} (= floor + Proj_{Δ(1 − A·floor)}(v − floor)). */
+function projectPolicy(v: Float64Array, floor: number, S: number, A: number, out: Float64Array): void {
+  const row = new Float64Array(A), tmp = new Float64Array(A);
+  const z = 1 - A * floor;
+  for (let s = 0; s < S; s++) {
+    for (let a = 0; a < A; a++) row[a] = v[s * A + a] - floor;
+    projectRow(row, z, tmp, row);
+    for (let a = 0; a < A; a++) out[s * A + a] = row[a] + floor;
+  }
+}
+
+/**
+ * Euclidean projection onto the simplex {w ≥ 0, Σw = z} (Duchi, Shalev-Shwartz, Singer &
+ * Chandra, ICML 2008, Fig. 1; sort-based, O(n log n)): w = max(v − θ, 0) with the θ that
+ * makes Σw = z. v (length n) must be finite and z > 0. Returns out (a new array by default;
+ * out may be v itself).
+ */
+export function projectSimplex(v: ArrayLike<number>, z = 1, out?: Float64Array): Float64Array {
+  const vv = check.float64("v", v, (v as ArrayLike<number>)?.length ?? -1);
+  if (vv.length === 0) throw new DomainError("v", "must have at least one entry", 0);
+  const zz = check.finiteNumber("z", z);
+  if (!(zz > 0)) throw new DomainError("z", "must be > 0", z);
+  const o = out ?? new Float64Array(vv.length);
+  if (o.length !== vv.length) throw new DomainError("out", `must have length ${vv.length}`, o.length);
+  return projectRow(vv, zz, new Float64Array(vv.length), o);
+}
+
+/** projectSimplex without checks; tmp is scratch of the same length. */
+function projectRow(v: Float64Array, z: number, tmp: Float64Array, out: Float64Array): Float64Array {
+  const n = v.length;
+  tmp.set(v);
+  tmp.sort();
+  // descending scan: the largest j with u_j − (Σ_{i≤j} u_i − z)/j > 0
+  let cum = 0, theta = 0;
+  for (let j = 1; j <= n; j++) {
+    const u = tmp[n - j];
+    cum += u;
+    const t = (cum - z) / j;
+    if (u - t > 0) theta = t;
+  }
+  for (let i = 0; i < n; i++) out[i] = Math.max(v[i] - theta, 0);
+  return out;
+}

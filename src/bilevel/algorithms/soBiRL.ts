@@ -1,0 +1,217 @@
+// SoBiRL, the model-free soft bilevel method (SoBiRL paper, Algorithm 2; ALGORITHMS.md
+// §3.2). Per outer iteration k:
+//   1. T warm-started soft policy-mirror-descent steps at x_k (§2.7):
+//        π(·|s) ← normalise( π(·|s)^{1/(1+ητ)} exp(η Q^π(s,·)/(1+ητ)) ),
+//      with the soft Q^π exact (one policy evaluation, the tabular default) or by Monte-Carlo
+//      rollouts (M_q per state-action pair, truncated at T_q);
+//   2. ∂Q̂, ∂V̂ under π_k by rollouts (Prop. 5.1) or exactly;
+//   3. the Monte-Carlo hypergradient of eq. (15) over M_u groups with a baseline;
+//   4. x_{k+1} = x_k − β ĝ_k.
+// The trajectory objective comes from the problem: build it with
+// `upper: trajectoryUpper(objective, reward)`. The state is plain data, including the four
+// words of the generator, so a state resumed from JSON continues the same trajectory.
+// History rows: f is the Monte-Carlo mean loss of the iteration's groups (an estimate of
+// f(x_k, π_k)); lowerResidual is τ·KL(π ‖ softmax(Q^π/τ)) (max over states) of the last
+// policy the inner loop evaluated, 0 exactly at π*_{x_k}.
+import { DomainError } from "../../errors";
+import { policyEvaluation } from "../../lower";
+import { Rng } from "../../util/random";
+import * as check from "../../validate";
+import { defaultTd, estimateAt, occupancyRows, parseModelFree, requireModelFree, type DerivativeMode } from "../modelFree";
+import type { BilevelProblem } from "../problem";
+import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+
+export type SoBiRLBaseline = "running" | "leave-one-out" | "split" | "none";
+
+export interface SoBiRLOptions {
+  /** x_0 (default 0). */
+  x0?: ArrayLike<number>;
+  /** π_{−1}, the first warm start of the inner loop (default uniform). */
+  pi0?: ArrayLike<number>;
+  /** Upper step β (default 0.1). */
+  beta?: number;
+  /** PMD step η (default 1/τ, so 1/(1+ητ) = ½). */
+  eta?: number;
+  /** PMD steps per outer iteration T (default 5). */
+  T?: number;
+  /** Soft evaluation inside PMD: 'exact' (one linear solve; default) or 'monte-carlo'. */
+  evaluation?: "exact" | "monte-carlo";
+  /** Rollouts per state-action pair for the Monte-Carlo soft Q (default 32). */
+  Mq?: number;
+  /** Truncation of those rollouts (default ⌈log(1e-3)/log γ⌉). */
+  Tq?: number;
+  /** M_u, groups per hypergradient (default 64). */
+  groups?: number;
+  /** ∂Q̂, ∂V̂ by 'rollout' (default) or 'exact'. */
+  derivative?: DerivativeMode;
+  /** M_d (default 32). */
+  Md?: number;
+  /** T_d (default ⌈log(1e-3)/log γ⌉). */
+  Td?: number;
+  /**
+   * 'running' (default): b = exponential running mean of the past iterations' mean losses
+   * (fixed before the iteration samples, so unbiased; leave-one-out at k = 0);
+   * or any baseline of modelFreeHypergradient.
+   */
+  baseline?: SoBiRLBaseline;
+  /** Decay of the running mean (default 0.9). */
+  baselineDecay?: number;
+  /** Seed of every draw (default 0). */
+  seed?: number;
+}
+
+export interface SoBiRLState {
+  k: number;
+  x: number[];
+  /** π_{k−1}: the warm start of the next inner loop (S·A). */
+  pi: number[];
+  /** xoshiro128** state words of the host generator. */
+  rng: number[];
+  beta: number;
+  eta: number;
+  T: number;
+  evaluation: "exact" | "monte-carlo";
+  Mq: number;
+  Tq: number;
+  groups: number;
+  derivative: DerivativeMode;
+  Md: number;
+  Td: number;
+  baseline: SoBiRLBaseline;
+  baselineDecay: number;
+  /** Running mean of the losses (null before the first iteration). */
+  runningMean: number | null;
+  last?: StepInfo;
+}
+
+export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState>(
+  "soBiRL",
+  (problem, o) => {
+    requireModelFree(problem, "SoBiRL");
+    const { S, A, gamma } = problem.mdp;
+    const evaluation = o.evaluation ?? "exact";
+    if (evaluation !== "exact" && evaluation !== "monte-carlo") throw new DomainError("evaluation", "must be 'exact' or 'monte-carlo'", evaluation);
+    const baseline = o.baseline ?? "running";
+    if (baseline !== "running" && baseline !== "leave-one-out" && baseline !== "split" && baseline !== "none") {
+      throw new DomainError("baseline", "must be 'running', 'leave-one-out', 'split' or 'none'", baseline);
+    }
+    const baselineDecay = o.baselineDecay === undefined ? 0.9 : check.nonNegative("baselineDecay", o.baselineDecay);
+    if (baselineDecay >= 1) throw new DomainError("baselineDecay", "must lie in [0, 1)", baselineDecay);
+    // validate the sampling settings (and that the problem carries a trajectory objective)
+    const mf = parseModelFree(problem, { groups: o.groups, derivative: o.derivative, Md: o.Md, Td: o.Td, baseline: baseline === "running" ? "none" : baseline });
+    const pi = o.pi0 === undefined ? new Array(S * A).fill(1 / A) : Array.from(check.policy("pi0", o.pi0, S, A));
+    return {
+      k: 0,
+      x: startX(problem, o.x0),
+      pi,
+      rng: [...new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s],
+      beta: stepSize("beta", o.beta, 0.1),
+      eta: stepSize("eta", o.eta, 1 / problem.tau),
+      T: o.T === undefined ? 5 : check.positiveInt("T", o.T),
+      evaluation,
+      Mq: o.Mq === undefined ? 32 : check.positiveInt("Mq", o.Mq),
+      Tq: o.Tq === undefined ? defaultTd(gamma) : check.positiveInt("Tq", o.Tq),
+      groups: mf.groups,
+      derivative: mf.derivative,
+      Md: mf.Md,
+      Td: mf.Td,
+      baseline,
+      baselineDecay,
+      runningMean: null,
+    };
+  },
+  (problem, st) => {
+    requireModelFree(problem, "SoBiRL");
+    const { mdp, tau } = problem;
+    const { S, A } = mdp;
+    const x = problem.checkX(Float64Array.from(st.x));
+    const pi = check.policy("state.pi", Float64Array.from(st.pi), S, A);
+    if (!Array.isArray(st.rng) || st.rng.length !== 4) throw new DomainError("state.rng", "must hold the 4 generator words", st.rng);
+    const rng = new Rng(st.rng as [number, number, number, number]);
+    // 1. inner loop: T soft PMD steps at x_k, warm-started from π_{k−1}
+    const r = problem.rewardAt(x);
+    let residual = Infinity;
+    const keep = 1 / (1 + st.eta * tau), gain = st.eta / (1 + st.eta * tau);
+    const allRows = Array.from({ length: S * A }, (_, i) => i);
+    for (let t = 0; t < st.T; t++) {
+      let Q: Float64Array;
+      if (st.evaluation === "exact") {
+        Q = policyEvaluation(mdp, r, pi, { tau }).Q;
+        problem.counters.solves += 1;
+      } else {
+        Q = monteCarloSoftQ(problem, r, pi, allRows, st.Mq, st.Tq, rng.fork());
+      }
+      residual = softResidual(Q, pi, S, A, tau);
+      // log π ← (log π + η Q)/(1 + ητ), normalised
+      for (let s = 0; s < S; s++) {
+        const o = s * A;
+        let m = -Infinity;
+        const logits = new Float64Array(A);
+        for (let a = 0; a < A; a++) {
+          logits[a] = pi[o + a] > 0 ? keep * Math.log(pi[o + a]) + gain * Q[o + a] : -Infinity;
+          m = Math.max(m, logits[a]);
+        }
+        let z = 0;
+        for (let a = 0; a < A; a++) z += (logits[a] = Math.exp(logits[a] - m));
+        for (let a = 0; a < A; a++) pi[o + a] = logits[a] / z;
+      }
+    }
+    // 2.–3. derivatives and the Monte-Carlo hypergradient under π_k
+    let baseline: "leave-one-out" | "split" | "none" | number;
+    if (st.baseline === "running") baseline = st.runningMean ?? (st.groups >= 2 ? "leave-one-out" : "none");
+    else baseline = st.baseline;
+    const mf = parseModelFree(problem, { groups: st.groups, derivative: st.derivative, Md: st.Md, Td: st.Td, baseline });
+    const est = estimateAt(problem, x, pi, mf, rng.fork());
+    // 4. x step
+    for (let k = 0; k < x.length; k++) x[k] -= st.beta * est.grad[k];
+    const runningMean = st.runningMean === null ? est.value : st.baselineDecay * st.runningMean + (1 - st.baselineDecay) * est.value;
+    return {
+      ...st,
+      k: st.k + 1,
+      x: Array.from(x),
+      pi: Array.from(pi),
+      rng: [...rng.s],
+      runningMean,
+      last: { f: est.value, hnorm: norm2(est.grad), lowerResidual: residual },
+    };
+  },
+);
+
+/**
+ * Soft Q^π by rollouts: with c_{s,a} the Monte-Carlo discounted occupancy from (s,a) and the
+ * soft reward r̃ = r − τ log π (no entropy term at t = 0 of Q),
+ *   Q̂(s,a) = c_{s,a} · r̃ + τ log π(a|s).
+ */
+function monteCarloSoftQ(problem: BilevelProblem, r: Float64Array, pi: Float64Array, rows: number[], M: number, T: number, seed: number): Float64Array {
+  const { S, A } = problem.mdp;
+  const SA = S * A, tau = problem.tau;
+  const soft = new Float64Array(SA);
+  for (let i = 0; i < SA; i++) soft[i] = pi[i] > 0 ? r[i] - tau * Math.log(pi[i]) : r[i];
+  const occ = occupancyRows(problem, pi, rows, "rollout", M, T, seed, false);
+  const Q = new Float64Array(SA);
+  for (const i of rows) {
+    const c = occ.mean.get(i)!;
+    let acc = 0;
+    for (let j = 0; j < SA; j++) acc += c[j] * soft[j];
+    Q[i] = acc - (soft[i] - r[i]);
+  }
+  return Q;
+}
+
+/** max_s |τ log Σ_a exp(Q(s,a)/τ) − Σ_a π(a|s)(Q(s,a) − τ log π(a|s))|: zero exactly at π*. */
+function softResidual(Q: Float64Array, pi: Float64Array, S: number, A: number, tau: number): number {
+  let res = 0;
+  for (let s = 0; s < S; s++) {
+    const o = s * A;
+    let m = -Infinity;
+    for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
+    let z = 0, v = 0;
+    for (let a = 0; a < A; a++) {
+      z += Math.exp((Q[o + a] - m) / tau);
+      const p = pi[o + a];
+      if (p > 0) v += p * (Q[o + a] - tau * Math.log(p));
+    }
+    res = Math.max(res, Math.abs(m + tau * Math.log(z) - v));
+  }
+  return res;
+}

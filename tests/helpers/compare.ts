@@ -1,0 +1,85 @@
+// Comparison helpers shared by the node and browser tests: normwise relative error,
+// bitwise equality with the first differing position, and the RefMDP → TabularMDP bridge.
+// No vitest and no Node imports here, so the browser project can load it unchanged.
+import { TabularMDP, type Backend } from "../../src/index";
+import type { RefMDP } from "../../src/reference/index";
+
+export type NumArray = Float64Array | Int32Array;
+
+/**
+ * Normwise relative error ‖a − b‖∞ / ‖b‖∞ (b is the trusted value). 0 when both are all
+ * zeros, Infinity on a length mismatch or when either side holds NaN or ±Infinity, so a
+ * comparison `relErr(a, b) <= tol` can only pass for two finite arrays of the same length.
+ */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let diff = 0;
+  let norm = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return Infinity;
+    const d = Math.abs(x - y);
+    if (d > diff) diff = d;
+    if (Math.abs(y) > norm) norm = Math.abs(y);
+  }
+  if (diff === 0) return 0;
+  return norm === 0 ? Infinity : diff / norm;
+}
+
+/** ‖x‖∞. */
+export function maxAbs(x: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]));
+  return m;
+}
+
+/**
+ * Bitwise comparison of two arrays of the same type: undefined when every element has
+ * the same bits (so +0 ≠ −0 and NaN payloads count), otherwise a description of the
+ * first difference.
+ */
+export function firstBitDiff(a: NumArray, b: NumArray): string | undefined {
+  if (a.constructor !== b.constructor) return `types differ: ${a.constructor.name} vs ${b.constructor.name}`;
+  if (a.length !== b.length) return `lengths differ: ${a.length} vs ${b.length}`;
+  const ua = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const ub = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const width = a.BYTES_PER_ELEMENT;
+  for (let k = 0; k < ua.length; k++) {
+    if (ua[k] !== ub[k]) {
+      const i = Math.floor(k / width);
+      return `element ${i} differs: ${a[i]} vs ${b[i]} (difference ${a[i] - b[i]})`;
+    }
+  }
+  return undefined;
+}
+
+/** The same transitions as a TabularMDP on the given build. */
+export function toTabular(m: RefMDP, backend: Backend, rho?: Float64Array): TabularMDP {
+  if (m.kind === "dense") return TabularMDP.dense({ S: m.S, A: m.A, gamma: m.gamma, P: m.P, rho, backend });
+  return TabularMDP.sparse({
+    S: m.S,
+    A: m.A,
+    gamma: m.gamma,
+    indptr: m.indptr,
+    indices: m.indices,
+    probs: m.probs,
+    rho,
+    backend,
+  });
+}
+
+/** Dense (S·A, S) row-major copy of a RefMDP's transitions. */
+export function denseP(m: RefMDP): Float64Array {
+  if (m.kind === "dense") return Float64Array.from(m.P);
+  const P = new Float64Array(m.S * m.A * m.S);
+  for (let i = 0; i < m.S * m.A; i++) {
+    for (let k = m.indptr[i]; k < m.indptr[i + 1]; k++) P[i * m.S + m.indices[k]] += m.probs[k];
+  }
+  return P;
+}
+
+/** Uniform initial distribution of length S. */
+export function uniform(S: number): Float64Array {
+  return new Float64Array(S).fill(1 / S);
+}
