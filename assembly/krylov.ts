@@ -28,8 +28,11 @@ function residual(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, 
   return Math.sqrt(dot(r, r, S));
 }
 
-// BiCGSTAB (van der Vorst 1992). work: 6·S doubles. A breakdown (ρ, (r̂, v) or ω
-// exactly 0) restarts the method from the current iterate with r̂ = r.
+// Relative size below which BiCGSTAB's inner products count as a breakdown.
+const BREAKDOWN: f64 = 1e-14;
+
+// BiCGSTAB (van der Vorst 1992). work: 6·S doubles. A breakdown (|ρ| ≤ ε‖r̂‖‖r‖,
+// |(r̂, v)| ≤ ε‖r̂‖‖v‖ or ω = 0) restarts the method from the current iterate with r̂ = r.
 export function bicgstab(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, x: usize, work: usize, S: i32, A: i32, gamma: f64, transpose: bool, tol: f64, maxIter: i32, info: usize): void {
   const len = <usize>S << 3;
   const r = work, rh = work + len, p = work + 2 * len, v = work + 3 * len, s = work + 4 * len, t = work + 5 * len;
@@ -37,7 +40,7 @@ export function bicgstab(P: usize, indptr: usize, indices: usize, pi: usize, b: 
   const scale = bnorm > 0 ? bnorm : 1.0;
   let rnorm = residual(P, indptr, indices, pi, b, x, r, S, A, gamma, transpose);
   let it = 0;
-  let rho: f64 = 1, alpha: f64 = 1, omega: f64 = 1;
+  let rho: f64 = 1, alpha: f64 = 1, omega: f64 = 1, rhn: f64 = 0;
   let fresh = true;
   while (rnorm / scale > tol && it < maxIter) {
     if (fresh) {
@@ -45,11 +48,12 @@ export function bicgstab(P: usize, indptr: usize, indices: usize, pi: usize, b: 
       memory.fill(p, 0, len);
       memory.fill(v, 0, len);
       rho = 1; alpha = 1; omega = 1;
+      rhn = Math.sqrt(dot(rh, rh, S));
       fresh = false;
     }
     it++;
     const rho1 = dot(rh, r, S);
-    if (rho1 == 0) { fresh = true; continue; }
+    if (abs(rho1) <= BREAKDOWN * rhn * rnorm) { fresh = true; continue; }
     const beta = (rho1 / rho) * (alpha / omega);
     rho = rho1;
     for (let i = 0; i < S; i++) {
@@ -58,7 +62,7 @@ export function bicgstab(P: usize, indptr: usize, indices: usize, pi: usize, b: 
     }
     apply(P, indptr, indices, pi, p, v, S, A, gamma, transpose);
     const rv = dot(rh, v, S);
-    if (rv == 0) { fresh = true; continue; }
+    if (abs(rv) <= BREAKDOWN * rhn * Math.sqrt(dot(v, v, S))) { fresh = true; continue; }
     alpha = rho / rv;
     memory.copy(s, r, len);
     axpy(s, -alpha, v, S);

@@ -41,9 +41,9 @@ function start(m: RefMDP, pi: Float64Array, b: Float64Array, x0: Float64Array | 
 
 /**
  * BiCGSTAB (van der Vorst 1992) on (I − γP_π) x = b (or the transpose), matrix-free, the same
- * iteration as assembly/krylov.ts (restart of the shadow residual on ρ breakdown). residual is
- * the true ‖b − Ax‖₂/‖b‖₂ (‖b‖ replaced by 1 when b = 0); converged = residual ≤ tol.
- * Defaults: tol 1e-12, maxIter 1000, x0 = 0.
+ * iteration as assembly/krylov.ts: a breakdown (|ρ| ≤ ε‖r̂‖‖r‖, |(r̂, v)| ≤ ε‖r̂‖‖v‖ or ω = 0)
+ * restarts from the current iterate with r̂ = r. residual is the true ‖b − Ax‖₂/‖b‖₂ (‖b‖
+ * replaced by 1 when b = 0); converged = residual ≤ tol. Defaults: tol 1e-12, maxIter 1000, x0 = 0.
  */
 export function bicgstab(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveOptions = {}): SolveResult {
   const transpose = opts.transpose ?? false;
@@ -53,54 +53,129 @@ export function bicgstab(m: RefMDP, pi: Float64Array, b: Float64Array, opts: Sol
   const x = start(m, pi, b, opts.x0);
   const bnorm = Math.sqrt(dot(b, b));
   const scale = bnorm > 0 ? bnorm : 1;
-  const r = new Float64Array(S);
+  const r = new Float64Array(S), rh = new Float64Array(S), p = new Float64Array(S);
+  const v = new Float64Array(S), s = new Float64Array(S), t = new Float64Array(S);
   let rnorm = residualInto(m, pi, b, x, transpose, r);
   let it = 0;
-  if (rnorm / scale > tol) {
-    const rh = Float64Array.from(r);
-    const p = new Float64Array(S);
-    const v = new Float64Array(S);
-    const s = new Float64Array(S);
-    const t = new Float64Array(S);
-    let rho = 1;
-    let alpha = 1;
-    let omega = 1;
-    while (it < maxIter) {
-      it++;
-      let rho1 = dot(rh, r);
-      if (rho1 === 0) {
-        rh.set(r);
-        p.fill(0);
-        v.fill(0);
-        rho = 1;
-        alpha = 1;
-        omega = 1;
-        rho1 = dot(rh, r);
-        if (rho1 === 0) break;
-      }
-      const beta = (rho1 / rho) * (alpha / omega);
-      rho = rho1;
-      for (let i = 0; i < S; i++) p[i] = r[i] + beta * (p[i] - omega * v[i]);
-      apply(m, pi, p, transpose, v);
-      const rv = dot(rh, v);
-      if (rv === 0) break;
-      alpha = rho / rv;
-      for (let i = 0; i < S; i++) s[i] = r[i] - alpha * v[i];
-      for (let i = 0; i < S; i++) x[i] += alpha * p[i];
-      const snorm = Math.sqrt(dot(s, s));
-      if (snorm / scale <= tol) break;
-      apply(m, pi, s, transpose, t);
-      const tt = dot(t, t);
-      omega = tt > 0 ? dot(t, s) / tt : 0;
-      for (let i = 0; i < S; i++) x[i] += omega * s[i];
-      for (let i = 0; i < S; i++) r[i] = s[i] - omega * t[i];
-      rnorm = Math.sqrt(dot(r, r));
-      if (rnorm / scale <= tol || omega === 0) break;
+  let rho = 1, alpha = 1, omega = 1, rhn = 0;
+  let fresh = true;
+  while (rnorm / scale > tol && it < maxIter) {
+    if (fresh) {
+      rh.set(r);
+      p.fill(0);
+      v.fill(0);
+      rho = 1;
+      alpha = 1;
+      omega = 1;
+      rhn = Math.sqrt(dot(rh, rh));
+      fresh = false;
     }
-    // report the true residual, not the recursively updated one
-    rnorm = residualInto(m, pi, b, x, transpose, r);
+    it++;
+    const rho1 = dot(rh, r);
+    if (Math.abs(rho1) <= BREAKDOWN * rhn * rnorm) {
+      fresh = true;
+      continue;
+    }
+    const beta = (rho1 / rho) * (alpha / omega);
+    rho = rho1;
+    for (let i = 0; i < S; i++) p[i] = r[i] + beta * (p[i] - omega * v[i]);
+    apply(m, pi, p, transpose, v);
+    const rv = dot(rh, v);
+    if (Math.abs(rv) <= BREAKDOWN * rhn * Math.sqrt(dot(v, v))) {
+      fresh = true;
+      continue;
+    }
+    alpha = rho / rv;
+    for (let i = 0; i < S; i++) s[i] = r[i] - alpha * v[i];
+    for (let i = 0; i < S; i++) x[i] += alpha * p[i];
+    const snorm = Math.sqrt(dot(s, s));
+    if (snorm / scale <= tol) {
+      r.set(s);
+      rnorm = snorm;
+      break;
+    }
+    apply(m, pi, s, transpose, t);
+    const tt = dot(t, t);
+    omega = tt > 0 ? dot(t, s) / tt : 0;
+    for (let i = 0; i < S; i++) x[i] += omega * s[i];
+    for (let i = 0; i < S; i++) r[i] = s[i] - omega * t[i];
+    rnorm = Math.sqrt(dot(r, r));
+    if (omega === 0) fresh = true;
   }
+  // report the true residual, not the recursively updated one
+  if (it > 0) rnorm = residualInto(m, pi, b, x, transpose, r);
   const residual = rnorm / scale;
+  return { x, iterations: it, residual, converged: residual <= tol };
+}
+
+/** Relative size below which BiCGSTAB's inner products count as a breakdown. */
+const BREAKDOWN = 1e-14;
+
+/**
+ * Restarted GMRES(m) with modified Gram–Schmidt and Givens rotations, the same iteration as
+ * assembly/krylov.ts `gmres` (iterations = matrix-vector products; a cycle that does not
+ * lower the residual stops it). Defaults: tol 1e-12, maxIter 5000, restart 30, x0 = 0.
+ */
+export function gmres(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveOptions & { restart?: number } = {}): SolveResult {
+  const transpose = opts.transpose ?? false;
+  const tol = opts.tol ?? 1e-12;
+  const maxIter = opts.maxIter ?? 5000;
+  const S = m.S;
+  const mm = Math.min(S, opts.restart ?? 30);
+  const x = start(m, pi, b, opts.x0);
+  const bnorm = Math.sqrt(dot(b, b));
+  const scale = bnorm > 0 ? bnorm : 1;
+  const V = Array.from({ length: mm + 1 }, () => new Float64Array(S));
+  const w = new Float64Array(S);
+  const H = new Float64Array((mm + 1) * mm), cs = new Float64Array(mm), sn = new Float64Array(mm);
+  const g = new Float64Array(mm + 1), y = new Float64Array(mm);
+  let beta = residualInto(m, pi, b, x, transpose, V[0]);
+  let it = 0;
+  while (beta / scale > tol && it < maxIter) {
+    for (let i = 0; i < S; i++) V[0][i] /= beta;
+    g.fill(0);
+    g[0] = beta;
+    let k = 0;
+    for (let j = 0; j < mm && it < maxIter; j++) {
+      it++;
+      apply(m, pi, V[j], transpose, w);
+      for (let i = 0; i <= j; i++) {
+        const h = dot(w, V[i]);
+        H[i * mm + j] = h;
+        for (let l = 0; l < S; l++) w[l] -= h * V[i][l];
+      }
+      const hn = Math.sqrt(dot(w, w));
+      H[(j + 1) * mm + j] = hn;
+      if (hn > 0) for (let l = 0; l < S; l++) V[j + 1][l] = w[l] / hn;
+      for (let i = 0; i < j; i++) {
+        const a = H[i * mm + j], c = H[(i + 1) * mm + j];
+        H[i * mm + j] = cs[i] * a + sn[i] * c;
+        H[(i + 1) * mm + j] = -sn[i] * a + cs[i] * c;
+      }
+      const hjj = H[j * mm + j];
+      const rr = Math.sqrt(hjj * hjj + hn * hn);
+      cs[j] = rr > 0 ? hjj / rr : 1;
+      sn[j] = rr > 0 ? hn / rr : 0;
+      H[j * mm + j] = rr;
+      H[(j + 1) * mm + j] = 0;
+      const gj = g[j];
+      g[j + 1] = -sn[j] * gj;
+      g[j] = cs[j] * gj;
+      k = j + 1;
+      if (Math.abs(sn[j] * gj) / scale <= tol || hn === 0) break;
+    }
+    for (let i = k - 1; i >= 0; i--) {
+      let acc = g[i];
+      for (let l = i + 1; l < k; l++) acc -= H[i * mm + l] * y[l];
+      const d = H[i * mm + i];
+      y[i] = d !== 0 ? acc / d : 0;
+    }
+    for (let i = 0; i < k; i++) for (let l = 0; l < S; l++) x[l] += y[i] * V[i][l];
+    const prev = beta;
+    beta = residualInto(m, pi, b, x, transpose, V[0]);
+    if (!(beta < prev)) break;
+  }
+  const residual = beta / scale;
   return { x, iterations: it, residual, converged: residual <= tol };
 }
 
@@ -143,19 +218,21 @@ function luSolveSystem(m: RefMDP, pi: Float64Array, b: Float64Array, transpose: 
 /**
  * Solve (I − γP_π) x = b (or the transpose) with the named method (default 'lu').
  * 'lu': iterations = 0, residual = true relative residual, converged = residual is finite
- * (a direct solve; tol and maxIter are ignored). 'krylov' = bicgstab, 'richardson' = richardson,
+ * (a direct solve; tol and maxIter are ignored). 'krylov' = gmres (without the library's
+ * Richardson finish), 'bicgstab' = bicgstab (without its GMRES hand-over), 'richardson' = richardson,
  * both from x0 = 0 with their own defaults.
  */
 export function solveLinear(
   m: RefMDP,
   pi: Float64Array,
   b: Float64Array,
-  opts: { transpose?: boolean; method?: 'lu' | 'krylov' | 'richardson'; tol?: number; maxIter?: number } = {},
+  opts: { transpose?: boolean; method?: 'lu' | 'krylov' | 'bicgstab' | 'richardson'; tol?: number; maxIter?: number } = {},
 ): SolveResult {
   const method = opts.method ?? 'lu';
   const transpose = opts.transpose ?? false;
   const sub = { transpose, tol: opts.tol, maxIter: opts.maxIter };
-  if (method === 'krylov') return bicgstab(m, pi, b, sub);
+  if (method === 'krylov') return gmres(m, pi, b, sub);
+  if (method === 'bicgstab') return bicgstab(m, pi, b, sub);
   if (method === 'richardson') return richardson(m, pi, b, sub);
   if (method !== 'lu') throw new RangeError(`method must be 'lu', 'krylov' or 'richardson'; got ${String(method)}`);
   checkLength('pi', pi, m.S * m.A);
