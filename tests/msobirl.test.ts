@@ -57,3 +57,17 @@ describe("algorithm states", () => {
     expect(res.counters.solves).toBe(30);
   });
 });
+
+describe("projection of x", () => {
+  it("keeps every M-SoBiRL and exact-descent iterate non-negative with project: 'nonnegative'", () => {
+    const { problem, x0 } = e1({ seed: 8, n: 6 });
+    for (const run of [
+      mSoBiRL.run(problem, { iterations: 50, x0, project: "nonnegative", record: { x: true } }),
+      exactDescent.run(problem, { iterations: 20, x0, beta: 0.05, project: "nonnegative", record: { x: true } }),
+    ]) {
+      for (const row of run.history) expect(Math.min(...row.x!)).toBeGreaterThanOrEqual(0);
+      expect(Math.min(...run.x)).toBeGreaterThanOrEqual(0);
+      expect(run.x.some((v) => v > 0) || x0.every((v) => v <= 0)).toBe(true);
+    }
+  });
+});

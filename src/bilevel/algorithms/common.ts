@@ -138,3 +138,17 @@ export function stepSize(name: string, v: unknown, fallback: number): number {
 export function startX(problem: BilevelProblem, x0: ArrayLike<number> | undefined): number[] {
   return x0 === undefined ? new Array(problem.n).fill(0) : Array.from(problem.checkX(x0));
 }
+
+/** Projection of x after each upper step: none, or onto x ≥ 0 (e.g. incentives). */
+export type XProjection = "none" | "nonnegative";
+
+export function parseProjection(v: unknown): XProjection {
+  const p = v ?? "none";
+  if (p !== "none" && p !== "nonnegative") throw new DomainError("project", "must be 'none' or 'nonnegative'", v);
+  return p;
+}
+
+/** Project x in place. */
+export function projectX(x: Float64Array | number[], project: XProjection): void {
+  if (project === "nonnegative") for (let k = 0; k < x.length; k++) if (x[k] < 0) x[k] = 0;
+}

@@ -4,7 +4,7 @@ import type { LinearMethod } from "../../lower";
 import { hypergradient } from "../hypergradient";
 import type { LowerSolver } from "../lowerSolve";
 import type { BilevelProblem } from "../problem";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
 
 export interface ExactDescentOptions {
   x0?: ArrayLike<number>;
@@ -14,6 +14,8 @@ export interface ExactDescentOptions {
   tol?: number;
   solver?: LowerSolver;
   linear?: LinearMethod;
+  /** Project x after each step: 'none' (default) or 'nonnegative'. */
+  project?: XProjection;
 }
 
 export interface ExactDescentState {
@@ -25,6 +27,7 @@ export interface ExactDescentState {
   tol: number;
   solver: LowerSolver;
   linear?: LinearMethod;
+  project: XProjection;
   last?: StepInfo;
 }
 
@@ -32,17 +35,19 @@ export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState>(
   "exactDescent",
   (problem: BilevelProblem, o) => ({
     k: 0,
-    x: startX(problem, o.x0),
+    x: projected(startX(problem, o.x0), parseProjection(o.project)),
     V: new Array(problem.mdp.S).fill(0),
     beta: stepSize("beta", o.beta, 0.1),
     tol: stepSize("tol", o.tol, 1e-10),
     solver: o.solver ?? "value-iteration",
     linear: o.linear,
+    project: parseProjection(o.project),
   }),
   (problem, st) => {
     const x = Float64Array.from(st.x);
     const hg = hypergradient(problem, x, { method: "exact", lower: { solver: st.solver, tol: st.tol, V0: st.V }, linear: st.linear });
     const xn = x.map((xi, k) => xi - st.beta * hg.grad[k]);
+    projectX(xn, st.project);
     return {
       ...st,
       k: st.k + 1,
@@ -52,3 +57,8 @@ export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState>(
     };
   },
 );
+
+function projected(x: number[], p: XProjection): number[] {
+  projectX(x, p);
+  return x;
+}

@@ -9,7 +9,7 @@ import { Rng } from "../../util/random";
 import { combine, uTranspose } from "../hypergradient";
 import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
 
 export interface MSoBiRLOptions {
   /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
@@ -28,6 +28,8 @@ export interface MSoBiRLOptions {
   wStep?: "least-squares" | "richardson";
   /** Seed for w_0 (default 0). */
   seed?: number;
+  /** Project x after each step, before the sweeps: 'none' (default) or 'nonnegative'. */
+  project?: XProjection;
 }
 
 export interface MSoBiRLState {
@@ -43,6 +45,7 @@ export interface MSoBiRLState {
   N: number;
   earlyStop: number;
   wStep: "least-squares" | "richardson";
+  project: XProjection;
   last?: StepInfo;
 }
 
@@ -55,9 +58,12 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     const w = o.w0 === undefined ? Array.from(new Rng(seed).normals(S)) : Array.from(check.float64("w0", o.w0, S, "S"));
     const wStep = o.wStep ?? "least-squares";
     if (wStep !== "least-squares" && wStep !== "richardson") throw new DomainError("wStep", "must be 'least-squares' or 'richardson'", wStep);
+    const project = parseProjection(o.project);
+    const x = startX(problem, o.x0);
+    projectX(x, project);
     return {
       k: 0,
-      x: startX(problem, o.x0),
+      x,
       Q: new Array(S * A).fill(0), // V_0 = 0 ⇒ π_0 uniform
       V: new Array(S).fill(0),
       w,
@@ -66,6 +72,7 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
       N: o.N === undefined ? 10 : check.positiveInt("N", o.N),
       earlyStop: o.earlyStop === undefined ? 1e-6 : check.nonNegative("earlyStop", o.earlyStop),
       wStep,
+      project,
     };
   },
   (problem, st) => {
@@ -89,6 +96,7 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     const f = problem.value(x, pi);
     // 5. x_{k+1} = x_k − β ĥ_k
     for (let k = 0; k < x.length; k++) x[k] -= st.beta * h[k];
+    projectX(x, st.project);
     // 6. N warm-started sweeps at x_{k+1}
     const r = problem.rewardAt(x);
     const vi = softValueIteration(mdp, r, { tau, tol: st.earlyStop, maxIter: st.N, V0: st.V });

@@ -21,7 +21,7 @@ import { uTranspose } from "../hypergradient";
 import { bellmanResidual, evaluate, pTransposeSA, solve, tableToLogits, visitation } from "../penalties";
 import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
 
 export type ParlDerivatives = "forward" | "finite-difference";
 
@@ -128,7 +128,7 @@ export interface PARLOptions extends ParlDerivativeOptions {
   tol?: number;
   solver?: LowerSolver;
   /** Projection of x: 'none' (default) or 'nonnegative'. */
-  project?: "none" | "nonnegative";
+  project?: XProjection;
 }
 
 export interface PARLState {
@@ -145,7 +145,7 @@ export interface PARLState {
   eta: number;
   tol: number;
   solver: LowerSolver;
-  project: "none" | "nonnegative";
+  project: XProjection;
   derivatives: ParlDerivatives;
   h: number;
   cgMaxIter: number;
@@ -165,12 +165,11 @@ export const parl = algorithm<PARLOptions, PARLState>(
     const d = parseDerivatives(o);
     const inner = o.inner ?? "pg";
     if (inner !== "pg" && inner !== "exact") throw new DomainError("inner", "must be 'pg' or 'exact'", inner);
-    const project = o.project ?? "none";
-    if (project !== "none" && project !== "nonnegative") throw new DomainError("project", "must be 'none' or 'nonnegative'", project);
+    const project = parseProjection(o.project);
     const solver = o.solver ?? "value-iteration";
     if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
     const x = startX(problem, o.x0);
-    if (project === "nonnegative") for (let k = 0; k < x.length; k++) x[k] = Math.max(x[k], 0);
+    projectX(x, project);
     return {
       k: 0,
       x,
@@ -209,7 +208,7 @@ export const parl = algorithm<PARLOptions, PARLState>(
     // 3. x step
     const xn = new Float64Array(x.length);
     for (let k = 0; k < x.length; k++) xn[k] = x[k] - st.beta * hg.grad[k];
-    if (st.project === "nonnegative") for (let k = 0; k < xn.length; k++) xn[k] = Math.max(xn[k], 0);
+    projectX(xn, st.project);
     return {
       ...st,
       k: st.k + 1,

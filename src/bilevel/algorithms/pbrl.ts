@@ -18,11 +18,11 @@ import * as check from "../../validate";
 import { bellmanPenalty, evaluate, tableToLogits, valuePenalty, type PenaltyResult } from "../penalties";
 import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
-import { algorithm, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
 
 export type PenaltyKind = "value" | "bellman";
 export type PolicyParam = "logits" | "simplex";
-export type XProjection = "none" | "nonnegative";
+export type { XProjection } from "./common";
 
 export interface PBRLOptions {
   /** x_0 (default 0; projected when `project` is set). */
@@ -110,8 +110,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState>(
     if (!(floor * A < 1)) throw new DomainError("floor", `must satisfy 0 ≤ floor < 1/A = ${1 / A}`, floor);
     const inner = o.inner ?? "pmd";
     if (inner !== "pmd" && inner !== "exact") throw new DomainError("inner", "must be 'pmd' or 'exact'", inner);
-    const project = o.project ?? "none";
-    if (project !== "none" && project !== "nonnegative") throw new DomainError("project", "must be 'none' or 'nonnegative'", project);
+    const project = parseProjection(o.project);
     const solver = o.solver ?? "value-iteration";
     if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
     const pi0 = o.pi0 === undefined ? new Float64Array(S * A).fill(1 / A) : check.policy("pi0", o.pi0, S, A);
@@ -285,10 +284,6 @@ function policyOf(y: Float64Array, param: PolicyParam, S: number, A: number): Fl
     for (let a = 0; a < A; a++) pi[off + a] /= z;
   }
   return pi;
-}
-
-function projectX(x: Float64Array | number[], project: XProjection): void {
-  if (project === "nonnegative") for (let k = 0; k < x.length; k++) if (x[k] < 0) x[k] = 0;
 }
 
 /** Per state: the closest point of {π(·|s) ≥ floor, Σ_a π(a|s) = 1} (= floor + Proj_{Δ(1 − A·floor)}(v − floor)). */
