@@ -54,5 +54,16 @@ export { actorCritic, type ActorCriticOptions, type ActorCriticState } from "./b
 export { phiSigma, phiSigmaGradient, type PhiSigmaOptions, type PhiSigmaState } from "./bilevel/algorithms/phiSigma";
 export { alternating, type AlternatingOptions, type AlternatingState } from "./bilevel/algorithms/alternating";
 
+export {
+  compareAlgorithms,
+  formatTable,
+  returnLoss,
+  withTrajectory,
+  type CompareEntry,
+  type CompareOptions,
+  type CompareRow,
+  type ProblemFactory,
+} from "./bilevel/compare";
+
 // Built-in problems
 export * from "./problems/index";
