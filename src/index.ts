@@ -67,3 +67,7 @@ export {
 
 // Built-in problems
 export * from "./problems/index";
+
+// Experiment files (format version 1): validation with JSON-pointer errors, a runner with
+// byte-identical results, and the registry of built-ins
+export * from "./experiment/index";

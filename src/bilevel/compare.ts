@@ -19,6 +19,7 @@ import { now } from "./algorithms/common";
 import { phi } from "./hypergradient";
 import { BilevelProblem, type Counters, type RewardModel } from "./problem";
 import { rewardValues, rewardVjp, type TrajectoryObjective, type TrajectoryPolicyObjective } from "./trajectory";
+import { log } from "../util/math";
 
 /** What a problem factory may return: a problem, or a built-in instance `{ problem, x0?, project? }`. */
 export interface CompareInstance {
@@ -339,7 +340,7 @@ export function returnLoss(spec: ReturnLossSpec): ReturnLoss {
   if (typeof spec !== "object" || spec === null) throw new ShapeError("returnLoss", "takes { reward, gamma, horizon?, lambda?, upperMDP? }", spec);
   const gamma = check.discount(spec.gamma);
   const lambda = spec.lambda === undefined ? 0 : check.nonNegative("lambda", spec.lambda);
-  const H = spec.horizon === undefined ? Math.max(1, gamma > 0 ? Math.ceil(Math.log(1e-4) / Math.log(gamma)) : 1) : check.positiveInt("horizon", spec.horizon);
+  const H = spec.horizon === undefined ? Math.max(1, gamma > 0 ? Math.ceil(log(1e-4) / log(gamma)) : 1) : check.positiveInt("horizon", spec.horizon);
   const rw = spec.reward;
   let table: Float64Array | undefined, model: RewardModel | undefined;
   if (typeof rw === "object" && rw !== null && typeof (rw as RewardModel).reward === "function") {

@@ -4,6 +4,7 @@ import { solveLinear, type LinearMethod } from "../lower";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve";
 import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
+import { log } from "../util/math";
 
 export type HypergradientMethod = "exact" | "amd" | "finite-difference" | "model-free";
 
@@ -202,7 +203,7 @@ function amd(problem: BilevelProblem, x: Float64Array, options: HypergradientOpt
     let acc = 0;
     for (let a = 0; a < A; a++) {
       const p = pi[s * A + a];
-      if (p > 0) acc += p * (QL[s * A + a] - tau * Math.log(p));
+      if (p > 0) acc += p * (QL[s * A + a] - tau * log(p));
     }
     VL[s] = acc;
   }

@@ -5,6 +5,7 @@ import { DomainError, NumericalError } from "../errors";
 import { policyEvaluation, softValueIteration, type LinearMethod } from "../lower";
 import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
+import { exp, log } from "../util/math";
 
 export type LowerSolver = "value-iteration" | "policy-iteration";
 
@@ -85,9 +86,9 @@ function improve(Q: Float64Array, pi: Float64Array, V: Float64Array, S: number, 
     let g = m;
     if (tau > 0) {
       let z = 0;
-      for (let a = 0; a < A; a++) z += (pi[o + a] = Math.exp((Q[o + a] - m) / tau));
+      for (let a = 0; a < A; a++) z += (pi[o + a] = exp((Q[o + a] - m) / tau));
       for (let a = 0; a < A; a++) pi[o + a] /= z;
-      g = m + tau * Math.log(z);
+      g = m + tau * log(z);
     } else {
       for (let a = 0; a < A; a++) pi[o + a] = a === am ? 1 : 0;
     }

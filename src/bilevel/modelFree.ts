@@ -41,6 +41,7 @@ import {
   type TrajectoryContext,
   type TrajectoryObjective,
 } from "./trajectory";
+import { log } from "../util/math";
 
 export type DerivativeMode = "rollout" | "exact";
 export type BaselineMode = "leave-one-out" | "split" | "none";
@@ -96,7 +97,7 @@ export interface ParsedModelFree {
 
 /** T_d = ⌈log(1e-3)/log γ⌉ (1 for γ = 0). */
 export function defaultTd(gamma: number): number {
-  return gamma > 0 ? Math.max(1, Math.ceil(Math.log(1e-3) / Math.log(gamma))) : 1;
+  return gamma > 0 ? Math.max(1, Math.ceil(log(1e-3) / log(gamma))) : 1;
 }
 
 /** @internal */

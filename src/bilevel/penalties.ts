@@ -18,6 +18,7 @@ import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions } from "./lowerSolve";
+import { exp, log } from "../util/math";
 
 export interface PenaltyOptions {
   /** Weights of the states (length S, a distribution); the MDP's ρ by default. Needs full support for p = 0 ⇔ π = π*. */
@@ -140,7 +141,7 @@ export function bellmanPenalty(problem: BilevelProblem, x: ArrayLike<number>, pi
     let vpi = 0;
     for (let a = 0; a < A; a++) {
       const q = p[off + a];
-      if (q > 0) vpi += q * (Q[off + a] - (tau > 0 ? tau * Math.log(q) : 0));
+      if (q > 0) vpi += q * (Q[off + a] - (tau > 0 ? tau * log(q) : 0));
     }
     value += o.rho[s] * (top - vpi);
     residual = Math.max(residual, Math.abs(top - ev.V[s]));
@@ -180,11 +181,11 @@ export function tableToLogits(pi: ArrayLike<number>, g: ArrayLike<number>, S: nu
 
 // ---------- internals shared with the PBRL and PARL algorithms ----------
 
-const LOG_MIN = Math.log(Number.MIN_VALUE);
+const LOG_MIN = log(Number.MIN_VALUE);
 
 /** log π clipped at log(MIN_VALUE) so 0 entries give finite derivatives. @internal */
 export function clippedLog(p: number): number {
-  return p > 0 ? Math.log(p) : LOG_MIN;
+  return p > 0 ? log(p) : LOG_MIN;
 }
 
 /** Q − τ log π − τ (τ = 0: Q). @internal */
@@ -248,9 +249,9 @@ export function rowSoftmax(Q: ArrayLike<number>, off: number, A: number, tau: nu
     return m;
   }
   let z = 0;
-  for (let a = 0; a < A; a++) z += (sigma[off + a] = Math.exp((Q[off + a] - m) / tau));
+  for (let a = 0; a < A; a++) z += (sigma[off + a] = exp((Q[off + a] - m) / tau));
   for (let a = 0; a < A; a++) sigma[off + a] /= z;
-  return m + tau * Math.log(z);
+  return m + tau * log(z);
 }
 
 /** ‖LSE_τ(Q) − V‖∞. @internal */

@@ -16,6 +16,7 @@ import { DomainError, ShapeError, type Where } from "../errors";
 import { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { BilevelProblem, PolicyObjective, RewardModel } from "./problem";
+import { exp, log1p, pow } from "../util/math";
 
 /** N trajectories of horizon H, row-major (i, t) at index i·H + t. */
 export interface TrajectoryGroup {
@@ -407,7 +408,7 @@ export function expectation(objective: TrajectoryObjective, ctx: TrajectoryConte
     if (keep) relevant.push(i);
   }
   const T = relevant.length;
-  const total = Math.pow(T, N);
+  const total = pow(T, N);
   if (total > maxGroups) throw new DomainError("objective", `exact enumeration needs ${T}^${N} = ${total} groups (more than ${maxGroups}); use the Monte-Carlo estimators`, total);
   const states = new Int32Array(N * H), actions = new Int32Array(N * H);
   const group: TrajectoryGroup = { states, actions };
@@ -510,11 +511,11 @@ function same(a: Float64Array, b: Float64Array): boolean {
 }
 
 function sigmoid(d: number): number {
-  return d >= 0 ? 1 / (1 + Math.exp(-d)) : Math.exp(d) / (1 + Math.exp(d));
+  return d >= 0 ? 1 / (1 + exp(-d)) : exp(d) / (1 + exp(d));
 }
 
 function softplus(d: number): number {
-  return d > 0 ? d + Math.log1p(Math.exp(-d)) : Math.log1p(Math.exp(d));
+  return d > 0 ? d + log1p(exp(-d)) : log1p(exp(d));
 }
 
 function sumSq(v: ArrayLike<number>): number {

@@ -15,6 +15,7 @@ import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
 import { cellAt, flag, gridworld, positive, type GridWorld } from "./gridworld";
+import { exp } from "../util/math";
 
 export type GoalFeatures = "softmax" | "one-hot";
 
@@ -139,7 +140,7 @@ export function softmaxGoalReward(S: number, A: number): RewardModel {
     let m = -Infinity;
     for (let s = 0; s < S; s++) if (x[s] > m) m = x[s];
     let z = 0;
-    for (let s = 0; s < S; s++) z += (p[s] = Math.exp(x[s] - m));
+    for (let s = 0; s < S; s++) z += (p[s] = exp(x[s] - m));
     for (let s = 0; s < S; s++) p[s] /= z;
     return p;
   };

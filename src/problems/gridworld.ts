@@ -14,6 +14,7 @@ import { TabularMDP } from "../mdp";
 import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
+import { log } from "../util/math";
 
 /** Action names, in action-index order. */
 export const GRID_ACTIONS = ["U", "D", "L", "R", "stay"] as const;
@@ -241,7 +242,7 @@ function csrToDense(csr: { indptr: Int32Array; indices: Int32Array; probs: Float
 /** A positive Exponential(1) draw (Gamma(1)); normalised draws give Dirichlet(1) rows. @internal */
 export function exponential(rng: Rng): number {
   let e = 0;
-  while (!(e > 0)) e = -Math.log(1 - rng.uniform());
+  while (!(e > 0)) e = -log(1 - rng.uniform());
   return e;
 }
 

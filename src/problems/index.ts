@@ -15,3 +15,5 @@ export {
   type StackelbergInstance,
 } from "./stackelberg";
 export { rlhf, type RlhfOptions, type RlhfInstance } from "./rlhf";
+export { shaping, shapingFeatures, affineReward, type ShapingOptions, type ShapingInstance, type ShapingFeatures } from "./shaping";
+export { happyText, HAPPY_VOCABULARY, HAPPY_LEXICON, HAPPY_NEGATORS, type HappyTextOptions, type HappyTextInstance, type HappyRewardFeatures } from "./happyText";

@@ -11,6 +11,7 @@ import { linearReward } from "../bilevel/models";
 import { preferenceBCE, trajectoryUpper, type PreferenceBCE } from "../bilevel/trajectory";
 import { Rng } from "../util/random";
 import * as check from "../validate";
+import { log } from "../util/math";
 
 export interface RlhfOptions {
   /** States (default 3). */
@@ -64,7 +65,7 @@ export function rlhf(options: RlhfOptions = {}): RlhfInstance {
     for (let j = 0; j < S; j++) {
       let u = 0;
       while (u === 0) u = rng.uniform();
-      z += (P[i * S + j] = -Math.log(u));
+      z += (P[i * S + j] = -log(u));
     }
     for (let j = 0; j < S; j++) P[i * S + j] /= z;
   }

@@ -16,6 +16,7 @@ import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
 import { dirichletRow, positive } from "./gridworld";
+import { exp } from "../util/math";
 
 /** The fixed data of a Stackelberg Markov game. */
 export interface StackelbergGame {
@@ -40,7 +41,7 @@ export function leaderPolicy(x: ArrayLike<number>, S: number, B: number, out = n
     let m = -Infinity;
     for (let b = 0; b < B; b++) if (x[o + b] > m) m = x[o + b];
     let z = 0;
-    for (let b = 0; b < B; b++) z += (out[o + b] = Math.exp(x[o + b] - m));
+    for (let b = 0; b < B; b++) z += (out[o + b] = exp(x[o + b] - m));
     for (let b = 0; b < B; b++) out[o + b] /= z;
   }
   return out;

@@ -1,3 +1,4 @@
+import { log } from "./math";
 // Seeded host-side randomness for initialisations and problem generators: xoshiro128**
 // (the same generator as the sampling kernel) plus Box–Muller normals. Its whole state
 // is four uint32 words, so algorithm states that carry it serialise to JSON.
@@ -43,12 +44,16 @@ export class Rng {
     return (a * 67108864 + b) / 9007199254740992;
   }
 
-  /** Standard normal (Box–Muller, one value per call). */
+  /**
+   * Standard normal by Marsaglia's polar method (one value per call). It needs only √ and
+   * the deterministic log, so every engine draws the same normals from the same state.
+   */
   normal(): number {
-    let u = 0;
-    while (u === 0) u = this.uniform();
-    const v = this.uniform();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    for (;;) {
+      const u = 2 * this.uniform() - 1, v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s > 0 && s < 1) return u * Math.sqrt((-2 * log(s)) / s);
+    }
   }
 
   /** Integer uniform on [lo, hi). */

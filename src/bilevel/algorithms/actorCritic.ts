@@ -17,6 +17,7 @@ import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { exp, log, pow } from "../../util/math";
 
 export type CriticMode = "exact" | "td";
 export type OccupancyMode = "exact" | "sampled";
@@ -105,7 +106,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
     if (occ !== "exact" && occ !== "sampled") throw new DomainError("occupancy", "must be 'exact' or 'sampled'", occ);
     const actorStep = stepSize("actorStep", o.actorStep, 0.1);
     const actorPower = power("actorPower", o.actorPower, 0.4);
-    const uniform = new Array(S * A).fill(-Math.log(A));
+    const uniform = new Array(S * A).fill(-log(A));
     return {
       k: 0,
       x: startX(problem, o.x0),
@@ -138,12 +139,12 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
     const { S, A, gamma } = mdp;
     const SA = S * A;
     const k1 = st.k + 1;
-    const tau = st.tau0 * Math.pow(k1, -st.tauPower);
-    const w = st.w * Math.pow(k1, st.wPower);
-    const alpha = st.alpha * Math.pow(k1, -st.alphaPower);
-    const eta = st.actorStep * Math.pow(k1, -st.actorPower);
-    const etaT = st.pmdStep * Math.pow(k1, -st.pmdPower);
-    const beta = st.criticStep * Math.pow(k1, -st.criticPower);
+    const tau = st.tau0 * pow(k1, -st.tauPower);
+    const w = st.w * pow(k1, st.wPower);
+    const alpha = st.alpha * pow(k1, -st.alphaPower);
+    const eta = st.actorStep * pow(k1, -st.actorPower);
+    const etaT = st.pmdStep * pow(k1, -st.pmdPower);
+    const beta = st.criticStep * pow(k1, -st.criticPower);
     const x = Float64Array.from(st.x);
     const r = problem.rewardAt(x);
     const logPi = logSoftmaxRows(Float64Array.from(st.theta), S, A);
@@ -251,7 +252,7 @@ function mix(pi: Float64Array, eps: number, A: number): Float64Array {
 
 /** Horizon so that γ^H ≤ 10⁻³ (1 for γ = 0). @internal */
 export function defaultHorizon(gamma: number): number {
-  return gamma > 0 ? Math.max(1, Math.ceil(Math.log(1e-3) / Math.log(gamma))) : 1;
+  return gamma > 0 ? Math.max(1, Math.ceil(log(1e-3) / log(gamma))) : 1;
 }
 
 function horizonOption(v: unknown): number {
@@ -267,8 +268,8 @@ export function logSoftmaxRows(theta: Float64Array, S: number, A: number): Float
     let m = -Infinity;
     for (let a = 0; a < A; a++) m = Math.max(m, theta[o + a]);
     let z = 0;
-    for (let a = 0; a < A; a++) z += Math.exp(theta[o + a] - m);
-    const l = m + Math.log(z);
+    for (let a = 0; a < A; a++) z += exp(theta[o + a] - m);
+    const l = m + log(z);
     for (let a = 0; a < A; a++) theta[o + a] -= l;
   }
   return theta;
@@ -277,7 +278,7 @@ export function logSoftmaxRows(theta: Float64Array, S: number, A: number): Float
 /** exp of each entry; with log-softmax input, a policy table. @internal */
 export function expArray(v: Float64Array): Float64Array {
   const out = new Float64Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = Math.exp(v[i]);
+  for (let i = 0; i < v.length; i++) out[i] = exp(v[i]);
   return out;
 }
 
@@ -286,8 +287,8 @@ function lseRow(Q: Float64Array, o: number, A: number, tau: number): number {
   let m = -Infinity;
   for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
   let z = 0;
-  for (let a = 0; a < A; a++) z += Math.exp((Q[o + a] - m) / tau);
-  return m + tau * Math.log(z);
+  for (let a = 0; a < A; a++) z += exp((Q[o + a] - m) / tau);
+  return m + tau * log(z);
 }
 
 /** V(s) = Σ_a π(a|s) (Q(s,a) − τ log π(a|s)). @internal */

@@ -10,6 +10,7 @@ import { combine, uTranspose } from "../hypergradient";
 import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
 import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
+import { exp, log } from "../../util/math";
 
 export interface MSoBiRLOptions {
   /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
@@ -140,7 +141,7 @@ export function softmax(Q: Float64Array, S: number, A: number, tau: number): Flo
     let m = -Infinity;
     for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
     let z = 0;
-    for (let a = 0; a < A; a++) z += (pi[o + a] = Math.exp((Q[o + a] - m) / tau));
+    for (let a = 0; a < A; a++) z += (pi[o + a] = exp((Q[o + a] - m) / tau));
     for (let a = 0; a < A; a++) pi[o + a] /= z;
   }
   return pi;
@@ -154,8 +155,8 @@ export function lse(Q: Float64Array, S: number, A: number, tau: number): Float64
     let m = -Infinity;
     for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
     let z = 0;
-    for (let a = 0; a < A; a++) z += Math.exp((Q[o + a] - m) / tau);
-    V[s] = m + tau * Math.log(z);
+    for (let a = 0; a < A; a++) z += exp((Q[o + a] - m) / tau);
+    V[s] = m + tau * log(z);
   }
   return V;
 }

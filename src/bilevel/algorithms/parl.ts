@@ -22,6 +22,7 @@ import { bellmanResidual, evaluate, pTransposeSA, solve, tableToLogits, visitati
 import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
 import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
+import { exp, log } from "../../util/math";
 
 export type ParlDerivatives = "forward" | "finite-difference";
 
@@ -267,12 +268,12 @@ function evalPolicy(theta: ArrayLike<number>, S: number, A: number): { pi: Float
     let mx = 0; // the fixed last logit
     for (let a = 0; a < m; a++) mx = Math.max(mx, theta[s * m + a]);
     let z = 0;
-    for (let a = 0; a < A; a++) z += Math.exp((a < m ? theta[s * m + a] : 0) - mx);
-    const lz = mx + Math.log(z);
+    for (let a = 0; a < A; a++) z += exp((a < m ? theta[s * m + a] : 0) - mx);
+    const lz = mx + log(z);
     for (let a = 0; a < A; a++) {
       const l = (a < m ? theta[s * m + a] : 0) - lz;
       logpi[s * A + a] = l;
-      pi[s * A + a] = Math.exp(l);
+      pi[s * A + a] = exp(l);
     }
   }
   return { pi, logpi };

@@ -19,6 +19,7 @@ import { bellmanPenalty, evaluate, tableToLogits, valuePenalty, type PenaltyResu
 import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
+import { exp, log } from "../../util/math";
 
 export type PenaltyKind = "value" | "bellman";
 export type PolicyParam = "logits" | "simplex";
@@ -119,7 +120,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState>(
       policy = new Array(S * A);
       for (let i = 0; i < S * A; i++) {
         if (!(pi0[i] > 0)) throw new DomainError("pi0", "entries must be > 0 with 'logits' (θ_0 = log π_0)", pi0[i], { s: Math.floor(i / A), a: i % A });
-        policy[i] = Math.log(pi0[i]);
+        policy[i] = log(pi0[i]);
       }
     } else {
       const p = new Float64Array(S * A);
@@ -261,11 +262,11 @@ function pmdSteps(problem: BilevelProblem, r: Float64Array, piHat: Float64Array,
       const off = s * A;
       let m = -Infinity;
       for (let a = 0; a < A; a++) {
-        l[a] = (Math.log(piHat[off + a]) + eta * Q[off + a]) * c;
+        l[a] = (log(piHat[off + a]) + eta * Q[off + a]) * c;
         if (l[a] > m) m = l[a];
       }
       let z = 0;
-      for (let a = 0; a < A; a++) z += (piHat[off + a] = Math.exp(l[a] - m));
+      for (let a = 0; a < A; a++) z += (piHat[off + a] = exp(l[a] - m));
       for (let a = 0; a < A; a++) piHat[off + a] /= z;
     }
   }
@@ -280,7 +281,7 @@ function policyOf(y: Float64Array, param: PolicyParam, S: number, A: number): Fl
     let m = -Infinity;
     for (let a = 0; a < A; a++) m = Math.max(m, y[off + a]);
     let z = 0;
-    for (let a = 0; a < A; a++) z += (pi[off + a] = Math.exp(y[off + a] - m));
+    for (let a = 0; a < A; a++) z += (pi[off + a] = exp(y[off + a] - m));
     for (let a = 0; a < A; a++) pi[off + a] /= z;
   }
   return pi;

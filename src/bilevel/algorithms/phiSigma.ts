@@ -28,6 +28,7 @@ import {
   softLogitGradient,
 } from "./actorCritic";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { exp, log } from "../../util/math";
 
 export type PhiSigmaGradientMode = "exact" | "sampled";
 
@@ -80,7 +81,7 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState>(
     const gradient = o.gradient ?? "exact";
     if (gradient !== "exact" && gradient !== "sampled") throw new DomainError("gradient", "must be 'exact' or 'sampled'", gradient);
     if (gradient === "sampled" && problem.transitions) throw new DomainError("gradient", "'sampled' needs x-independent transitions", gradient);
-    const uniform = new Array(S * A).fill(-Math.log(A));
+    const uniform = new Array(S * A).fill(-log(A));
     return {
       k: 0,
       x: startX(problem, o.x0),
@@ -203,8 +204,8 @@ function softResidual(Q: Float64Array, V: Float64Array, S: number, A: number, ta
     let g = m;
     if (tau > 0) {
       let z = 0;
-      for (let a = 0; a < A; a++) z += Math.exp((Q[o + a] - m) / tau);
-      g = m + tau * Math.log(z);
+      for (let a = 0; a < A; a++) z += exp((Q[o + a] - m) / tau);
+      g = m + tau * log(z);
     }
     res = Math.max(res, Math.abs(g - V[s]));
   }

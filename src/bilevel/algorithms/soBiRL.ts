@@ -20,6 +20,7 @@ import * as check from "../../validate";
 import { defaultTd, estimateAt, occupancyRows, parseModelFree, requireModelFree, type DerivativeMode } from "../modelFree";
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { exp, log } from "../../util/math";
 
 export type SoBiRLBaseline = "running" | "leave-one-out" | "split" | "none";
 
@@ -148,11 +149,11 @@ export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState>(
         let m = -Infinity;
         const logits = new Float64Array(A);
         for (let a = 0; a < A; a++) {
-          logits[a] = pi[o + a] > 0 ? keep * Math.log(pi[o + a]) + gain * Q[o + a] : -Infinity;
+          logits[a] = pi[o + a] > 0 ? keep * log(pi[o + a]) + gain * Q[o + a] : -Infinity;
           m = Math.max(m, logits[a]);
         }
         let z = 0;
-        for (let a = 0; a < A; a++) z += (logits[a] = Math.exp(logits[a] - m));
+        for (let a = 0; a < A; a++) z += (logits[a] = exp(logits[a] - m));
         for (let a = 0; a < A; a++) pi[o + a] = logits[a] / z;
       }
     }
@@ -186,7 +187,7 @@ function monteCarloSoftQ(problem: BilevelProblem, r: Float64Array, pi: Float64Ar
   const { S, A } = problem.mdp;
   const SA = S * A, tau = problem.tau;
   const soft = new Float64Array(SA);
-  for (let i = 0; i < SA; i++) soft[i] = pi[i] > 0 ? r[i] - tau * Math.log(pi[i]) : r[i];
+  for (let i = 0; i < SA; i++) soft[i] = pi[i] > 0 ? r[i] - tau * log(pi[i]) : r[i];
   const occ = occupancyRows(problem, pi, rows, "rollout", M, T, seed, false);
   const Q = new Float64Array(SA);
   for (const i of rows) {
@@ -207,11 +208,11 @@ function softResidual(Q: Float64Array, pi: Float64Array, S: number, A: number, t
     for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
     let z = 0, v = 0;
     for (let a = 0; a < A; a++) {
-      z += Math.exp((Q[o + a] - m) / tau);
+      z += exp((Q[o + a] - m) / tau);
       const p = pi[o + a];
-      if (p > 0) v += p * (Q[o + a] - tau * Math.log(p));
+      if (p > 0) v += p * (Q[o + a] - tau * log(p));
     }
-    res = Math.max(res, Math.abs(m + tau * Math.log(z) - v));
+    res = Math.max(res, Math.abs(m + tau * log(z) - v));
   }
   return res;
 }

@@ -1,0 +1,60 @@
+// Experiment files, version 1: schema, validation, normalisation and the runner.
+// Browser-safe: nothing here imports node: modules.
+export { experimentSchema, paramSchema } from "./schema";
+export { validateExperiment, parseExperiment, GENERATOR_DEFAULTS } from "./validate";
+export { parseJson, lineColumn, type JsonParseResult, type JsonSyntaxError } from "./json";
+export {
+  runExperiment,
+  buildExperiment,
+  resultToJSON,
+  historyToCSV,
+  hypergradientOf,
+  solveLowerOf,
+  type RunExperimentOptions,
+  type ExperimentRun,
+  type BuildOptions,
+  type BuiltExperiment,
+  type HypergradientOfMethod,
+  type HypergradientOfOptions,
+  type HypergradientReport,
+  type SolveLowerOfOptions,
+  type LowerReport,
+} from "./runner";
+export {
+  PROBLEMS,
+  ALGORITHMS,
+  REWARDS,
+  UPPERS,
+  HYPERGRADIENT_METHODS,
+  PROBLEM_NAMES,
+  ALGORITHM_NAMES,
+  problemInfo,
+  algorithmInfo,
+  type ParamSpec,
+  type ParamType,
+  type ProblemInfo,
+  type AlgorithmInfo,
+  type ObjectiveInfo,
+  type Json,
+} from "./registry";
+export {
+  ExperimentError,
+  type Experiment,
+  type ExperimentIssue,
+  type ValidationResult,
+  type ExperimentResult,
+  type RunInfo,
+  type ProblemSummary,
+  type FinalState,
+  type ProblemSpec,
+  type BuiltinProblemSpec,
+  type CustomProblemSpec,
+  type MdpSpec,
+  type RewardSpec,
+  type UpperSpec,
+  type AlgorithmSpec,
+  type RecordSpec,
+  type BuiltinName,
+  type AlgorithmName,
+  type CsrSpec,
+} from "./types";

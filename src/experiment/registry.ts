@@ -1,0 +1,532 @@
+// What an experiment file can name: the built-in problems, the algorithms, the reward
+// models and upper objectives of custom problems and the hypergradient methods, each with
+// its parameters, types, defaults and one line of description. Pure data (no library
+// imports): the JSON schema (schema.ts), the normaliser (validate.ts) and the command
+// line's `list` are all generated from it.
+
+/**
+ * The type of a parameter:
+ *   'number' · 'integer' · 'boolean' · 'string' (with `enum`) · 'number[]' · 'string[]'
+ *   · 'cell' ([row, col], integers ≥ 0) · 'record' (an object { word: number }).
+ */
+export type ParamType = "number" | "integer" | "boolean" | "string" | "number[]" | "string[]" | "cell" | "record";
+
+/** A JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export interface ParamSpec {
+  name: string;
+  type: ParamType;
+  description: string;
+  /** A constant default: the normalised experiment holds it when the parameter is omitted. */
+  default?: Json;
+  /** A default computed from other values (e.g. "1/τ"): left out of the normalised experiment. */
+  defaultText?: string;
+  /** Allowed values ('string' and 'integer' parameters). */
+  enum?: readonly (string | number)[];
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum?: number;
+  exclusiveMaximum?: number;
+  /** Array parameters whose length depends on the problem: checked once the sizes are known. */
+  length?: "S" | "S·A" | "S·(A−1)" | "n";
+  /** The array is a policy table: each row π(·|s) a distribution. */
+  policy?: boolean;
+  /** The array is a distribution (entries ≥ 0 summing to 1). */
+  distribution?: boolean;
+  /** The experiment's `seed` is used when this parameter is omitted. */
+  seeded?: boolean;
+}
+
+export interface ProblemInfo {
+  name: string;
+  /** ALGORITHMS.md section or seed the problem stands in for. */
+  source: string;
+  description: string;
+  /** 'bilevel': a complete problem; 'mdp': an MDP generator, completed by `reward`, `upper` and `tau`. */
+  kind: "bilevel" | "mdp";
+  /** Its upper objective is a trajectory objective (soBiRL, alternating and the 'model-free' hypergradient need one). */
+  trajectory: boolean;
+  /** Its transitions depend on x (the 'amd' hypergradient and model-free methods do not apply). */
+  xDependentTransitions?: boolean;
+  /** Its upper objective is a return (upperReturn): the 'amd' hypergradient applies. */
+  returnObjective?: boolean;
+  params: ParamSpec[];
+}
+
+export interface AlgorithmInfo {
+  name: string;
+  source: string;
+  description: string;
+  /** Needs an entropy temperature τ > 0. */
+  needsSoft: boolean;
+  /** Needs a trajectory objective (problem.upper.preference, rlhf, happyText). */
+  needsTrajectory: boolean;
+  params: ParamSpec[];
+}
+
+export interface ObjectiveInfo {
+  name: string;
+  /** 'reward': a lower-level reward model r_x; 'upper': an upper objective f(x, π). */
+  kind: "reward" | "upper";
+  description: string;
+  params: ParamSpec[];
+}
+
+// ---------------------------------------------------------------------------------------
+// small constructors
+
+type Extra = Omit<Partial<ParamSpec>, "name" | "type" | "description">;
+const num = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "number", description, ...extra });
+const int = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "integer", description, ...extra });
+const bool = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "boolean", description, ...extra });
+const str = (name: string, description: string, values: readonly string[], extra: Extra = {}): ParamSpec => ({ name, type: "string", description, enum: values, ...extra });
+const arr = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "number[]", description, ...extra });
+
+const positive = { exclusiveMinimum: 0 };
+const count = { minimum: 1 };
+const nonNeg = { minimum: 0 };
+const unit = { minimum: 0, maximum: 1 };
+const discount = { minimum: 0, exclusiveMaximum: 1 };
+
+const seedParam = (what: string): ParamSpec => int("seed", `Seed of ${what} (default: the experiment's seed).`, { minimum: 0, seeded: true });
+const gammaParam = (d: number) => num("gamma", "Discount γ of the lower MDP.", { default: d, ...discount });
+const tauParam = (d: number, extra = "") => num("tau", `Lower-level entropy temperature τ${extra}.`, { default: d, ...positive });
+const rhoParam = arr("rho", "Initial distribution ρ over the states (default uniform).", { length: "S", distribution: true });
+const LINEAR = ["lu", "krylov", "bicgstab", "richardson"] as const;
+const SOLVERS = ["value-iteration", "policy-iteration"] as const;
+const solverParam = str("solver", "Lower-level solver.", SOLVERS, { default: "value-iteration" });
+
+const gridParams = (size: number): ParamSpec[] => [
+  int("size", "Side of the square open grid (ignored when `map` is given).", { default: size, ...count }),
+  { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'S' start (instead of an open grid)." },
+  num("slip", "Probability of moving to a uniformly random neighbour instead.", { default: 0.1, ...unit }),
+  int("actions", "5 = U, D, L, R, stay; 4 = U, D, L, R.", { default: 5, enum: [4, 5] }),
+];
+
+// ---------------------------------------------------------------------------------------
+// built-in problems
+
+export const PROBLEMS: readonly ProblemInfo[] = [
+  {
+    name: "e1",
+    source: "ALGORITHMS.md §4.1",
+    description: "The SoBiRL paper's synthetic problem: random MDP, r_x(s,a) = c_{s,a}·xᵀMx, f = ½‖x‖² + ½Σπ²; φ* = S/(2A) at x = 0.",
+    kind: "bilevel",
+    trajectory: false,
+    params: [
+      int("S", "States.", { default: 10, ...count }),
+      int("A", "Actions.", { default: 5, ...count }),
+      int("n", "Dimension of x.", { default: 100, ...count }),
+      gammaParam(0.5),
+      tauParam(1),
+      seedParam("the instance (P, c, M) and of x_0 ~ N(0, I)"),
+    ],
+  },
+  {
+    name: "gridGoal",
+    source: "ALGORITHMS.md §4.3",
+    description: "GridWorld goal position: x places a soft goal (lower reward), the upper level wants the agent to visit a target cell.",
+    kind: "bilevel",
+    trajectory: false,
+    returnObjective: true,
+    params: [
+      ...gridParams(5),
+      gammaParam(0.9),
+      tauParam(0.1),
+      { name: "start", type: "cell", description: "Start cell [row, col] (ρ is the point mass there).", default: [0, 0] },
+      { name: "target", type: "cell", description: "Target cell [row, col].", defaultText: "[height − 1, ⌊width/2⌋]" },
+      num("mu", "Weight μ of (μ/2)‖x‖².", { default: 1e-3, ...nonNeg }),
+      str("features", "'softmax': r_x(s) = softmax(x)_s; 'one-hot': r_x = Φx.", ["softmax", "one-hot"], { default: "softmax" }),
+      bool("sparse", "CSR transitions.", { default: true }),
+      str("linear", "Linear solver of the upper objective.", ["lu", "krylov", "richardson"], { defaultText: "'lu' for S ≤ 500, else 'richardson'" }),
+      str("x0", "x_0: 'random' 0.1·N(0, I) or 'ramp' −0.1·(distance to the target).", ["random", "ramp"], { default: "random" }),
+      seedParam("the random x_0"),
+    ],
+  },
+  {
+    name: "incentive",
+    source: "ALGORITHMS.md §4.4",
+    description: "Incentive design: the follower learns with r_F + x, the designer wants design return minus κ·payments; x ≥ 0 (use project 'nonnegative').",
+    kind: "bilevel",
+    trajectory: false,
+    params: [
+      int("S", "States.", { default: 8, ...count }),
+      int("A", "Actions.", { default: 4, ...count }),
+      gammaParam(0.9),
+      tauParam(0.1),
+      num("kappa", "Cost weight κ of the incentives paid.", { default: 1, ...nonNeg }),
+      seedParam("the instance (r_F, r_D, P)"),
+      rhoParam,
+    ],
+  },
+  {
+    name: "stackelberg",
+    source: "ALGORITHMS.md §4.4",
+    description: "Stackelberg Markov game: the leader's policy softmax(x_s) enters the follower's reward and transitions (x-dependent P).",
+    kind: "bilevel",
+    trajectory: false,
+    xDependentTransitions: true,
+    params: [
+      int("S", "States.", { default: 6, ...count }),
+      int("A", "Follower actions.", { default: 3, ...count }),
+      int("B", "Leader actions.", { default: 2, ...count }),
+      gammaParam(0.9),
+      tauParam(0.1),
+      seedParam("the instance (R_F, R_L, T)"),
+      rhoParam,
+    ],
+  },
+  {
+    name: "rlhf",
+    source: "ALGORITHMS.md §4.4",
+    description: "Tabular RLHF: the reward table r_x = x is fitted to Bradley–Terry labels from a hidden reward on trajectory pairs of the lower policy (exact by enumeration).",
+    kind: "bilevel",
+    trajectory: true,
+    params: [
+      int("S", "States.", { default: 3, ...count }),
+      int("A", "Actions.", { default: 2, ...count }),
+      int("H", "Fragment length H.", { default: 2, ...count }),
+      gammaParam(0.9),
+      tauParam(1),
+      int("pairs", "Pairs per group.", { default: 1, ...count }),
+      str("labels", "Label model.", ["soft", "hard"], { default: "soft" }),
+      num("gammaU", "Discount of the fragment returns.", { default: 1, ...nonNeg }),
+      num("x0Scale", "Scale of x_0 ~ scale·N(0, I).", { default: 0.5, ...nonNeg }),
+      seedParam("the instance (P, r_true, x_0)"),
+    ],
+  },
+  {
+    name: "shaping",
+    source: "seed 002 §3.3 (reward shaping)",
+    description: "Reward shaping: sparse true reward at a goal cell (upper: minus its return), a learned shaping bonus r_x = r_true + Φx at the lower level.",
+    kind: "bilevel",
+    trajectory: false,
+    returnObjective: true,
+    params: [
+      ...gridParams(6),
+      gammaParam(0.9),
+      tauParam(0.5),
+      { name: "start", type: "cell", description: "Start cell [row, col].", defaultText: "the map's 'S' cells, else [0, 0]" },
+      { name: "goal", type: "cell", description: "The rewarding, absorbing goal cell [row, col].", defaultText: "[height − 1, width − 1]" },
+      num("mu", "Weight μ of (μ/2)‖x‖².", { default: 1e-2, ...nonNeg }),
+      str("features", "'state': a bonus x_s per state; 'state-action': x per (s, a); 'potential': γPx − x (policy-invariant).", ["state", "state-action", "potential"], { default: "state" }),
+      bool("sparse", "CSR transitions.", { default: true }),
+      str("linear", "Linear solver of the upper objective.", ["lu", "krylov", "richardson"], { defaultText: "'lu' for S ≤ 500, else 'richardson'" }),
+      num("x0Scale", "Scale of a random x_0 = scale·N(0, I) (0: x_0 = 0, no shaping).", { default: 0, ...nonNeg }),
+      seedParam("the random x_0"),
+    ],
+  },
+  {
+    name: "happyText",
+    source: "seed 000 (happy-tweet RLHF), constructed",
+    description: "Happy-text generation by RLHF: a writer of ≤ L-token sentences, Bradley–Terry labels from a sentiment lexicon, a bigram reward model fitted to them.",
+    kind: "bilevel",
+    trajectory: true,
+    params: [
+      { name: "vocabulary", type: "string[]", description: "Tokens, the end token last.", default: ["happy", "great", "day", "not", "sad", "<end>"] },
+      { name: "lexicon", type: "record", description: "Sentiment score per word (others 0).", default: { happy: 1, great: 1, sad: -1 } },
+      { name: "negators", type: "string[]", description: "Words that flip the next token's score.", default: ["not"] },
+      int("length", "Maximum sentence length L (the trajectory horizon).", { default: 3, ...count }),
+      gammaParam(0.9),
+      tauParam(0.3),
+      str("features", "Reward model: 'bigram' (one weight per (previous token, token)) or 'table' (r_x = x).", ["bigram", "table"], { default: "bigram" }),
+      num("bt", "Bradley–Terry scale β of the labels σ(β·ΔR).", { default: 2, ...positive }),
+      str("labels", "Label model.", ["soft", "hard"], { default: "soft" }),
+      int("pairs", "Sentence pairs per group.", { default: 1, ...count }),
+      num("lambda", "Weight λ of (λ/2)‖x‖² in the loss.", { default: 1e-3, ...nonNeg }),
+      bool("exact", "Exact f and ∇f by enumerating sentence pairs.", { defaultText: "true when V^L ≤ 1000" }),
+      num("x0Scale", "Scale of a random x_0 = scale·N(0, I) (0: x_0 = 0).", { default: 0, ...nonNeg }),
+      seedParam("the random x_0"),
+    ],
+  },
+  {
+    name: "gridworld",
+    source: "ALGORITHMS.md §4.3 (MDP generator)",
+    description: "A slippery gridworld MDP; the problem's reward (default one-hot per state), upper (default: the return of reaching the 'G' cells, else the last cell) and tau (default 0.1) complete it.",
+    kind: "mdp",
+    trajectory: false,
+    params: [
+      { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'G' absorbing goal, 'S' start." },
+      int("width", "Width of an open grid (no `map`).", { defaultText: "5", ...count }),
+      int("height", "Height of an open grid (no `map`).", { defaultText: "5", ...count }),
+      num("slip", "Probability of moving to a uniformly random neighbour instead.", { default: 0.1, ...unit }),
+      int("actions", "5 = U, D, L, R, stay; 4 = U, D, L, R.", { default: 5, enum: [4, 5] }),
+      gammaParam(0.9),
+      bool("sparse", "CSR transitions.", { default: true }),
+      { name: "start", type: "cell", description: "Start cell [row, col] (ρ is the point mass there).", defaultText: "the 'S' cells, else the first free cell" },
+      rhoParam,
+    ],
+  },
+  {
+    name: "garnet",
+    source: "GARNET random MDP (Archibald et al. 1995)",
+    description: "A GARNET random MDP; the problem's reward (default the table r_x = x), upper (default: the return of the generator's N(0, 1) reward, λ = 0.01) and tau (default 0.1) complete it.",
+    kind: "mdp",
+    trajectory: false,
+    params: [
+      int("S", "States.", { default: 10, ...count }),
+      int("A", "Actions.", { default: 4, ...count }),
+      int("branching", "Next states per (s, a).", { defaultText: "min(3, S)", ...count }),
+      gammaParam(0.9),
+      bool("sparse", "CSR transitions.", { default: true }),
+      seedParam("the instance"),
+      rhoParam,
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+// algorithms (x0 is the experiment's, not an algorithm parameter)
+
+export const ALGORITHMS: readonly AlgorithmInfo[] = [
+  {
+    name: "exactDescent",
+    source: "ALGORITHMS.md §3.0",
+    description: "Exact hypergradient descent x ← x − β∇φ(x): the oracle baseline.",
+    needsSoft: true,
+    needsTrajectory: false,
+    params: [
+      num("beta", "Step size β.", { default: 0.1, ...positive }),
+      num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
+      solverParam,
+      str("linear", "Linear solver of the transposed system.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+    ],
+  },
+  {
+    name: "mSoBiRL",
+    source: "ALGORITHMS.md §3.1 (SoBiRL paper, Alg. 1)",
+    description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
+    needsSoft: true,
+    needsTrajectory: false,
+    params: [
+      arr("w0", "w_0 (length S).", { defaultText: "N(0, I_S) drawn with seed", length: "S" }),
+      num("beta", "Upper step β.", { default: 8e-3, ...positive }),
+      num("zeta", "Step ζ of the w iteration.", { default: 0.5, ...positive }),
+      int("N", "Soft Bellman sweeps per outer iteration.", { default: 10, ...count }),
+      num("earlyStop", "Stop the sweeps when ‖ΔV‖∞ < earlyStop (0 = never).", { default: 1e-6, ...nonNeg }),
+      str("wStep", "'least-squares' (the paper's) or 'richardson' (w ← b + γP_πᵀw).", ["least-squares", "richardson"], { default: "least-squares" }),
+      seedParam("w_0"),
+    ],
+  },
+  {
+    name: "soBiRL",
+    source: "ALGORITHMS.md §3.2 (SoBiRL paper, Alg. 2)",
+    description: "SoBiRL, model-free: T soft policy-mirror-descent steps, then the Monte-Carlo hypergradient of eq. (15).",
+    needsSoft: true,
+    needsTrajectory: true,
+    params: [
+      arr("pi0", "π_{−1}, the first warm start of the inner loop (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
+      num("beta", "Upper step β.", { default: 0.1, ...positive }),
+      num("eta", "PMD step η.", { defaultText: "1/τ", ...positive }),
+      int("T", "PMD steps per outer iteration.", { default: 5, ...count }),
+      str("evaluation", "Soft Q inside PMD.", ["exact", "monte-carlo"], { default: "exact" }),
+      int("Mq", "Rollouts per (s, a) of the Monte-Carlo soft Q.", { default: 32, ...count }),
+      int("Tq", "Truncation of those rollouts.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
+      int("groups", "M_u, groups per hypergradient.", { default: 64, ...count }),
+      str("derivative", "∂Q̂, ∂V̂ by rollouts or exactly.", ["rollout", "exact"], { default: "rollout" }),
+      int("Md", "M_d, rollouts of the derivative estimates.", { default: 32, ...count }),
+      int("Td", "T_d, their truncation.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
+      str("baseline", "Baseline of the score-function term.", ["running", "leave-one-out", "split", "none"], { default: "running" }),
+      num("baselineDecay", "Decay of the running-mean baseline.", { default: 0.9, minimum: 0, exclusiveMaximum: 1 }),
+      seedParam("every draw"),
+    ],
+  },
+  {
+    name: "pbrl",
+    source: "ALGORITHMS.md §3.4 (seed 003)",
+    description: "PBRL: joint (x, π) descent on the value or Bellman penalty F_λ, with backtracking.",
+    needsSoft: false,
+    needsTrajectory: false,
+    params: [
+      arr("pi0", "π_0 (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
+      str("penalty", "Penalty.", ["value", "bellman"], { default: "value" }),
+      num("lambda", "Penalty weight λ.", { default: 10, ...positive }),
+      num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
+      str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
+      num("shrink", "Backtracking shrink factor in (0, 1).", { default: 0.5, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+      int("maxBacktracks", "Trials per search.", { default: 30, ...count }),
+      str("param", "Policy parameterisation.", ["logits", "simplex"], { default: "logits" }),
+      num("floor", "'simplex': lower bound on every π(a|s), < 1/A.", { defaultText: "1e-10 when τ > 0, else 0", ...nonNeg }),
+      str("inner", "Value penalty: inner solver.", ["pmd", "exact"], { default: "pmd" }),
+      int("T", "Value penalty: PMD steps per outer iteration.", { default: 5, ...count }),
+      num("eta", "Value penalty: PMD step η.", { defaultText: "1/τ (1 when τ = 0)", ...positive }),
+      num("innerTol", "Value penalty, inner 'exact': tolerance.", { default: 1e-10, ...positive }),
+      solverParam,
+      str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
+      str("linear", "Linear solver of the evaluations.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+    ],
+  },
+  {
+    name: "parl",
+    source: "ALGORITHMS.md §3.5",
+    description: "PARL: implicit differentiation in reduced logits with conjugate gradients; soft policy-gradient inner loop.",
+    needsSoft: true,
+    needsTrajectory: false,
+    params: [
+      arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "0 (uniform policy)", length: "S·(A−1)" }),
+      num("beta", "Upper step β.", { default: 0.1, ...positive }),
+      str("inner", "Inner solver: soft policy gradient or exact soft VI.", ["pg", "exact"], { default: "pg" }),
+      int("K", "Soft-PG steps per outer iteration.", { default: 10, ...count }),
+      num("eta", "First trial step of the soft-PG ascent.", { default: 1, ...positive }),
+      num("tol", "Inner 'exact': lower tolerance.", { default: 1e-10, ...positive }),
+      solverParam,
+      str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
+      str("derivatives", "How H and C are obtained.", ["forward", "finite-difference"], { default: "forward" }),
+      num("h", "Central-difference step for 'finite-difference'.", { default: 1e-5, ...positive }),
+      int("cgMaxIter", "Conjugate-gradient iteration cap.", { default: 50, ...count }),
+      num("cgTol", "CG relative tolerance.", { default: 1e-10, ...nonNeg }),
+      num("damping", "δ in (−H + δI).", { default: 1e-8, ...nonNeg }),
+      str("linear", "Linear solver for the S-sized systems.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+    ],
+  },
+  {
+    name: "actorCritic",
+    source: "ALGORITHMS.md §3.6 (seed 000)",
+    description: "Regularised single-loop actor-critic with decaying entropy τ_k and penalty w_k.",
+    needsSoft: false,
+    needsTrajectory: false,
+    params: [
+      str("critic", "Critic: exact soft evaluation or batch soft TD(0).", ["exact", "td"], { default: "exact" }),
+      str("occupancy", "Occupancies: exact or sampled.", ["exact", "sampled"], { defaultText: "'exact' with the exact critic, 'sampled' with TD" }),
+      num("tau0", "τ_0 of τ_k = τ_0 (k+1)^−tauPower.", { defaultText: "the problem's τ (1 when τ = 0)", ...positive }),
+      num("tauPower", "Decay exponent of τ_k.", { default: 0.25, ...nonNeg }),
+      num("w", "Penalty weight w.", { default: 10, ...positive }),
+      num("wPower", "Growth exponent of w_k.", { default: 0, ...nonNeg }),
+      num("alpha", "Upper step α_0.", { default: 0.01, ...positive }),
+      num("alphaPower", "Decay exponent of α_k.", { default: 0.6, ...nonNeg }),
+      num("actorStep", "Actor step.", { default: 0.1, ...positive }),
+      num("actorPower", "Decay exponent of the actor step.", { default: 0.4, ...nonNeg }),
+      num("pmdStep", "PMD step of π̃.", { defaultText: "actorStep", ...positive }),
+      num("pmdPower", "Decay exponent of the PMD step.", { defaultText: "actorPower", ...nonNeg }),
+      num("criticStep", "TD critic step.", { default: 0.5, ...positive }),
+      num("criticPower", "Decay exponent of the critic step.", { default: 0.2, ...nonNeg }),
+      int("episodes", "Sampled episodes per policy per iteration.", { default: 16, ...count }),
+      num("explore", "TD: ε of the behaviour policy (1 − ε)π + ε/A.", { default: 0.1, ...unit }),
+      int("horizon", "Steps per episode (≥ 2).", { defaultText: "max(2, ⌈log(1e-3)/log γ⌉)", minimum: 2 }),
+      seedParam("the trajectory sampler"),
+    ],
+  },
+  {
+    name: "phiSigma",
+    source: "ALGORITHMS.md §3.7 (seed 004)",
+    description: "Hessian-free penalty method Φσ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ).",
+    needsSoft: false,
+    needsTrajectory: false,
+    params: [
+      num("sigma", "Penalty parameter σ.", { default: 0.1, ...positive }),
+      int("n", "Inner steps per loop.", { default: 20, ...count }),
+      num("eta", "Upper step η.", { default: 1e-2, ...positive }),
+      num("lowerStep", "Step of the policy-gradient ascent on J.", { default: 1, ...positive }),
+      num("penaltyStep", "Step of the descent on σf − J.", { default: 1, ...positive }),
+      str("gradient", "Exact (model-based) or sampled gradients.", ["exact", "sampled"], { default: "exact" }),
+      int("batch", "Trajectories per sampled estimate.", { default: 64, ...count }),
+      int("horizon", "Steps per trajectory.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
+      seedParam("the trajectory sampler"),
+    ],
+  },
+  {
+    name: "alternating",
+    source: "ALGORITHMS.md §4.6 (deep-RLHF baseline)",
+    description: "Alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level.",
+    needsSoft: false,
+    needsTrajectory: true,
+    params: [
+      num("beta", "Step β of the reward fit.", { default: 0.1, ...positive }),
+      int("groups", "New labelled groups per outer iteration.", { default: 16, ...count }),
+      int("bufferSize", "Groups kept in the buffer.", { default: 3000, ...count }),
+      int("rewardSteps", "Reward gradient steps per outer iteration.", { default: 1, ...count }),
+      num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
+      solverParam,
+      seedParam("every draw"),
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------
+// custom problems: reward models and upper objectives
+
+export const REWARDS: readonly ObjectiveInfo[] = [
+  {
+    name: "linear",
+    kind: "reward",
+    description: "r_x = offset + Φx, Φ of shape S·A × n (flat row-major, nested rows, or CSR { indptr, indices, values }).",
+    params: [
+      { name: "Phi", type: "number[]", description: "Φ: S·A·n numbers row-major, S·A rows of n numbers, or CSR { indptr, indices, values }." },
+      int("n", "Dimension of x.", { ...count }),
+      arr("offset", "Constant reward added to Φx (length S·A).", { defaultText: "0", length: "S·A" }),
+    ],
+  },
+  {
+    name: "table",
+    kind: "reward",
+    description: "r_x = offset + x: one entry of x per state-action pair (n = S·A).",
+    params: [arr("offset", "Constant reward added to x (length S·A).", { defaultText: "0", length: "S·A" })],
+  },
+  {
+    name: "state",
+    kind: "reward",
+    description: "r_x(s, a) = offset(s, a) + x_s: one entry of x per state (n = S).",
+    params: [arr("offset", "Constant reward added (length S·A).", { defaultText: "0", length: "S·A" })],
+  },
+];
+
+export const UPPERS: readonly ObjectiveInfo[] = [
+  {
+    name: "policyLinear",
+    kind: "upper",
+    description: "f(x, π) = Σ c·π + (λ/2)‖x‖².",
+    params: [arr("c", "Weights c (length S·A).", { length: "S·A" }), num("lambda", "λ.", { default: 0, ...nonNeg })],
+  },
+  {
+    name: "policyL2",
+    kind: "upper",
+    description: "f(x, π) = ½‖x‖² + ½Σπ² (E1's objective).",
+    params: [],
+  },
+  {
+    name: "upperReturn",
+    kind: "upper",
+    description: "f(x, π) = −ρ_Uᵀ V^π[r_U] + (λ/2)‖x‖²: minus the unregularised return of π under an upper reward.",
+    params: [
+      arr("r", "Upper reward r_U (length S·A); optional for the 'gridworld' (goal cells) and 'garnet' (its reward) generators.", { length: "S·A" }),
+      arr("rho", "Upper initial distribution (default the MDP's ρ).", { length: "S", distribution: true }),
+      num("lambda", "λ.", { default: 0, ...nonNeg }),
+      str("linear", "Linear solver of the evaluations.", LINEAR, { defaultText: "the library's" }),
+    ],
+  },
+  {
+    name: "preference",
+    kind: "upper",
+    description: "Bradley–Terry cross-entropy of H-step trajectory pairs of the lower policy labelled by a hidden reward r_true (trajectoryUpper(preferenceBCE), exact by enumeration).",
+    params: [
+      arr("rTrue", "The hidden reward r_true (length S·A).", { length: "S·A" }),
+      int("horizon", "Trajectory length H.", { ...count }),
+      int("pairs", "Pairs per group.", { default: 1, ...count }),
+      str("labels", "Label model.", ["soft", "hard"], { default: "soft" }),
+      num("gammaU", "Discount of the trajectory returns.", { default: 1, ...nonNeg }),
+      num("lambda", "Weight λ of (λ/2)‖x‖² in the loss.", { default: 0, ...nonNeg }),
+    ],
+  },
+];
+
+/** The hypergradient methods of `hypergradientOf` (the command line's `hypergrad`). */
+export const HYPERGRADIENT_METHODS: readonly { name: string; description: string }[] = [
+  { name: "exact", description: "Eq. (9): tight lower solve plus one transposed linear solve (needs τ > 0)." },
+  { name: "amd", description: "The AMD/HPGD Q̃ recursion (return objectives, x-independent transitions)." },
+  { name: "finite-difference", description: "Central differences of φ, 2n lower solves: a checker." },
+  { name: "model-free", description: "Prop. 5.2 Monte-Carlo estimate with a baseline (trajectory objectives), seeded." },
+  { name: "parl", description: "PARL's implicit-function hypergradient in reduced logits (conjugate gradients)." },
+  { name: "phi-sigma", description: "The Φσ penalty gradient (σ = 0.01), biased by O(σ)." },
+];
+
+export const PROBLEM_NAMES = PROBLEMS.map((p) => p.name);
+export const ALGORITHM_NAMES = ALGORITHMS.map((a) => a.name);
+
+export function problemInfo(name: string): ProblemInfo | undefined {
+  return PROBLEMS.find((p) => p.name === name);
+}
+
+export function algorithmInfo(name: string): AlgorithmInfo | undefined {
+  return ALGORITHMS.find((a) => a.name === name);
+}

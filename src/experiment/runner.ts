@@ -1,0 +1,459 @@
+// Running an experiment: build the problem the document describes, run the algorithm, and
+// return plain data whose JSON is byte-identical across runs and kernel builds (wall times go to
+// the separate, non-enumerable `runInfo`). Also the lower solve and the hypergradient at the
+// experiment's x_0, for the command line's `solve` and `hypergrad`.
+// Every function here is synchronous and needs `await init()` to have completed.
+import { DomainError, ShapeError } from "../errors";
+import { TabularMDP } from "../mdp";
+import { BilevelProblem, type PolicyObjective, type RewardModel } from "../bilevel/problem";
+import { linearReward, policyL2, policyLinear, upperReturn } from "../bilevel/models";
+import { preferenceBCE, trajectoryUpper } from "../bilevel/trajectory";
+import { hypergradient, phi, type HypergradientMethod } from "../bilevel/hypergradient";
+import { solveLower, type LowerSolver } from "../bilevel/lowerSolve";
+import type { Algorithm, HistoryRecord } from "../bilevel/algorithms/common";
+import { exactDescent } from "../bilevel/algorithms/exactDescent";
+import { mSoBiRL } from "../bilevel/algorithms/mSoBiRL";
+import { soBiRL } from "../bilevel/algorithms/soBiRL";
+import { pbrl } from "../bilevel/algorithms/pbrl";
+import { parl, parlHypergradient } from "../bilevel/algorithms/parl";
+import { actorCritic } from "../bilevel/algorithms/actorCritic";
+import { phiSigma, phiSigmaGradient } from "../bilevel/algorithms/phiSigma";
+import { alternating } from "../bilevel/algorithms/alternating";
+import { e1 } from "../problems/e1";
+import { garnet, gridworld } from "../problems/gridworld";
+import { gridGoal, oneHotFeatures } from "../problems/gridGoal";
+import { incentive } from "../problems/incentive";
+import { stackelberg } from "../problems/stackelberg";
+import { rlhf } from "../problems/rlhf";
+import { shaping, affineReward } from "../problems/shaping";
+import { happyText } from "../problems/happyText";
+import type { Backend } from "../wasm/module";
+import { now } from "../bilevel/algorithms/common";
+import { problemInfo, algorithmInfo } from "./registry";
+import { validateExperiment } from "./validate";
+import {
+  ExperimentError,
+  type AlgorithmName,
+  type BuiltinProblemSpec,
+  type CustomProblemSpec,
+  type Experiment,
+  type ExperimentResult,
+  type ProblemSummary,
+  type RewardSpec,
+  type RunInfo,
+  type UpperSpec,
+} from "./types";
+
+type S = Record<string, unknown>;
+
+const ALGORITHM_OBJECTS: Record<AlgorithmName, Algorithm<any, any>> = {
+  exactDescent,
+  mSoBiRL,
+  soBiRL,
+  pbrl,
+  parl,
+  actorCritic,
+  phiSigma,
+  alternating,
+};
+
+export interface BuildOptions {
+  /** Kernel build for the MDPs (default: the one chosen by the last `init()`). */
+  backend?: Backend;
+}
+
+export interface BuiltExperiment {
+  /** The validated, normalised experiment. */
+  experiment: Experiment;
+  problem: BilevelProblem;
+  summary: ProblemSummary;
+  /** x_0 resolved ('problem' → the problem's own x_0, zeros for custom problems). */
+  x0: Float64Array;
+}
+
+export interface RunExperimentOptions extends BuildOptions {
+  /** Called after each iteration with its history row, k and the total K; return false to stop (status 'interrupted'). */
+  onIteration?: (row: HistoryRecord, k: number, total: number) => void | boolean;
+  /** Aborting stops the run after the current iteration (status 'interrupted', history so far). */
+  signal?: AbortSignal;
+}
+
+/** runExperiment's return: the result plus `runInfo` (non-enumerable: JSON.stringify and resultToJSON leave it out). */
+export type ExperimentRun = ExperimentResult & { readonly runInfo: RunInfo };
+
+// ---------------------------------------------------------------------------------------
+// building
+
+/** Strip "arg: " from a library error's message. */
+function rule(e: ShapeError | DomainError): string {
+  const m = e.message;
+  return m.startsWith(`${e.argument}`) ? m.slice(m.indexOf(": ") + 2) : m;
+}
+
+/** Run fn; turn a library ShapeError/DomainError into an ExperimentError at `path(argument)`. */
+function mapped<T>(fn: () => T, path: (argument: string) => string | undefined): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ShapeError || e instanceof DomainError) {
+      const p = path(e.argument);
+      if (p !== undefined) throw new ExperimentError([{ path: p, message: `${e.argument}: ${rule(e)}` }]);
+    }
+    throw e;
+  }
+}
+
+const top = (argument: string) => argument.split(/[.[ ]/)[0];
+
+function buildReward(spec: RewardSpec, S: number, A: number): RewardModel {
+  const SA = S * A;
+  if ("table" in spec || "state" in spec) {
+    const isTable = "table" in spec;
+    const offset = isTable ? spec.table.offset : (spec as { state: { offset?: number[] } }).state.offset;
+    const n = isTable ? SA : S;
+    let Phi;
+    if (isTable) {
+      const indptr = new Int32Array(SA + 1), indices = new Int32Array(SA);
+      for (let i = 0; i < SA; i++) { indptr[i + 1] = i + 1; indices[i] = i; }
+      Phi = { indptr, indices, values: new Float64Array(SA).fill(1) };
+    } else Phi = oneHotFeatures(S, A);
+    return offset ? affineReward(offset, Phi as never, n) : linearReward(Phi, n);
+  }
+  const { Phi, n, offset } = spec.linear;
+  let F: Float64Array | { indptr: number[]; indices: number[]; values: number[] };
+  if (Array.isArray(Phi)) F = Array.isArray(Phi[0]) ? Float64Array.from((Phi as number[][]).flat()) : Float64Array.from(Phi as number[]);
+  else F = Phi;
+  if (!offset) return linearReward(F, n);
+  return affineReward(offset, F instanceof Float64Array ? F : (F as never), n);
+}
+
+function buildUpper(spec: UpperSpec, reward: RewardModel, defaultR?: Float64Array): PolicyObjective {
+  if ("policyL2" in spec) return policyL2();
+  if ("policyLinear" in spec) return policyLinear(spec.policyLinear.c, spec.policyLinear.lambda ?? 0);
+  if ("upperReturn" in spec) {
+    const u = spec.upperReturn;
+    const r = u.r ?? defaultR;
+    if (!r) throw new ExperimentError([{ path: "/problem/upper/upperReturn/r", message: "missing (required); expected S·A numbers" }]);
+    return upperReturn({ r, rho: u.rho, lambda: u.lambda, linear: u.linear });
+  }
+  const p = spec.preference;
+  return trajectoryUpper(preferenceBCE({ rTrue: p.rTrue, horizon: p.horizon, pairs: p.pairs, labels: p.labels, gammaU: p.gammaU, lambda: p.lambda }), reward);
+}
+
+function customMdp(mdp: CustomProblemSpec["mdp"], backend: Backend | undefined): TabularMDP {
+  const { S, A, gamma, rho } = mdp;
+  if (mdp.csr) return TabularMDP.sparse({ S, A, gamma, rho, backend, ...mdp.csr });
+  const P = mdp.P!;
+  if (Array.isArray(P[0])) return TabularMDP.fromNested(P as number[][][], { gamma, rho, backend });
+  return TabularMDP.dense({ S, A, gamma, rho, backend, P: P as number[] });
+}
+
+function summaryOf(name: string, problem: BilevelProblem): ProblemSummary {
+  return { name, S: problem.mdp.S, A: problem.mdp.A, n: problem.n, tau: problem.tau, gamma: problem.mdp.gamma };
+}
+
+/** Validate (throwing an ExperimentError) and normalise, or pass a normalised experiment through. */
+function normalised(experiment: unknown): Experiment {
+  const v = validateExperiment(experiment);
+  if (!v.ok) throw new ExperimentError(v.errors);
+  return v.experiment;
+}
+
+function buildBuiltin(spec: BuiltinProblemSpec, backend: Backend | undefined): { problem: BilevelProblem; x0?: Float64Array } {
+  const info = problemInfo(spec.builtin)!;
+  const params = { ...spec.params, backend } as S;
+  const at = (argument: string) => {
+    const t = top(argument);
+    return info.params.some((p) => p.name === t) ? `/problem/params/${t}` : "/problem/params";
+  };
+  return mapped(() => {
+    switch (spec.builtin) {
+      case "e1": return e1(params);
+      case "gridGoal": return gridGoal(params);
+      case "incentive": return incentive(params);
+      case "stackelberg": return stackelberg(params);
+      case "rlhf": return rlhf(params);
+      case "shaping": return shaping(params);
+      case "happyText": return happyText(params);
+      case "gridworld":
+      case "garnet": {
+        let mdp: TabularMDP, defaultR: Float64Array;
+        if (spec.builtin === "garnet") {
+          const g = garnet(params);
+          mdp = g.mdp;
+          defaultR = g.reward;
+        } else {
+          const g = gridworld(params);
+          mdp = g.mdp;
+          // the return of time spent in the 'G' cells, else in the last state
+          defaultR = new Float64Array(g.S * g.A);
+          const goals = g.goals.length > 0 ? Array.from(g.goals) : [g.S - 1];
+          for (const s of goals) for (let a = 0; a < g.A; a++) defaultR[s * g.A + a] = 1;
+        }
+        const reward = mapped(() => buildReward(spec.reward!, mdp.S, mdp.A), (a) => `/problem/reward/${Object.keys(spec.reward!)[0]}${a === "Phi" || a === "offset" || a === "n" ? `/${a}` : ""}`);
+        const upper = mapped(() => buildUpper(spec.upper!, reward, defaultR), () => `/problem/upper/${Object.keys(spec.upper!)[0]}`);
+        return { problem: mapped(() => new BilevelProblem({ mdp, tau: spec.tau!, reward, upper }), () => "/problem") };
+      }
+    }
+  }, at);
+}
+
+/**
+ * Build the problem an experiment describes and resolve its x_0. Validates first (throws an
+ * ExperimentError with JSON pointers for invalid documents and for what only building can
+ * reveal, such as an x0 of the wrong length for a built-in problem).
+ */
+export function buildExperiment(experiment: Experiment | unknown, options: BuildOptions = {}): BuiltExperiment {
+  const exp = normalised(experiment);
+  const backend = options.backend;
+  let problem: BilevelProblem, own: Float64Array | undefined, name: string;
+  if ("builtin" in exp.problem) {
+    const built = buildBuiltin(exp.problem, backend);
+    problem = built.problem;
+    own = built.x0;
+    name = exp.problem.builtin;
+  } else {
+    const spec = exp.problem;
+    const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `/problem/mdp${["rho", "P"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
+    const reward = mapped(() => buildReward(spec.reward, mdp.S, mdp.A), () => `/problem/reward/${Object.keys(spec.reward)[0]}`);
+    const upper = mapped(() => buildUpper(spec.upper, reward), () => `/problem/upper/${Object.keys(spec.upper)[0]}`);
+    problem = mapped(() => new BilevelProblem({ mdp, tau: spec.tau, reward, upper }), () => "/problem");
+    name = "custom";
+  }
+  const n = problem.n;
+  let x0: Float64Array;
+  if (exp.x0 === "problem") x0 = own ? Float64Array.from(own) : new Float64Array(n);
+  else {
+    if (exp.x0.length !== n) throw new ExperimentError([{ path: "/x0", message: `expected n = ${n} numbers (the dimension of x for this problem), got an array of length ${exp.x0.length}` }]);
+    x0 = Float64Array.from(exp.x0);
+  }
+  return { experiment: exp, problem, summary: summaryOf(name, problem), x0 };
+}
+
+// ---------------------------------------------------------------------------------------
+// running
+
+/** A history row with its keys in a fixed order. */
+function orderedRow(r: HistoryRecord): HistoryRecord {
+  const o: HistoryRecord = { k: r.k, f: r.f, hnorm: r.hnorm, lowerResidual: r.lowerResidual };
+  if (r.phi !== undefined) o.phi = r.phi;
+  if (r.penalty !== undefined) o.penalty = r.penalty;
+  if (r.x !== undefined) o.x = r.x.slice();
+  return o;
+}
+
+/**
+ * Run an experiment (validated and normalised first). Synchronous; needs `await init()`.
+ * The result holds no wall times: `runInfo` (non-enumerable) has them. An aborted signal
+ * or onIteration returning false ends the run after the current iteration with status
+ * 'interrupted' and the history so far.
+ */
+export function runExperiment(experiment: Experiment | unknown, options: RunExperimentOptions = {}): ExperimentRun {
+  const t0 = now();
+  const built = buildExperiment(experiment, options);
+  const { experiment: exp, problem, summary, x0 } = built;
+  const { name, ...hyper } = exp.algorithm;
+  const alg = ALGORITHM_OBJECTS[name];
+  const ainfo = algorithmInfo(name)!;
+  const total = exp.iterations;
+  const run = mapped(
+    () =>
+      alg.run(problem, {
+        ...hyper,
+        x0,
+        iterations: total,
+        record: { phiEvery: exp.record.phiEvery, x: exp.record.x },
+        signal: options.signal,
+        onIteration: options.onIteration ? (row: HistoryRecord, k: number) => options.onIteration!(row, k, total) : undefined,
+      }),
+    (a) => {
+      const t = top(a);
+      if (ainfo.params.some((p) => p.name === t)) return `/algorithm/${t}`;
+      if (t === "tau") return "/problem/tau";
+      if (t === "x") return "/x0";
+      return undefined;
+    },
+  );
+  const x = Array.from(run.x);
+  let phiFinal: number | undefined;
+  try {
+    const saved = { ...problem.counters };
+    phiFinal = phi(problem, run.x, { tol: 1e-10 }).value;
+    Object.assign(problem.counters, saved);
+  } catch {
+    phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
+  }
+  const last = run.history[run.history.length - 1];
+  const final: ExperimentResult["final"] = phiFinal !== undefined ? { x, phi: phiFinal, f: null, hnorm: null } : { x, f: null, hnorm: null };
+  final.f = last ? last.f : null;
+  final.hnorm = last ? last.hnorm : null;
+  const result: ExperimentResult = {
+    version: 1,
+    experiment: exp,
+    problem: summary,
+    algorithm: name,
+    seed: exp.seed,
+    status: run.stopped ? "interrupted" : "completed",
+    iterations: run.history.length,
+    history: run.history.map(orderedRow),
+    final,
+    counters: { sweeps: run.counters.sweeps, solves: run.counters.solves, sampledSteps: run.counters.sampledSteps },
+  };
+  const runInfo: RunInfo = { timeMs: run.timeMs, totalMs: now() - t0, simd: problem.mdp.simd };
+  Object.defineProperty(result, "runInfo", { value: runInfo, enumerable: false });
+  return result as ExperimentRun;
+}
+
+/** The result as JSON: fixed key order, 2-space indent, numbers as JavaScript prints them (no trailing newline). Non-finite numbers become null. */
+export function resultToJSON(result: ExperimentResult): string {
+  const final: Record<string, unknown> = { x: result.final.x };
+  if (result.final.phi !== undefined) final.phi = result.final.phi;
+  final.f = result.final.f;
+  final.hnorm = result.final.hnorm;
+  const ordered = {
+    version: result.version,
+    experiment: result.experiment,
+    problem: { name: result.problem.name, S: result.problem.S, A: result.problem.A, n: result.problem.n, tau: result.problem.tau, gamma: result.problem.gamma },
+    algorithm: result.algorithm,
+    seed: result.seed,
+    status: result.status,
+    iterations: result.iterations,
+    history: result.history.map(orderedRow),
+    final,
+    counters: { sweeps: result.counters.sweeps, solves: result.counters.solves, sampledSteps: result.counters.sampledSteps },
+  };
+  return JSON.stringify(ordered, null, 2);
+}
+
+/**
+ * The history as CSV: header `k,f,hnorm,lowerResidual,phi,penalty` (plus `x0,…,x{n−1}` when
+ * x was recorded), one line per iteration, empty cells for values not recorded, numbers as
+ * JavaScript prints them, '\n' line ends (final newline included).
+ */
+export function historyToCSV(result: ExperimentResult): string {
+  const withX = result.history.some((r) => r.x !== undefined);
+  const n = result.problem.n;
+  const header = ["k", "f", "hnorm", "lowerResidual", "phi", "penalty"];
+  if (withX) for (let i = 0; i < n; i++) header.push(`x${i}`);
+  const cell = (v: number | undefined) => (v === undefined ? "" : String(v));
+  const lines = [header.join(",")];
+  for (const r of result.history) {
+    const row = [cell(r.k), cell(r.f), cell(r.hnorm), cell(r.lowerResidual), cell(r.phi), cell(r.penalty)];
+    if (withX) for (let i = 0; i < n; i++) row.push(cell(r.x?.[i]));
+    lines.push(row.join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------
+// single evaluations at x_0
+
+export type HypergradientOfMethod = HypergradientMethod | "parl" | "phi-sigma";
+
+export interface HypergradientOfOptions extends BuildOptions {
+  /** 'finite-difference': the central-difference step (default 1e-5). */
+  h?: number;
+  /** 'model-free': groups M_u (default 64); its seed is the experiment's seed. */
+  groups?: number;
+  /** 'phi-sigma': σ (default 0.01). */
+  sigma?: number;
+}
+
+/** The hypergradient at the experiment's x_0, as plain JSON-able data. */
+export interface HypergradientReport {
+  method: HypergradientOfMethod;
+  problem: ProblemSummary;
+  x: number[];
+  /** φ(x_0) (model-free: its Monte-Carlo estimate; parl: f(x, π_θ); phi-sigma: Φσ(x)). */
+  value: number;
+  grad: number[];
+  /** ‖grad‖₂. */
+  norm: number;
+  /** Model-free: the standard error of each coordinate. */
+  stdError?: number[];
+  /** The method's diagnostics (iterations, residuals, …), plain numbers, booleans and strings. */
+  diagnostics: Record<string, number | boolean | string>;
+}
+
+function plain(d: object | undefined): Record<string, number | boolean | string> {
+  const out: Record<string, number | boolean | string> = {};
+  if (!d) return out;
+  for (const [k, v] of Object.entries(d)) if (typeof v === "number" || typeof v === "boolean" || typeof v === "string") out[k] = v;
+  return out;
+}
+
+const HG_METHODS: readonly HypergradientOfMethod[] = ["exact", "amd", "finite-difference", "model-free", "parl", "phi-sigma"];
+
+/** ∇φ at the experiment's x_0 by one method (the command line's `hypergrad`). */
+export function hypergradientOf(experiment: Experiment | unknown, method: HypergradientOfMethod = "exact", options: HypergradientOfOptions = {}): HypergradientReport {
+  if (!HG_METHODS.includes(method)) throw new ExperimentError([{ path: "", message: `unknown hypergradient method ${JSON.stringify(method)}: expected one of ${HG_METHODS.map((m) => `'${m}'`).join(", ")}` }]);
+  const { experiment: exp, problem, summary, x0 } = buildExperiment(experiment, options);
+  const at = (a: string) => (top(a) === "tau" ? "/problem/tau" : top(a) === "method" || top(a) === "upper" || top(a) === "objective" ? "/problem" : undefined);
+  let value: number, grad: Float64Array, diagnostics: Record<string, number | boolean | string>, stdError: number[] | undefined;
+  if (method === "parl") {
+    const r = mapped(() => parlHypergradient(problem, x0), at);
+    ({ value, grad } = r);
+    diagnostics = plain(r.diagnostics);
+  } else if (method === "phi-sigma") {
+    const r = mapped(() => phiSigmaGradient(problem, x0, options.sigma ?? 0.01), at);
+    ({ value, grad } = r);
+    diagnostics = { method: "phi-sigma", sigma: options.sigma ?? 0.01, residual: r.residual, hSigma: r.hSigma, h0: r.h0 };
+  } else {
+    const r = mapped(() => hypergradient(problem, x0, { method, h: options.h, modelFree: { seed: exp.seed, groups: options.groups } }), at);
+    ({ value, grad } = r);
+    diagnostics = plain(r.diagnostics);
+    const se = (r as { stdError?: Float64Array }).stdError;
+    if (se) stdError = Array.from(se);
+  }
+  let sq = 0;
+  for (const g of grad) sq += g * g;
+  const report: HypergradientReport = { method, problem: summary, x: Array.from(x0), value, grad: Array.from(grad), norm: Math.sqrt(sq), diagnostics };
+  if (stdError) report.stdError = stdError;
+  return report;
+}
+
+export interface SolveLowerOfOptions extends BuildOptions {
+  /** 'value-iteration' (default) or 'policy-iteration'. */
+  solver?: LowerSolver;
+  /** Target ‖G(V) − V‖∞ (default 1e-10). */
+  tol?: number;
+  maxIter?: number;
+}
+
+/** The lower level at the experiment's x_0, as plain arrays (the command line's `solve`). */
+export interface LowerReport {
+  problem: ProblemSummary;
+  x: number[];
+  /** r_x (S·A). */
+  r: number[];
+  V: number[];
+  Q: number[];
+  pi: number[];
+  iterations: number;
+  residual: number;
+  converged: boolean;
+  /** f(x_0, π*) = φ(x_0), when the upper objective can be evaluated exactly. */
+  phi?: number;
+}
+
+export function solveLowerOf(experiment: Experiment | unknown, options: SolveLowerOfOptions = {}): LowerReport {
+  const { problem, summary, x0 } = buildExperiment(experiment, options);
+  const low = mapped(() => solveLower(problem, x0, { solver: options.solver, tol: options.tol ?? 1e-10, maxIter: options.maxIter }), () => undefined);
+  const report: LowerReport = {
+    problem: summary,
+    x: Array.from(x0),
+    r: Array.from(low.r),
+    V: Array.from(low.V),
+    Q: Array.from(low.Q),
+    pi: Array.from(low.pi),
+    iterations: low.iterations,
+    residual: low.residual,
+    converged: low.converged,
+  };
+  try {
+    report.phi = problem.value(x0, low.pi);
+  } catch {
+    // not exactly evaluable: left out
+  }
+  return report;
+}

@@ -1,0 +1,156 @@
+// The experiment document (format version 1) and the result of running it.
+// See docs/experiment-format.md for the full description.
+import type { HistoryRecord } from "../bilevel/algorithms/common";
+import type { Counters } from "../mdp";
+
+export type BuiltinName = "e1" | "gridGoal" | "incentive" | "stackelberg" | "rlhf" | "shaping" | "happyText" | "gridworld" | "garnet";
+export type AlgorithmName = "exactDescent" | "mSoBiRL" | "soBiRL" | "pbrl" | "parl" | "actorCritic" | "phiSigma" | "alternating";
+
+/** Φ in CSR form. */
+export interface CsrSpec {
+  indptr: number[];
+  indices: number[];
+  values: number[];
+}
+
+export interface MdpSpec {
+  S: number;
+  A: number;
+  gamma: number;
+  /** Initial distribution (length S); uniform when omitted. */
+  rho?: number[];
+  /** Dense transitions: nested P[s][a][s'] or flat (S·A·S). Exactly one of P and csr. */
+  P?: number[] | number[][][];
+  /** Sparse transitions. */
+  csr?: { indptr: number[]; indices: number[]; probs: number[] };
+}
+
+export type RewardSpec =
+  | { linear: { Phi: number[] | number[][] | CsrSpec; n: number; offset?: number[] } }
+  | { table: { offset?: number[] } }
+  | { state: { offset?: number[] } };
+
+export type UpperSpec =
+  | { policyLinear: { c: number[]; lambda?: number } }
+  | { policyL2: Record<string, never> }
+  | { upperReturn: { r?: number[]; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
+  | { preference: { rTrue: number[]; horizon: number; pairs?: number; labels?: "soft" | "hard"; gammaU?: number; lambda?: number } };
+
+export interface BuiltinProblemSpec {
+  builtin: BuiltinName;
+  params: Record<string, unknown>;
+  /** 'gridworld' and 'garnet' only (they generate an MDP): the lower reward model. */
+  reward?: RewardSpec;
+  /** 'gridworld' and 'garnet' only: the upper objective. */
+  upper?: UpperSpec;
+  /** 'gridworld' and 'garnet' only: τ. */
+  tau?: number;
+}
+
+export interface CustomProblemSpec {
+  mdp: MdpSpec;
+  reward: RewardSpec;
+  upper: UpperSpec;
+  tau: number;
+}
+
+export type ProblemSpec = BuiltinProblemSpec | CustomProblemSpec;
+
+export interface AlgorithmSpec {
+  name: AlgorithmName;
+  [option: string]: unknown;
+}
+
+export interface RecordSpec {
+  /** Record φ(x_k) every this many iterations (0 = never). */
+  phiEvery: number;
+  /** Record x_k in every history row. */
+  x: boolean;
+}
+
+/** A validated experiment with every constant default filled in (validateExperiment's output). */
+export interface Experiment {
+  version: 1;
+  name: string;
+  description?: string;
+  seed: number;
+  problem: ProblemSpec;
+  algorithm: AlgorithmSpec;
+  iterations: number;
+  /** 'problem': the problem's own x_0 (zeros for custom problems). */
+  x0: number[] | "problem";
+  record: RecordSpec;
+}
+
+/** One problem with a JSON pointer (RFC 6901) into the document, e.g. `/algorithm/beta`. */
+export interface ExperimentIssue {
+  path: string;
+  /** e.g. `expected a positive number, got -0.1`. */
+  message: string;
+  /** 1-based position in the source text (parseExperiment only, when known). */
+  line?: number;
+  column?: number;
+}
+
+export type ValidationResult = { ok: true; experiment: Experiment } | { ok: false; errors: ExperimentIssue[] };
+
+/** Thrown by the runner when an experiment that passed validation still cannot be built (e.g. x0 of the wrong length for a built-in problem). */
+export class ExperimentError extends Error {
+  override name = "ExperimentError";
+  constructor(readonly errors: ExperimentIssue[]) {
+    super(errors.map((e) => `${e.path || "/"}: ${e.message}`).join("\n"));
+  }
+}
+
+/** The sizes of a built problem. */
+export interface ProblemSummary {
+  /** The built-in's name, or 'custom'. */
+  name: string;
+  S: number;
+  A: number;
+  n: number;
+  tau: number;
+  gamma: number;
+}
+
+export interface FinalState {
+  /** x_K, the returned point. */
+  x: number[];
+  /** φ(x_K) by a tight lower solve (left out when it cannot be evaluated). */
+  phi?: number;
+  /** f and ‖ĥ‖ of the last iteration's history row (null when no iteration completed). */
+  f: number | null;
+  hnorm: number | null;
+}
+
+/**
+ * What runExperiment returns: plain data, no times, no dates — the same bytes on every run and
+ * kernel build in one JavaScript engine (across engines, host-side Math.exp/log may differ in the last bit).
+ */
+export interface ExperimentResult {
+  version: 1;
+  /** The normalised experiment (defaults filled). */
+  experiment: Experiment;
+  problem: ProblemSummary;
+  /** The algorithm's name. */
+  algorithm: AlgorithmName;
+  seed: number;
+  /** 'interrupted' when the signal aborted or onIteration returned false. */
+  status: "completed" | "interrupted";
+  /** Iterations done. */
+  iterations: number;
+  history: HistoryRecord[];
+  final: FinalState;
+  /** Work done by the algorithm: Bellman sweeps, linear solves, sampled environment steps. */
+  counters: Counters;
+}
+
+/** Facts about one run that vary between runs (kept out of the result). */
+export interface RunInfo {
+  /** Wall time of the algorithm's run, in milliseconds. */
+  timeMs: number;
+  /** Wall time including building the problem and the final φ. */
+  totalMs: number;
+  /** The kernel build used. */
+  simd: boolean;
+}
