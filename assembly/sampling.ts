@@ -25,9 +25,12 @@ function uniform(rng: usize): f64 {
   return (<f64>a * 67108864.0 + <f64>b) * (1.0 / 9007199254740992.0);
 }
 
-// Seed the state from a 64-bit seed (lo, hi) through splitmix64.
-export function seedRng(rng: usize, lo: u32, hi: u32): void {
-  let z: u64 = (<u64>hi << 32) | <u64>lo;
+// Seed the state of stream `stream` of the 64-bit seed (lo, hi) through splitmix64:
+// z = seed ⊕ stream·0xD1B54A32D192ED03, two splitmix64 outputs fill the state.
+// Stream 0 is the seed itself; episode e of a batch draws from stream e, so an episode
+// depends only on (seed, e), never on how many episodes are sampled with it.
+export function seedStream(rng: usize, lo: u32, hi: u32, stream: u32): void {
+  let z: u64 = ((<u64>hi << 32) | <u64>lo) ^ (<u64>stream * 0xD1B54A32D192ED03);
   for (let i = 0; i < 2; i++) {
     z += 0x9E3779B97F4A7C15;
     let y = z;
@@ -40,46 +43,87 @@ export function seedRng(rng: usize, lo: u32, hi: u32): void {
   if (load<u64>(rng) == 0 && load<u64>(rng, 8) == 0) store<u32>(rng, 1);
 }
 
+// Stream 0 of a seed.
+export function seedRng(rng: usize, lo: u32, hi: u32): void {
+  seedStream(rng, lo, hi, 0);
+}
+
 // Raw draws, for tests of the generator.
 export function rngNext(rng: usize): u32 { return next(rng); }
 export function rngUniform(rng: usize): f64 { return uniform(rng); }
 
-// Index drawn from the n probabilities at p (the last positive one if rounding runs out).
+// Index drawn from the n probabilities at p: the first j whose running sum exceeds u
+// (entries ≤ 0 add nothing, so they are never chosen), or the last positive index when
+// rounding leaves u at or above the total.
 // @ts-ignore: decorator
 @inline
 function draw(p: usize, n: i32, u: f64): i32 {
-  let acc: f64 = 0, last = 0;
+  if (n <= 16) {
+    // short rows (policies, CSR rows): count the running sums ≤ u without branching, since
+    // a data-dependent early exit mispredicts about once per draw
+    let acc: f64 = 0, j = 0;
+    for (let k = 0; k < n; k++) {
+      const pk = load<f64>(p + (<usize>k << 3));
+      acc += pk > 0 ? pk : 0;
+      j += select<i32>(1, 0, acc <= u);
+    }
+    if (j < n) return j;
+    return lastPositive(p, n);
+  }
+  let acc: f64 = 0;
   for (let j = 0; j < n; j++) {
     const pj = load<f64>(p + (<usize>j << 3));
     if (pj > 0) {
-      last = j;
       acc += pj;
       if (u < acc) return j;
     }
   }
-  return last;
+  return lastPositive(p, n);
 }
 
-// episodes × horizon steps: s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t,a_t).
-// Dense P when indptr == 0, CSR otherwise (then P holds the probs). Rewards are
-// written only when r != 0. Outputs are row-major (episode, t).
-export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, rng: usize, states: usize, actions: usize, rewards: usize): void {
+// The fallback of draw (0 when no entry is positive).
+function lastPositive(p: usize, n: i32): i32 {
+  for (let j = n - 1; j > 0; j--) if (load<f64>(p + (<usize>j << 3)) > 0) return j;
+  return 0;
+}
+
+// Episodes sampled together in lockstep: their dependent loads (the next state's row of
+// P) are independent of each other, so the CPU overlaps their cache misses.
+const BLOCK = 8;
+
+// episodes × horizon steps: s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t,a_t); episode e
+// draws from stream e of the seed (lo, hi), in that order. Dense P when indptr == 0,
+// CSR otherwise (then P holds the probs). Rewards are written only when r != 0.
+// Outputs are row-major (episode, t). work: 16·8 + 4·8 bytes (generator states, states).
+export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize): void {
   const row = <usize>S << 3;
-  for (let e = 0; e < episodes; e++) {
-    let s = draw(rho, S, uniform(rng));
+  const cur = work + (BLOCK << 4);
+  for (let e0 = 0; e0 < episodes; e0 += BLOCK) {
+    const nb = min(BLOCK, episodes - e0);
+    for (let j = 0; j < nb; j++) {
+      const rng = work + (<usize>j << 4);
+      seedStream(rng, lo, hi, <u32>(e0 + j));
+      store<i32>(cur + (<usize>j << 2), draw(rho, S, uniform(rng)));
+    }
     for (let t = 0; t < horizon; t++) {
-      const o = <usize>(e * horizon + t);
-      const a = draw(pi + (<usize>(s * A) << 3), A, uniform(rng));
-      const i = s * A + a;
-      store<i32>(states + (o << 2), s);
-      store<i32>(actions + (o << 2), a);
-      if (r != 0) store<f64>(rewards + (o << 3), load<f64>(r + (<usize>i << 3)));
-      if (t + 1 < horizon) {
-        const u = uniform(rng);
-        if (indptr == 0) s = draw(P + <usize>i * row, S, u);
-        else {
-          const k0 = load<i32>(indptr + (<usize>i << 2)), k1 = load<i32>(indptr + (<usize>i << 2), 4);
-          s = load<i32>(indices + (<usize>(k0 + draw(P + (<usize>k0 << 3), k1 - k0, u)) << 2));
+      for (let j = 0; j < nb; j++) {
+        const rng = work + (<usize>j << 4);
+        const s = load<i32>(cur + (<usize>j << 2));
+        const o = <usize>((e0 + j) * horizon + t);
+        const a = draw(pi + (<usize>(s * A) << 3), A, uniform(rng));
+        const i = s * A + a;
+        store<i32>(states + (o << 2), s);
+        store<i32>(actions + (o << 2), a);
+        if (r != 0) store<f64>(rewards + (o << 3), load<f64>(r + (<usize>i << 3)));
+        if (t + 1 < horizon) {
+          const u = uniform(rng);
+          let next: i32;
+          if (indptr == 0) next = draw(P + <usize>i * row, S, u);
+          else {
+            const k0 = load<i32>(indptr + (<usize>i << 2)), k1 = load<i32>(indptr + (<usize>i << 2), 4);
+            next = load<i32>(indices + (<usize>(k0 + draw(P + (<usize>k0 << 3), k1 - k0, u)) << 2));
+          }
+          store<i32>(cur + (<usize>j << 2), next);
         }
       }
     }

@@ -24,7 +24,11 @@ export interface Trajectories {
   rewards?: Float64Array;
 }
 
-/** Sample s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t, a_t) for a batch of episodes. */
+/**
+ * Sample s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t, a_t) for a batch of episodes. Episode
+ * e draws from its own stream of the seed, so it depends only on (seed, e): the first 10
+ * episodes of a 100-episode batch are the 10 episodes of a 10-episode batch.
+ */
 export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, options: SampleOptions): Trajectories {
   requireMdp(mdp);
   const { S, A, ws, at } = mdp;
@@ -41,12 +45,11 @@ export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, optio
     const pPi = ws.putF64(p);
     const pRho = rho ? ws.putF64(rho) : at.rho;
     const pR = r ? ws.putF64(r) : 0;
-    const pRng = ws.alloc(16);
+    const pWork = ws.alloc(16 * 8 + 4 * 8);
     const advice = "sample fewer episodes × horizon per call";
     const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
     const pRew = r ? ws.alloc(n * 8, advice) : 0;
-    ws.k.seedRng(pRng, seed % 4294967296, Math.floor(seed / 4294967296));
-    ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, pRng, pS, pA, pRew);
+    ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew);
     mdp.counters.sampledSteps += n;
     const out: Trajectories = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
     if (r) out.rewards = ws.copyF64(pRew, n);

@@ -494,6 +494,13 @@ describe('trajectory sampling', () => {
   const smallR = randomVector(18, 73);
   const rho = Float64Array.of(0.5, 0, 0.25, 0, 0.25, 0);
 
+  it('an episode depends only on the seed and its index, not on the batch size', () => {
+    const a = sampleTrajectories(small, smallPi, { episodes: 3, horizon: 6, seed: 9, rho });
+    const b = sampleTrajectories(small, smallPi, { episodes: 20, horizon: 6, seed: 9, rho });
+    expect(Array.from(b.states.subarray(0, 18))).toEqual(Array.from(a.states));
+    expect(Array.from(b.actions.subarray(0, 18))).toEqual(Array.from(a.actions));
+  });
+
   it('is reproducible from its seed and changes with the seed', () => {
     const o = { episodes: 20, horizon: 15, rho, r: smallR };
     const a = sampleTrajectories(small, smallPi, { ...o, seed: 3 });
@@ -550,12 +557,11 @@ describe('trajectory sampling', () => {
     }
   });
 
-  it('draws in the order s₀ ~ ρ, then a_t ~ π and, except at the last step, s_{t+1} ~ P, one uniform each', () => {
+  it('draws in the order s₀ ~ ρ, then a_t ~ π and, except at the last step, s_{t+1} ~ P, one uniform each, episode e from stream e of the seed', () => {
     const H = 4;
-    const E = 5;
+    const E = 11; // more than one lockstep block of the kernel
     const res = sampleTrajectories(small, smallPi, { episodes: E, horizon: H, seed: 2024, rho });
     // replay with an independent inverse-CDF over the positive entries
-    const g = new Xoshiro128(2024);
     const inv = (ps: number[], u: number): number => {
       let acc = 0;
       let last = 0;
@@ -568,6 +574,7 @@ describe('trajectory sampling', () => {
       return last;
     };
     for (let e = 0; e < E; e++) {
+      const g = new Xoshiro128(2024, e);
       let s = inv(Array.from(rho), g.uniform());
       for (let t = 0; t < H; t++) {
         const a = inv(Array.from(smallPi.subarray(s * 3, s * 3 + 3)), g.uniform());
@@ -615,5 +622,13 @@ describe('test helpers', () => {
     expect(randomVector(10, 1)).not.toEqual(randomVector(10, 2));
     const u = mulberry32(1)();
     expect(u >= 0 && u < 1).toBe(true);
+  });
+});
+
+describe('generator streams', () => {
+  it('stream 0 is the seed itself and other streams start from different states', () => {
+    expect(Array.from(new Xoshiro128(77, 0).state())).toEqual(Array.from(new Xoshiro128(77).state()));
+    const states = new Set([0, 1, 2, 3, 1000].map((e) => Array.from(new Xoshiro128(77, e).state()).join(',')));
+    expect(states.size).toBe(5);
   });
 });

@@ -3,6 +3,11 @@ import { seedRng, rngNext, rngUniform, sampleTrajectories } from "../sampling";
 import { f64s, Lcg, randomStochastic, denseToCsr } from "./helpers";
 
 /** 16 bytes of generator state. */
+// Scratch of the sampler: eight generator states (episodes in lockstep) and their states.
+function sampleWork(): Uint32Array {
+  return new Uint32Array(4 * 8 + 8);
+}
+
 function rngState(lo: u32, hi: u32): Uint32Array {
   const st = new Uint32Array(4);
   seedRng(st.dataStart, lo, hi);
@@ -131,11 +136,11 @@ function expectDeterministicPath(states: Int32Array, actions: Int32Array, reward
 describe("sampleTrajectories", () => {
   it("follows exactly the predictable path of a deterministic MDP with dense P", () => {
     const P = detP(), pi = detPi(), rho = detRho(), r = detR();
-    const st = rngState(1, 2);
+    const st = sampleWork();
     const states = new Int32Array(EPISODES * HORIZON), actions = new Int32Array(EPISODES * HORIZON);
     const rewards = new Float64Array(EPISODES * HORIZON);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, DS, DA, EPISODES, HORIZON,
-      st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+      1, 2, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
     expectDeterministicPath(states, actions, rewards);
   });
 
@@ -151,24 +156,24 @@ describe("sampleTrajectories", () => {
     }
     indptr[DS * DA] = 2 * DS * DA;
     const pi = detPi(), rho = detRho(), r = detR();
-    const st = rngState(3, 4);
+    const st = sampleWork();
     const states = new Int32Array(EPISODES * HORIZON), actions = new Int32Array(EPISODES * HORIZON);
     const rewards = new Float64Array(EPISODES * HORIZON);
     sampleTrajectories(probs.dataStart, indptr.dataStart, indices.dataStart, pi.dataStart, rho.dataStart, r.dataStart,
-      DS, DA, EPISODES, HORIZON, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+      DS, DA, EPISODES, HORIZON, 3, 4, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
     expectDeterministicPath(states, actions, rewards);
   });
 
   it("writes no rewards when r == 0 and still writes states and actions", () => {
     const P = detP(), pi = detPi(), rho = detRho();
-    const st = rngState(5, 6);
+    const st = sampleWork();
     const n = EPISODES * HORIZON;
     const states = new Int32Array(n), actions = new Int32Array(n), rewards = new Float64Array(n);
     states.fill(-1);
     actions.fill(-1);
     rewards.fill(-7.5);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, EPISODES, HORIZON,
-      st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+      5, 6, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
     for (let o = 0; o < n; o++) {
       expect(rewards[o]).toBe(-7.5);
       expect(states[o]).toBe(PATH_S[o % HORIZON]);
@@ -186,14 +191,14 @@ describe("sampleTrajectories", () => {
     const r = new Float64Array(S * A);
     for (let i = 0; i < S * A; i++) r[i] = <f64>i + 0.5;
     for (let sparse = 0; sparse < 2; sparse++) {
-      const st = rngState(99, <u32>sparse);
+      const st = sampleWork();
       const states = new Int32Array(E * H), actions = new Int32Array(E * H), rewards = new Float64Array(E * H);
       if (sparse) {
         sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart,
-          r.dataStart, S, A, E, H, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+          r.dataStart, S, A, E, H, 99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
       } else {
         sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, S, A, E, H,
-          st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+          99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
       }
       const visited = new Int32Array(S);
       let badStart = 0, badState = 0, badAction = 0, badReward = 0, badTransition = 0;
@@ -233,10 +238,10 @@ describe("sampleTrajectories", () => {
     const s1 = new Int32Array(E * H), a1 = new Int32Array(E * H);
     const s2 = new Int32Array(E * H), a2 = new Int32Array(E * H);
     const s3 = new Int32Array(E * H), a3 = new Int32Array(E * H);
-    const st1 = rngState(10, 0), st2 = rngState(10, 0), st3 = rngState(11, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, st1.dataStart, s1.dataStart, a1.dataStart, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, st2.dataStart, s2.dataStart, a2.dataStart, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, st3.dataStart, s3.dataStart, a3.dataStart, 0);
+    const st1 = sampleWork(), st2 = sampleWork(), st3 = sampleWork();
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st1.dataStart, s1.dataStart, a1.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st2.dataStart, s2.dataStart, a2.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 11, 0, st3.dataStart, s3.dataStart, a3.dataStart, 0);
     let same = 0, differ = 0;
     for (let o = 0; o < E * H; o++) {
       if (s1[o] == s2[o] && a1[o] == a2[o]) same++;
@@ -250,9 +255,9 @@ describe("sampleTrajectories", () => {
     // one episode of horizon H consumes 1 (start) + H (actions) + (H − 1) (transitions) uniforms
     const H = 4;
     const P = detP(), pi = detPi(), rho = detRho();
-    const st = rngState(21, 0), ref = rngState(21, 0);
+    const st = sampleWork(), ref = rngState(21, 0);
     const states = new Int32Array(H), actions = new Int32Array(H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, st.dataStart, states.dataStart, actions.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, 21, 0, st.dataStart, states.dataStart, actions.dataStart, 0);
     for (let i = 0; i < 2 * H; i++) rngUniform(ref.dataStart);
     for (let i = 0; i < 4; i++) expect(st[i]).toBe(ref[i]);
   });
@@ -266,10 +271,10 @@ describe("sampleTrajectories", () => {
     for (let s = 0; s < DS; s++) for (let a = 0; a < A; a++) P[(s * A + a) * DS + s] = 1.0;
     const pi = f64s([0, 0.5, 0, 0, 0.5, 0, 0, 0.5, 0]);
     const rho = detRho();
-    const st = rngState(8, 8);
+    const st = sampleWork();
     const H = 64;
     const states = new Int32Array(H), actions = new Int32Array(H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, A, 1, H, st.dataStart, states.dataStart, actions.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, A, 1, H, 8, 8, st.dataStart, states.dataStart, actions.dataStart, 0);
     for (let t = 0; t < H; t++) {
       expect(actions[t]).toBe(1);
       expect(states[t]).toBe(1);

@@ -21,10 +21,11 @@ export class Xoshiro128 {
    * two splitmix64 outputs fill the state words little-endian (word 0 = low half of the
    * first output), and an all-zero state gets word 0 = 1.
    */
-  constructor(seed: number) {
+  constructor(seed: number, stream = 0) {
     const lo = (seed % 4294967296) >>> 0;
     const hi = Math.floor(seed / 4294967296) >>> 0;
-    let z = (BigInt(hi) << 32n) | BigInt(lo);
+    // stream s of the seed (assembly/sampling.ts seedStream): z = seed ⊕ s·0xD1B54A32D192ED03
+    let z = ((BigInt(hi) << 32n) | BigInt(lo)) ^ ((BigInt(stream >>> 0) * 0xd1b54a32d192ed03n) & MASK64);
     const w: number[] = [];
     for (let i = 0; i < 2; i++) {
       z = (z + 0x9e3779b97f4a7c15n) & MASK64;
@@ -95,8 +96,8 @@ function draw(p: Float64Array, off: number, n: number, u: number): number {
 
 /**
  * episodes × horizon steps, row-major (episode, t): s_0 ~ ρ, then per step a_t ~ π(·|s_t) and,
- * when t + 1 < horizon, s_{t+1} ~ P(·|s_t, a_t). One uniform() per draw, in that order, from a
- * fresh Xoshiro128(seed). rewards[e, t] = r(s_t, a_t) when r is given.
+ * when t + 1 < horizon, s_{t+1} ~ P(·|s_t, a_t). One uniform() per draw, in that order, from
+ * episode e's own Xoshiro128(seed, e). rewards[e, t] = r(s_t, a_t) when r is given.
  */
 export function sampleTrajectories(
   m: RefMDP,
@@ -108,11 +109,11 @@ export function sampleTrajectories(
   checkLength('pi', pi, S * A);
   checkLength('rho', rho, S);
   if (r !== undefined) checkLength('r', r, S * A);
-  const rng = new Xoshiro128(opts.seed);
   const states = new Int32Array(episodes * horizon);
   const actions = new Int32Array(episodes * horizon);
   const rewards = r !== undefined ? new Float64Array(episodes * horizon) : undefined;
   for (let e = 0; e < episodes; e++) {
+    const rng = new Xoshiro128(opts.seed, e);
     let s = draw(rho, 0, S, rng.uniform());
     for (let t = 0; t < horizon; t++) {
       const o = e * horizon + t;

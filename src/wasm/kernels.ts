@@ -28,7 +28,8 @@ export interface Kernels {
   richardson(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
   systemResidual(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number): number;
   seedRng(rng: ptr, lo: number, hi: number): void;
+  seedStream(rng: ptr, lo: number, hi: number, stream: number): void;
   rngNext(rng: ptr): number;
   rngUniform(rng: ptr): number;
-  sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, rng: ptr, states: ptr, actions: ptr, rewards: ptr): void;
+  sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr): void;
 }
