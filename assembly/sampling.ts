@@ -81,6 +81,39 @@ function draw(p: usize, n: i32, u: f64): i32 {
   return lastPositive(p, n);
 }
 
+// Index drawn with a row's precomputed running sums c (cumulativeRows): the number of
+// sums ≤ u by branchless bisection, the same index as draw's scan gives for the same row.
+// @ts-ignore: decorator
+@inline
+function drawCdf(p: usize, c: usize, n: i32, u: f64): i32 {
+  let base = 0, len = n;
+  while (len > 1) {
+    const half = len >> 1;
+    base = select<i32>(base + half, base, load<f64>(c + (<usize>(base + half - 1) << 3)) <= u);
+    len -= half;
+  }
+  const j = base + select<i32>(1, 0, load<f64>(c + (<usize>base << 3)) <= u);
+  if (j < n) return j;
+  return lastPositive(p, n);
+}
+
+// Running sums of every row of P (dense rows of length S, or the CSR rows of probs), with
+// the same additions draw makes, so bisection over them picks the same index. out has
+// the layout of P (S·A·S doubles, or nnz). Called once per MDP, for sampling long rows.
+export function cumulativeRows(P: usize, indptr: usize, S: i32, A: i32, out: usize): void {
+  for (let i = 0; i < S * A; i++) {
+    let k0: i32, k1: i32;
+    if (indptr == 0) { k0 = i * S; k1 = k0 + S; }
+    else { k0 = load<i32>(indptr + (<usize>i << 2)); k1 = load<i32>(indptr + (<usize>i << 2), 4); }
+    let acc: f64 = 0;
+    for (let k = k0; k < k1; k++) {
+      const pk = load<f64>(P + (<usize>k << 3));
+      acc += pk > 0 ? pk : 0;
+      store<f64>(out + (<usize>k << 3), acc);
+    }
+  }
+}
+
 // The fallback of draw (0 when no entry is positive).
 function lastPositive(p: usize, n: i32): i32 {
   for (let j = n - 1; j > 0; j--) if (load<f64>(p + (<usize>j << 3)) > 0) return j;
@@ -94,10 +127,12 @@ const BLOCK = 8;
 // episodes × horizon steps: s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t,a_t); episode e
 // draws from stream e of the seed (lo, hi), in that order. Dense P when indptr == 0,
 // CSR otherwise (then P holds the probs). Rewards are written only when r != 0.
-// Outputs are row-major (episode, t). work: 16·8 + 4·8 bytes (generator states, states).
-export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize): void {
+// Outputs are row-major (episode, t). work: 16·8 + 2·4·8 bytes (generator states, s_t, (s_t, a_t)).
+// cdf: cumulativeRows of P, or 0; with it, rows longer than 16 entries are drawn by
+// bisection instead of a scan (same draws, O(log n) instead of O(n)).
+export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize): void {
   const row = <usize>S << 3;
-  const cur = work + (BLOCK << 4);
+  const cur = work + (BLOCK << 4), sa = cur + (BLOCK << 2);
   for (let e0 = 0; e0 < episodes; e0 += BLOCK) {
     const nb = min(BLOCK, episodes - e0);
     for (let j = 0; j < nb; j++) {
@@ -106,6 +141,7 @@ export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: 
       store<i32>(cur + (<usize>j << 2), draw(rho, S, uniform(rng)));
     }
     for (let t = 0; t < horizon; t++) {
+      // phase 1, every episode of the block: a_t ~ π(·|s_t) (independent loads, overlapped)
       for (let j = 0; j < nb; j++) {
         const rng = work + (<usize>j << 4);
         const s = load<i32>(cur + (<usize>j << 2));
@@ -114,17 +150,25 @@ export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: 
         const i = s * A + a;
         store<i32>(states + (o << 2), s);
         store<i32>(actions + (o << 2), a);
+        store<i32>(sa + (<usize>j << 2), i);
         if (r != 0) store<f64>(rewards + (o << 3), load<f64>(r + (<usize>i << 3)));
-        if (t + 1 < horizon) {
-          const u = uniform(rng);
-          let next: i32;
-          if (indptr == 0) next = draw(P + <usize>i * row, S, u);
-          else {
-            const k0 = load<i32>(indptr + (<usize>i << 2)), k1 = load<i32>(indptr + (<usize>i << 2), 4);
-            next = load<i32>(indices + (<usize>(k0 + draw(P + (<usize>k0 << 3), k1 - k0, u)) << 2));
-          }
-          store<i32>(cur + (<usize>j << 2), next);
+      }
+      if (t + 1 == horizon) break;
+      // phase 2: s_{t+1} ~ P(·|s_t, a_t)
+      for (let j = 0; j < nb; j++) {
+        const rng = work + (<usize>j << 4);
+        const i = load<i32>(sa + (<usize>j << 2));
+        const u = uniform(rng);
+        let next: i32;
+        if (indptr == 0) {
+          next = cdf != 0 && S > 16 ? drawCdf(P + <usize>i * row, cdf + <usize>i * row, S, u) : draw(P + <usize>i * row, S, u);
+        } else {
+          const k0 = load<i32>(indptr + (<usize>i << 2)), k1 = load<i32>(indptr + (<usize>i << 2), 4);
+          const n = k1 - k0, o = <usize>k0 << 3;
+          const k = cdf != 0 && n > 16 ? drawCdf(P + o, cdf + o, n, u) : draw(P + o, n, u);
+          next = load<i32>(indices + (<usize>(k0 + k) << 2));
         }
+        store<i32>(cur + (<usize>j << 2), next);
       }
     }
   }

@@ -41,6 +41,8 @@ export interface Layout {
   indptr: number;
   indices: number;
   rho: number;
+  /** Running sums of P's rows for the sampler (0 until first needed). */
+  cdf: number;
 }
 
 /** Work counters: Bellman sweeps, linear solves and sampled steps. */
@@ -101,6 +103,30 @@ export class TabularMDP {
   }
   private band?: { kl: number; ku: number };
 
+  /**
+   * Pointer to the running sums of P's rows, computed on first use when some row is long
+   * enough (> 16 entries) for the sampler to bisect; 0 otherwise. Call only between public
+   * calls (it extends the persistent region). @internal
+   */
+  cdfRows(): number {
+    const { at, ws, S, A } = this;
+    if (at.cdf) return at.cdf;
+    const long = this.kind === "dense" ? S > 16 : this.maxRow() > 16;
+    if (!long) return 0;
+    const n = this.kind === "dense" ? S * A * S : this.nnz;
+    at.cdf = ws.alloc(n * 8, "the sampler's cumulative rows need as much memory as P: sample from CSR transitions");
+    ws.k.cumulativeRows(at.P, at.indptr, S, A, at.cdf);
+    return at.cdf;
+  }
+
+  private maxRow(): number {
+    const { ws, at, S, A } = this;
+    const ip = ws.i32(at.indptr, S * A + 1);
+    let m = 0;
+    for (let i = 0; i < S * A; i++) m = Math.max(m, ip[i + 1] - ip[i]);
+    return m;
+  }
+
   /** True when this MDP runs on the SIMD build. */
   get simd(): boolean {
     return this.ws.backend.simd;
@@ -119,7 +145,7 @@ export class TabularMDP {
     check.stochasticDense(P, S, A);
     const rho = initial(spec.rho, S);
     const ws = new Workspace(spec.backend ?? defaultBackend());
-    const at: Layout = { P: ws.putF64(P), indptr: 0, indices: 0, rho: ws.putF64(rho) };
+    const at: Layout = { P: ws.putF64(P), indptr: 0, indices: 0, rho: ws.putF64(rho), cdf: 0 };
     return new TabularMDP(S, A, gamma, "dense", S * A * S, rho, ws, at);
   }
 
@@ -137,7 +163,7 @@ export class TabularMDP {
     check.stochasticCsr(indptr, indices, probs, S, A);
     const rho = initial(spec.rho, S);
     const ws = new Workspace(spec.backend ?? defaultBackend());
-    const at: Layout = { P: ws.putF64(probs), indptr: ws.putI32(indptr), indices: ws.putI32(indices), rho: ws.putF64(rho) };
+    const at: Layout = { P: ws.putF64(probs), indptr: ws.putI32(indptr), indices: ws.putI32(indices), rho: ws.putF64(rho), cdf: 0 };
     return new TabularMDP(S, A, gamma, "csr", nnz, rho, ws, at);
   }
 
@@ -177,6 +203,7 @@ export class TabularMDP {
     check.stochasticDense(flat, S, A);
     this.ws.f64(this.at.P, S * A * S).set(flat);
     this.band = undefined;
+    if (this.at.cdf) this.ws.k.cumulativeRows(this.at.P, 0, S, A, this.at.cdf);
   }
 
   /** A copy of the transitions as stored: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. */

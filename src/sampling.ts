@@ -40,16 +40,17 @@ export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, optio
   const rho = o.rho === undefined ? undefined : check.distribution("rho", o.rho, S);
   const r = o.r === undefined ? undefined : check.float64("r", o.r, S * A, "S·A, index s·A + a");
   const n = episodes * horizon;
+  const cdf = mdp.cdfRows(); // persistent: allocated before the scratch mark
   const m0 = ws.mark();
   try {
     const pPi = ws.putF64(p);
     const pRho = rho ? ws.putF64(rho) : at.rho;
     const pR = r ? ws.putF64(r) : 0;
-    const pWork = ws.alloc(16 * 8 + 4 * 8);
+    const pWork = ws.alloc(16 * 8 + 4 * 8 * 3);
     const advice = "sample fewer episodes × horizon per call";
     const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
     const pRew = r ? ws.alloc(n * 8, advice) : 0;
-    ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew);
+    ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew, cdf);
     mdp.counters.sampledSteps += n;
     const out: Trajectories = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
     if (r) out.rewards = ws.copyF64(pRew, n);

@@ -1,11 +1,11 @@
 // Specs for assembly/sampling.ts: seedRng, rngNext, rngUniform, sampleTrajectories.
-import { seedRng, rngNext, rngUniform, sampleTrajectories } from "../sampling";
+import { seedRng, rngNext, rngUniform, sampleTrajectories, cumulativeRows } from "../sampling";
 import { f64s, Lcg, randomStochastic, denseToCsr } from "./helpers";
 
 /** 16 bytes of generator state. */
-// Scratch of the sampler: eight generator states (episodes in lockstep) and their states.
+// Scratch of the sampler: eight generator states (episodes in lockstep), their s_t and (s_t, a_t).
 function sampleWork(): Uint32Array {
-  return new Uint32Array(4 * 8 + 8);
+  return new Uint32Array(4 * 8 + 2 * 8);
 }
 
 function rngState(lo: u32, hi: u32): Uint32Array {
@@ -140,7 +140,7 @@ describe("sampleTrajectories", () => {
     const states = new Int32Array(EPISODES * HORIZON), actions = new Int32Array(EPISODES * HORIZON);
     const rewards = new Float64Array(EPISODES * HORIZON);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, DS, DA, EPISODES, HORIZON,
-      1, 2, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+      1, 2, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
     expectDeterministicPath(states, actions, rewards);
   });
 
@@ -160,7 +160,7 @@ describe("sampleTrajectories", () => {
     const states = new Int32Array(EPISODES * HORIZON), actions = new Int32Array(EPISODES * HORIZON);
     const rewards = new Float64Array(EPISODES * HORIZON);
     sampleTrajectories(probs.dataStart, indptr.dataStart, indices.dataStart, pi.dataStart, rho.dataStart, r.dataStart,
-      DS, DA, EPISODES, HORIZON, 3, 4, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+      DS, DA, EPISODES, HORIZON, 3, 4, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
     expectDeterministicPath(states, actions, rewards);
   });
 
@@ -173,7 +173,7 @@ describe("sampleTrajectories", () => {
     actions.fill(-1);
     rewards.fill(-7.5);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, EPISODES, HORIZON,
-      5, 6, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+      5, 6, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
     for (let o = 0; o < n; o++) {
       expect(rewards[o]).toBe(-7.5);
       expect(states[o]).toBe(PATH_S[o % HORIZON]);
@@ -195,10 +195,10 @@ describe("sampleTrajectories", () => {
       const states = new Int32Array(E * H), actions = new Int32Array(E * H), rewards = new Float64Array(E * H);
       if (sparse) {
         sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart,
-          r.dataStart, S, A, E, H, 99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+          r.dataStart, S, A, E, H, 99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
       } else {
         sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, S, A, E, H,
-          99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart);
+          99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
       }
       const visited = new Int32Array(S);
       let badStart = 0, badState = 0, badAction = 0, badReward = 0, badTransition = 0;
@@ -239,9 +239,9 @@ describe("sampleTrajectories", () => {
     const s2 = new Int32Array(E * H), a2 = new Int32Array(E * H);
     const s3 = new Int32Array(E * H), a3 = new Int32Array(E * H);
     const st1 = sampleWork(), st2 = sampleWork(), st3 = sampleWork();
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st1.dataStart, s1.dataStart, a1.dataStart, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st2.dataStart, s2.dataStart, a2.dataStart, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 11, 0, st3.dataStart, s3.dataStart, a3.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st1.dataStart, s1.dataStart, a1.dataStart, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st2.dataStart, s2.dataStart, a2.dataStart, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 11, 0, st3.dataStart, s3.dataStart, a3.dataStart, 0, 0);
     let same = 0, differ = 0;
     for (let o = 0; o < E * H; o++) {
       if (s1[o] == s2[o] && a1[o] == a2[o]) same++;
@@ -257,7 +257,7 @@ describe("sampleTrajectories", () => {
     const P = detP(), pi = detPi(), rho = detRho();
     const st = sampleWork(), ref = rngState(21, 0);
     const states = new Int32Array(H), actions = new Int32Array(H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, 21, 0, st.dataStart, states.dataStart, actions.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, 21, 0, st.dataStart, states.dataStart, actions.dataStart, 0, 0);
     for (let i = 0; i < 2 * H; i++) rngUniform(ref.dataStart);
     for (let i = 0; i < 4; i++) expect(st[i]).toBe(ref[i]);
   });
@@ -274,10 +274,36 @@ describe("sampleTrajectories", () => {
     const st = sampleWork();
     const H = 64;
     const states = new Int32Array(H), actions = new Int32Array(H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, A, 1, H, 8, 8, st.dataStart, states.dataStart, actions.dataStart, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, A, 1, H, 8, 8, st.dataStart, states.dataStart, actions.dataStart, 0, 0);
     for (let t = 0; t < H; t++) {
       expect(actions[t]).toBe(1);
       expect(states[t]).toBe(1);
+    }
+  });
+
+  it("draws the same trajectories with the precomputed running sums as with the scan (dense rows of 40, CSR rows of 20)", () => {
+    const S = 40, A = 2, E = 12, H = 30;
+    const rng = new Lcg(777);
+    const P = randomStochastic(S * A, S, rng, true);
+    const pi = randomStochastic(S, A, rng, true);
+    const rho = new Float64Array(S);
+    rho.fill(1.0 / <f64>S);
+    const cdf = new Float64Array(S * A * S);
+    cumulativeRows(P.dataStart, 0, S, A, cdf.dataStart);
+    const s1 = new Int32Array(E * H), a1 = new Int32Array(E * H), s2 = new Int32Array(E * H), a2 = new Int32Array(E * H);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s1.dataStart, a1.dataStart, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, cdf.dataStart);
+    for (let o = 0; o < E * H; o++) {
+      expect(s2[o]).toBe(s1[o]);
+      expect(a2[o]).toBe(a1[o]);
+    }
+    const csr = denseToCsr(P, S * A, S);
+    const ccdf = new Float64Array(csr.probs.length);
+    cumulativeRows(csr.probs.dataStart, csr.indptr.dataStart, S, A, ccdf.dataStart);
+    sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, ccdf.dataStart);
+    for (let o = 0; o < E * H; o++) {
+      expect(s2[o]).toBe(s1[o]);
+      expect(a2[o]).toBe(a1[o]);
     }
   });
 });
