@@ -1,42 +1,83 @@
 // Dense LU with partial pivoting, PA = LU, stored in place (row-major n × n), for
 // (I − γP_π) and its transpose at small and medium S. Called once per exact solve.
-import { dot, axpy } from "./vec";
+import { dot, axpy, axpy2 } from "./vec";
 
 // Factor M in place; piv[k] is the row swapped with row k. Returns 0, or k + 1 when the
-// k-th pivot is exactly zero (singular matrix).
+// k-th pivot is exactly zero (singular matrix). Columns are eliminated two at a time: the
+// trailing rows are swept once per pair (half the memory traffic of one column at a time)
+// with exactly the arithmetic of the one-column algorithm, so the results are identical.
 export function luFactor(M: usize, piv: usize, n: i32): i32 {
   const row = <usize>n << 3;
-  for (let k = 0; k < n; k++) {
-    const ck = <usize>k << 3;
-    let p = k;
-    let best = abs(load<f64>(M + <usize>k * row + ck));
-    for (let i = k + 1; i < n; i++) {
-      const v = abs(load<f64>(M + <usize>i * row + ck));
-      if (v > best) { best = v; p = i; }
-    }
+  let k = 0;
+  for (; k + 1 < n; k += 2) {
+    const ck = <usize>k << 3, c1 = ck + 8;
+    // step k: pivot, full-row swap, multipliers; update column k + 1 only
+    let p = pivotRow(M, row, ck, k, n);
     store<i32>(piv + (<usize>k << 2), p);
-    if (best == 0) return k + 1;
+    if (load<f64>(M + <usize>p * row + ck) == 0) return k + 1;
+    swapRows(M, row, k, p, n);
     const mk = M + <usize>k * row;
-    if (p != k) {
-      const mp = M + <usize>p * row;
-      for (let j = 0; j < n; j++) {
-        const o = <usize>j << 3;
-        const t = load<f64>(mk + o);
-        store<f64>(mk + o, load<f64>(mp + o));
-        store<f64>(mp + o, t);
-      }
-    }
     const inv = 1.0 / load<f64>(mk + ck);
-    const len = n - k - 1;
-    const src = mk + ck + 8;
+    const u1 = load<f64>(mk + c1);
     for (let i = k + 1; i < n; i++) {
       const mi = M + <usize>i * row;
       const l = load<f64>(mi + ck) * inv;
       store<f64>(mi + ck, l);
-      if (l != 0) axpy(mi + ck + 8, -l, src, len);
+      store<f64>(mi + c1, load<f64>(mi + c1) + -l * u1);
+    }
+    // step k + 1: pivot on the updated column k + 1 (the rows still owe step k's update
+    // of columns ≥ k + 2, which a full-row swap carries along)
+    p = pivotRow(M, row, c1, k + 1, n);
+    store<i32>(piv + (<usize>(k + 1) << 2), p);
+    if (load<f64>(M + <usize>p * row + c1) == 0) return k + 2;
+    swapRows(M, row, k + 1, p, n);
+    const m1 = M + <usize>(k + 1) * row;
+    const len = n - k - 2;
+    const lk1 = load<f64>(m1 + ck);
+    if (lk1 != 0) axpy(m1 + c1 + 8, -lk1, mk + c1 + 8, len);
+    const inv1 = 1.0 / load<f64>(m1 + c1);
+    // both rank-1 updates in one sweep over each trailing row
+    for (let i = k + 2; i < n; i++) {
+      const mi = M + <usize>i * row;
+      const l1 = load<f64>(mi + c1) * inv1;
+      store<f64>(mi + c1, l1);
+      axpy2(mi + c1 + 8, -load<f64>(mi + ck), mk + c1 + 8, -l1, m1 + c1 + 8, len);
     }
   }
+  if (k < n) {
+    // the last column when n is odd
+    const ck = <usize>k << 3;
+    const p = pivotRow(M, row, ck, k, n);
+    store<i32>(piv + (<usize>k << 2), p);
+    if (load<f64>(M + <usize>p * row + ck) == 0) return k + 1;
+  }
   return 0;
+}
+
+// Row of the largest |M[i, c]| for i ≥ k (the first one on ties).
+// @ts-ignore: decorator
+@inline
+function pivotRow(M: usize, row: usize, c: usize, k: i32, n: i32): i32 {
+  let p = k;
+  let best = abs(load<f64>(M + <usize>k * row + c));
+  for (let i = k + 1; i < n; i++) {
+    const v = abs(load<f64>(M + <usize>i * row + c));
+    if (v > best) { best = v; p = i; }
+  }
+  return p;
+}
+
+// @ts-ignore: decorator
+@inline
+function swapRows(M: usize, row: usize, a: i32, b: i32, n: i32): void {
+  if (a == b) return;
+  const ma = M + <usize>a * row, mb = M + <usize>b * row;
+  for (let j = 0; j < n; j++) {
+    const o = <usize>j << 3;
+    const t = load<f64>(ma + o);
+    store<f64>(ma + o, load<f64>(mb + o));
+    store<f64>(mb + o, t);
+  }
 }
 
 // Solve M x = b in place in b, given luFactor's output.

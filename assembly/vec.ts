@@ -82,6 +82,38 @@ export function axpy(y: usize, alpha: f64, x: usize, n: i32): void {
   }
 }
 
+// y[i] = (y[i] + a1·x1[i]) + a2·x2[i]: two axpy passes fused into one sweep over y, with
+// the same two roundings per element as two separate axpy calls.
+// @ts-ignore: decorator
+@inline
+export function axpy2(y: usize, a1: f64, x1: usize, a2: f64, x2: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const v1 = f64x2.splat(a1), v2 = f64x2.splat(a2);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 3;
+      const t0 = f64x2.add(v128.load(y + o), f64x2.mul(v1, v128.load(x1 + o)));
+      const t1 = f64x2.add(v128.load(y + o, 16), f64x2.mul(v1, v128.load(x1 + o, 16)));
+      v128.store(y + o, f64x2.add(t0, f64x2.mul(v2, v128.load(x2 + o))));
+      v128.store(y + o, f64x2.add(t1, f64x2.mul(v2, v128.load(x2 + o, 16))), 16);
+    }
+    for (; i + 2 <= n; i += 2) {
+      const o = <usize>i << 3;
+      v128.store(y + o, f64x2.add(f64x2.add(v128.load(y + o), f64x2.mul(v1, v128.load(x1 + o))), f64x2.mul(v2, v128.load(x2 + o))));
+    }
+  } else {
+    for (; i + 2 <= n; i += 2) {
+      const py = y + (<usize>i << 3), p1 = x1 + (<usize>i << 3), p2 = x2 + (<usize>i << 3);
+      store<f64>(py, (load<f64>(py) + a1 * load<f64>(p1)) + a2 * load<f64>(p2));
+      store<f64>(py, (load<f64>(py, 8) + a1 * load<f64>(p1, 8)) + a2 * load<f64>(p2, 8), 8);
+    }
+  }
+  for (; i < n; i++) {
+    const py = y + (<usize>i << 3);
+    store<f64>(py, (load<f64>(py) + a1 * load<f64>(x1 + (<usize>i << 3))) + a2 * load<f64>(x2 + (<usize>i << 3)));
+  }
+}
+
 // Σ probs[k]·v[indices[k]] over one CSR row [k0, k1).
 // @ts-ignore: decorator
 @inline

@@ -1,6 +1,6 @@
 // Specs for assembly/lu.ts: luFactor (partial pivoting, in place) and luSolve.
 import { luFactor, luSolve } from "../lu";
-import { f64s, Lcg, copyOf } from "./helpers";
+import { f64s, Lcg, copyOf, bits } from "./helpers";
 
 // Hand example needing pivoting (the first pivot is 0):
 //   A = [[0, 1, 2],
@@ -132,6 +132,33 @@ describe("luSolve", () => {
       }
       // partial pivoting keeps every multiplier at most 1 in size
       for (let k = 0; k < i; k++) expect(abs(M[i * n + k])).toBeLessThanOrEqual(1.0);
+    }
+  });
+
+  it("factors bit for bit like one-column-at-a-time elimination with partial pivoting, for odd and even sizes 1–9 and 16", () => {
+    const sizes: i32[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 16];
+    const rng = new Lcg(909);
+    for (let t = 0; t < sizes.length; t++) {
+      const n = sizes[t];
+      const A = new Float64Array(n * n);
+      for (let i = 0; i < n * n; i++) A[i] = rng.range(-1.0, 1.0);
+      const M = copyOf(A), R = copyOf(A);
+      const piv = new Int32Array(n);
+      expect(luFactor(M.dataStart, piv.dataStart, n)).toBe(0);
+      // the textbook algorithm: for each k, pivot, swap whole rows, subtract l·row k
+      for (let k = 0; k < n; k++) {
+        let p = k;
+        let best = abs(R[k * n + k]);
+        for (let i = k + 1; i < n; i++) if (abs(R[i * n + k]) > best) { best = abs(R[i * n + k]); p = i; }
+        expect(piv[k]).toBe(p, "pivot " + k.toString() + ", n = " + n.toString());
+        for (let j = 0; j < n; j++) { const tmp = R[k * n + j]; R[k * n + j] = R[p * n + j]; R[p * n + j] = tmp; }
+        for (let i = k + 1; i < n; i++) {
+          const l = R[i * n + k] * (1.0 / R[k * n + k]);
+          R[i * n + k] = l;
+          for (let j = k + 1; j < n; j++) R[i * n + j] = R[i * n + j] + -l * R[k * n + j];
+        }
+      }
+      for (let i = 0; i < n * n; i++) expect(bits(M[i])).toBe(bits(R[i]), "entry " + i.toString() + ", n = " + n.toString());
     }
   });
 });

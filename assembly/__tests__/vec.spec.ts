@@ -1,7 +1,7 @@
 // Specs for assembly/vec.ts (dot, axpy, csrDot, fill) and the two helpers of index.ts.
 // Each spec runs twice (SIMD build and scalar build, see as-pect.config.js); the lane-
 // order references below must match both, bit for bit.
-import { dot, axpy, csrDot, fill } from "../vec";
+import { dot, axpy, axpy2, csrDot, fill } from "../vec";
 import { heapBase, simdBuild } from "../index";
 import { f64s, i32s, Lcg, relDiff, naiveDot, bits } from "./helpers";
 
@@ -239,5 +239,28 @@ describe("fill", () => {
     expect(x[2]).toBe(-2.5);
     expect(x[3]).toBe(4.0);
     expect(x[4]).toBe(5.0);
+  });
+});
+
+describe("axpy2", () => {
+  it("equals two axpy calls bit for bit, at aligned and 8-byte offsets, for every tested length, and leaves y past n untouched", () => {
+    const rng = new Lcg(4242);
+    const a1 = -0.3141592653589793, a2 = 1.2718281828459045;
+    for (let t = 0; t < LENGTHS.length; t++) {
+      const n = LENGTHS[t];
+      for (let off = 0; off < 2; off++) {
+        const x1 = data(n + 1, rng, -2.0, 2.0), x2 = data(n + 1, rng, -2.0, 2.0), y = data(n + 1, rng, -2.0, 2.0);
+        const twice = new Float64Array(n + 3);
+        for (let i = 0; i < n + 3; i++) twice[i] = y[i];
+        const o = <usize>(off << 3);
+        axpy(twice.dataStart + o, a1, x1.dataStart + o, n);
+        axpy(twice.dataStart + o, a2, x2.dataStart + o, n);
+        axpy2(y.dataStart + o, a1, x1.dataStart + o, a2, x2.dataStart + o, n);
+        for (let i = 0; i < n + 3; i++) {
+          if (isNaN(twice[i])) expect(isNaN(y[i])).toBe(true, "sentinel, n = " + n.toString());
+          else expect(bits(y[i])).toBe(bits(twice[i]), "n = " + n.toString() + ", off = " + off.toString() + ", i = " + i.toString());
+        }
+      }
+    }
   });
 });
