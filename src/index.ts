@@ -71,3 +71,6 @@ export * from "./problems/index";
 // Experiment files (format version 1): validation with JSON-pointer errors, a runner with
 // byte-identical results, and the registry of built-ins
 export * from "./experiment/index";
+
+// SVG plots (browser-safe, deterministic)
+export * from "./plot/index";

@@ -7,6 +7,13 @@ import { isMainThread } from "node:worker_threads";
 import { main } from "./program";
 
 if (isMainThread) {
+  // `bilevel-rl list | head`: a closed pipe ends the output quietly
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -14,6 +14,7 @@ import { convergenceChart } from "../plot/index";
 import { init } from "../wasm/module";
 import { CliError, EXIT_INTERRUPTED, EXIT_OK, RunFailure, UsageError } from "./errors";
 import { readText } from "./files";
+import { prettyJson } from "./prettyJson";
 import { gridInfoOf } from "./gridInfo";
 import { ensureDir, writeFile, writeRunFiles, type WrittenFile } from "./outputs";
 import { fmtExp, fmtNum, Progress } from "./progress";
@@ -94,7 +95,7 @@ function buildProgram(ctx: Ctx): Command {
     .version(packageVersion(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help for a command")
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(`bilevel-rl: ${s}`) })
     .showHelpAfterError("(add --help for usage)")
     .addHelpText(
       "after",
@@ -113,7 +114,7 @@ Examples:
     .command("run")
     .description("run an experiment file; writes result.json, history.csv, convergence.svg (and reward.svg, policy.svg for grid problems)")
     .argument("<experiment>", "experiment file (JSON)")
-    .option("-o, --out <dir>", "output directory (default: results/<experiment name>)")
+    .option("-o, --out <dir>", "output directory (default: results/<file name without .json>)")
     .option("--no-progress", "no progress output")
     .addHelpText(
       "after",
@@ -159,7 +160,7 @@ Example:
     .description("run the experiment's problem under several algorithms; print a table, write one overlay plot")
     .argument("<experiment>", "experiment file (JSON)")
     .requiredOption("-a, --algorithms <list>", `comma-separated algorithms (${ALGORITHM_NAMES.join(", ")})`, parseAlgorithms)
-    .option("-o, --out <dir>", "output directory (default: results/<experiment name>-compare)")
+    .option("-o, --out <dir>", "output directory (default: results/<file name without .json>-compare)")
     .option("--no-progress", "no progress output")
     .addHelpText(
       "after",
@@ -189,7 +190,7 @@ Example:
     .description("run a sweep file (a base experiment × seeds × hyperparameter values), one result file per cell")
     .argument("<sweep>", "sweep file (JSON): { base, seeds?, grid? }")
     .option("--shard <i/n>", "run only the cells with index ≡ i (mod n), 0 ≤ i < n")
-    .option("-o, --out <dir>", "output directory (default: results/<sweep name>); cell files go to <dir>/cells/")
+    .option("-o, --out <dir>", "output directory (default: results/<file name without .json>); cell files go to <dir>/cells/")
     .addHelpText(
       "after",
       `
@@ -357,6 +358,7 @@ async function cmdRun(ctx: Ctx, file: string, opts: { out?: string; progress: bo
   const experiment = loadExperiment(file);
   const out = opts.out ?? join("results", stem(file));
   const grid = gridInfoOf(experiment);
+  ensureDir(out); // fail before the run, not after it
   const worker = new ExperimentWorker();
   let progress: Progress | undefined;
   const removeSigint = onSigint(io, worker, () => progress?.finish());
@@ -404,7 +406,7 @@ async function cmdHypergrad(ctx: Ctx, file: string, opts: { method: string; h?: 
     if (e instanceof ExperimentError) throw new UsageError(`${file}: the hypergradient cannot be computed:`, issueLines(e.errors));
     throw workerFailure(e, file, `the ${opts.method} hypergradient`);
   }
-  ctx.io.out(JSON.stringify(report, null, 2) + "\n");
+  ctx.io.out(prettyJson(report) + "\n");
   if (!Number.isFinite(report.norm) || !Number.isFinite(report.value)) throw new RunFailure(`the ${opts.method} hypergradient is not finite (φ = ${report.value}, ‖∇φ‖ = ${report.norm})`);
   return EXIT_OK;
 }
@@ -419,7 +421,7 @@ async function cmdSolve(ctx: Ctx, file: string, opts: { solver: "value-iteration
     if (e instanceof ExperimentError) throw new UsageError(`${file}: the lower level cannot be solved:`, issueLines(e.errors));
     throw workerFailure(e, file, "the lower-level solve");
   }
-  ctx.io.out(JSON.stringify({ solver: opts.solver, ...report }, null, 2) + "\n");
+  ctx.io.out(prettyJson({ solver: opts.solver, ...report }) + "\n");
   if (!report.converged) throw new RunFailure(`the lower-level ${opts.solver} did not converge: residual ${report.residual} after ${report.iterations} iterations`);
   return EXIT_OK;
 }
@@ -519,7 +521,7 @@ async function cmdCompare(ctx: Ctx, file: string, opts: { algorithms: string[]; 
       put("compare.svg", convergenceChart(results.map((r) => ({ name: r.algorithm, history: r.history })), { title: `${problemLine(results[0])} · ${results.length} algorithms` }), "overlay of φ (or f) and ‖ĥ‖ against the iteration");
     }
     put("compare.csv", compareCSV(rows), "the table as CSV");
-    put("compare.md", `# ${problemLine(results[0] ?? { problem: { name: base.name, S: NaN, A: NaN, n: NaN, gamma: NaN, tau: NaN } })}\n\n${md}`, "the table as Markdown");
+    put("compare.md", `# ${results[0] ? problemLine(results[0]) : base.name}\n\n${md}`, "the table as Markdown");
     io.out(`\n${md}\n`);
     listFiles(io, out, written);
   } finally {
@@ -596,7 +598,7 @@ function cmdList(ctx: Ctx, topic: string | undefined, opts: { json?: boolean }):
     if (want("algorithms")) doc.algorithms = ALGORITHMS;
     if (want("objectives")) doc.objectives = { rewards: REWARDS, uppers: UPPERS };
     if (want("methods")) doc.methods = HYPERGRADIENT_METHODS;
-    ctx.io.out(JSON.stringify(doc, null, 2) + "\n");
+    ctx.io.out(prettyJson(doc) + "\n");
     return EXIT_OK;
   }
   const lines: string[] = [];
@@ -642,7 +644,8 @@ async function cmdSweep(ctx: Ctx, file: string, opts: { shard?: string; out?: st
   const mine = cells.filter((c) => inShard(c.index, shard));
   const out = opts.out ?? join("results", stem(file));
   const cellDir = join(out, "cells");
-  const shape = [spec.seeds ? `${spec.seeds.length} seed${spec.seeds.length === 1 ? "" : "s"}` : "", ...spec.grid.map(([k, v]) => `${v.length} × ${k}`)].filter(Boolean).join(" × ") || "1 cell";
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const shape = [...spec.grid.map(([k, v]) => `${plural(v.length, "value")} of ${k}`), spec.seeds ? plural(spec.seeds.length, "seed") : ""].filter(Boolean).join(" × ") || "the base experiment alone";
   io.out(`bilevel-rl sweep ${file} (id ${spec.id}): ${total} cells (${shape})${shard ? `; shard ${shard.index}/${shard.count}: ${mine.length} cells` : ""} → ${cellDir}/\n`);
   ensureDir(cellDir);
   const worker = new ExperimentWorker();

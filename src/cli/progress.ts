@@ -61,7 +61,7 @@ export class Progress {
       }
     } else if (done >= this.nextLine || last || t - this.lastLine >= 10_000) {
       this.lastLine = t;
-      while (this.nextLine <= done) this.nextLine = this.nextLine === 1 ? this.every : this.nextLine + this.every;
+      this.nextLine = (Math.floor(done / this.every) + 1) * this.every;
       this.o.write(this.plainLine(t) + "\n");
     }
   }

@@ -1,0 +1,290 @@
+// The `bilevel-rl` command line, run as a real process from source
+// (node --import ./scripts/register-wasm.mjs --import tsx src/cli/main.ts …, the same code
+// tsup bundles into dist/cli.js): every command on small experiments, byte-identical
+// results, exit codes 0/1/2/130, error messages with JSON paths and line/column, a clean
+// Ctrl-C, well-formed deterministic plots, and sharded sweeps merging to the unsharded table.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ALGORITHMS, HYPERGRADIENT_METHODS, PROBLEMS, REWARDS, UPPERS } from "../src/experiment/registry";
+import { svgProblems } from "./helpers/svg";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ENTRY = ["--import", "./scripts/register-wasm.mjs", "--import", "tsx", "src/cli/main.ts"];
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+
+/** Run `bilevel-rl args…`; `onStdout` sees the output as it arrives (with the child, to signal it). */
+function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Exit> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let stdout = "", stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+      onStdout?.(stdout, child);
+    });
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", fail);
+    child.on("close", (code, signal) => {
+      children.delete(child);
+      done({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+let dir: string;
+const file = (name: string) => join(dir, name);
+const read = (path: string) => readFileSync(path, "utf8");
+const write = (name: string, value: unknown) => writeFileSync(file(name), typeof value === "string" ? value : JSON.stringify(value, null, 2));
+
+/** A 3 × 3 GridWorld goal problem with exact descent: a few milliseconds per iteration. */
+const small = {
+  version: 1,
+  seed: 0,
+  problem: { builtin: "gridGoal", params: { size: 3 } },
+  algorithm: { name: "exactDescent", beta: 0.1 },
+  iterations: 6,
+  record: { phiEvery: 2 },
+};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "bilevel-rl-cli-"));
+  write("small.json", small);
+  write("msobirl.json", { ...small, algorithm: { name: "mSoBiRL", beta: 0.1, wStep: "richardson" } });
+  // a missing comma after "seed": 0 — line 4, column 3 is where '"iterations"' starts
+  write("malformed.json", '{\n  "version": 1,\n  "seed": 0\n  "iterations": 3\n}\n');
+  write("invalid.json", { ...small, algorithm: { name: "exactDescent", beta: -0.1 } });
+  // a step of 1e300 sends x to infinity: the reward becomes NaN in the second iteration
+  write("diverges.json", { version: 1, seed: 0, problem: { builtin: "e1", params: { S: 3, A: 2, n: 4 } }, algorithm: { name: "exactDescent", beta: 1e300 }, iterations: 5 });
+  write("long.json", { ...small, problem: { builtin: "gridGoal", params: { size: 6 } }, iterations: 1_000_000, record: { phiEvery: 0 } });
+  write("sweep.json", { base: "small.json", seeds: [0, 1], grid: { "/algorithm/beta": [0.05, 0.1] } });
+});
+
+afterAll(() => {
+  for (const c of children) c.kill("SIGKILL");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("bilevel-rl run", () => {
+  let first: Exit, second: Exit;
+  const FILES = ["result.json", "history.csv", "convergence.svg", "reward.svg", "policy.svg"];
+
+  beforeAll(async () => {
+    [first, second] = await Promise.all([cli(["run", file("small.json"), "--out", file("run1")]), cli(["run", file("small.json"), "--out", file("run2")])]);
+  }, 60_000);
+
+  it("exits with 0, prints plain progress lines when piped and lists every file it wrote", () => {
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^k=1\/6 phi=-?[\d.]+ hnorm=\S+ rate=\S+ it\/s eta=\S+$/m);
+    expect(first.stdout).toMatch(/^k=6\/6 /m);
+    expect(first.stdout).toContain("completed 6 iterations");
+    for (const name of FILES) expect(first.stdout).toContain(join(file("run1"), name));
+  });
+
+  it("writes the result, the history and the plots, the same bytes on every run", () => {
+    for (const name of FILES) {
+      expect(existsSync(join(file("run1"), name)), name).toBe(true);
+      expect(read(join(file("run1"), name)), name).toBe(read(join(file("run2"), name)));
+    }
+    const result = JSON.parse(read(join(file("run1"), "result.json")));
+    expect(result.status).toBe("completed");
+    expect(result.iterations).toBe(6);
+    expect(result.history).toHaveLength(6);
+    expect(result.problem).toMatchObject({ name: "gridGoal", S: 9, A: 5, n: 9 });
+    expect(typeof result.final.phi).toBe("number");
+    const csv = read(join(file("run1"), "history.csv")).trimEnd().split("\n");
+    expect(csv[0]).toBe("k,f,hnorm,lowerResidual,phi,penalty");
+    expect(csv).toHaveLength(7);
+  });
+
+  it("draws well-formed SVG plots: convergence curves, the learned reward and the policy arrows", () => {
+    for (const name of ["convergence.svg", "reward.svg", "policy.svg"]) {
+      expect(svgProblems(read(join(file("run1"), name))), name).toEqual([]);
+    }
+    expect(read(join(file("run1"), "convergence.svg"))).toContain("φ(x_k)");
+    expect(read(join(file("run1"), "reward.svg"))).toContain("T = target");
+    expect(read(join(file("run1"), "policy.svg"))).toContain("arrow length ∝ π(a|s)");
+  });
+});
+
+describe("bilevel-rl hypergrad and solve", () => {
+  it("hypergrad prints the exact hypergradient at x0 as JSON, agreeing with finite differences", async () => {
+    const [exact, fd] = await Promise.all([cli(["hypergrad", file("small.json")]), cli(["hypergrad", file("small.json"), "--method", "finite-difference"])]);
+    expect(exact.code).toBe(0);
+    expect(fd.code).toBe(0);
+    const a = JSON.parse(exact.stdout), b = JSON.parse(fd.stdout);
+    expect(a.method).toBe("exact");
+    expect(b.method).toBe("finite-difference");
+    expect(a.grad).toHaveLength(9);
+    expect(a.value).toBeCloseTo(b.value, 12);
+    const scale = Math.max(...a.grad.map(Math.abs));
+    for (let i = 0; i < 9; i++) expect(Math.abs(a.grad[i] - b.grad[i])).toBeLessThan(1e-5 * scale);
+  }, 30_000);
+
+  it("solve prints the lower level's values, policy, iterations and residual as JSON", async () => {
+    const r = await cli(["solve", file("small.json")]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.V).toHaveLength(9);
+    expect(s.pi).toHaveLength(45);
+    expect(s.converged).toBe(true);
+    expect(s.residual).toBeLessThan(1e-9);
+    expect(s.iterations).toBeGreaterThan(0);
+    for (let st = 0; st < 9; st++) expect(s.pi.slice(st * 5, st * 5 + 5).reduce((x: number, y: number) => x + y, 0)).toBeCloseTo(1, 12);
+  }, 30_000);
+});
+
+describe("bilevel-rl compare and list", () => {
+  it("compare runs each algorithm on the problem, prints a table and writes one overlay plot", async () => {
+    const r = await cli(["compare", file("msobirl.json"), "--algorithms", "mSoBiRL,exactDescent", "--out", file("cmp")]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\| algorithm \| status \| final φ .*\| iterations \| time \(ms\) \| sweeps \| solves \| sampled steps \|$/m);
+    expect(r.stdout).toMatch(/^\| mSoBiRL \| completed \| /m);
+    expect(r.stdout).toMatch(/^\| exactDescent \| completed \| /m);
+    const svg = read(file("cmp/compare.svg"));
+    expect(svgProblems(svg)).toEqual([]);
+    expect(svg).toContain(">mSoBiRL<");
+    expect(svg).toContain(">exactDescent<");
+    // the file's block for M-SoBiRL, the defaults for exact descent
+    expect(JSON.parse(read(file("cmp/mSoBiRL/result.json"))).experiment.algorithm).toMatchObject({ name: "mSoBiRL", beta: 0.1, wStep: "richardson" });
+    expect(JSON.parse(read(file("cmp/exactDescent/result.json"))).experiment.algorithm).toMatchObject({ name: "exactDescent", beta: 0.1 });
+    expect(read(file("cmp/compare.csv")).split("\n")[0]).toBe("algorithm,status,phi,f,hnorm,iterations,timeMs,sweeps,solves,sampledSteps,error");
+  }, 30_000);
+
+  it("list prints every built-in problem, algorithm and objective with its parameters", async () => {
+    const [text, json] = await Promise.all([cli(["list"]), cli(["list", "--json"])]);
+    expect(text.code).toBe(0);
+    for (const p of PROBLEMS) expect(text.stdout).toContain(`  ${p.name}  —  `);
+    for (const a of ALGORITHMS) for (const param of a.params) expect(text.stdout).toMatch(new RegExp(`^ {6}${param.name} `, "m"));
+    for (const o of [...REWARDS, ...UPPERS, ...HYPERGRADIENT_METHODS]) expect(text.stdout).toContain(`  ${o.name}  `);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.problems.map((p: { name: string }) => p.name)).toEqual(PROBLEMS.map((p) => p.name));
+    expect(doc.algorithms.map((a: { name: string }) => a.name)).toEqual(ALGORITHMS.map((a) => a.name));
+  }, 30_000);
+});
+
+describe("usage and errors", () => {
+  it("every command answers --help with its usage and exit code 0", async () => {
+    const commands = ["run", "hypergrad", "solve", "compare", "list", "sweep", "merge"];
+    const results = await Promise.all([cli(["--help"]), ...commands.map((c) => cli([c, "--help"]))]);
+    expect(results[0].code).toBe(0);
+    for (const c of commands) expect(results[0].stdout).toContain(`  ${c} `);
+    commands.forEach((c, i) => {
+      const r = results[i + 1];
+      expect(r.code, c).toBe(0);
+      expect(r.stdout, c).toContain(`Usage: bilevel-rl ${c} `);
+    });
+  }, 30_000);
+
+  it("a malformed experiment file is reported with its line and column and exit code 2", async () => {
+    const r = await cli(["run", file("malformed.json"), "--out", file("never")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("malformed.json: JSON syntax error at line 4, column 3");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(existsSync(file("never"))).toBe(false);
+  }, 30_000);
+
+  it("an invalid value is reported with its JSON path, one error per line, and exit code 2", async () => {
+    const [run, hypergrad] = await Promise.all([cli(["run", file("invalid.json")]), cli(["hypergrad", file("invalid.json")])]);
+    for (const r of [run, hypergrad]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr.split("\n")).toContain("/algorithm/beta: expected a positive number, got -0.1");
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  }, 30_000);
+
+  it("bad usage (an unknown option, an unknown command, an unknown algorithm, a bad shard, a missing file) exits with 2", async () => {
+    const results = await Promise.all([
+      cli(["run", file("small.json"), "--no-such-option"]),
+      cli(["frobnicate"]),
+      cli(["compare", file("small.json"), "--algorithms", "mSoBiRL,nope"]),
+      cli(["sweep", file("sweep.json"), "--shard", "2/2"]),
+      cli(["run", file("does-not-exist.json")]),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^bilevel-rl: /);
+    }
+    expect(results[2].stderr).toContain('unknown algorithm "nope"');
+    expect(results[3].stderr).toContain("--shard");
+    expect(results[4].stderr).toContain("no such file");
+  }, 30_000);
+
+  it("a run that fails exits with 1 and one clear message, with the stack only under --verbose", async () => {
+    const [plain, verbose] = await Promise.all([cli(["run", file("diverges.json"), "--out", file("div1")]), cli(["run", file("diverges.json"), "--out", file("div2"), "--verbose"])]);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^bilevel-rl: the run failed: DomainError: .*finite/m);
+    expect(plain.stderr).not.toMatch(/^\s+at /m);
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^\s+at /m);
+  }, 30_000);
+});
+
+describe("Ctrl-C", () => {
+  it("stops a run cleanly after the first progress line, keeps its partial history and exits with 130", async () => {
+    let sent = false;
+    const r = await cli(["run", file("long.json"), "--out", file("long")], (out, child) => {
+      if (!sent && /^k=1\/1000000 /m.test(out)) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("interrupted");
+    const result = JSON.parse(read(file("long/result.json")));
+    expect(result.status).toBe("interrupted");
+    expect(result.iterations).toBeGreaterThanOrEqual(1);
+    expect(result.iterations).toBeLessThan(1_000_000);
+    expect(result.history).toHaveLength(result.iterations);
+    expect(read(file("long/history.csv")).trimEnd().split("\n")).toHaveLength(result.iterations + 1);
+    expect(svgProblems(read(file("long/convergence.svg")))).toEqual([]);
+  }, 60_000);
+});
+
+describe("bilevel-rl sweep and merge", () => {
+  it("a sweep run in two shards and merged gives the same table as the unsharded sweep", async () => {
+    const [all, s0, s1] = await Promise.all([
+      cli(["sweep", file("sweep.json"), "--out", file("sw-all")]),
+      cli(["sweep", file("sweep.json"), "--shard", "0/2", "--out", file("sw-shards")]),
+      cli(["sweep", file("sweep.json"), "--shard", "1/2", "--out", file("sw-shard1")]),
+    ]);
+    for (const r of [all, s0, s1]) expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(file("sw-all/cells")).sort()).toEqual(["cell-0000.json", "cell-0001.json", "cell-0002.json", "cell-0003.json"]);
+    expect(readdirSync(file("sw-shards/cells")).sort()).toEqual(["cell-0000.json", "cell-0002.json"]);
+    expect(readdirSync(file("sw-shard1/cells")).sort()).toEqual(["cell-0001.json", "cell-0003.json"]);
+
+    const [m1, m2, partial] = await Promise.all([
+      cli(["merge", file("sw-all"), "--out", file("all.csv")]),
+      cli(["merge", file("sw-shards"), file("sw-shard1"), "--out", file("sharded.csv")]),
+      cli(["merge", file("sw-shard1"), "--out", file("partial.csv")]),
+    ]);
+    expect(m1.code).toBe(0);
+    expect(m2.code).toBe(0);
+    expect(read(file("sharded.csv"))).toBe(read(file("all.csv")));
+    expect(read(file("sharded.md"))).toBe(read(file("all.md")));
+    const rows = read(file("all.csv")).trimEnd().split("\n");
+    expect(rows[0]).toBe("cell,seed,/algorithm/beta,algorithm,status,iterations,phi,f,hnorm,sweeps,solves,sampledSteps");
+    expect(rows.slice(1).map((l) => l.split(",").slice(0, 3).join(","))).toEqual(["0,0,0.05", "1,1,0.05", "2,0,0.1", "3,1,0.1"]);
+    // a cell's result equals the same experiment run on its own
+    const cell = JSON.parse(read(file("sw-shard1/cells/cell-0003.json")));
+    expect(cell.result.experiment.algorithm.beta).toBe(0.1);
+    expect(cell.result.seed).toBe(1);
+    // one shard alone is incomplete: the table is written, the exit code says so
+    expect(partial.code).toBe(1);
+    expect(partial.stderr).toContain("2 of 4 cells are missing: 0, 2");
+  }, 60_000);
+});
