@@ -83,7 +83,7 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
 // ── 1. AssemblyScript build ────────────────────────────────────────────────────────
 async function asbuild() {
-  banner("1/4 npm run asbuild");
+  banner("1/5 npm run asbuild");
   const r = await run("npm", ["run", "asbuild"]);
   if (r.code === 0) console.log(paint("32", "[test] asbuild ok"));
   else record("asbuild", 0, 1, 0, describeExit(r));
@@ -116,7 +116,7 @@ async function aspect(name, args) {
 }
 
 async function kernelSpecs() {
-  banner("2/4 as-pect kernel specs");
+  banner("2/5 as-pect kernel specs");
   if (!existsSync("as-pect.config.js")) {
     record("as-pect (simd)", 0, 1, 0, "as-pect.config.js is missing");
     return;
@@ -126,7 +126,7 @@ async function kernelSpecs() {
   const scalarConfig = existsSync("as-pect.scalar.config.js") ? "as-pect.scalar.config.js" : null;
   const scalarAsconfig = existsSync("as-pect.scalar.asconfig.json") ? "as-pect.scalar.asconfig.json" : null;
   if (scalarConfig || scalarAsconfig) {
-    banner("2/4 as-pect kernel specs (scalar build)");
+    banner("2/5 as-pect kernel specs (scalar build)");
     await aspect("as-pect (scalar)", [
       "--config", scalarConfig ?? "as-pect.config.js",
       ...(scalarAsconfig ? ["--as-config", scalarAsconfig] : []),
@@ -201,7 +201,25 @@ async function browser() {
     else steps.push({ name: "vitest browser", passed: 0, failed: 0, skipped: 0, note: "SKIPPED: Chromium missing" });
     return;
   }
-  await vitest("browser", `4/4 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
+  await vitest("browser", `4/5 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
+}
+
+async function e2e() {
+  const chromium = findChromium();
+  if (!chromium) return; // browser() has already warned (and counted the failure under REQUIRE_BROWSER=1)
+  banner(`5/5 end to end (scripts/e2e.mjs, ${chromium})`);
+  const report = join(REPORT_DIR, "e2e.json");
+  rmSync(report, { force: true });
+  const r = await run(process.execPath, [join(root, "scripts/e2e.mjs"), "--report", report], { env: { CHROMIUM_BIN: chromium } });
+  let json;
+  try { json = JSON.parse(readFileSync(report, "utf8")); }
+  catch { record("e2e", 0, 1, 0, `no JSON report (${describeExit(r)})`); return; }
+  let failed = json.numFailedTests ?? 0;
+  const broken = (json.testResults ?? []).filter((f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed")).length;
+  failed += broken;
+  const notes = broken ? [`${broken} file(s) failed outside any test`] : [];
+  if (r.code !== 0 && failed === 0) { failed = 1; notes.push(`scripts/e2e.mjs ${describeExit(r)} without a failed test`); }
+  record("e2e", json.numPassedTests ?? 0, failed, json.numPendingTests ?? 0, notes.join("; ") || undefined);
 }
 
 // ── main ─────────────────────────────────────────────────────────────────────────
@@ -230,8 +248,9 @@ try {
   mkdirSync(REPORT_DIR, { recursive: true });
   await asbuild();
   await kernelSpecs();
-  await vitest("node", "3/4 vitest --project node");
+  await vitest("node", "3/5 vitest --project node");
   await browser();
+  await e2e();
   finish();
 } catch (e) {
   console.error(e);

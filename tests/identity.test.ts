@@ -37,7 +37,9 @@ beforeAll(async () => {
   scalar = await init({ simd: false });
   simd = await init({ simd: true }); // last: the default for what follows
   for (const file of readdirSync(EXAMPLES).filter((f) => f.endsWith(".json")).sort()) {
-    const v = parseExperiment(readFileSync(join(EXAMPLES, file), "utf8"));
+    const text = readFileSync(join(EXAMPLES, file), "utf8");
+    if (!("version" in JSON.parse(text))) continue; // not an experiment (e.g. a sweep file: { base, seeds, grid })
+    const v = parseExperiment(text);
     if (!v.ok) throw new Error(`${file}: ${v.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
     experiments.push({ file, experiment: v.experiment });
   }
@@ -60,7 +62,7 @@ describe("cross-runtime identity (Node side)", () => {
     expect(rlhf?.experiment.algorithm.name).toBe("soBiRL");
     const r = runExperiment(rlhf!.experiment);
     expect(r.counters.sampledSteps).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   test("every example gives the same result JSON on the SIMD and the scalar build", () => {
     for (const { file, experiment } of experiments) {
@@ -68,7 +70,7 @@ describe("cross-runtime identity (Node side)", () => {
       const b = resultToJSON(runExperiment(experiment, { backend: scalar }));
       expect(a === b, `${file}: SIMD and scalar results differ`).toBe(true);
     }
-  });
+  }, 120_000);
 
   test(`writes every example's result JSON and hash to ${IDENTITY_PATH}`, () => {
     const out: IdentityFile = { runtime: "node", wasm: { simd: fnv1a64(simdBytes), scalar: fnv1a64(scalarBytes) }, experiments: [] };
@@ -80,7 +82,7 @@ describe("cross-runtime identity (Node side)", () => {
     expect(out.experiments.length).toBeGreaterThanOrEqual(7);
     mkdirSync(join(root, "build"), { recursive: true });
     writeFileSync(join(root, IDENTITY_PATH), JSON.stringify(out, null, 1) + "\n");
-  });
+  }, 120_000);
 
   test("the page's string hash is FNV-1a 64 of the UTF-8 bytes", () => {
     for (const s of ["", "a", "φ(x) = −4.56 ‖ĥ‖", JSON.stringify({ a: [1, 2.5e-300, -0] }), "x".repeat(1000)]) {
@@ -88,7 +90,7 @@ describe("cross-runtime identity (Node side)", () => {
       expect(fnv1a64Text(s)).toBe(fnv1a64(new TextEncoder().encode(s)));
     }
     expect(fnv1a64Text("")).toBe("cbf29ce484222325");
-  });
+  }, 120_000);
 });
 
 describe("the demo's resumable runner (web/src/runner.ts) equals runExperiment", () => {
@@ -97,7 +99,7 @@ describe("the demo's resumable runner (web/src/runner.ts) equals runExperiment",
       const expected = resultToJSON(runExperiment(experiment));
       expect(stepped(experiment, () => true) === expected, `${file}: stepped one iteration at a time`).toBe(true);
     }
-  });
+  }, 120_000);
 
   test("in uneven slices (1, 2, 3, 5, 8, … iterations) and in one slice, the bytes are the same", () => {
     const fib = [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144];
@@ -106,7 +108,7 @@ describe("the demo's resumable runner (web/src/runner.ts) equals runExperiment",
       expect(stepped(experiment, (n, slice) => n >= fib[slice % fib.length]) === expected, `${file}: uneven slices`).toBe(true);
       expect(stepped(experiment, () => false) === expected, `${file}: one slice`).toBe(true);
     }
-  });
+  }, 120_000);
 
   test("stopped early, it equals runExperiment interrupted at the same iteration (status 'interrupted')", () => {
     for (const { file, experiment } of experiments) {
@@ -117,7 +119,7 @@ describe("the demo's resumable runner (web/src/runner.ts) equals runExperiment",
       expect(JSON.parse(got).status).toBe("interrupted");
       expect(got === expected, `${file}: interrupted after ${stopAt}`).toBe(true);
     }
-  });
+  }, 120_000);
 
   test("a document error is reported with its JSON pointer, as runExperiment reports it", () => {
     const doc = { version: 1, seed: 0, problem: { builtin: "e1", params: { S: 4, A: 2, n: 3 } }, algorithm: { name: "mSoBiRL" }, iterations: 3, x0: [1, 2] };
@@ -126,5 +128,5 @@ describe("the demo's resumable runner (web/src/runner.ts) equals runExperiment",
     try { startRun(lib, doc); } catch (e) { stepErrors = (e as { errors: unknown }).errors; }
     expect(runErrors).toEqual([{ path: "/x0", message: expect.stringContaining("n = 3") }]);
     expect(stepErrors).toEqual(runErrors);
-  });
+  }, 120_000);
 });
