@@ -432,7 +432,7 @@ describe("gridGoal at benchmark size (50 × 50, one-hot goal features)", () => {
     expect(problem.mdp.kind).toBe("csr");
     expect(problem.mdp.nnz).toBeLessThanOrEqual(2500 * 4 * 5);
     expect(g.grid.cell(g.target)).toEqual({ row: 49, col: 25 });
-    expect(g.linear).toBe("richardson");
+    expect(g.linear).toBe("lu"); // the banded LU: the band of a 50-wide grid is 50
   });
 
   it("computes one exact hypergradient that finishes with converged lower and linear solves and a non-trivial implicit part", () => {

@@ -10,7 +10,7 @@
 import { DomainError, ShapeError } from "../errors";
 import { BilevelProblem, type RewardModel } from "../bilevel/problem";
 import { linearReward, upperReturn } from "../bilevel/models";
-import { LU_MAX_S, type LinearMethod } from "../lower";
+import { defaultMethod, type LinearMethod } from "../lower";
 import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
@@ -114,8 +114,10 @@ export function gridGoal(options: GridGoalOptions = {}): GridGoalInstance {
   const reward = features === "softmax" ? softmaxGoalReward(S, A) : linearReward(oneHotFeatures(S, A), n);
   const rU = new Float64Array(S * A);
   for (let a = 0; a < A; a++) rU[target * A + a] = 1;
-  const linear: LinearMethod = options.linear ?? (S <= LU_MAX_S ? "lu" : "richardson");
-  if (linear !== "lu" && linear !== "krylov" && linear !== "richardson") throw new DomainError("linear", "must be 'lu', 'krylov' or 'richardson'", linear);
+  // the library's default: dense LU for small grids, banded LU (a grid's band is its width)
+  // while it stays cheap, GMRES beyond
+  const linear: LinearMethod = options.linear ?? defaultMethod(mdp);
+  if (linear !== "lu" && linear !== "krylov" && linear !== "bicgstab" && linear !== "richardson") throw new DomainError("linear", "must be 'lu', 'krylov', 'bicgstab' or 'richardson'", linear);
   const upper = upperReturn({ r: rU, lambda: mu, linear });
   let x0: Float64Array;
   if (x0Kind === "random") x0 = new Rng(seed).normals(n).map((v) => 0.1 * v);
