@@ -124,29 +124,92 @@ function lastPositive(p: usize, n: i32): i32 {
 // P) are independent of each other, so the CPU overlaps their cache misses.
 const BLOCK = 8;
 
+// Layout of the sampler's work area (bytes): the block's 8 generator states transposed
+// into 2 groups × 4 words × 4 lanes of u32 (lane j of group g = stream 4g + j), then
+// s_t and (s_t, a_t) per episode, the block's uniforms, and a seeding scratch.
+const W_CUR = 128, W_SA = 160, W_U = 192, W_TMP = 256;
+export const SAMPLE_WORK_BYTES: i32 = 272;
+
+// Seed lane j of the block from stream `stream`.
+// @ts-ignore: decorator
+@inline
+function seedLane(work: usize, j: i32, lo: u32, hi: u32, stream: u32): void {
+  seedStream(work + W_TMP, lo, hi, stream);
+  const g = <usize>(j >> 2), l = <usize>(j & 3);
+  for (let w = 0; w < 4; w++) store<u32>(work + ((g * 4 + <usize>w) << 4) + (l << 2), load<u32>(work + W_TMP + (<usize>w << 2)));
+}
+
+// One uniform per lane for all 8 lanes of the block into W_U: the same two xoshiro128**
+// outputs and the same formula as uniform(), four streams per instruction in the SIMD
+// build (integer arithmetic, so both builds give identical bits).
+// @ts-ignore: decorator
+@inline
+function blockUniforms(work: usize): void {
+  for (let g = 0; g < 2; g++) {
+    const base = work + (<usize>g << 6);
+    if (ASC_FEATURE_SIMD) {
+      let s0 = v128.load(base), s1 = v128.load(base, 16), s2 = v128.load(base, 32), s3 = v128.load(base, 48);
+      // first output, then step
+      let x = i32x4.mul(s1, i32x4.splat(5));
+      const r1 = i32x4.mul(v128.or(i32x4.shl(x, 7), i32x4.shr_u(x, 25)), i32x4.splat(9));
+      let t = i32x4.shl(s1, 9);
+      s2 = v128.xor(s2, s0); s3 = v128.xor(s3, s1); s1 = v128.xor(s1, s2); s0 = v128.xor(s0, s3);
+      s2 = v128.xor(s2, t); s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
+      // second output, then step
+      x = i32x4.mul(s1, i32x4.splat(5));
+      const r2 = i32x4.mul(v128.or(i32x4.shl(x, 7), i32x4.shr_u(x, 25)), i32x4.splat(9));
+      t = i32x4.shl(s1, 9);
+      s2 = v128.xor(s2, s0); s3 = v128.xor(s3, s1); s1 = v128.xor(s1, s2); s0 = v128.xor(s0, s3);
+      s2 = v128.xor(s2, t); s3 = v128.or(i32x4.shl(s3, 11), i32x4.shr_u(s3, 21));
+      v128.store(base, s0); v128.store(base, s1, 16); v128.store(base, s2, 32); v128.store(base, s3, 48);
+      const a = i32x4.shr_u(r1, 5), b = i32x4.shr_u(r2, 6);
+      const ah = i8x16.shuffle(a, a, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+      const bh = i8x16.shuffle(b, b, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7);
+      const c26 = f64x2.splat(67108864.0), c53 = f64x2.splat(1.0 / 9007199254740992.0);
+      const u0 = f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(a), c26), f64x2.convert_low_i32x4_u(b)), c53);
+      const u1 = f64x2.mul(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(ah), c26), f64x2.convert_low_i32x4_u(bh)), c53);
+      v128.store(work + W_U + (<usize>g << 5), u0);
+      v128.store(work + W_U + (<usize>g << 5), u1, 16);
+    } else {
+      for (let l = 0; l < 4; l++) {
+        const p = base + (<usize>l << 2);
+        let s0 = load<u32>(p), s1 = load<u32>(p, 16), s2 = load<u32>(p, 32), s3 = load<u32>(p, 48);
+        const r1 = rotl<u32>(s1 * 5, 7) * 9;
+        let t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+        const r2 = rotl<u32>(s1 * 5, 7) * 9;
+        t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+        store<u32>(p, s0); store<u32>(p, s1, 16); store<u32>(p, s2, 32); store<u32>(p, s3, 48);
+        const u = (<f64>(r1 >>> 5) * 67108864.0 + <f64>(r2 >>> 6)) * (1.0 / 9007199254740992.0);
+        store<f64>(work + W_U + (<usize>(g * 4 + l) << 3), u);
+      }
+    }
+  }
+}
+
 // episodes × horizon steps: s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t,a_t); episode e
 // draws from stream e of the seed (lo, hi), in that order. Dense P when indptr == 0,
 // CSR otherwise (then P holds the probs). Rewards are written only when r != 0.
-// Outputs are row-major (episode, t). work: 16·8 + 2·4·8 bytes (generator states, s_t, (s_t, a_t)).
+// Outputs are row-major (episode, t). work: SAMPLE_WORK_BYTES bytes.
 // cdf: cumulativeRows of P, or 0; with it, rows longer than 16 entries are drawn by
 // bisection instead of a scan (same draws, O(log n) instead of O(n)).
 export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize): void {
   const row = <usize>S << 3;
-  const cur = work + (BLOCK << 4), sa = cur + (BLOCK << 2);
+  const cur = work + W_CUR, sa = work + W_SA, ub = work + W_U;
   for (let e0 = 0; e0 < episodes; e0 += BLOCK) {
     const nb = min(BLOCK, episodes - e0);
-    for (let j = 0; j < nb; j++) {
-      const rng = work + (<usize>j << 4);
-      seedStream(rng, lo, hi, <u32>(e0 + j));
-      store<i32>(cur + (<usize>j << 2), draw(rho, S, uniform(rng)));
-    }
+    // every lane is seeded (lanes past the last episode draw unused numbers)
+    for (let j = 0; j < BLOCK; j++) seedLane(work, j, lo, hi, <u32>(e0 + j));
+    blockUniforms(work);
+    for (let j = 0; j < nb; j++) store<i32>(cur + (<usize>j << 2), draw(rho, S, load<f64>(ub + (<usize>j << 3))));
     for (let t = 0; t < horizon; t++) {
       // phase 1, every episode of the block: a_t ~ π(·|s_t) (independent loads, overlapped)
+      blockUniforms(work);
       for (let j = 0; j < nb; j++) {
-        const rng = work + (<usize>j << 4);
         const s = load<i32>(cur + (<usize>j << 2));
         const o = <usize>((e0 + j) * horizon + t);
-        const a = draw(pi + (<usize>(s * A) << 3), A, uniform(rng));
+        const a = draw(pi + (<usize>(s * A) << 3), A, load<f64>(ub + (<usize>j << 3)));
         const i = s * A + a;
         store<i32>(states + (o << 2), s);
         store<i32>(actions + (o << 2), a);
@@ -155,10 +218,10 @@ export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: 
       }
       if (t + 1 == horizon) break;
       // phase 2: s_{t+1} ~ P(·|s_t, a_t)
+      blockUniforms(work);
       for (let j = 0; j < nb; j++) {
-        const rng = work + (<usize>j << 4);
         const i = load<i32>(sa + (<usize>j << 2));
-        const u = uniform(rng);
+        const u = load<f64>(ub + (<usize>j << 3));
         let next: i32;
         if (indptr == 0) {
           next = cdf != 0 && S > 16 ? drawCdf(P + <usize>i * row, cdf + <usize>i * row, S, u) : draw(P + <usize>i * row, S, u);

@@ -46,7 +46,7 @@ export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, optio
     const pPi = ws.putF64(p);
     const pRho = rho ? ws.putF64(rho) : at.rho;
     const pR = r ? ws.putF64(r) : 0;
-    const pWork = ws.alloc(16 * 8 + 4 * 8 * 3);
+    const pWork = ws.alloc(ws.k.SAMPLE_WORK_BYTES.value);
     const advice = "sample fewer episodes × horizon per call";
     const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
     const pRew = r ? ws.alloc(n * 8, advice) : 0;

@@ -1,11 +1,12 @@
 // Specs for assembly/sampling.ts: seedRng, rngNext, rngUniform, sampleTrajectories.
-import { seedRng, rngNext, rngUniform, sampleTrajectories, cumulativeRows } from "../sampling";
+import { seedRng, rngNext, rngUniform, sampleTrajectories, cumulativeRows, SAMPLE_WORK_BYTES } from "../sampling";
 import { f64s, Lcg, randomStochastic, denseToCsr } from "./helpers";
 
 /** 16 bytes of generator state. */
-// Scratch of the sampler: eight generator states (episodes in lockstep), their s_t and (s_t, a_t).
+// Scratch of the sampler (SAMPLE_WORK_BYTES): eight generator states transposed into lanes,
+// s_t, (s_t, a_t), the block's uniforms and a seeding scratch.
 function sampleWork(): Uint32Array {
-  return new Uint32Array(4 * 8 + 2 * 8);
+  return new Uint32Array(SAMPLE_WORK_BYTES >> 2);
 }
 
 function rngState(lo: u32, hi: u32): Uint32Array {
@@ -259,7 +260,8 @@ describe("sampleTrajectories", () => {
     const states = new Int32Array(H), actions = new Int32Array(H);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, 21, 0, st.dataStart, states.dataStart, actions.dataStart, 0, 0);
     for (let i = 0; i < 2 * H; i++) rngUniform(ref.dataStart);
-    for (let i = 0; i < 4; i++) expect(st[i]).toBe(ref[i]);
+    // episode 0 is lane 0 of group 0: word w at u32 index 4·w
+    for (let i = 0; i < 4; i++) expect(st[4 * i]).toBe(ref[i]);
   });
 
   it("falls back to the last positive entry when a probability row sums to less than 1", () => {

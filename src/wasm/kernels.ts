@@ -2,6 +2,8 @@
 type ptr = number;
 export interface Kernels {
   readonly memory: WebAssembly.Memory;
+  /** Bytes of scratch sampleTrajectories needs. */
+  readonly SAMPLE_WORK_BYTES: WebAssembly.Global;
   heapBase(): ptr;
   simdBuild(): number;
   dot(x: ptr, y: ptr, n: number): number;
