@@ -2,7 +2,7 @@
 //   Q = r + γ P V,   V'(s) = τ·log Σ_a exp(Q(s,a)/τ)   (max-shifted; τ = 0 is the hard max).
 // Called once per value-iteration sweep; returns ‖V' − V‖∞.
 import { dot, csrDot } from "./vec";
-import { expNeg, expNeg2, logSum } from "./exp";
+import { expNeg, expNeg2 } from "./exp";
 
 // Σ_a e^{(Q(s,a) − m)/τ} for one state's A values at q: lanes (even a, odd a) in the SIMD
 // build, the same two running sums in the scalar twin, then lane 0 + lane 1 + the odd
@@ -52,7 +52,7 @@ function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64): f64 
     let m = load<f64>(q);
     for (let a = 1; a < A; a++) m = max(m, load<f64>(q + (<usize>a << 3)));
     let v = m;
-    if (tau > 0) v = m + tau * logSum(sumExp(q, A, m, invTau, 0));
+    if (tau > 0) v = m + tau * Math.log(sumExp(q, A, m, invTau, 0));
     store<f64>(Vout + (<usize>s << 3), v);
     res = max(res, abs(v - load<f64>(V + (<usize>s << 3))));
   }

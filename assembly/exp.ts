@@ -66,31 +66,3 @@ export function expNeg2(x: v128): v128 {
   // lanes below the flush threshold (or NaN) → 0
   return v128.and(e, f64x2.ge(x, f64x2.splat(EXP_FLUSH)));
 }
-
-// log z for the soft maximum's sum z ≥ 1 (finite): z = m·2^e with m ∈ [√½, √2),
-// log m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.1716, by its series to s^21 (within a
-// few ulp). About 30 operations instead of the library log's ~100.
-// @ts-ignore: decorator
-@inline
-export function logSum(z: f64): f64 {
-  const b = reinterpret<i64>(z);
-  let e = <i32>((b >> 52) & 0x7ff) - 1023;
-  let m = reinterpret<f64>((b & 0x000fffffffffffff) | 0x3ff0000000000000);
-  if (m > 1.4142135623730951) { m *= 0.5; e += 1; }
-  const f = m - 1.0;
-  const s = f / (2.0 + f);
-  const w = s * s;
-  let q: f64 = 1.0 / 21.0;
-  q = q * w + 1.0 / 19.0;
-  q = q * w + 1.0 / 17.0;
-  q = q * w + 1.0 / 15.0;
-  q = q * w + 1.0 / 13.0;
-  q = q * w + 1.0 / 11.0;
-  q = q * w + 1.0 / 9.0;
-  q = q * w + 1.0 / 7.0;
-  q = q * w + 1.0 / 5.0;
-  q = q * w + 1.0 / 3.0;
-  const lm = f - s * (f - 2.0 * w * q);
-  const de = <f64>e;
-  return de * LN2_HI + (lm + de * LN2_LO);
-}
