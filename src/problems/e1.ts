@@ -73,9 +73,18 @@ export function quadraticReward(c: Float64Array, M: Float64Array, n: number): Re
     }
     quad = 0;
     for (let i = 0; i < n; i++) {
-      let acc = 0;
+      // four running sums: the row's additions do not wait on each other
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
       const o = i * n;
-      for (let j = 0; j < n; j++) acc += Msym[o + j] * x[j];
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        a0 += Msym[o + j] * x[j];
+        a1 += Msym[o + j + 1] * x[j + 1];
+        a2 += Msym[o + j + 2] * x[j + 2];
+        a3 += Msym[o + j + 3] * x[j + 3];
+      }
+      for (; j < n; j++) a0 += Msym[o + j] * x[j];
+      const acc = (a0 + a1) + (a2 + a3);
       g[i] = acc;
       quad += x[i] * acc;
     }

@@ -13,15 +13,18 @@ const INV_LN2 = 1.44269504088896338700;
 const EXP_MAX = 709.782712893383973096;
 const EXP_MIN = -745.133219101941108420;
 
-/** 2^k for integer −1074 ≤ k ≤ 1023, built from its bits. */
+/** 2^k for −1074 ≤ k ≤ 1023 at index k + 1074, built by exact doublings and halvings. */
+const POW2 = (() => {
+  const t = new Float64Array(2098);
+  t[1074] = 1;
+  for (let k = 1; k <= 1023; k++) t[1074 + k] = t[1073 + k] * 2;
+  for (let k = 1; k <= 1074; k++) t[1074 - k] = t[1075 - k] * 0.5;
+  return t;
+})();
+
+/** 2^k for integer −1074 ≤ k ≤ 1023. */
 function pow2(k: number): number {
-  if (k >= -1022) {
-    u32[0] = 0;
-    u32[1] = (k + 1023) << 20;
-    return f64[0];
-  }
-  // subnormal range: 2^k = 2^(k + 54) · 2^−54, both factors normal
-  return pow2(k + 54) * 5.551115123125783e-17;
+  return POW2[k + 1074];
 }
 
 /** e^x. */

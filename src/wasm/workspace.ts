@@ -16,6 +16,10 @@ export class Workspace {
   readonly backend: Backend;
   private readonly memory: WebAssembly.Memory;
   private top: number;
+  // Whole-memory views, re-derived when growth replaces memory.buffer (growth detaches
+  // the old buffer); slicing them is much cheaper than building a view per call.
+  private heapF64: Float64Array;
+  private heapI32: Int32Array;
 
   constructor(backend: Backend) {
     const { exports, memory } = instantiateKernels(backend);
@@ -23,6 +27,21 @@ export class Workspace {
     this.backend = backend;
     this.memory = memory;
     this.top = align(exports.heapBase());
+    this.heapF64 = new Float64Array(memory.buffer);
+    this.heapI32 = new Int32Array(memory.buffer);
+  }
+
+  private f64Heap(): Float64Array {
+    if (this.heapF64.buffer !== this.memory.buffer) {
+      this.heapF64 = new Float64Array(this.memory.buffer);
+      this.heapI32 = new Int32Array(this.memory.buffer);
+    }
+    return this.heapF64;
+  }
+
+  private i32Heap(): Int32Array {
+    this.f64Heap();
+    return this.heapI32;
   }
 
   /** Bytes of linear memory currently reserved by the engine. */
@@ -59,13 +78,13 @@ export class Workspace {
   /** Copy a host array into fresh memory; returns its pointer. */
   putF64(data: ArrayLike<number>): number {
     const p = this.allocF64(data.length);
-    this.f64(p, data.length).set(data);
+    this.f64Heap().set(data, p >>> 3);
     return p;
   }
 
   putI32(data: ArrayLike<number>): number {
     const p = this.allocI32(data.length);
-    this.i32(p, data.length).set(data);
+    this.i32Heap().set(data, p >>> 2);
     return p;
   }
 
@@ -80,20 +99,20 @@ export class Workspace {
 
   /** A view on module memory; invalid after the next allocation that grows memory. */
   f64(p: number, n: number): Float64Array {
-    return new Float64Array(this.memory.buffer, p, n);
+    return this.f64Heap().subarray(p >>> 3, (p >>> 3) + n);
   }
 
   i32(p: number, n: number): Int32Array {
-    return new Int32Array(this.memory.buffer, p, n);
+    return this.i32Heap().subarray(p >>> 2, (p >>> 2) + n);
   }
 
   /** A copy out of module memory, safe to keep. */
   copyF64(p: number, n: number): Float64Array {
-    return this.f64(p, n).slice();
+    return this.f64Heap().slice(p >>> 3, (p >>> 3) + n);
   }
 
   copyI32(p: number, n: number): Int32Array {
-    return this.i32(p, n).slice();
+    return this.i32Heap().slice(p >>> 2, (p >>> 2) + n);
   }
 }
 
