@@ -129,6 +129,14 @@ describe("normalisation", () => {
     expect(r.final.phi!).toBeLessThan(r.history[0].f); // learning a state bonus raises the return of reaching 'G'
   });
 
+  it("improves the default objective of a garnet random MDP with exact hypergradient descent", () => {
+    const v = validateExperiment({ version: 1, seed: 3, problem: { builtin: "garnet", params: { S: 12, A: 3, branching: 3 } }, algorithm: { name: "exactDescent", beta: 1 }, iterations: 30, record: { phiEvery: 1 } });
+    if (!v.ok) throw new Error(lines(v.errors).join("\n"));
+    const r = runExperiment(v.experiment);
+    expect(r.status).toBe("completed");
+    expect(r.final.phi!).toBeLessThan(r.history[0].phi! - 1e-3);
+  });
+
   it("uses defaults in the registry that are the algorithms' own: initialising with them or with nothing gives the same state", () => {
     const objects: Record<string, Algorithm<any, any>> = { exactDescent, mSoBiRL, soBiRL, pbrl, parl, actorCritic, phiSigma, alternating };
     for (const info of ALGORITHMS) {
