@@ -133,3 +133,10 @@ export function buildSystem(P: usize, indptr: usize, indices: usize, pi: usize, 
     }
   }
 }
+
+// y = M x for a dense rows × cols row-major M: the matrix products of dense reward models
+// (called once per outer iteration by models that keep their matrix in a kernel instance).
+export function matvec(M: usize, x: usize, y: usize, rows: i32, cols: i32): void {
+  const row = <usize>cols << 3;
+  for (let i = 0; i < rows; i++) store<f64>(y + (<usize>i << 3), dot(M + <usize>i * row, x, cols));
+}

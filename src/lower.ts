@@ -44,13 +44,25 @@ export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, option
   const tol = opts.tol === undefined ? 1e-10 : check.nonNegative("tol", opts.tol);
   const maxIter = opts.maxIter === undefined ? 10000 : check.positiveInt("maxIter", opts.maxIter);
   const V0 = opts.V0 === undefined ? undefined : check.float64("V0", opts.V0, S, "S");
+  const res = sweeps(mdp, rr, tau, tol, maxIter, V0, true);
+  return { ...res, pi: res.pi!, converged: res.residual <= tol };
+}
+
+/**
+ * The sweeps of softValueIteration on validated inputs; π only when asked (the
+ * algorithms that take π = softmax(Q/τ) themselves skip its S·A exponentials).
+ * @internal
+ */
+export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: number, maxIter: number, V0: Float64Array | undefined, policy: boolean): { V: Float64Array; Q: Float64Array; pi?: Float64Array; iterations: number; residual: number } {
+  const { S, A, gamma, ws, at } = mdp;
   const k = ws.k;
   const m0 = ws.mark();
   try {
-    const pr = ws.putF64(rr);
+    const pr = ws.putF64(r);
     let pV = ws.allocF64(S), pW = ws.allocF64(S);
-    const pQ = ws.allocF64(S * A), pPi = ws.allocF64(S * A);
-    ws.f64(pV, S).set(V0 ?? new Float64Array(S));
+    const pQ = ws.allocF64(S * A);
+    if (V0) ws.f64(pV, S).set(V0);
+    else ws.f64(pV, S).fill(0);
     let residual = Infinity, it = 0;
     while (it < maxIter) {
       residual = mdp.kind === "dense"
@@ -62,15 +74,13 @@ export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, option
     }
     mdp.counters.sweeps += it;
     if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
-    k.softmaxPolicy(pQ, pPi, S, A, tau);
-    return {
-      V: ws.copyF64(pV, S),
-      Q: ws.copyF64(pQ, S * A),
-      pi: ws.copyF64(pPi, S * A),
-      iterations: it,
-      residual,
-      converged: residual <= tol,
-    };
+    let pi: Float64Array | undefined;
+    if (policy) {
+      const pPi = ws.allocF64(S * A);
+      k.softmaxPolicy(pQ, pPi, S, A, tau);
+      pi = ws.copyF64(pPi, S * A);
+    }
+    return { V: ws.copyF64(pV, S), Q: ws.copyF64(pQ, S * A), pi, iterations: it, residual };
   } finally {
     ws.release(m0);
   }

@@ -4,6 +4,7 @@ import { TabularMDP } from "../mdp";
 import { BilevelProblem, type RewardModel } from "../bilevel/problem";
 import { policyL2 } from "../bilevel/models";
 import { Rng } from "../util/random";
+import { DenseMatrix } from "../linalg";
 import * as check from "../validate";
 
 export interface E1Options {
@@ -61,8 +62,9 @@ export function e1(options: E1Options = {}): E1Instance {
  * cached for the last x since an outer iteration evaluates r and R at the same point.
  */
 export function quadraticReward(c: Float64Array, M: Float64Array, n: number): RewardModel {
-  const Msym = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Msym[i * n + j] = M[i * n + j] + M[j * n + i];
+  const sym = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sym[i * n + j] = M[i * n + j] + M[j * n + i];
+  const Msym = new DenseMatrix(sym, n, n); // the product runs in the SIMD kernels
   const g = new Float64Array(n), at = new Float64Array(n);
   let valid = false, quad = 0;
   const update = (x: Float64Array) => {
@@ -71,23 +73,9 @@ export function quadraticReward(c: Float64Array, M: Float64Array, n: number): Re
       for (let k = 0; k < n; k++) if (at[k] !== x[k]) { same = false; break; }
       if (same) return;
     }
+    Msym.mul(x, g);
     quad = 0;
-    for (let i = 0; i < n; i++) {
-      // four running sums: the row's additions do not wait on each other
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      const o = i * n;
-      let j = 0;
-      for (; j + 4 <= n; j += 4) {
-        a0 += Msym[o + j] * x[j];
-        a1 += Msym[o + j + 1] * x[j + 1];
-        a2 += Msym[o + j + 2] * x[j + 2];
-        a3 += Msym[o + j + 3] * x[j + 3];
-      }
-      for (; j < n; j++) a0 += Msym[o + j] * x[j];
-      const acc = (a0 + a1) + (a2 + a3);
-      g[i] = acc;
-      quad += x[i] * acc;
-    }
+    for (let i = 0; i < n; i++) quad += x[i] * g[i];
     quad *= 0.5;
     at.set(x);
     valid = true;

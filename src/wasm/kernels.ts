@@ -16,6 +16,7 @@ export interface Kernels {
   ppiCsr(indptr: ptr, indices: ptr, probs: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
   ppiTCsr(indptr: ptr, indices: ptr, probs: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
   ppi(P: ptr, indptr: ptr, indices: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number, transpose: boolean | number): void;
+  matvec(M: ptr, x: ptr, y: ptr, rows: number, cols: number): void;
   softRewardPi(r: ptr, pi: ptr, out: ptr, S: number, A: number, tau: number): void;
   qFromV(P: ptr, indptr: ptr, indices: ptr, r: ptr, V: ptr, Q: ptr, S: number, A: number, gamma: number): void;
   buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;

@@ -3,7 +3,7 @@
 // (tracking (I − γP_π)^{-T} Uᵀ v without a solve), the hypergradient estimate, an
 // x step, then N warm-started soft Bellman sweeps at the new x.
 import { DomainError } from "../../errors";
-import { applyPpi, softValueIteration } from "../../lower";
+import { applyPpi, sweeps } from "../../lower";
 import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import { combine, uTranspose } from "../hypergradient";
@@ -100,7 +100,8 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     projectX(x, st.project);
     // 6. N warm-started sweeps at x_{k+1}
     const r = problem.rewardAt(x);
-    const vi = softValueIteration(mdp, r, { tau, tol: st.earlyStop, maxIter: st.N, V0: st.V });
+    // π_{k+1} = softmax(Q_{k+1}/τ) is taken at the start of the next step: no π here
+    const vi = sweeps(mdp, r, tau, st.earlyStop, st.N, Float64Array.from(st.V), false);
     problem.counters.sweeps += vi.iterations;
     return {
       ...st,
