@@ -157,7 +157,7 @@ export interface RefSolveStats {
 
 /**
  * (I − γP_π) x = b or its transpose: 'lu' = the banded LU above, 'krylov' = reference
- * GMRES(30) with the library's Richardson finish (src/lower.ts gmresAt). Relative residual
+ * GMRES (the library's default restart) with the library's Richardson finish (src/lower.ts gmresAt). Relative residual
  * target `tol`, at most 5000 matrix–vector products (the library's defaults).
  */
 function solve(
@@ -173,7 +173,7 @@ function solve(
 ): Float64Array {
   stats.solves++;
   if (method === "krylov") {
-    // the library's 'krylov': GMRES(30); when a restart cycle stops lowering the residual,
+    // the library's 'krylov': GMRES(defaultRestart(S)); when a restart cycle stops lowering the residual,
     // Richardson (a γ-contraction) finishes from the GMRES iterate with the remaining budget
     const maxIter = 5000;
     let r = ref.gmres(m, pi, b, { transpose, tol, maxIter, x0 });

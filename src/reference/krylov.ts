@@ -114,14 +114,15 @@ const BREAKDOWN = 1e-14;
 /**
  * Restarted GMRES(m) with modified Gram–Schmidt and Givens rotations, the same iteration as
  * assembly/krylov.ts `gmres` (iterations = matrix-vector products; a cycle that does not
- * lower the residual stops it). Defaults: tol 1e-12, maxIter 5000, restart 30, x0 = 0.
+ * lower the residual stops it). Defaults: tol 1e-12, maxIter 5000, restart as the library's defaultRestart(S), x0 = 0.
  */
 export function gmres(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveOptions & { restart?: number } = {}): SolveResult {
   const transpose = opts.transpose ?? false;
   const tol = opts.tol ?? 1e-12;
   const maxIter = opts.maxIter ?? 5000;
   const S = m.S;
-  const mm = Math.min(S, opts.restart ?? 30);
+  // the library's default restart (src/lower.ts defaultRestart)
+  const mm = Math.min(S, opts.restart ?? Math.max(10, Math.min(100, Math.floor(2 ** 26 / (8 * S)) - 2)));
   const x = start(m, pi, b, opts.x0);
   const bnorm = Math.sqrt(dot(b, b));
   const scale = bnorm > 0 ? bnorm : 1;
