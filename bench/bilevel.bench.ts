@@ -14,7 +14,7 @@
 // Problem setup and the correctness checks happen outside the timed ops.
 import { createHash } from "node:crypto";
 import { execSync } from "node:child_process";
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +23,7 @@ import { implicitGrad } from "../src/bilevel/hypergradient";
 import { Rng } from "../src/util/random";
 import type { RefCsr } from "../src/reference/index";
 import { refE1, refGridGoal, refHypergradient, refMSoBiRL, type RefLinear } from "./lib/bilevelReference";
-import { bestOf, gc, runSuite, waitQuiet, type CaseOptions, type VariantName, type VariantResult } from "./lib/harness";
+import { bestOf, gc, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const GROUPS = ["hypergradient", "e1"] as const;
@@ -154,36 +154,13 @@ function wasmInfo() {
   }));
 }
 
-/** runSuite, rerun after waiting for a quiet machine when other processes disturbed it; keeps the least disturbed attempt. */
-async function runSuiteQuietly(title: string, file: string, ops: Record<string, () => unknown>, options: CaseOptions) {
-  let best: { results: Record<string, VariantResult>; otherCores: number } | undefined;
-  let attempts = 0;
-  const tmp = `${file}.attempt`;
-  for (;;) {
-    attempts++;
-    const r = await runSuite(title, attempts === 1 ? file : tmp, OUT, ops, options);
-    if (!best || !(r.otherCores >= best.otherCores)) {
-      best = r;
-      if (attempts > 1) renameSync(path.join(OUT, `${tmp}.json`), path.join(OUT, `${file}.json`));
-    }
-    if (!(r.otherCores > CONTENDED)) break;
-    log(`    ! other processes used ${r.otherCores.toFixed(2)} cores on average during this attempt`);
-    if (attempts >= MAX_ATTEMPTS || (performance.now() - t0) / 1e3 > RETRY_BUDGET_S) {
-      log(`    ! keeping the least disturbed attempt (${best.otherCores.toFixed(2)} cores): its times are not trustworthy`);
-      break;
-    }
-    const waited = await waitQuiet(CONTENDED, 45);
-    log(`    … waited ${waited.toFixed(0)} s for a quiet machine; attempt ${attempts + 1}`);
-  }
-  rmSync(path.join(OUT, `${tmp}.json`), { force: true });
-  return { ...best!, attempts };
-}
+const QUIET = { out: OUT, contended: CONTENDED, maxAttempts: MAX_ATTEMPTS, budgetS: RETRY_BUDGET_S, startedAt: t0, log };
 
 const cases: BilevelCase[] = [];
 
 async function bench(c: Omit<BilevelCase, "variants" | "speedup" | "file" | "options" | "otherCores" | "attempts">, ops: Record<VariantName, () => unknown>): Promise<BilevelCase> {
   const file = `bilevel-${c.id}`;
-  const { results: v, otherCores, attempts } = await runSuiteQuietly(c.title, file, ops, cfg.options);
+  const { results: v, otherCores, attempts } = await runSuiteQuietly(c.title, file, ops, cfg.options, QUIET);
   const variants = v as BilevelCase["variants"];
   const res: BilevelCase = {
     ...c,

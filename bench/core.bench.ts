@@ -8,7 +8,7 @@
 // Run directly: node --expose-gc --import ./scripts/register-wasm.mjs --import tsx bench/core.bench.ts
 // Problem setup, calibration and correctness checks happen outside the timed ops.
 import { execSync } from "node:child_process";
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ import { init, sampleTrajectories, softValueIteration, solveLinear, type Backend
 import * as ref from "../src/reference/index";
 import type { RefMDP } from "../src/reference/index";
 import { dotKernel, jsSum } from "./lib/bandwidth";
-import { bestOf, gc, niceCeil, runSuite, waitQuiet, type CaseOptions, type VariantResult } from "./lib/harness";
+import { bestOf, gc, niceCeil, type CaseOptions, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { randomCsr, randomDense, randomPolicy, randomVector, toMDP } from "./lib/problems";
 import { renderMarkdown, type BandwidthResult, type CaseResult, type Summary, type Target } from "./lib/report";
 
@@ -101,41 +101,14 @@ async function bench(
   slowestMs: number,
 ): Promise<CaseResult> {
   const options = optionsFor(slowestMs);
-  const { results: variants, otherCores, attempts } = await runSuiteQuietly(c.title, c.id, ops, options);
+  const { results: variants, otherCores, attempts } = await runSuiteQuietly(c.title, c.id, ops, options, QUIET);
   const res: CaseResult = { ...c, variants: variants as CaseResult["variants"], speedup: speedups(variants), options, otherCores, attempts, file: path.relative(ROOT, path.join(OUT, `${c.id}.json`)) };
   cases.push(res);
   log(`    → simd ${res.speedup.simdVsRef.toFixed(2)}× ref, scalar ${res.speedup.scalarVsRef.toFixed(2)}× ref, simd ${res.speedup.simdVsScalar.toFixed(2)}× scalar; check: ${c.check.ok ? "ok" : "FAILED"} (${c.check.detail})\n`);
   return res;
 }
 
-/**
- * runSuite, rerun when other processes disturbed it (they used > CONTENDED cores on
- * average): waits for a quiet machine first, keeps the least disturbed attempt (whose
- * benny JSON is the one left on disk).
- */
-async function runSuiteQuietly(title: string, file: string, ops: Record<string, () => unknown>, options: CaseOptions) {
-  let best: { results: Record<string, VariantResult>; otherCores: number } | undefined;
-  let attempts = 0;
-  const tmp = `${file}.attempt`;
-  for (;;) {
-    attempts++;
-    const r = await runSuite(title, attempts === 1 ? file : tmp, OUT, ops, options);
-    if (!best || !(r.otherCores >= best.otherCores)) {
-      best = r;
-      if (attempts > 1) renameSync(path.join(OUT, `${tmp}.json`), path.join(OUT, `${file}.json`));
-    }
-    if (!(r.otherCores > CONTENDED)) break;
-    log(`    ! other processes used ${r.otherCores.toFixed(2)} cores on average during this attempt`);
-    if (attempts >= MAX_ATTEMPTS || (performance.now() - t0) / 1e3 > RETRY_BUDGET_S) {
-      log(`    ! keeping the least disturbed attempt (${best.otherCores.toFixed(2)} cores): its times are not trustworthy`);
-      break;
-    }
-    const waited = await waitQuiet(CONTENDED, 45);
-    log(`    … waited ${waited.toFixed(0)} s for a quiet machine; attempt ${attempts + 1}`);
-  }
-  rmSync(path.join(OUT, `${tmp}.json`), { force: true });
-  return { ...best!, attempts };
-}
+const QUIET = { out: OUT, contended: CONTENDED, maxAttempts: MAX_ATTEMPTS, budgetS: RETRY_BUDGET_S, startedAt: t0, log };
 
 /** K sweeps per op so that one SIMD op lasts about `targetMs`; also the fixed per-call cost of softValueIteration. */
 function calibrateSweeps(run: (K: number) => unknown, targetMs: number, Kmin: number): { K: number; perSweepMs: number; callOverheadMs: number } {
@@ -218,7 +191,7 @@ async function bandwidth(): Promise<BandwidthResult> {
     "Float64Array.prototype.set copy": () => c.set(a),
   };
   const mb = bytes / 2 ** 20;
-  const { results: v, otherCores, attempts } = await runSuiteQuietly(`single-thread memory read bandwidth (2 × ${mb} MB dot, ${mb} MB sum/copy)`, "memory-bandwidth", ops, cfg.normal);
+  const { results: v, otherCores, attempts } = await runSuiteQuietly(`single-thread memory read bandwidth (2 × ${mb} MB dot, ${mb} MB sum/copy)`, "memory-bandwidth", ops, cfg.normal, QUIET);
   const readBytes: Record<string, number> = { "wasm SIMD dot": 2 * bytes, "wasm scalar dot": 2 * bytes, "JS Float64Array sum": bytes, "Float64Array.prototype.set copy": bytes };
   const methods = Object.keys(ops).map((name) => ({ name, bytesRead: readBytes[name], ms: v[name].ms, GBps: readBytes[name] / (v[name].ms / 1e3) / 1e9 }));
   for (const x of methods) log(`    ${x.name}: ${x.GBps.toFixed(1)} GB/s read`);

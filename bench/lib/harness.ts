@@ -1,6 +1,7 @@
 // Thin layer over benny: one suite per case (SIMD build, scalar build, plain-TS reference,
 // in that order, in the same process), results read back from benny's summary.
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, rmSync } from "node:fs";
+import path from "node:path";
 import * as b from "benny";
 
 export type VariantName = "simd" | "scalar" | "reference";
@@ -123,4 +124,45 @@ export function niceCeil(x: number): number {
 
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+export interface QuietPolicy {
+  /** Folder of benny's JSON files. */
+  out: string;
+  /** Other processes' average cores above which an attempt counts as disturbed. */
+  contended: number;
+  maxAttempts: number;
+  /** No reruns once the whole run is older than this many seconds… */
+  budgetS: number;
+  /** …counted from this performance.now() reading. */
+  startedAt: number;
+  log: (line: string) => void;
+}
+
+/**
+ * runSuite, rerun when other processes disturbed it: waits for a quiet machine first and
+ * keeps the least disturbed attempt (whose benny JSON is the one left on disk).
+ */
+export async function runSuiteQuietly(title: string, file: string, ops: Record<string, () => unknown>, options: CaseOptions, q: QuietPolicy) {
+  let best: { results: Record<string, VariantResult>; otherCores: number } | undefined;
+  let attempts = 0;
+  const tmp = `${file}.attempt`;
+  for (;;) {
+    attempts++;
+    const r = await runSuite(title, attempts === 1 ? file : tmp, q.out, ops, options);
+    if (!best || !(r.otherCores >= best.otherCores)) {
+      best = r;
+      if (attempts > 1) renameSync(path.join(q.out, `${tmp}.json`), path.join(q.out, `${file}.json`));
+    }
+    if (!(r.otherCores > q.contended)) break;
+    q.log(`    ! other processes used ${r.otherCores.toFixed(2)} cores on average during this attempt`);
+    if (attempts >= q.maxAttempts || (performance.now() - q.startedAt) / 1e3 > q.budgetS) {
+      q.log(`    ! keeping the least disturbed attempt (${best.otherCores.toFixed(2)} cores): its times are not trustworthy`);
+      break;
+    }
+    const waited = await waitQuiet(q.contended, 45);
+    q.log(`    … waited ${waited.toFixed(0)} s for a quiet machine; attempt ${attempts + 1}`);
+  }
+  rmSync(path.join(q.out, `${tmp}.json`), { force: true });
+  return { ...best!, attempts };
 }
