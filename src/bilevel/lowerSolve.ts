@@ -5,7 +5,7 @@ import { DomainError, NumericalError } from "../errors";
 import { policyEvaluation, softValueIteration, type LinearMethod } from "../lower";
 import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
-import { exp, log } from "../util/math";
+import { rowSoftmax } from "../util/softmax";
 
 export type LowerSolver = "value-iteration" | "policy-iteration";
 
@@ -79,20 +79,6 @@ export function solveLower(problem: BilevelProblem, x: Float64Array, options?: L
 
 function improve(Q: Float64Array, pi: Float64Array, V: Float64Array, S: number, A: number, tau: number): number {
   let res = 0;
-  for (let s = 0; s < S; s++) {
-    const o = s * A;
-    let m = Q[o], am = 0;
-    for (let a = 1; a < A; a++) if (Q[o + a] > m) { m = Q[o + a]; am = a; }
-    let g = m;
-    if (tau > 0) {
-      let z = 0;
-      for (let a = 0; a < A; a++) z += (pi[o + a] = exp((Q[o + a] - m) / tau));
-      for (let a = 0; a < A; a++) pi[o + a] /= z;
-      g = m + tau * log(z);
-    } else {
-      for (let a = 0; a < A; a++) pi[o + a] = a === am ? 1 : 0;
-    }
-    res = Math.max(res, Math.abs(g - V[s]));
-  }
+  for (let s = 0; s < S; s++) res = Math.max(res, Math.abs(rowSoftmax(Q, s * A, A, tau, pi) - V[s]));
   return res;
 }

@@ -18,7 +18,8 @@ import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions } from "./lowerSolve";
-import { exp, log } from "../util/math";
+import { log } from "../util/math";
+import { rowSoftmax } from "../util/softmax";
 
 export interface PenaltyOptions {
   /** Weights of the states (length S, a distribution); the MDP's ρ by default. Needs full support for p = 0 ⇔ π = π*. */
@@ -237,22 +238,6 @@ export function pTransposeSA(mdp: TabularMDP, c: Float64Array): Float64Array {
   return applyPpi(mdp, c, new Float64Array(mdp.S).fill(1), true);
 }
 
-/**
- * Row s of σ = softmax(Q/τ) (greedy, first maximiser, for τ = 0) written into sigma;
- * returns LSE_τ(Q(s,·)) (max for τ = 0). @internal
- */
-export function rowSoftmax(Q: ArrayLike<number>, off: number, A: number, tau: number, sigma: Float64Array): number {
-  let m = -Infinity, am = 0;
-  for (let a = 0; a < A; a++) if (Q[off + a] > m) { m = Q[off + a]; am = a; }
-  if (!(tau > 0)) {
-    for (let a = 0; a < A; a++) sigma[off + a] = a === am ? 1 : 0;
-    return m;
-  }
-  let z = 0;
-  for (let a = 0; a < A; a++) z += (sigma[off + a] = exp((Q[off + a] - m) / tau));
-  for (let a = 0; a < A; a++) sigma[off + a] /= z;
-  return m + tau * log(z);
-}
 
 /** ‖LSE_τ(Q) − V‖∞. @internal */
 export function bellmanResidual(Q: Float64Array, V: Float64Array, S: number, A: number, tau: number): number {

@@ -10,7 +10,7 @@ import { combine, uTranspose } from "../hypergradient";
 import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
 import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
-import { exp, log } from "../../util/math";
+import { rowSoftmax } from "../../util/softmax";
 
 export interface MSoBiRLOptions {
   /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
@@ -81,8 +81,9 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     const { S, A } = mdp;
     const x = Float64Array.from(st.x);
     const Q = Float64Array.from(st.Q);
-    // 1. π_k = softmax(Q_k/τ)
-    const pi = softmax(Q, S, A, tau);
+    // 1. π_k = softmax(Q_k/τ) and V_k = τ·LSE(Q_k/τ), in one pass
+    const pi = new Float64Array(S * A), Vk = new Float64Array(S);
+    for (let s = 0; s < S; s++) Vk[s] = rowSoftmax(Q, s * A, A, tau, pi);
     if (problem.transitions) problem.rewardAt(x); // P_{x_k} for the products below
     // 2. v = π ⊙ ∇_π f,  b = Uᵀ v
     const gPi = problem.gradPi(x, pi);
@@ -92,7 +93,6 @@ export const mSoBiRL = algorithm<MSoBiRLOptions, MSoBiRLState>(
     // 3. one step of the w iteration
     const w = trackW(mdp, pi, Float64Array.from(st.w), b, st.zeta, st.wStep);
     // 4. ĥ_k with V_k = LSE(Q_k) for the transition part of D_x
-    const Vk = lse(Q, S, A, tau);
     const h = combine(problem, x, { pi, V: Vk }, v, w);
     const f = problem.value(x, pi);
     // 5. x_{k+1} = x_k − β ĥ_k
@@ -132,32 +132,4 @@ export function trackW(mdp: TabularMDP, pi: Float64Array, w: Float64Array, b: Fl
   const Pres = applyPpi(mdp, pi, res, false);
   for (let s = 0; s < S; s++) w[s] -= zeta * (res[s] - gamma * Pres[s]);
   return w;
-}
-
-/** Row-wise softmax(Q/τ). */
-export function softmax(Q: Float64Array, S: number, A: number, tau: number): Float64Array {
-  const pi = new Float64Array(S * A);
-  for (let s = 0; s < S; s++) {
-    const o = s * A;
-    let m = -Infinity;
-    for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
-    let z = 0;
-    for (let a = 0; a < A; a++) z += (pi[o + a] = exp((Q[o + a] - m) / tau));
-    for (let a = 0; a < A; a++) pi[o + a] /= z;
-  }
-  return pi;
-}
-
-/** Row-wise τ·log Σ_a exp(Q/τ). */
-export function lse(Q: Float64Array, S: number, A: number, tau: number): Float64Array {
-  const V = new Float64Array(S);
-  for (let s = 0; s < S; s++) {
-    const o = s * A;
-    let m = -Infinity;
-    for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
-    let z = 0;
-    for (let a = 0; a < A; a++) z += exp((Q[o + a] - m) / tau);
-    V[s] = m + tau * log(z);
-  }
-  return V;
 }
