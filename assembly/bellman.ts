@@ -1,23 +1,57 @@
 // Soft Bellman optimality sweep (ALGORITHMS.md §1.2):
 //   Q = r + γ P V,   V'(s) = τ·log Σ_a exp(Q(s,a)/τ)   (max-shifted; τ = 0 is the hard max).
-// Called once per value-iteration sweep; returns ‖V' − V‖∞.
+// Called once per value-iteration sweep; returns ‖V' − V‖∞. When `pi` ≠ 0 the sweep also
+// writes π(·|s) = softmax(Q(s,·)/τ) from the exponentials it already has (the same bits as
+// softmaxPolicy on the Q it returns).
 import { dot, csrDot } from "./vec";
+import { expNeg, expNeg2 } from "./exp";
 
-// V'(s) from Q(s,·) for every s; returns max |V'(s) − V(s)|.
+// V'(s) from the A values at q; writes π(·|s) at p when p ≠ 0.
 // @ts-ignore: decorator
 @inline
-function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64): f64 {
+function backupState(q: usize, p: usize, A: i32, tau: f64): f64 {
+  let m = load<f64>(q);
+  let am = 0;
+  for (let a = 1; a < A; a++) {
+    const qa = load<f64>(q + (<usize>a << 3));
+    if (qa > m) { m = qa; am = a; }
+  }
+  if (tau > 0) {
+    // z = Σ_a exp((Q(s,a) − m)/τ), added in action order in both builds
+    let z: f64 = 0;
+    let a = 0;
+    if (ASC_FEATURE_SIMD) {
+      const vm = f64x2.splat(m), vt = f64x2.splat(tau);
+      for (; a + 2 <= A; a += 2) {
+        const e = expNeg2(f64x2.div(f64x2.sub(v128.load(q + (<usize>a << 3)), vm), vt));
+        if (p) v128.store(p + (<usize>a << 3), e);
+        z += f64x2.extract_lane(e, 0);
+        z += f64x2.extract_lane(e, 1);
+      }
+    }
+    for (; a < A; a++) {
+      const e = expNeg((load<f64>(q + (<usize>a << 3)) - m) / tau);
+      if (p) store<f64>(p + (<usize>a << 3), e);
+      z += e;
+    }
+    if (p) {
+      const iz = 1.0 / z;
+      for (let a = 0; a < A; a++) store<f64>(p + (<usize>a << 3), load<f64>(p + (<usize>a << 3)) * iz);
+    }
+    return m + tau * Math.log(z);
+  }
+  if (p) for (let a = 0; a < A; a++) store<f64>(p + (<usize>a << 3), a == am ? 1.0 : 0.0);
+  return m;
+}
+
+// V'(s) for every s from Q (and π when pi ≠ 0); returns max |V'(s) − V(s)|.
+// @ts-ignore: decorator
+@inline
+function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64, pi: usize): f64 {
   let res: f64 = 0;
   for (let s = 0; s < S; s++) {
-    const q = Q + (<usize>(s * A) << 3);
-    let m = load<f64>(q);
-    for (let a = 1; a < A; a++) m = max(m, load<f64>(q + (<usize>a << 3)));
-    let v = m;
-    if (tau > 0) {
-      let z: f64 = 0;
-      for (let a = 0; a < A; a++) z += Math.exp((load<f64>(q + (<usize>a << 3)) - m) / tau);
-      v = m + tau * Math.log(z);
-    }
+    const o = <usize>(s * A) << 3;
+    const v = backupState(Q + o, pi ? pi + o : 0, A, tau);
     store<f64>(Vout + (<usize>s << 3), v);
     res = max(res, abs(v - load<f64>(V + (<usize>s << 3))));
   }
@@ -25,47 +59,35 @@ function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64): f64 
 }
 
 // Dense P (S·A × S, row-major).
-export function bellmanDense(P: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64): f64 {
+export function bellmanDense(P: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize): f64 {
   const n = S * A;
   const row = <usize>S << 3;
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 3;
     store<f64>(Q + o, load<f64>(r + o) + gamma * dot(P + <usize>i * row, V, S));
   }
-  return backup(Q, V, Vout, S, A, tau);
+  return backup(Q, V, Vout, S, A, tau, pi);
 }
 
-// CSR P: indptr (i32, S·A + 1), indices (i32, nnz), probs (f64, nnz).
-export function bellmanCsr(indptr: usize, indices: usize, probs: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64): f64 {
+// CSR P: indptr (i32, S·A + 1), indices (i32, nnz), probs (f64, nnz). The rows are one
+// pass and the backups another: a pass with nothing but row products keeps many of the
+// random V[indices[k]] loads in flight, which fusing in the exp/log work would stall.
+export function bellmanCsr(indptr: usize, indices: usize, probs: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize): f64 {
   const n = S * A;
+  let k0 = load<i32>(indptr);
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 3;
-    const k0 = load<i32>(indptr + (<usize>i << 2)), k1 = load<i32>(indptr + (<usize>i << 2), 4);
+    const k1 = load<i32>(indptr + (<usize>i << 2), 4);
     store<f64>(Q + o, load<f64>(r + o) + gamma * csrDot(indices, probs, V, k0, k1));
+    k0 = k1;
   }
-  return backup(Q, V, Vout, S, A, tau);
+  return backup(Q, V, Vout, S, A, tau, pi);
 }
 
 // π(·|s) = softmax(Q(s,·)/τ); for τ = 0 the greedy policy (first maximiser).
 export function softmaxPolicy(Q: usize, pi: usize, S: i32, A: i32, tau: f64): void {
   for (let s = 0; s < S; s++) {
-    const q = Q + (<usize>(s * A) << 3), p = pi + (<usize>(s * A) << 3);
-    let m = load<f64>(q), am = 0;
-    for (let a = 1; a < A; a++) {
-      const qa = load<f64>(q + (<usize>a << 3));
-      if (qa > m) { m = qa; am = a; }
-    }
-    if (tau > 0) {
-      let z: f64 = 0;
-      for (let a = 0; a < A; a++) {
-        const e = Math.exp((load<f64>(q + (<usize>a << 3)) - m) / tau);
-        store<f64>(p + (<usize>a << 3), e);
-        z += e;
-      }
-      const iz = 1.0 / z;
-      for (let a = 0; a < A; a++) store<f64>(p + (<usize>a << 3), load<f64>(p + (<usize>a << 3)) * iz);
-    } else {
-      for (let a = 0; a < A; a++) store<f64>(p + (<usize>a << 3), a == am ? 1.0 : 0.0);
-    }
+    const o = <usize>(s * A) << 3;
+    backupState(Q + o, pi + o, A, tau);
   }
 }

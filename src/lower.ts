@@ -63,11 +63,17 @@ export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: numbe
     const pQ = ws.allocF64(S * A);
     if (V0) ws.f64(pV, S).set(V0);
     else ws.f64(pV, S).fill(0);
-    let residual = Infinity, it = 0;
+    // π is written by the sweep that is certain to be the last: the cap's, or the one after a
+    // residual that the γ-contraction bound γ·‖ΔV‖ puts at tol or below. A sweep that
+    // converges earlier than the bound says leaves π to softmaxPolicy.
+    const pPi = policy ? ws.allocF64(S * A) : 0;
+    let residual = Infinity, it = 0, piAt = -1;
     while (it < maxIter) {
+      const pp = policy && (it === maxIter - 1 || gamma * residual <= tol) ? pPi : 0;
       residual = mdp.kind === "dense"
-        ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau)
-        : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau);
+        ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp)
+        : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp);
+      if (pp) piAt = it;
       it++;
       const t = pV; pV = pW; pW = t;
       if (!(residual > tol)) break;
@@ -76,8 +82,7 @@ export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: numbe
     if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
     let pi: Float64Array | undefined;
     if (policy) {
-      const pPi = ws.allocF64(S * A);
-      k.softmaxPolicy(pQ, pPi, S, A, tau);
+      if (piAt !== it - 1) k.softmaxPolicy(pQ, pPi, S, A, tau);
       pi = ws.copyF64(pPi, S * A);
     }
     return { V: ws.copyF64(pV, S), Q: ws.copyF64(pQ, S * A), pi, iterations: it, residual };

@@ -42,7 +42,7 @@ describe("bellmanDense", () => {
   it("computes Q = r + γPV and the hard max V' = [2, 3.75] with τ = 0, returning ‖V' − V‖∞ = 0.25", () => {
     const P = handP(), r = handR(), V = handV();
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
-    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 0.0);
+    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 0.0, 0);
     expectHandQ(Q);
     expect(Vout[0]).toBe(2.0);
     expect(Vout[1]).toBe(3.75);
@@ -52,7 +52,7 @@ describe("bellmanDense", () => {
   it("computes the soft value V' = τ·log Σ exp(Q/τ) with τ = 1 and returns ‖V' − V‖∞", () => {
     const P = handP(), r = handR(), V = handV();
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
-    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 1.0);
+    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 1.0, 0);
     expectHandQ(Q);
     expect(relDiff(Vout[0], SOFT_V0)).toBeLessThanOrEqual(1e-15);
     expect(relDiff(Vout[1], SOFT_V1)).toBeLessThanOrEqual(1e-15);
@@ -63,7 +63,7 @@ describe("bellmanDense", () => {
     const P = handP(), r = handR();
     const V = f64s([1, 2]);
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
-    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, 0.0, 0.0);
+    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, 0.0, 0.0, 0);
     expect(Vout[0]).toBe(1.0);
     expect(Vout[1]).toBe(2.0);
     expect(res).toBe(0.0);
@@ -75,7 +75,7 @@ describe("bellmanDense", () => {
     const r = f64s([1000, 1000, 1000, 999]);
     const V = f64s([0, 0]);
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
-    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, 0.0, 1.0);
+    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, 0.0, 1.0, 0);
     expect(isFinite(Vout[0])).toBe(true);
     expect(isFinite(Vout[1])).toBe(true);
     expect(relDiff(Vout[0], 1000.6931471805599)).toBeLessThanOrEqual(1e-15);
@@ -85,7 +85,7 @@ describe("bellmanDense", () => {
   it("approaches the hard max as τ → 0 (τ = 1e-3 differs from it by less than τ·log A)", () => {
     const P = handP(), r = handR(), V = handV();
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
-    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 1e-3);
+    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 1e-3, 0);
     expect(Vout[0] - 2.0).toBeGreaterThanOrEqual(0.0);
     expect(Vout[0] - 2.0).toBeLessThanOrEqual(1e-3 * Math.log(2.0));
     expect(Vout[1] - 3.75).toBeGreaterThanOrEqual(0.0);
@@ -99,7 +99,7 @@ describe("bellmanCsr", () => {
     const indptr = handIndptr(), indices = handIndices(), probs = handProbs();
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
     const res = bellmanCsr(indptr.dataStart, indices.dataStart, probs.dataStart, r.dataStart, V.dataStart,
-      Q.dataStart, Vout.dataStart, S, A, GAMMA, 0.0);
+      Q.dataStart, Vout.dataStart, S, A, GAMMA, 0.0, 0);
     expectHandQ(Q);
     expect(Vout[0]).toBe(2.0);
     expect(Vout[1]).toBe(3.75);
@@ -111,7 +111,7 @@ describe("bellmanCsr", () => {
     const indptr = handIndptr(), indices = handIndices(), probs = handProbs();
     const Q = new Float64Array(S * A), Vout = new Float64Array(S);
     const res = bellmanCsr(indptr.dataStart, indices.dataStart, probs.dataStart, r.dataStart, V.dataStart,
-      Q.dataStart, Vout.dataStart, S, A, GAMMA, 1.0);
+      Q.dataStart, Vout.dataStart, S, A, GAMMA, 1.0, 0);
     expectHandQ(Q);
     expect(relDiff(Vout[0], SOFT_V0)).toBeLessThanOrEqual(1e-15);
     expect(relDiff(Vout[1], SOFT_V1)).toBeLessThanOrEqual(1e-15);
@@ -131,9 +131,9 @@ describe("bellmanCsr", () => {
     const taus: f64[] = [0.0, 0.3];
     for (let t = 0; t < taus.length; t++) {
       const tau = taus[t];
-      const rd = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Qd.dataStart, Vd.dataStart, s, a, 0.9, tau);
+      const rd = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Qd.dataStart, Vd.dataStart, s, a, 0.9, tau, 0);
       const rc = bellmanCsr(csr.indptr.dataStart, csr.indices.dataStart, csr.probs.dataStart, r.dataStart,
-        V.dataStart, Qc.dataStart, Vc.dataStart, s, a, 0.9, tau);
+        V.dataStart, Qc.dataStart, Vc.dataStart, s, a, 0.9, tau, 0);
       for (let i = 0; i < s * a; i++) expect(abs(Qd[i] - Qc[i])).toBeLessThanOrEqual(1e-13);
       for (let i = 0; i < s; i++) expect(abs(Vd[i] - Vc[i])).toBeLessThanOrEqual(1e-13);
       expect(abs(rd - rc)).toBeLessThanOrEqual(1e-13);
@@ -192,12 +192,40 @@ describe("softmaxPolicy", () => {
     const P = handP(), r = handR(), V = handV();
     const Q = new Float64Array(S * A), Vout = new Float64Array(S), pi = new Float64Array(S * A);
     const tau = 0.8;
-    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, tau);
+    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, tau, 0);
     softmaxPolicy(Q.dataStart, pi.dataStart, S, A, tau);
     for (let s = 0; s < S; s++) {
       for (let a = 0; a < A; a++) {
         expect(abs((Vout[s] - Q[s * A + a]) + tau * Math.log(pi[s * A + a]))).toBeLessThanOrEqual(1e-14);
       }
+    }
+  });
+
+  it("writes π in the sweep with the same bits as softmaxPolicy on its Q (dense and CSR, τ > 0 and τ = 0)", () => {
+    const s = 7, a = 3;
+    const rng = new Lcg(77);
+    const P = randomStochastic(s * a, s, rng, true);
+    const csr = denseToCsr(P, s * a, s);
+    const r = new Float64Array(s * a), V = new Float64Array(s);
+    for (let i = 0; i < s * a; i++) r[i] = rng.range(-1.0, 1.0);
+    for (let i = 0; i < s; i++) V[i] = rng.range(-5.0, 5.0);
+    r[4] = r[3]; // a tie, for the greedy policy's first maximiser
+    const taus: f64[] = [0.0, 0.3, 2.0];
+    for (let t = 0; t < taus.length; t++) {
+      const tau = taus[t];
+      const Q = new Float64Array(s * a), W = new Float64Array(s), W0 = new Float64Array(s);
+      const piSweep = new Float64Array(s * a), piRef = new Float64Array(s * a);
+      const res0 = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, W0.dataStart, s, a, 0.9, tau, 0);
+      const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, W.dataStart, s, a, 0.9, tau, piSweep.dataStart);
+      expect(res).toBe(res0);
+      softmaxPolicy(Q.dataStart, piRef.dataStart, s, a, tau);
+      for (let i = 0; i < s; i++) expect(bits(W[i])).toBe(bits(W0[i]));
+      for (let i = 0; i < s * a; i++) expect(bits(piSweep[i])).toBe(bits(piRef[i]));
+      const Qc = new Float64Array(s * a), Wc = new Float64Array(s), piC = new Float64Array(s * a);
+      bellmanCsr(csr.indptr.dataStart, csr.indices.dataStart, csr.probs.dataStart, r.dataStart,
+        V.dataStart, Qc.dataStart, Wc.dataStart, s, a, 0.9, tau, piC.dataStart);
+      softmaxPolicy(Qc.dataStart, piRef.dataStart, s, a, tau);
+      for (let i = 0; i < s * a; i++) expect(bits(piC[i])).toBe(bits(piRef[i]));
     }
   });
 });

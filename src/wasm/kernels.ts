@@ -8,8 +8,8 @@ export interface Kernels {
   simdBuild(): number;
   dot(x: ptr, y: ptr, n: number): number;
   axpy(y: ptr, alpha: number, x: ptr, n: number): void;
-  bellmanDense(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number): number;
-  bellmanCsr(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number): number;
+  bellmanDense(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr): number;
+  bellmanCsr(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr): number;
   softmaxPolicy(Q: ptr, pi: ptr, S: number, A: number, tau: number): void;
   ppiDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
   ppiTDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
