@@ -36,6 +36,17 @@ const PROBLEMS: { label: string; m: RefMDP }[] = [
   { label: "CSR S=9 A=2 γ=0.95 (deterministic rows)", m: randomCsr(9, 2, 0.95, 1, 104) },
 ];
 
+/** The greedy policy of Q: one-hot at the first maximiser of each row. */
+function greedyRows(Q: ArrayLike<number>, S: number, A: number): Float64Array {
+  const pi = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    let best = 0;
+    for (let a = 1; a < A; a++) if (Q[s * A + a] > Q[s * A + best]) best = a;
+    pi[s * A + best] = 1;
+  }
+  return pi;
+}
+
 describe.each(PROBLEMS.map((p) => [p.label, p.m] as const))("the lower level on a %s MDP", (_, m) => {
   const S = m.S;
   const A = m.A;
@@ -60,6 +71,29 @@ describe.each(PROBLEMS.map((p) => [p.label, p.m] as const))("the lower level on 
         expect(relErr(back, V), `${method} Bellman expectation`).toBeLessThanOrEqual(1e-12);
       }
     }
+  });
+
+  // π comes from the last sweep's own exponentials when that sweep is known to be the last
+  // (the cap, or γ·‖ΔV‖ ≤ tol), else from a separate softmax pass: every way of stopping
+  // must return softmax(Q/τ) of the returned Q, with the same bits on both builds.
+  test.each([
+    ["the sweep cap", { maxIter: 3 }],
+    ["tol, as the contraction bound predicts", { tol: 1e-8 }],
+    ["tol, earlier than the bound (warm start at the fixed point)", { tol: 1e-6, warm: true }],
+    ["τ = 0 and the cap", { maxIter: 2, tau: 0 }],
+  ] as const)("softValueIteration's pi is softmax(Q/τ) of its Q when it stops at %s", (_, o) => {
+    const tau = "tau" in o ? o.tau : 0.5;
+    const runs = backends.map((backend) => {
+      const mdp = toTabular(m, backend);
+      const V0 = "warm" in o ? softValueIteration(mdp, r, { tau, tol: 1e-12 }).V : undefined;
+      const got = softValueIteration(mdp, r, { tau, V0, tol: "tol" in o ? o.tol : 0, maxIter: "maxIter" in o ? o.maxIter : 10000 });
+      if ("maxIter" in o) expect(got.iterations).toBe(o.maxIter);
+      if ("warm" in o) expect(got.iterations).toBe(1);
+      expect(relErr(got.pi, tau > 0 ? softmaxRows(got.Q, S, A, tau) : greedyRows(got.Q, S, A))).toBeLessThanOrEqual(1e-12);
+      return got;
+    });
+    expect(Array.from(runs[0].pi)).toEqual(Array.from(runs[1].pi));
+    expect(Array.from(runs[0].V)).toEqual(Array.from(runs[1].V));
   });
 
   test.each([0.05, 0.5, 3])("softValueIteration with τ = %s converges to the fixed point V = τ log Σ_a exp((r + γPV)/τ) within 1e-9, with pi = softmax(Q/τ)", (tau) => {
