@@ -44,18 +44,27 @@ function backupState(q: usize, p: usize, A: i32, tau: f64): f64 {
   return m;
 }
 
+/** min_s and max_s of V'(s) − V(s) in the last sweep (the bounds of value iteration with
+ *  error bounds, ALGORITHMS.md §1.2). */
+export let deltaMin: f64 = 0;
+export let deltaMax: f64 = 0;
+
 // V'(s) for every s from Q (and π when pi ≠ 0); returns max |V'(s) − V(s)|.
 // @ts-ignore: decorator
 @inline
 function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64, pi: usize): f64 {
-  let res: f64 = 0;
+  let dmin = Infinity, dmax = -Infinity;
   for (let s = 0; s < S; s++) {
     const o = <usize>(s * A) << 3;
     const v = backupState(Q + o, pi ? pi + o : 0, A, tau);
     store<f64>(Vout + (<usize>s << 3), v);
-    res = max(res, abs(v - load<f64>(V + (<usize>s << 3))));
+    const d = v - load<f64>(V + (<usize>s << 3));
+    dmin = min(dmin, d);
+    dmax = max(dmax, d);
   }
-  return res;
+  deltaMin = dmin;
+  deltaMax = dmax;
+  return max(dmax, -dmin);
 }
 
 // Dense P (S·A × S, row-major).

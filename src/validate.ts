@@ -10,6 +10,13 @@ export function positiveInt(arg: string, v: unknown): number {
   return v;
 }
 
+/** An optional boolean. */
+export function flag(arg: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== "boolean") throw new DomainError(arg, "must be a boolean", v);
+  return v;
+}
+
 export function finiteNumber(arg: string, v: unknown): number {
   if (typeof v !== "number" || !Number.isFinite(v)) throw new DomainError(arg, "must be a finite number", v);
   return v;

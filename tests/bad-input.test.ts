@@ -325,6 +325,10 @@ describe("softValueIteration", () => {
     for (const m of [0, -1, 1.5, NaN]) expectError(() => softValueIteration(dense, r, { tau: 1, maxIter: m }), DomainError, /^maxIter\b/);
   });
 
+  test("rejects an extrapolate that is not a boolean", () => {
+    for (const v of [1, "yes", null]) expectError(() => softValueIteration(dense, r, { tau: 1, extrapolate: v as never }), DomainError, /^extrapolate\b/);
+  });
+
   test("rejects a V0 of the wrong length or with NaN (position named)", () => {
     expectError(() => softValueIteration(dense, r, { tau: 1, V0: [0, 0] }), ShapeError, /^V0\b/, "3");
     expectError(() => softValueIteration(dense, r, { tau: 1, V0: [0, NaN, 0] }), DomainError, /^V0\[1\]/);

@@ -128,7 +128,9 @@ describe("bilevel-rl hypergrad and solve", () => {
     expect(a.method).toBe("exact");
     expect(b.method).toBe("finite-difference");
     expect(a.grad).toHaveLength(9);
-    expect(a.value).toBeCloseTo(b.value, 12);
+    // φ(x0) from lower solves to tol 1e-12 (exact) and 1e-13 (finite differences): V within
+    // tol of V*, so π and φ agree to about tol/τ (τ = 0.1)
+    expect(a.value).toBeCloseTo(b.value, 11);
     const scale = Math.max(...a.grad.map(Math.abs));
     for (let i = 0; i < 9; i++) expect(Math.abs(a.grad[i] - b.grad[i])).toBeLessThan(1e-5 * scale);
   }, 30_000);

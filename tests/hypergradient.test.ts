@@ -174,12 +174,27 @@ describe("lower solvers", () => {
     const mdp = makeMdp("csr", 41, 30, 4, 0.99);
     const problem = new BilevelProblem({ mdp, tau: 0.1, reward: linearReward(randomVector(120 * 2, 42), 2), upper: policyL2() });
     const x = Float64Array.from([1, -1]);
-    const vi = solveLower(problem, x, { solver: "value-iteration", tol: 1e-11 });
+    const vi = solveLower(problem, x, { solver: "value-iteration", tol: 1e-11, extrapolate: false });
     const pi = solveLower(problem, x, { solver: "policy-iteration", tol: 1e-11 });
     expect(vi.converged && pi.converged).toBe(true);
     expect(pi.iterations).toBeLessThan(20);
     expect(vi.iterations).toBeGreaterThan(200);
     expect(relErr(pi.V, vi.V)).toBeLessThan(1e-9);
+  });
+
+  it("value iteration with error bounds (the default) reaches the same optimum, V within tol of V*, in fewer sweeps", () => {
+    const mdp = makeMdp("csr", 41, 30, 4, 0.99);
+    const problem = new BilevelProblem({ mdp, tau: 0.1, reward: linearReward(randomVector(120 * 2, 42), 2), upper: policyL2() });
+    const x = Float64Array.from([1, -1]);
+    const plain = solveLower(problem, x, { tol: 1e-11, extrapolate: false });
+    const bounded = solveLower(problem, x, { tol: 1e-11 });
+    const exact = solveLower(problem, x, { solver: "policy-iteration", tol: 1e-14 });
+    expect(bounded.converged).toBe(true);
+    expect(bounded.residual).toBeLessThanOrEqual(1e-11);
+    expect(bounded.iterations).toBeLessThan(plain.iterations / 3);
+    let err = 0;
+    for (let s = 0; s < mdp.S; s++) err = Math.max(err, Math.abs(bounded.V[s] - exact.V[s]));
+    expect(err).toBeLessThanOrEqual(1e-11);
   });
 
   it("φ(x) equals f at the lower optimum", () => {

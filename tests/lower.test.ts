@@ -73,6 +73,22 @@ describe.each(PROBLEMS.map((p) => [p.label, p.m] as const))("the lower level on 
     }
   });
 
+  test.each([0, 0.5])("softValueIteration with error bounds (extrapolate) and τ = %s: V within tol of V*, never more than one sweep beyond plain value iteration", (tau) => {
+    for (const backend of backends) {
+      const mdp = toTabular(m, backend);
+      const tol = 1e-9;
+      const star = softValueIteration(mdp, r, { tau, tol: 1e-14, maxIter: 100000 });
+      const plain = softValueIteration(mdp, r, { tau, tol });
+      const got = softValueIteration(mdp, r, { tau, tol, extrapolate: true });
+      expect(got.converged).toBe(true);
+      expect(got.residual).toBeLessThanOrEqual(tol);
+      expect(got.iterations).toBeLessThanOrEqual(plain.iterations + 1);
+      // star is within γ/(1−γ)·1e-14 of V*
+      expect(maxAbs(got.V.map((v, s) => v - star.V[s]))).toBeLessThanOrEqual(tol + 1e-12);
+      expect(relErr(got.pi, tau > 0 ? softmaxRows(got.Q, S, A, tau) : greedyRows(got.Q, S, A))).toBeLessThanOrEqual(1e-12);
+    }
+  });
+
   // π comes from the last sweep's own exponentials when that sweep is known to be the last
   // (the cap, or γ·‖ΔV‖ ≤ tol), else from a separate softmax pass: every way of stopping
   // must return softmax(Q/τ) of the returned Q, with the same bits on both builds.

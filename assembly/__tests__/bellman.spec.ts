@@ -1,5 +1,5 @@
 // Specs for assembly/bellman.ts: bellmanDense, bellmanCsr, softmaxPolicy.
-import { bellmanDense, bellmanCsr, softmaxPolicy } from "../bellman";
+import { bellmanDense, bellmanCsr, softmaxPolicy, deltaMin, deltaMax } from "../bellman";
 import { f64s, i32s, Lcg, randomStochastic, denseToCsr, relDiff, bits } from "./helpers";
 
 // The hand example, S = 2, A = 2, γ = 0.5; rows of P are (s, a) = (0,0), (0,1), (1,0), (1,1):
@@ -227,5 +227,18 @@ describe("softmaxPolicy", () => {
       softmaxPolicy(Qc.dataStart, piRef.dataStart, s, a, tau);
       for (let i = 0; i < s * a; i++) expect(bits(piC[i])).toBe(bits(piRef[i]));
     }
+  });
+
+  it("records min and max of V' − V for the error bounds (hand example, τ = 0: d = [0, −0.25])", () => {
+    const P = handP(), r = handR(), V = handV();
+    const Q = new Float64Array(S * A), Vout = new Float64Array(S);
+    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, GAMMA, 0.0, 0);
+    expect(deltaMin).toBe(-0.25);
+    expect(deltaMax).toBe(0.0);
+    expect(res).toBe(0.25);
+    bellmanCsr(handIndptr().dataStart, handIndices().dataStart, handProbs().dataStart, r.dataStart, V.dataStart,
+      Q.dataStart, Vout.dataStart, S, A, GAMMA, 1.0, 0);
+    expect(relDiff(deltaMax, SOFT_V0 - 2.0)).toBeLessThanOrEqual(1e-14);
+    expect(relDiff(deltaMin, SOFT_V1 - 4.0)).toBeLessThanOrEqual(1e-14);
   });
 });

@@ -218,6 +218,8 @@ export interface RefHypergradientOptions {
   linear: RefLinear;
   /** Lower-level tolerance on the Bellman residual ‖G(V) − V‖∞. */
   tol: number;
+  /** Value iteration with error bounds, as the library's solveLower does by default. */
+  extrapolate: boolean;
 }
 
 export interface RefHypergradientResult {
@@ -240,7 +242,7 @@ function oneHotReward(x: Float64Array, S: number, A: number): Float64Array {
 
 /**
  * Exact hypergradient (eq. 9) of the one-hot GridWorld goal problem at x:
- * lower solve (soft value iteration, or soft policy iteration with the chosen linear
+ * lower solve (soft value iteration, with error bounds when asked, or soft policy iteration with the chosen linear
  * solver) to `tol`; f = −ρᵀV_U + (μ/2)‖x‖² (one τ = 0 evaluation); ∇_π f = −d̃(s)Q_U(s, a)
  * (one τ = 0 evaluation and one transposed solve for d̃); v = π ⊙ ∇_π f; b = Uᵀv;
  * w = (I − γP_π)^{-T} b; ∇φ = μx + Φᵀ(v − π ⊙ Ew)/τ.
@@ -254,7 +256,7 @@ export function refHypergradient(p: RefGridGoal, x: Float64Array, o: RefHypergra
   // ---- lower level
   let V: Float64Array, pi: Float64Array, lowerIterations: number, lowerResidual: number;
   if (o.solver === "value-iteration") {
-    const vi = ref.softValueIteration(m, r, { tau, tol: o.tol, maxIter: 100000 });
+    const vi = ref.softValueIteration(m, r, { tau, tol: o.tol, maxIter: 100000, extrapolate: o.extrapolate });
     V = vi.V;
     pi = vi.pi;
     lowerIterations = vi.iterations;

@@ -20,6 +20,12 @@ export interface LowerOptions {
   V0?: ArrayLike<number>;
   /** Linear solver for policy iteration's evaluations (default: 'lu' for S ≤ 500, else 'krylov'). */
   linear?: LinearMethod;
+  /**
+   * Value iteration with error bounds (softValueIteration's `extrapolate`; default true): V
+   * moves to the middle of the bounds on V* once they are within tol. The lower level is
+   * solved to tol either way; this only changes how many sweeps it takes.
+   */
+  extrapolate?: boolean;
 }
 
 export interface LowerSolution {
@@ -39,7 +45,8 @@ export function parseLower(o: LowerOptions | undefined): Required<Omit<LowerOpti
   if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
   const tol = opts.tol === undefined ? 1e-12 : check.nonNegative("tol", opts.tol);
   const maxIter = opts.maxIter === undefined ? (solver === "value-iteration" ? 100000 : 100) : check.positiveInt("maxIter", opts.maxIter);
-  return { solver, tol, maxIter, V0: opts.V0, linear: opts.linear };
+  const extrapolate = check.flag("extrapolate", opts.extrapolate, true);
+  return { solver, tol, maxIter, V0: opts.V0, linear: opts.linear, extrapolate };
 }
 
 /** Solve the lower level at x to tolerance. */
@@ -48,7 +55,7 @@ export function solveLower(problem: BilevelProblem, x: Float64Array, options?: L
   const { mdp, tau } = problem;
   const r = problem.rewardAt(x);
   if (o.solver === "value-iteration") {
-    const vi = softValueIteration(mdp, r, { tau, tol: o.tol, maxIter: o.maxIter, V0: o.V0 });
+    const vi = softValueIteration(mdp, r, { tau, tol: o.tol, maxIter: o.maxIter, V0: o.V0, extrapolate: o.extrapolate });
     problem.counters.sweeps += vi.iterations;
     return { r, ...vi };
   }

@@ -220,11 +220,7 @@ export function positive(arg: string, v: unknown): number {
 }
 
 /** An optional boolean. @internal */
-export function flag(arg: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== "boolean") throw new DomainError(arg, "must be a boolean", v);
-  return v;
-}
+export const flag = check.flag;
 
 /** The gridworld action count, 4 or 5 (default 5). @internal */
 export function actionCount(v: unknown): 4 | 5 {

@@ -73,12 +73,13 @@ export function softmaxPolicy(Q: Float64Array, S: number, A: number, tau: number
  * Soft value iteration: V ← G(V) by bellmanSweep until the sweep's residual is < tol
  * (default 1e-10) or maxIter sweeps (default 10000) have run. V is the last Vout, Q the Q of
  * the last sweep, pi = softmaxPolicy(Q, τ). With maxIter = 0 no sweep runs: V = V0,
- * Q = r + γPV0, residual = Infinity.
+ * Q = r + γPV0, residual = Infinity. With extrapolate, V moves to the middle of the error
+ * bounds G(V) + γ/(1−γ)·[min ΔV, max ΔV] once they are within tol (as src/lower.ts).
  */
 export function softValueIteration(
   m: RefMDP,
   r: Float64Array,
-  opts: { tau: number; tol?: number; maxIter?: number; V0?: Float64Array },
+  opts: { tau: number; tol?: number; maxIter?: number; V0?: Float64Array; extrapolate?: boolean },
 ): { V: Float64Array; Q: Float64Array; pi: Float64Array; iterations: number; residual: number; converged: boolean } {
   const { S, A } = m;
   const tau = opts.tau;
@@ -104,6 +105,19 @@ export function softValueIteration(
     V = Vout;
     Vout = t;
     if (residual < tol) break;
+    if (opts.extrapolate && iterations < maxIter) {
+      let lo = Infinity, hi = -Infinity;
+      for (let s = 0; s < S; s++) {
+        const d = V[s] - Vout[s];
+        lo = Math.min(lo, d);
+        hi = Math.max(hi, d);
+      }
+      const g = m.gamma / (1 - m.gamma);
+      if ((g * (hi - lo)) / 2 <= tol) {
+        const c = g * ((lo + hi) / 2);
+        for (let s = 0; s < S; s++) V[s] += c;
+      }
+    }
   }
   const pi = softmaxPolicy(Q, S, A, tau);
   return { V, Q, pi, iterations, residual, converged: residual < tol };

@@ -4,6 +4,9 @@ export interface Kernels {
   readonly memory: WebAssembly.Memory;
   /** Bytes of scratch sampleTrajectories needs. */
   readonly SAMPLE_WORK_BYTES: WebAssembly.Global;
+  /** min_s and max_s of V'(s) − V(s) in the last bellmanDense/bellmanCsr sweep. */
+  readonly deltaMin: WebAssembly.Global;
+  readonly deltaMax: WebAssembly.Global;
   heapBase(): ptr;
   simdBuild(): number;
   dot(x: ptr, y: ptr, n: number): number;
