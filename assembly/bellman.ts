@@ -6,16 +6,53 @@
 import { dot, csrDot } from "./vec";
 import { expNeg, expNeg2 } from "./exp";
 
+// pmax(a, b) = a < b ? b : a and pmin(a, b) = b < a ? b : a, wasm's pseudo-min/max. Engines
+// compile f64.max/min with branches (for NaN and ±0), and the maximiser's position is
+// random from state to state; f64x2.pmax/pmin are single maxpd/minpd instructions. The
+// scalar build selects the bits as integers (a conditional move; a float select is a
+// branch again), with the same results.
+// @ts-ignore: decorator
+@inline
+function pmax(a: f64, b: f64): f64 {
+  if (ASC_FEATURE_SIMD) return f64x2.extract_lane(f64x2.pmax(f64x2.splat(a), f64x2.splat(b)), 0);
+  return reinterpret<f64>(select<i64>(reinterpret<i64>(b), reinterpret<i64>(a), a < b));
+}
+// @ts-ignore: decorator
+@inline
+function pmin(a: f64, b: f64): f64 {
+  if (ASC_FEATURE_SIMD) return f64x2.extract_lane(f64x2.pmin(f64x2.splat(a), f64x2.splat(b)), 0);
+  return reinterpret<f64>(select<i64>(reinterpret<i64>(b), reinterpret<i64>(a), b < a));
+}
+
+// max_a Q(s,·) over the A values at q: even and odd actions in two lanes, then the two lanes,
+// then the last action when A is odd (the scalar build in the same order).
+// @ts-ignore: decorator
+@inline
+function rowMax(q: usize, A: i32): f64 {
+  if (A < 2) return load<f64>(q);
+  let a = 2;
+  let m: f64;
+  if (ASC_FEATURE_SIMD) {
+    let vm = v128.load(q);
+    for (; a + 2 <= A; a += 2) vm = f64x2.pmax(vm, v128.load(q + (<usize>a << 3)));
+    m = f64x2.extract_lane(f64x2.pmax(vm, v128.shuffle<f64>(vm, vm, 1, 0)), 0);
+  } else {
+    let m0 = load<f64>(q), m1 = load<f64>(q, 8);
+    for (; a + 2 <= A; a += 2) {
+      m0 = pmax(m0, load<f64>(q + (<usize>a << 3)));
+      m1 = pmax(m1, load<f64>(q + (<usize>a << 3), 8));
+    }
+    m = pmax(m0, m1);
+  }
+  if (a < A) m = pmax(m, load<f64>(q + (<usize>a << 3)));
+  return m;
+}
+
 // V'(s) from the A values at q; writes π(·|s) at p when p ≠ 0.
 // @ts-ignore: decorator
 @inline
 function backupState(q: usize, p: usize, A: i32, tau: f64): f64 {
-  let m = load<f64>(q);
-  let am = 0;
-  for (let a = 1; a < A; a++) {
-    const qa = load<f64>(q + (<usize>a << 3));
-    if (qa > m) { m = qa; am = a; }
-  }
+  const m = rowMax(q, A);
   if (tau > 0) {
     // z = Σ_a exp((Q(s,a) − m)/τ), added in action order in both builds
     let z: f64 = 0;
@@ -40,7 +77,12 @@ function backupState(q: usize, p: usize, A: i32, tau: f64): f64 {
     }
     return m + tau * Math.log(z);
   }
-  if (p) for (let a = 0; a < A; a++) store<f64>(p + (<usize>a << 3), a == am ? 1.0 : 0.0);
+  if (p) {
+    // greedy: one-hot at the first maximiser
+    let am = A - 1;
+    for (let a = A - 1; a >= 0; a--) if (load<f64>(q + (<usize>a << 3)) == m) am = a;
+    for (let a = 0; a < A; a++) store<f64>(p + (<usize>a << 3), a == am ? 1.0 : 0.0);
+  }
   return m;
 }
 
@@ -54,17 +96,19 @@ export let deltaMax: f64 = 0;
 @inline
 function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64, pi: usize): f64 {
   let dmin = Infinity, dmax = -Infinity;
+  let nan = false; // pmin/pmax drop NaN: it is tracked here
   for (let s = 0; s < S; s++) {
     const o = <usize>(s * A) << 3;
     const v = backupState(Q + o, pi ? pi + o : 0, A, tau);
     store<f64>(Vout + (<usize>s << 3), v);
     const d = v - load<f64>(V + (<usize>s << 3));
-    dmin = min(dmin, d);
-    dmax = max(dmax, d);
+    dmin = pmin(dmin, d);
+    dmax = pmax(dmax, d);
+    nan = nan | (d != d);
   }
-  deltaMin = dmin;
-  deltaMax = dmax;
-  return max(dmax, -dmin);
+  deltaMin = nan ? NaN : dmin;
+  deltaMax = nan ? NaN : dmax;
+  return nan ? NaN : max(dmax, -dmin);
 }
 
 // Dense P (S·A × S, row-major).

@@ -86,7 +86,7 @@ export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: numbe
       if (pp) piAt = it;
       it++;
       const t = pV; pV = pW; pW = t;
-      if (!(residual > tol)) break;
+      if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
       shifted = false;
       if (extrapolate && it < maxIter) {
         const lo = k.deltaMin.value as number, hi = k.deltaMax.value as number;

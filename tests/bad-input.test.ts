@@ -337,6 +337,8 @@ describe("softValueIteration", () => {
   test("reports rewards that overflow the log-sum-exp as a NumericalError instead of returning NaN", () => {
     const huge = new Float64Array(6).fill(1e308); // V* = 1e308/(1 − γ) overflows
     expectError(() => softValueIteration(dense, huge, { tau: 1e-300 }), NumericalError, /softValueIteration/);
+    // τ = 0 too (the hard max skips NaN, so the overflow must be caught as soon as V stops being finite)
+    for (const m of [dense, csr]) expectError(() => softValueIteration(m, huge, { tau: 0, extrapolate: true }), NumericalError, /became (Infinity|NaN) at sweep [12];/);
   });
 });
 

@@ -241,4 +241,17 @@ describe("softmaxPolicy", () => {
     expect(relDiff(deltaMax, SOFT_V0 - 2.0)).toBeLessThanOrEqual(1e-14);
     expect(relDiff(deltaMin, SOFT_V1 - 4.0)).toBeLessThanOrEqual(1e-14);
   });
+
+  it("takes the max as pmax in both builds (−0 vs +0: the first) and reports a NaN backup, which pmin/pmax would drop", () => {
+    // γ = 0 and V < 0, so Q = r + (−0): state 0 has Q = [−0, +0], state 1 has Q = [1, NaN]
+    const P = handP(), V = f64s([-1, -1]);
+    const r = f64s([-0.0, 0.0, 1.0, NaN]);
+    const Q = new Float64Array(S * A), Vout = new Float64Array(S);
+    bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, 0.0, 0.0, 0);
+    expect(bits(Vout[0])).toBe(bits(-0.0));
+    const res = bellmanDense(P.dataStart, r.dataStart, V.dataStart, Q.dataStart, Vout.dataStart, S, A, 0.0, 0.5, 0);
+    expect(isNaN(res)).toBe(true);
+    expect(isNaN(deltaMin)).toBe(true);
+    expect(isNaN(deltaMax)).toBe(true);
+  });
 });
