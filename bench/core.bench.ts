@@ -163,7 +163,7 @@ async function denseSweep(S: number): Promise<void> {
       unit: { name: "sweep", perOp: K },
       check: { ok, detail: `iterations ${vs.iterations}/${vc.iterations} of ${K}; max rel |V−V_ref| simd ${dS.toExponential(1)}, scalar ${dC.toExponential(1)}` },
       notes: [
-        `op = softValueIteration(mdp, r, { tau, tol: 0, maxIter: K }) (includes copying r in, the final softmax policy and copying V, Q, π out: ≈ ${cal.callOverheadMs.toFixed(2)} ms per call on SIMD, ${((100 * cal.callOverheadMs) / (cal.callOverheadMs + K * cal.perSweepMs)).toFixed(1)}% of an op); reference = K × reference.bellmanSweep on preallocated buffers`,
+        `op = softValueIteration(mdp, r, { tau, tol: 0, maxIter: K }) (includes checking and copying r in and copying V, Q, π out; the last sweep writes π: ≈ ${cal.callOverheadMs.toFixed(2)} ms per call on SIMD, ${((100 * cal.callOverheadMs) / (cal.callOverheadMs + K * cal.perSweepMs)).toFixed(1)}% of an op); reference = K × reference.bellmanSweep on preallocated buffers`,
       ],
     },
     {
@@ -227,7 +227,7 @@ async function csr(S: number): Promise<void> {
         unit: { name: "sweep", perOp: K },
         check: { ok, detail: `iterations ${vs.iterations}/${vc.iterations} of ${K}; max rel |V−V_ref| simd ${dS.toExponential(1)}, scalar ${dC.toExponential(1)}` },
         notes: [
-          `op = softValueIteration(mdp, r, { tau, tol: 0, maxIter: K }); its fixed per-call cost (copy r in, softmax policy, copy V, Q, π out) ≈ ${cal.callOverheadMs.toFixed(2)} ms on SIMD = ${((100 * cal.callOverheadMs) / (cal.callOverheadMs + K * cal.perSweepMs)).toFixed(1)}% of an op, counted in the per-sweep time; reference = K × reference.bellmanSweep`,
+          `op = softValueIteration(mdp, r, { tau, tol: 0, maxIter: K }); its fixed per-call cost (check and copy r in, copy V, Q, π out; the last sweep writes π) ≈ ${cal.callOverheadMs.toFixed(2)} ms on SIMD = ${((100 * cal.callOverheadMs) / (cal.callOverheadMs + K * cal.perSweepMs)).toFixed(1)}% of an op, counted in the per-sweep time; reference = K × reference.bellmanSweep`,
         ],
       },
       {
