@@ -38,6 +38,33 @@ describe("algorithm states", () => {
     expect(second.history.at(-1)!.hnorm).toBe(straight.history.at(-1)!.hnorm);
   });
 
+  it.each([
+    ["least-squares", {}],
+    ["richardson", { wStep: "richardson" as const }],
+    ["nonnegative projection, no early stop", { project: "nonnegative" as const, N: 3, earlyStop: 0 }],
+  ])("M-SoBiRL's run (typed working state) and a chain of JSON round-tripped steps give the same states bit for bit (%s)", (_name, extra) => {
+    const { problem, x0 } = e1({ seed: 9, n: 12 });
+    const res = mSoBiRL.run(problem, { iterations: 20, x0, seed: 9, ...extra });
+    let st = mSoBiRL.init(problem, { x0, seed: 9, ...extra });
+    for (let k = 0; k < 20; k++) {
+      st = JSON.parse(JSON.stringify(mSoBiRL.step(problem, st)));
+      expect(st.last!.f).toBe(res.history[k].f);
+      expect(st.last!.hnorm).toBe(res.history[k].hnorm);
+      expect(st.last!.lowerResidual).toBe(res.history[k].lowerResidual);
+    }
+    expect(JSON.stringify(st)).toBe(JSON.stringify(res.state));
+  });
+
+  it("M-SoBiRL's run holds no kernel scratch between iterations: the workspace mark is where it was, during callbacks and after", () => {
+    const { problem, x0 } = e1({ seed: 10, n: 8 });
+    const ws = problem.mdp.ws;
+    const m0 = ws.mark();
+    const seen = new Set<number>();
+    mSoBiRL.run(problem, { iterations: 10, x0, onIteration: () => { seen.add(ws.mark()); } });
+    expect([...seen]).toEqual([m0]);
+    expect(ws.mark()).toBe(m0);
+  });
+
   it("run stops cleanly on an aborted signal and when onIteration returns false", () => {
     const { problem, x0 } = e1({ seed: 6 });
     const ac = new AbortController();
