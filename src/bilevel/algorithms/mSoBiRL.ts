@@ -83,7 +83,9 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState>(
  * iteration with no allocation (E1 is all per-iteration overhead: S = 10, A = 5), the
  * kernels run on scratch above the workspace mark, taken and released around each group
  * of kernel calls so no objective or reward callback runs while it is held.
- * The arithmetic is the plain step's, operation for operation (same bits).
+ * The arithmetic is, operation for operation, that of uTranspose and combine
+ * (hypergradient.ts), trackW below and sweeps() in lower.ts, which the step used to call
+ * on fresh arrays: same kernels on the same values, same bits. Keep them in step.
  */
 class MSoBiRLStepper implements Stepper<MSoBiRLState> {
   k: number;
