@@ -4,6 +4,11 @@ import { e1 } from "../src/problems/e1";
 import { mSoBiRL } from "../src/bilevel/algorithms/mSoBiRL";
 import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
 import { phi } from "../src/bilevel/hypergradient";
+import { BilevelProblem } from "../src/bilevel/problem";
+import { policyL2 } from "../src/bilevel/models";
+import { TabularMDP, denseToCsr } from "../src/mdp";
+import { softValueIteration } from "../src/lower";
+import { NumericalError } from "../src/errors";
 
 beforeAll(async () => {
   await init();
@@ -63,6 +68,24 @@ describe("algorithm states", () => {
     mSoBiRL.run(problem, { iterations: 10, x0, onIteration: () => { seen.add(ws.mark()); } });
     expect([...seen]).toEqual([m0]);
     expect(ws.mark()).toBe(m0);
+  });
+
+  it("M-SoBiRL's sweeps report overflowing rewards exactly as softValueIteration does, and release their scratch", () => {
+    const S = 3, A = 2;
+    const P = new Float64Array(S * A * S);
+    for (let i = 0; i < S * A; i++) { P[i * S + (i % S)] = 0.5; P[i * S + ((i + 1) % S)] = 0.5; }
+    for (const kind of ["dense", "csr"] as const) {
+      const mdp = kind === "dense" ? TabularMDP.dense({ S, A, P, gamma: 0.5 }) : TabularMDP.sparse({ S, A, ...denseToCsr(P, S, A), gamma: 0.5 });
+      const huge = new Float64Array(S * A).fill(1e308); // V grows by γ·V each sweep until it overflows
+      const reward = { dim: 1, reward: (_x: Float64Array, out: Float64Array) => { out.set(huge); }, vjp: (_x: Float64Array, _u: Float64Array, out: Float64Array) => { out.fill(0); } };
+      const problem = new BilevelProblem({ mdp, tau: 1, reward, upper: policyL2() });
+      let expected = "";
+      try { softValueIteration(mdp, huge, { tau: 1, V0: new Float64Array(S), maxIter: 10, tol: 1e-6 }); } catch (e) { expected = (e as Error).message; }
+      expect(expected).toMatch(/became (Infinity|NaN) at sweep \d+;/);
+      const m0 = mdp.ws.mark();
+      expect(() => mSoBiRL.run(problem, { iterations: 3 })).toThrow(new NumericalError(expected));
+      expect(mdp.ws.mark()).toBe(m0);
+    }
   });
 
   it("run stops cleanly on an aborted signal and when onIteration returns false", () => {

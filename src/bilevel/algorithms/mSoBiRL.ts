@@ -234,7 +234,7 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
           : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau, 0);
         it++;
         const t = pV; pV = pW; pW = t;
-        if (!(residual > tol)) break;
+        if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
       }
       mdp.counters.sweeps += it;
       if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
