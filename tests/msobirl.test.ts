@@ -4,6 +4,11 @@ import { e1 } from "../src/problems/e1";
 import { mSoBiRL } from "../src/bilevel/algorithms/mSoBiRL";
 import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
 import { phi } from "../src/bilevel/hypergradient";
+import { BilevelProblem } from "../src/bilevel/problem";
+import { policyL2 } from "../src/bilevel/models";
+import { TabularMDP, denseToCsr } from "../src/mdp";
+import { softValueIteration } from "../src/lower";
+import { NumericalError } from "../src/errors";
 
 beforeAll(async () => {
   await init();
@@ -36,6 +41,51 @@ describe("algorithm states", () => {
     expect(second.x).toEqual(straight.x);
     expect(second.history.map((r) => r.k)).toEqual(Array.from({ length: 25 }, (_, i) => 15 + i));
     expect(second.history.at(-1)!.hnorm).toBe(straight.history.at(-1)!.hnorm);
+  });
+
+  it.each([
+    ["least-squares", {}],
+    ["richardson", { wStep: "richardson" as const }],
+    ["nonnegative projection, no early stop", { project: "nonnegative" as const, N: 3, earlyStop: 0 }],
+  ])("M-SoBiRL's run (typed working state) and a chain of JSON round-tripped steps give the same states bit for bit (%s)", (_name, extra) => {
+    const { problem, x0 } = e1({ seed: 9, n: 12 });
+    const res = mSoBiRL.run(problem, { iterations: 20, x0, seed: 9, ...extra });
+    let st = mSoBiRL.init(problem, { x0, seed: 9, ...extra });
+    for (let k = 0; k < 20; k++) {
+      st = JSON.parse(JSON.stringify(mSoBiRL.step(problem, st)));
+      expect(st.last!.f).toBe(res.history[k].f);
+      expect(st.last!.hnorm).toBe(res.history[k].hnorm);
+      expect(st.last!.lowerResidual).toBe(res.history[k].lowerResidual);
+    }
+    expect(JSON.stringify(st)).toBe(JSON.stringify(res.state));
+  });
+
+  it("M-SoBiRL's run holds no kernel scratch between iterations: the workspace mark is where it was, during callbacks and after", () => {
+    const { problem, x0 } = e1({ seed: 10, n: 8 });
+    const ws = problem.mdp.ws;
+    const m0 = ws.mark();
+    const seen = new Set<number>();
+    mSoBiRL.run(problem, { iterations: 10, x0, onIteration: () => { seen.add(ws.mark()); } });
+    expect([...seen]).toEqual([m0]);
+    expect(ws.mark()).toBe(m0);
+  });
+
+  it("M-SoBiRL's sweeps report overflowing rewards exactly as softValueIteration does, and release their scratch", () => {
+    const S = 3, A = 2;
+    const P = new Float64Array(S * A * S);
+    for (let i = 0; i < S * A; i++) { P[i * S + (i % S)] = 0.5; P[i * S + ((i + 1) % S)] = 0.5; }
+    for (const kind of ["dense", "csr"] as const) {
+      const mdp = kind === "dense" ? TabularMDP.dense({ S, A, P, gamma: 0.5 }) : TabularMDP.sparse({ S, A, ...denseToCsr(P, S, A), gamma: 0.5 });
+      const huge = new Float64Array(S * A).fill(1e308); // V grows by γ·V each sweep until it overflows
+      const reward = { dim: 1, reward: (_x: Float64Array, out: Float64Array) => { out.set(huge); }, vjp: (_x: Float64Array, _u: Float64Array, out: Float64Array) => { out.fill(0); } };
+      const problem = new BilevelProblem({ mdp, tau: 1, reward, upper: policyL2() });
+      let expected = "";
+      try { softValueIteration(mdp, huge, { tau: 1, V0: new Float64Array(S), maxIter: 10, tol: 1e-6 }); } catch (e) { expected = (e as Error).message; }
+      expect(expected).toMatch(/became (Infinity|NaN) at sweep \d+;/);
+      const m0 = mdp.ws.mark();
+      expect(() => mSoBiRL.run(problem, { iterations: 3 })).toThrow(new NumericalError(expected));
+      expect(mdp.ws.mark()).toBe(m0);
+    }
   });
 
   it("run stops cleanly on an aborted signal and when onIteration returns false", () => {

@@ -103,16 +103,19 @@ export class BilevelProblem {
   }
 
   /** r_x (S·A). Also moves the MDP to P_x when transitions depend on x. */
-  rewardAt(x: Float64Array, out = new Float64Array(this.mdp.S * this.mdp.A)): Float64Array {
+  rewardAt(x: Float64Array, out: Float64Array = new Float64Array(this.mdp.S * this.mdp.A)): Float64Array {
     const r = result("reward.reward", this.reward.reward(x, out), out, out.length);
     if (this.transitions) this.moveTransitions(x);
     return r;
   }
 
-  /** D_xᵀ u = R_xᵀ u (+ γ·∂(P_x V)ᵀu when P depends on x), length n. */
-  vjp(x: Float64Array, u: Float64Array, V?: Float64Array): Float64Array {
+  /**
+   * D_xᵀ u = R_xᵀ u (+ γ·∂(P_x V)ᵀu when P depends on x), length n. Writes into `out`
+   * when given (zeroed first, as a fresh array would be).
+   */
+  vjp(x: Float64Array, u: Float64Array, V?: Float64Array, into?: Float64Array): Float64Array {
     const n = this.n, SA = this.mdp.S * this.mdp.A;
-    let out: Float64Array = new Float64Array(n);
+    let out: Float64Array = into ? zeroed(into, n, "vjp") : new Float64Array(n);
     if (this.reward.vjp) {
       out = result("reward.vjp", this.reward.vjp(x, u, out), out, n);
     } else {
@@ -163,36 +166,59 @@ export class BilevelProblem {
     return J;
   }
 
+  // The objective callbacks run between snapshot() and addWork(snapshot): the solves they
+  // make on the MDP count as this problem's work. (No closure per call: these run in the
+  // algorithms' inner loops.)
+
   /** f(x, π). */
   value(x: Float64Array, pi: Float64Array): number {
-    const v = this.counted(() => this.upper.value(x, pi, this.mdp));
+    const c = this.mdp.counters;
+    const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
+    let v: number;
+    try {
+      v = this.upper.value(x, pi, this.mdp);
+    } finally {
+      this.addWork(s0, v0, n0);
+    }
     if (typeof v !== "number" || !Number.isFinite(v)) throw new DomainError("upper.value", "must return a finite number", v);
     return v;
   }
 
-  /** ∂f/∂x (n). */
-  gradX(x: Float64Array, pi: Float64Array): Float64Array {
-    const out = new Float64Array(this.n);
-    return result("upper.gradX", this.counted(() => this.upper.gradX(x, pi, out, this.mdp)), out, this.n);
-  }
-
-  /** ∂f/∂π (S·A). */
-  gradPi(x: Float64Array, pi: Float64Array): Float64Array {
-    const out = new Float64Array(this.mdp.S * this.mdp.A);
-    return result("upper.gradPi", this.counted(() => this.upper.gradPi(x, pi, out, this.mdp)), out, out.length);
-  }
-
-  /** Run an objective callback, adding the solves it makes on the MDP to this problem's counters. */
-  private counted<T>(fn: () => T): T {
+  /** ∂f/∂x (n); into `out` when given (zeroed first, as a fresh array would be). */
+  gradX(x: Float64Array, pi: Float64Array, into?: Float64Array): Float64Array {
+    const out = into ? zeroed(into, this.n, "gradX") : new Float64Array(this.n);
     const c = this.mdp.counters;
     const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
+    let r: Float64Array | void;
     try {
-      return fn();
+      r = this.upper.gradX(x, pi, out, this.mdp);
     } finally {
-      this.counters.sweeps += c.sweeps - s0;
-      this.counters.solves += c.solves - v0;
-      this.counters.sampledSteps += c.sampledSteps - n0;
+      this.addWork(s0, v0, n0);
     }
+    return result("upper.gradX", r, out, this.n);
+  }
+
+  /** ∂f/∂π (S·A); into `out` when given (zeroed first, as a fresh array would be). */
+  gradPi(x: Float64Array, pi: Float64Array, into?: Float64Array): Float64Array {
+    const SA = this.mdp.S * this.mdp.A;
+    const out = into ? zeroed(into, SA, "gradPi") : new Float64Array(SA);
+    const c = this.mdp.counters;
+    const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
+    let r: Float64Array | void;
+    try {
+      r = this.upper.gradPi(x, pi, out, this.mdp);
+    } finally {
+      this.addWork(s0, v0, n0);
+    }
+    return result("upper.gradPi", r, out, SA);
+  }
+
+  /** Add the MDP's work since the snapshot (sweeps, solves, sampled steps) to this problem's counters. */
+  private addWork(s0: number, v0: number, n0: number): void {
+    const c = this.mdp.counters;
+    this.counters.sweeps += c.sweeps - s0;
+    this.counters.solves += c.solves - v0;
+    this.counters.sampledSteps += c.sampledSteps - n0;
   }
 
   private moveTransitions(x: Float64Array): void {
@@ -217,6 +243,13 @@ export function result(name: string, returned: unknown, out: Float64Array, lengt
     if (!Number.isFinite(r[i])) throw new DomainError(name, "must produce finite numbers", r[i], i);
   }
   if (r !== out) out.set(r);
+  return out;
+}
+
+/** A caller's output buffer, checked and zeroed (callbacks may accumulate into out). */
+function zeroed(out: Float64Array, length: number, name: string): Float64Array {
+  if (out.length !== length) throw new ShapeError(name, `out must have length ${length}`, out.length);
+  out.fill(0);
   return out;
 }
 

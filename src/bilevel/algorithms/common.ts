@@ -67,11 +67,44 @@ export interface Algorithm<O, S extends { k: number; x: number[] }> {
   run(problem: BilevelProblem, options: O & RunOptionsBase & { state?: S }): RunResult<S>;
 }
 
+/**
+ * A step loop that keeps its working state in typed arrays between steps (no conversion
+ * to and from the plain-data state, no allocation per step): `advance()` performs exactly
+ * the arithmetic of one `step`, `state()` writes the plain-data state back out.
+ */
+export interface Stepper<S> {
+  /** k of the current iterate. */
+  readonly k: number;
+  /** x_k, live (changed by advance). */
+  readonly x: Float64Array;
+  /** One step in place; the returned record is reused by the next call. */
+  advance(): StepInfo;
+  /** The plain-data state after the steps so far (the input state when there were none). */
+  state(): S;
+}
+
 /** Build an algorithm object from init and a step that also reports StepInfo. */
 export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
   name: string,
   init: (problem: BilevelProblem, options: O) => S,
   step: (problem: BilevelProblem, state: S) => S,
+): Algorithm<O, S> {
+  return steppedAlgorithm(name, init, (problem, state) => new PlainStepper(problem, state, step), step);
+}
+
+/**
+ * Build an algorithm object from init and a stepper; `step` is one `advance()` of a fresh
+ * stepper unless given. `run` drives one stepper for the whole run.
+ */
+export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
+  name: string,
+  init: (problem: BilevelProblem, options: O) => S,
+  stepper: (problem: BilevelProblem, state: S) => Stepper<S>,
+  step: (problem: BilevelProblem, state: S) => S = (problem, state) => {
+    const st = stepper(problem, state);
+    st.advance();
+    return st.state();
+  },
 ): Algorithm<O, S> {
   return {
     name,
@@ -84,27 +117,28 @@ export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo
       const phiEvery = rec.phiEvery === undefined ? 0 : check.nonNegative("record.phiEvery", rec.phiEvery);
       const before = { ...problem.counters };
       const t0 = now();
-      let state = options.state ?? init(problem, options);
+      const it = stepper(problem, options.state ?? init(problem, options));
       const history: HistoryRecord[] = [];
       let stopped = false;
-      const end = state.k + K;
-      while (state.k < end) {
+      const end = it.k + K;
+      const keepX = phiEvery > 0 || rec.x === true;
+      while (it.k < end) {
         if (options.signal?.aborted) { stopped = true; break; }
-        const k = state.k;
-        const xk = Float64Array.from(state.x);
-        state = step(problem, state);
-        const info = state.last!;
+        const k = it.k;
+        const xk = keepX ? Float64Array.from(it.x) : undefined;
+        const info = it.advance();
         const row: HistoryRecord = { k, f: info.f, hnorm: info.hnorm, lowerResidual: info.lowerResidual };
         if (info.penalty !== undefined) row.penalty = info.penalty;
-        if (phiEvery > 0 && (k % phiEvery === 0 || state.k === end)) {
+        if (phiEvery > 0 && (k % phiEvery === 0 || it.k === end)) {
           const saved = { ...problem.counters };
-          row.phi = phi(problem, xk, { tol: 1e-10 }).value;
+          row.phi = phi(problem, xk!, { tol: 1e-10 }).value;
           Object.assign(problem.counters, saved); // φ is a diagnostic: not counted as the algorithm's work
         }
-        if (rec.x) row.x = Array.from(xk);
+        if (rec.x) row.x = Array.from(xk!);
         history.push(row);
         if (options.onIteration && options.onIteration(row, k) === false) { stopped = true; break; }
       }
+      const state = it.state();
       if (problem.transitions) problem.rewardAt(Float64Array.from(state.x));
       const counters = {
         sweeps: problem.counters.sweeps - before.sweeps,
@@ -114,6 +148,32 @@ export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo
       return { state, x: Float64Array.from(state.x), history, stopped, counters, timeMs: now() - t0 };
     },
   };
+}
+
+/** The stepper of an algorithm given by its plain-state step. */
+class PlainStepper<S extends { k: number; x: number[]; last?: StepInfo }> implements Stepper<S> {
+  constructor(
+    private readonly problem: BilevelProblem,
+    private st: S,
+    private readonly step: (problem: BilevelProblem, state: S) => S,
+  ) {}
+
+  get k(): number {
+    return this.st.k;
+  }
+
+  get x(): Float64Array {
+    return Float64Array.from(this.st.x);
+  }
+
+  advance(): StepInfo {
+    this.st = this.step(this.problem, this.st);
+    return this.st.last!;
+  }
+
+  state(): S {
+    return this.st;
+  }
 }
 
 export function now(): number {
