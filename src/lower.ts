@@ -63,55 +63,69 @@ export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, option
  * @internal
  */
 export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: number, maxIter: number, V0: Float64Array | undefined, policy: boolean, extrapolate = false): { V: Float64Array; Q: Float64Array; pi?: Float64Array; iterations: number; residual: number } {
-  const { S, A, gamma, ws, at } = mdp;
+  const { S, A, ws } = mdp;
   const k = ws.k;
   const m0 = ws.mark();
   try {
     const pr = ws.putF64(r);
-    let pV = ws.allocF64(S), pW = ws.allocF64(S);
+    const pV = ws.allocF64(S), pW = ws.allocF64(S);
     const pQ = ws.allocF64(S * A);
     if (V0) ws.f64(pV, S).set(V0);
     else ws.f64(pV, S).fill(0);
-    // π is written by the sweep that is certain to be the last: the cap's, or the one after a
-    // residual that the γ-contraction bound γ·‖ΔV‖ (or, after a shift to the middle of the
-    // error bounds, γ·span(ΔV)/2) puts at tol or below. A sweep that converges earlier than
-    // the bound says leaves π to softmaxPolicy.
     const pPi = policy ? ws.allocF64(S * A) : 0;
-    let residual = Infinity, it = 0, piAt = -1, shifted = false;
-    while (it < maxIter) {
-      const pp = policy && (it === maxIter - 1 || gamma * residual <= tol || shifted) ? pPi : 0;
-      residual = mdp.kind === "dense"
-        ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp)
-        : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp);
-      if (pp) piAt = it;
-      it++;
-      const t = pV; pV = pW; pW = t;
-      if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
-      shifted = false;
-      if (extrapolate && it < maxIter) {
-        const lo = k.deltaMin.value as number, hi = k.deltaMax.value as number;
-        // shift once the bounds pin V* itself to within tol: V + c is then within γ/(1−γ)·span/2
-        // of V*, and the next sweep's residual is at most γ·span/2
-        const g = gamma / (1 - gamma);
-        if (g * (hi - lo) / 2 <= tol) {
-          const c = g * ((lo + hi) / 2);
-          const V = ws.f64(pV, S);
-          for (let s = 0; s < S; s++) V[s] += c;
-          shifted = true;
-        }
-      }
-    }
-    mdp.counters.sweeps += it;
-    if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
+    const o = sweepLoop(mdp, pr, pV, pW, pQ, pPi, tau, tol, maxIter, extrapolate);
     let pi: Float64Array | undefined;
     if (policy) {
-      if (piAt !== it - 1) k.softmaxPolicy(pQ, pPi, S, A, tau);
+      if (!o.piWritten) k.softmaxPolicy(pQ, pPi, S, A, tau);
       pi = ws.copyF64(pPi, S * A);
     }
-    return { V: ws.copyF64(pV, S), Q: ws.copyF64(pQ, S * A), pi, iterations: it, residual };
+    return { V: ws.copyF64(o.pV, S), Q: ws.copyF64(pQ, S * A), pi, iterations: o.iterations, residual: o.residual };
   } finally {
     ws.release(m0);
   }
+}
+
+/**
+ * The sweep loop on workspace pointers (r at pr; V_0 at pV; pW, pQ and, when pPi ≠ 0, π
+ * scratch): sweeps until ‖ΔV‖∞ ≤ tol or maxIter, counts them in mdp.counters, and throws a
+ * NumericalError when the residual stops being finite. Returns the pointer (pV or pW)
+ * holding the final V; Q at pQ is the last sweep's. π is written by the sweep that is
+ * certain to be the last: the cap's, or the one after a residual that the γ-contraction
+ * bound γ·‖ΔV‖ (or, after a shift to the middle of the error bounds, γ·span(ΔV)/2) puts at
+ * tol or below; piWritten is false when a sweep converged earlier than its bound said.
+ * @internal
+ */
+export function sweepLoop(mdp: TabularMDP, pr: number, pV: number, pW: number, pQ: number, pPi: number, tau: number, tol: number, maxIter: number, extrapolate: boolean): { pV: number; iterations: number; residual: number; piWritten: boolean } {
+  const { S, A, gamma, ws, at } = mdp;
+  const k = ws.k;
+  const dense = mdp.kind === "dense";
+  let residual = Infinity, it = 0, piAt = -1, shifted = false;
+  while (it < maxIter) {
+    const pp = pPi && (it === maxIter - 1 || gamma * residual <= tol || shifted) ? pPi : 0;
+    residual = dense
+      ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp)
+      : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp);
+    if (pp) piAt = it;
+    it++;
+    const t = pV; pV = pW; pW = t;
+    if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
+    shifted = false;
+    if (extrapolate && it < maxIter) {
+      const lo = k.deltaMin.value as number, hi = k.deltaMax.value as number;
+      // shift once the bounds pin V* itself to within tol: V + c is then within γ/(1−γ)·span/2
+      // of V*, and the next sweep's residual is at most γ·span/2
+      const g = gamma / (1 - gamma);
+      if (g * (hi - lo) / 2 <= tol) {
+        const c = g * ((lo + hi) / 2);
+        const V = ws.f64(pV, S);
+        for (let s = 0; s < S; s++) V[s] += c;
+        shifted = true;
+      }
+    }
+  }
+  mdp.counters.sweeps += it;
+  if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
+  return { pV, iterations: it, residual, piWritten: piAt === it - 1 };
 }
 
 export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";

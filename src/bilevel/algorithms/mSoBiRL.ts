@@ -2,8 +2,8 @@
 // ALGORITHMS.md §3.1). Per outer iteration: one least-squares gradient step on w
 // (tracking (I − γP_π)^{-T} Uᵀ v without a solve), the hypergradient estimate, an
 // x step, then N warm-started soft Bellman sweeps at the new x.
-import { DomainError, NumericalError } from "../../errors";
-import { applyPpi } from "../../lower";
+import { DomainError } from "../../errors";
+import { applyPpi, sweepLoop } from "../../lower";
 import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
@@ -84,8 +84,9 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState>(
  * kernels run on scratch above the workspace mark, taken and released around each group
  * of kernel calls so no objective or reward callback runs while it is held.
  * The arithmetic is, operation for operation, that of uTranspose and combine
- * (hypergradient.ts), trackW below and sweeps() in lower.ts, which the step used to call
- * on fresh arrays: same kernels on the same values, same bits. Keep them in step.
+ * (hypergradient.ts) and trackW below, which the step used to call on fresh arrays: same
+ * kernels on the same values, same bits. Keep them in step. The sweeps are lower.ts's own
+ * sweepLoop.
  */
 class MSoBiRLStepper implements Stepper<MSoBiRLState> {
   k: number;
@@ -206,43 +207,31 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
   }
 
   /**
-   * The warm-started sweeps of lower.ts's sweeps() without π and without extrapolation
-   * (Q = r + γPV, V ← τ·LSE(Q/τ), at most N, stopping once ‖ΔV‖∞ ≤ earlyStop) with V and
+   * N warm-started sweeps by lower.ts's sweepLoop, without π and without extrapolation
+   * (Q = r + γPV, V ← τ·LSE(Q/τ), at most N, stopping once ‖ΔV‖∞ ≤ earlyStop), with V and
    * Q copied back into the working state.
    * Returns the sweeps done; leaves the residual in info.
    */
   private sweeps(r: Float64Array): number {
     const { mdp, tau } = this.problem;
-    const { S, A, gamma, ws, at } = mdp;
-    const k = ws.k;
+    const { S, A, ws } = mdp;
     const { V, Q } = this;
     const tol = this.st.earlyStop, maxIter = this.st.N;
     const m0 = ws.mark();
     try {
       const pr = ws.allocF64(S * A);
-      let pV = ws.allocF64(S), pW = ws.allocF64(S);
+      const pV = ws.allocF64(S), pW = ws.allocF64(S);
       const pQ = ws.allocF64(S * A);
       const mem = ws.f64(pr, (ws.mark() - pr) >>> 3);
       mem.set(r, 0);
       mem.set(V, (pV - pr) >>> 3);
-      const dense = mdp.kind === "dense";
-      let residual = Infinity, it = 0;
-      while (it < maxIter) {
-        // π pointer 0: no policy (π_{k+1} is taken host-side at the next step), no extrapolation
-        residual = dense
-          ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau, 0)
-          : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau, 0);
-        it++;
-        const t = pV; pV = pW; pW = t;
-        if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
-      }
-      mdp.counters.sweeps += it;
-      if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
-      const oV = (pV - pr) >>> 3, oQ = (pQ - pr) >>> 3;
+      // π pointer 0: no policy (π_{k+1} is taken host-side at the next step), no extrapolation
+      const o = sweepLoop(mdp, pr, pV, pW, pQ, 0, tau, tol, maxIter, false);
+      const oV = (o.pV - pr) >>> 3, oQ = (pQ - pr) >>> 3;
       for (let s = 0; s < S; s++) V[s] = mem[oV + s];
       for (let i = 0; i < Q.length; i++) Q[i] = mem[oQ + i];
-      this.info.lowerResidual = residual;
-      return it;
+      this.info.lowerResidual = o.residual;
+      return o.iterations;
     } finally {
       ws.release(m0);
     }
