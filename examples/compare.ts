@@ -168,7 +168,7 @@ const suites: Suite[] = [
     title: "Incentive design (§4.4)",
     about:
       "S = 8, A = 4, γ = 0.9, τ = 0.1, κ = 1, r_F, r_D ~ N(0, 1), P rows Dirichlet(1) (seed 0); follower reward r_F + x, x ∈ R^{32}; " +
-      "f = −J_D(π) + κ Σ d̃_π(s)π(a|s)x(s, a); x_0 = 0 and x ≥ 0: every iterate is projected (PBRL and PARL natively, the others by the comparison after each step).",
+      "f = −J_D(π) + κ Σ d̃_π(s)π(a|s)x(s, a); x_0 = 0 and x ≥ 0: every iterate is projected (PBRL, PARL and M-SoBiRL natively, the others by the comparison after each step).",
     make: incentiveProblem,
     iterations: 300,
     entries: [
@@ -305,10 +305,8 @@ function markdown(): string {
     "* **No alternating baseline on the GridWorld and incentive problems.** It fits x to the loss on data from the current policy, x ← x − β E_π[∇_x l], " +
       "and ignores how π*_x moves with x. For a return-type loss there is nothing to fit: ∇_x l is μx on the GridWorld (weight decay; φ changes by −5e-5 in 100 iterations) " +
       "and κ Σ_t γ^t e_{(s_t,a_t)} ≥ 0 on the incentive problem (x stays at the projected start 0). It needs preference labels; it runs on the RLHF table.",
-    "* **Projection.** Incentive design needs x ≥ 0 (otherwise a uniform negative x charges the follower without changing its policy and φ → −∞). PBRL and PARL project natively; " +
-      "for the other methods the comparison projects x after every step. M-SoBiRL's N tracking sweeps are done inside the step at the unprojected x_{k+1}, " +
-      "so they lag by the projection's correction until the next iteration. That is why M-SoBiRL needs β ≤ 0.01 here: at β = 0.02 its x stays at 0 for 2000 iterations, " +
-      "while the same run with x projected before the sweeps (emulated outside the library) reaches φ = 2.35. A native projection option in M-SoBiRL would remove the lag.",
+    "* **Projection.** Incentive design needs x ≥ 0 (otherwise a uniform negative x charges the follower without changing its policy and φ → −∞). PBRL, PARL and M-SoBiRL project natively " +
+      "(M-SoBiRL projects x_{k+1} before its N tracking sweeps, so the sweeps track the projected point); for the other methods the comparison projects x after every step.",
     "* **Different end points are expected.** φ is non-convex; on the incentive problem the descent methods stop at the same projected stationary point, φ ≈ 2.299, " +
       "while PBRL (it descends the penalised landscape jointly in x and π) and the two sampling methods, SoBiRL and the TD actor-critic, whose noisy iterates keep moving, end lower.",
     "* **M-SoBiRL's solves.** Every solve charged to M-SoBiRL on the GridWorld and incentive problems is an evaluation of f or ∂f/∂π (a return needs a policy evaluation); " +
