@@ -135,6 +135,17 @@ describe("bilevel-rl hypergrad and solve", () => {
     for (let i = 0; i < 9; i++) expect(Math.abs(a.grad[i] - b.grad[i])).toBeLessThan(1e-5 * scale);
   }, 30_000);
 
+  it("solve --no-extrapolate runs plain value iteration: more sweeps, the same values to tolerance", async () => {
+    const [bounded, plain] = await Promise.all([cli(["solve", file("small.json")]), cli(["solve", file("small.json"), "--no-extrapolate"])]);
+    expect(bounded.code).toBe(0);
+    expect(plain.code).toBe(0);
+    const a = JSON.parse(bounded.stdout), b = JSON.parse(plain.stdout);
+    expect(a.converged && b.converged).toBe(true);
+    expect(b.iterations).toBeGreaterThan(a.iterations);
+    // both within γ/(1−γ)·tol = 9e-10 of V*
+    for (let s = 0; s < a.V.length; s++) expect(Math.abs(a.V[s] - b.V[s])).toBeLessThan(2e-9);
+  }, 30_000);
+
   it("solve prints the lower level's values, policy, iterations and residual as JSON", async () => {
     const r = await cli(["solve", file("small.json")]);
     expect(r.code).toBe(0);

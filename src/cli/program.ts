@@ -150,8 +150,9 @@ Example:
     .addOption(new Option("--solver <solver>", "lower-level solver").choices(["value-iteration", "policy-iteration"]).default("value-iteration"))
     .option("--tol <tol>", "target ‖G(V) − V‖∞ (default 1e-10)", parseNumberOption("--tol"))
     .option("--max-iter <n>", "cap on sweeps or Newton steps", parseIntOption("--max-iter"))
+    .option("--no-extrapolate", "plain value iteration, without the error bounds that end it early")
     .addHelpText("after", "\nExample:\n  bilevel-rl solve exp.json --solver policy-iteration")
-    .action(async (file: string, opts: { solver: "value-iteration" | "policy-iteration"; tol?: number; maxIter?: number }) => {
+    .action(async (file: string, opts: { solver: "value-iteration" | "policy-iteration"; tol?: number; maxIter?: number; extrapolate: boolean }) => {
       ctx.code = await cmdSolve(ctx, file, opts);
     });
 
@@ -411,12 +412,12 @@ async function cmdHypergrad(ctx: Ctx, file: string, opts: { method: string; h?: 
   return EXIT_OK;
 }
 
-async function cmdSolve(ctx: Ctx, file: string, opts: { solver: "value-iteration" | "policy-iteration"; tol?: number; maxIter?: number }): Promise<number> {
+async function cmdSolve(ctx: Ctx, file: string, opts: { solver: "value-iteration" | "policy-iteration"; tol?: number; maxIter?: number; extrapolate: boolean }): Promise<number> {
   const experiment = loadExperiment(file);
   await init();
   let report;
   try {
-    report = solveLowerOf(experiment, { solver: opts.solver, tol: opts.tol, maxIter: opts.maxIter });
+    report = solveLowerOf(experiment, { solver: opts.solver, tol: opts.tol, maxIter: opts.maxIter, extrapolate: opts.extrapolate });
   } catch (e) {
     if (e instanceof ExperimentError) throw new UsageError(`${file}: the lower level cannot be solved:`, issueLines(e.errors));
     throw workerFailure(e, file, "the lower-level solve");

@@ -418,6 +418,8 @@ export interface SolveLowerOfOptions extends BuildOptions {
   /** Target ‖G(V) − V‖∞ (default 1e-10). */
   tol?: number;
   maxIter?: number;
+  /** Value iteration with error bounds (default true; false: plain value iteration). */
+  extrapolate?: boolean;
 }
 
 /** The lower level at the experiment's x_0, as plain arrays (the command line's `solve`). */
@@ -438,7 +440,7 @@ export interface LowerReport {
 
 export function solveLowerOf(experiment: Experiment | unknown, options: SolveLowerOfOptions = {}): LowerReport {
   const { problem, summary, x0 } = buildExperiment(experiment, options);
-  const low = mapped(() => solveLower(problem, x0, { solver: options.solver, tol: options.tol ?? 1e-10, maxIter: options.maxIter }), () => undefined);
+  const low = mapped(() => solveLower(problem, x0, { solver: options.solver, tol: options.tol ?? 1e-10, maxIter: options.maxIter, extrapolate: options.extrapolate }), () => undefined);
   const report: LowerReport = {
     problem: summary,
     x: Array.from(x0),
