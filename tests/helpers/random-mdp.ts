@@ -30,7 +30,11 @@ export function randomDense(S: number, A: number, gamma: number, seed: number): 
   return { kind: 'dense', S, A, gamma, P };
 }
 
-/** CSR MDP: every row has nnzPerRow distinct, sorted columns with positive probabilities summing to 1. */
+/**
+ * CSR MDP: every row has nnzPerRow distinct, sorted columns with positive probabilities
+ * summing to 1. The columns are a partial Fisher–Yates shuffle whose swaps are undone after
+ * each row, so a row costs O(nnzPerRow) and S = 1e6 is fine (the benchmarks use it too).
+ */
 export function randomCsr(S: number, A: number, gamma: number, nnzPerRow: number, seed: number): RefCsr {
   if (nnzPerRow < 1 || nnzPerRow > S) throw new RangeError(`nnzPerRow must be in [1, ${S}]; got ${nnzPerRow}`);
   const rand = mulberry32(seed);
@@ -39,16 +43,26 @@ export function randomCsr(S: number, A: number, gamma: number, nnzPerRow: number
   const indices = new Int32Array(n * nnzPerRow);
   const probs = new Float64Array(n * nnzPerRow);
   const perm = new Int32Array(S);
+  for (let j = 0; j < S; j++) perm[j] = j;
+  const swapped = new Int32Array(nnzPerRow);
+  const cols = new Int32Array(nnzPerRow);
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < S; j++) perm[j] = j;
     // partial Fisher–Yates: the first nnzPerRow entries are a uniform random subset
     for (let j = 0; j < nnzPerRow; j++) {
       const k = j + Math.floor(rand() * (S - j));
+      swapped[j] = k;
       const t = perm[j];
       perm[j] = perm[k];
       perm[k] = t;
     }
-    const cols = Array.from(perm.subarray(0, nnzPerRow)).sort((x, y) => x - y);
+    cols.set(perm.subarray(0, nnzPerRow));
+    cols.sort();
+    for (let j = nnzPerRow - 1; j >= 0; j--) {
+      const k = swapped[j];
+      const t = perm[j];
+      perm[j] = perm[k];
+      perm[k] = t;
+    }
     const base = i * nnzPerRow;
     let sum = 0;
     for (let j = 0; j < nnzPerRow; j++) {
@@ -79,10 +93,10 @@ export function randomPolicy(S: number, A: number, seed: number): Float64Array {
   return pi;
 }
 
-/** Vector of n entries uniform in [−1, 1). */
-export function randomVector(n: number, seed: number): Float64Array {
+/** Vector of n entries uniform in [lo, hi) (default [−1, 1)). */
+export function randomVector(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   const rand = mulberry32(seed);
   const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) v[i] = 2 * rand() - 1;
+  for (let i = 0; i < n; i++) v[i] = lo + (hi - lo) * rand();
   return v;
 }
