@@ -23,7 +23,8 @@ import { implicitGrad } from "../src/bilevel/hypergradient";
 import { Rng } from "../src/util/random";
 import type { RefCsr } from "../src/reference/index";
 import { refE1, refGridGoal, refHypergradient, refMSoBiRL, type RefLinear } from "./lib/bilevelReference";
-import { bestOf, gc, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
+import { bestOf, gc, runEnvironment, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
+import type { RunEnvironment } from "./lib/report";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const GROUPS = ["hypergradient", "e1"] as const;
@@ -101,16 +102,9 @@ interface BilevelTarget {
   case: string;
 }
 
-interface BilevelSummary {
+interface BilevelSummary extends RunEnvironment {
   suite: "bilevel";
   mode: "full" | "quick";
-  date: string;
-  engine: string;
-  v8: string;
-  cpu: string;
-  cores: number;
-  platform: string;
-  totalMemGB: number;
   loadavgStart: number[];
   loadavgEnd: number[];
   commit: string;
@@ -450,13 +444,7 @@ const wasmEnd = wasmInfo();
 const summary: BilevelSummary = {
   suite: "bilevel",
   mode: QUICK ? "quick" : "full",
-  date: new Date().toISOString(),
-  engine: `Node ${process.version}`,
-  v8: process.versions.v8,
-  cpu: os.cpus()[0]?.model ?? "unknown",
-  cores: os.cpus().length,
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  totalMemGB: os.totalmem() / 1e9,
+  ...runEnvironment(),
   loadavgStart: loadStart,
   loadavgEnd: os.loadavg(),
   commit,

@@ -16,7 +16,7 @@ import { init, sampleTrajectories, softValueIteration, solveLinear, type Backend
 import * as ref from "../src/reference/index";
 import type { RefMDP } from "../src/reference/index";
 import { dotKernel, jsSum } from "./lib/bandwidth";
-import { bestOf, gc, niceCeil, type CaseOptions, type VariantResult, runSuiteQuietly } from "./lib/harness";
+import { bestOf, gc, niceCeil, runEnvironment, type CaseOptions, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { randomCsr, randomDense, randomPolicy, randomVector, toMDP } from "./lib/problems";
 import { renderMarkdown, type BandwidthResult, type CaseResult, type Summary, type Target } from "./lib/report";
 
@@ -425,13 +425,7 @@ const wasm = Object.fromEntries(["simd", "scalar"].map((k) => {
 
 const summary: Summary = {
   mode: QUICK ? "quick" : "full",
-  date: new Date().toISOString(),
-  engine: `Node ${process.version}`,
-  v8: process.versions.v8,
-  cpu: os.cpus()[0]?.model ?? "unknown",
-  cores: os.cpus().length,
-  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-  totalMemGB: os.totalmem() / 1e9,
+  ...runEnvironment(),
   loadavgStart: loadStart,
   loadavgEnd: os.loadavg(),
   commit,

@@ -1,8 +1,10 @@
 // Thin layer over benny: one suite per case (SIMD build, scalar build, plain-TS reference,
 // in that order, in the same process), results read back from benny's summary.
 import { readFileSync, renameSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import * as b from "benny";
+import type { RunEnvironment } from "./report";
 
 export type VariantName = "simd" | "scalar" | "reference";
 export const VARIANTS: readonly VariantName[] = ["simd", "scalar", "reference"];
@@ -165,4 +167,17 @@ export async function runSuiteQuietly(title: string, file: string, ops: Record<s
   }
   rmSync(path.join(q.out, `${tmp}.json`), { force: true });
   return { ...best!, attempts };
+}
+
+/** Where and when the suite runs: engine, CPU, platform, memory. */
+export function runEnvironment(): RunEnvironment {
+  return {
+    date: new Date().toISOString(),
+    engine: `Node ${process.version}`,
+    v8: process.versions.v8,
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    totalMemGB: os.totalmem() / 1e9,
+  };
 }

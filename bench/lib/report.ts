@@ -42,8 +42,8 @@ export interface Target {
   case: string;
 }
 
-export interface Summary {
-  mode: "full" | "quick";
+/** Where and when a suite ran (runEnvironment() in harness.ts). */
+export interface RunEnvironment {
   date: string;
   engine: string;
   v8: string;
@@ -51,6 +51,10 @@ export interface Summary {
   cores: number;
   platform: string;
   totalMemGB: number;
+}
+
+export interface Summary extends RunEnvironment {
+  mode: "full" | "quick";
   loadavgStart: number[];
   loadavgEnd: number[];
   commit: string;
