@@ -13,7 +13,7 @@
 // checks after LU solves.
 import * as ref from "../../src/reference/index";
 import type { RefCsr, RefDense, RefMDP } from "../../src/reference/index";
-import { Rng } from "../../src/util/random";
+import { e1Data } from "../../src/problems/e1";
 
 // ---------------------------------------------------------------- banded LU (mirrors assembly/lu.ts)
 
@@ -345,29 +345,9 @@ export interface RefE1 {
   x0: Float64Array;
 }
 
-/** The E1 instance of `e1({ seed })` with the default sizes, drawn with the same generator in the same order. */
+/** The E1 instance of `e1({ seed })` with the default sizes: the same data (e1Data), plain arrays. */
 export function refE1(seed: number, S = 10, A = 5, n = 100, gamma = 0.5, tau = 1): RefE1 {
-  const rng = new Rng(seed);
-  const P = new Float64Array(S * A * S);
-  for (let i = 0; i < S * A; i++) {
-    const k = S > 1 ? rng.int(1, S) : 1;
-    const idx = Array.from({ length: S }, (_, j) => j);
-    for (let j = 0; j < k; j++) {
-      const t = rng.int(j, S);
-      [idx[j], idx[t]] = [idx[t], idx[j]];
-    }
-    let z = 0;
-    const wts = idx.slice(0, k).map(() => {
-      const u = rng.uniform() + 1e-12;
-      z += u;
-      return u;
-    });
-    for (let j = 0; j < k; j++) P[i * S + idx[j]] = wts[j] / z;
-  }
-  const c = new Float64Array(S * A);
-  for (let i = 0; i < S * A; i++) c[i] = rng.uniform() * rng.uniform();
-  const M = rng.normals(n * n);
-  const x0 = rng.normals(n);
+  const { P, c, M, x0 } = e1Data(seed, S, A, n);
   const Msym = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) Msym[i * n + j] = M[i * n + j] + M[j * n + i];
   return { m: { kind: "dense", S, A, gamma, P }, tau, n, c, Msym, x0 };

@@ -31,8 +31,19 @@ export function e1(options: E1Options = {}): E1Instance {
   const n = options.n === undefined ? 100 : check.positiveInt("n", options.n);
   const gamma = options.gamma ?? 0.5;
   const tau = options.tau ?? 1;
-  const rng = new Rng(options.seed === undefined ? 0 : check.seed(options.seed));
-  // transitions: k ~ U{1..S−1} distinct next states with U(0,1) weights, normalised
+  const { P, c, M, x0 } = e1Data(options.seed === undefined ? 0 : check.seed(options.seed), S, A, n);
+  const mdp = TabularMDP.dense({ S, A, P, gamma });
+  return { problem: new BilevelProblem({ mdp, tau, reward: quadraticReward(c, M, n), upper: policyL2() }), x0, phiStar: S / (2 * A) };
+}
+
+/**
+ * E1's random data from its seed, in the order drawn: P (dense S·A × S; each row k ~ U{1..S−1}
+ * distinct next states with U(0,1) weights, normalised), c (S·A, products of two uniforms),
+ * M (n × n, N(0, 1), not symmetric) and x_0 ~ N(0, I_n). The benchmark's plain-TS
+ * reference builds its instance from the same data.
+ */
+export function e1Data(seed: number, S: number, A: number, n: number): { P: Float64Array; c: Float64Array; M: Float64Array; x0: Float64Array } {
+  const rng = new Rng(seed);
   const P = new Float64Array(S * A * S);
   for (let i = 0; i < S * A; i++) {
     const k = S > 1 ? rng.int(1, S) : 1;
@@ -51,10 +62,9 @@ export function e1(options: E1Options = {}): E1Instance {
   }
   const c = new Float64Array(S * A);
   for (let i = 0; i < S * A; i++) c[i] = rng.uniform() * rng.uniform();
-  const M = rng.normals(n * n); // not symmetric
+  const M = rng.normals(n * n);
   const x0 = rng.normals(n);
-  const mdp = TabularMDP.dense({ S, A, P, gamma });
-  return { problem: new BilevelProblem({ mdp, tau, reward: quadraticReward(c, M, n), upper: policyL2() }), x0, phiStar: S / (2 * A) };
+  return { P, c, M, x0 };
 }
 
 /**
