@@ -12,9 +12,10 @@
 // Without Chromium (/usr/bin/chromium, `chromium` on PATH, $CHROMIUM_BIN) the suite is
 // skipped with a loud warning and an empty report; with REQUIRE_BROWSER=1 that is one failure.
 import { spawn } from "node:child_process";
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findChromium } from "./chromium.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -25,19 +26,6 @@ if (i >= 0) {
   args.splice(i, 2);
 }
 mkdirSync(dirname(report), { recursive: true });
-
-function findChromium() {
-  const candidates = [process.env.CHROMIUM_BIN, "/usr/bin/chromium"];
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir) candidates.push(join(dir, "chromium"));
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {}
-  }
-  return null;
-}
 
 const writeReport = (passed, failed, note) =>
   writeFileSync(report, JSON.stringify({ numPassedTests: passed, numFailedTests: failed, numPendingTests: 0, numTodoTests: 0, testResults: [], note }, null, 2) + "\n");

@@ -15,9 +15,10 @@
 //   CHROMIUM_BIN=path   the Chromium to use (default /usr/bin/chromium, else `chromium` on PATH)
 //   STEP_TIMEOUT_MIN=n  kill a step after n minutes (default 30) and count it as failed
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { findChromium } from "./chromium.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 process.chdir(root);
@@ -168,19 +169,6 @@ async function vitest(project, label, env = {}) {
     notes.push(`vitest ${describeExit(r)} without a failed test: unhandled error or no test files`);
   }
   record(`vitest ${project}`, passed, failed, skipped, notes.join("; ") || undefined);
-}
-
-function findChromium() {
-  const candidates = [process.env.CHROMIUM_BIN, "/usr/bin/chromium"];
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir) candidates.push(join(dir, "chromium"));
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {}
-  }
-  return null;
 }
 
 async function browser() {

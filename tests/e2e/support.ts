@@ -2,12 +2,15 @@
 // (bench/browser-run.ts): builds, a static file server on 127.0.0.1 and Debian's Chromium
 // through playwright-core (never a downloaded browser).
 import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { delimiter, dirname, extname, join, normalize, resolve, sep } from "node:path";
+import { dirname, extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, LaunchOptions } from "playwright-core";
+import { findChromium } from "../../scripts/chromium.mjs";
+
+export { findChromium };
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -20,20 +23,6 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
   "--no-first-run",
 ];
-
-/** Debian's Chromium: $CHROMIUM_BIN, /usr/bin/chromium, or `chromium` on PATH; null when missing. */
-export function findChromium(): string | null {
-  const candidates = [process.env.CHROMIUM_BIN, "/usr/bin/chromium"];
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir) candidates.push(join(dir, "chromium"));
-  for (const c of candidates) {
-    if (!c) continue;
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {}
-  }
-  return null;
-}
 
 export async function launchChromium(extra: LaunchOptions = {}): Promise<Browser> {
   const executablePath = findChromium();
