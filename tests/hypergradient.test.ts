@@ -6,20 +6,12 @@ import { hypergradient, phi, uTranspose } from "../src/bilevel/hypergradient";
 import { solveLower } from "../src/bilevel/lowerSolve";
 import { trackW } from "../src/bilevel/algorithms/mSoBiRL";
 import { randomCsr, randomDense, randomVector } from "./helpers/random-mdp";
+import { sineReward } from "./helpers/random-bilevel";
+import { relErrInf as relErr } from "./helpers/rel-err";
 
 beforeAll(async () => {
   await init();
 });
-
-/** max_k |a_k − b_k| / max_k |b_k| */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let k = 0; k < b.length; k++) {
-    num = Math.max(num, Math.abs(a[k] - b[k]));
-    den = Math.max(den, Math.abs(b[k]));
-  }
-  return num / den;
-}
 
 describe("relErr, the comparison helper", () => {
   it("reports the largest deviation relative to the largest reference entry", () => {
@@ -33,31 +25,7 @@ function makeMdp(kind: Kind, seed: number, S = 4, A = 3, gamma = 0.8): TabularMD
   return kind === "dense" ? TabularMDP.dense(randomDense(S, A, gamma, seed)) : TabularMDP.sparse(randomCsr(S, A, gamma, Math.min(3, S), seed));
 }
 
-/** A non-linear reward r_x = Φx + 0.3 sin(Ψx), as in ALGORITHMS.md §5. */
-function sineReward(SA: number, n: number, seed: number) {
-  const Phi = randomVector(SA * n, seed), Psi = randomVector(SA * n, seed + 1);
-  return {
-    dim: n,
-    rows: SA,
-    reward(x: Float64Array, out: Float64Array) {
-      for (let i = 0; i < SA; i++) {
-        let a = 0, b = 0;
-        for (let k = 0; k < n; k++) { a += Phi[i * n + k] * x[k]; b += Psi[i * n + k] * x[k]; }
-        out[i] = a + 0.3 * Math.sin(b);
-      }
-    },
-    jacobian(x: Float64Array, out: Float64Array) {
-      for (let i = 0; i < SA; i++) {
-        let b = 0;
-        for (let k = 0; k < n; k++) b += Psi[i * n + k] * x[k];
-        const c = 0.3 * Math.cos(b);
-        for (let k = 0; k < n; k++) out[i * n + k] = Phi[i * n + k] + c * Psi[i * n + k];
-      }
-    },
-  };
-}
-
-/** A generic smooth f with an x–π cross term. */
+/** A generic smooth f with an x–π cross term (not random-bilevel's crossObjective: this one is quartic in x and has π²Bx). */
 function crossObjective(SA: number, n: number, seed: number): PolicyObjective {
   const c = randomVector(SA, seed), B = randomVector(SA * n, seed + 1);
   return {

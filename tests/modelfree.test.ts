@@ -12,20 +12,11 @@ import { enumerateTrajectories, preferenceBCE, trajectoryUpper, type TrajectoryO
 import { soBiRL, type SoBiRLState } from "../src/bilevel/algorithms/soBiRL";
 import { alternating, type AlternatingState } from "../src/bilevel/algorithms/alternating";
 import { rlhf } from "../src/problems/rlhf";
+import { relErrInf as relErr } from "./helpers/rel-err";
 
 beforeAll(async () => {
   await init();
 });
-
-/** max_k |a_k − b_k| / max_k |b_k| */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let k = 0; k < b.length; k++) {
-    num = Math.max(num, Math.abs(a[k] - b[k]));
-    den = Math.max(den, Math.abs(b[k]));
-  }
-  return num / den;
-}
 
 /** φ(x) = E_{π*_x}[l] by enumeration, with a tight lower solve. */
 function phiExact(inst: ReturnType<typeof rlhf>, x: ArrayLike<number>): number {

@@ -2,172 +2,34 @@
 // implicit-function hypergradient against HG-EXACT (eq. 9), descent of the true φ from a
 // common start, line-search and projection behaviour, JSON resumption, and bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, TabularMDP } from '../src/index.js';
+import { init } from '../src/index.js';
 import { DomainError, ShapeError } from '../src/errors.js';
-import { BilevelProblem, type PolicyObjective, type RewardModel, type TransitionModel } from '../src/bilevel/problem.js';
+import { BilevelProblem, type RewardModel } from '../src/bilevel/problem.js';
 import { linearReward, policyLinear, upperReturn } from '../src/bilevel/models.js';
 import { hypergradient, phi } from '../src/bilevel/hypergradient.js';
 import { solveLower } from '../src/bilevel/lowerSolve.js';
 import { bellmanPenalty } from '../src/bilevel/penalties.js';
 import { pbrl, pbrlPolicy, projectSimplex, type PBRLOptions, type PBRLState } from '../src/bilevel/algorithms/pbrl.js';
 import { parl, parlHypergradient, policyFromReduced, type PARLState } from '../src/bilevel/algorithms/parl.js';
-import { mulberry32, randomCsr, randomDense, randomPolicy, randomVector } from './helpers/random-mdp.js';
+import { mulberry32, randomPolicy, randomVector } from './helpers/random-mdp.js';
+import { A, checkMdp, genericProblem, n, S, stackelbergProblem } from './helpers/random-bilevel.js';
+import { maxAbs } from './helpers/compare.js';
+import { relErrChecked as relErr } from './helpers/rel-err.js';
 
 beforeAll(async () => {
   await init();
 });
 
-const S = 4, A = 3, n = 3, GAMMA = 0.8;
-
-// ---------- problems ----------
-
-/** r_x = Φx + 0.3 sin(Ψx). */
-function sineReward(SA: number, dim: number, seed: number): RewardModel {
-  const Phi = randomVector(SA * dim, seed), Psi = randomVector(SA * dim, seed + 1);
-  const lin = (M: Float64Array, x: Float64Array, i: number) => {
-    let acc = 0;
-    for (let k = 0; k < dim; k++) acc += M[i * dim + k] * x[k];
-    return acc;
-  };
-  return {
-    dim,
-    rows: SA,
-    reward(x, out) {
-      for (let i = 0; i < SA; i++) out[i] = lin(Phi, x, i) + 0.3 * Math.sin(lin(Psi, x, i));
-    },
-    jacobian(x, out) {
-      for (let i = 0; i < SA; i++) {
-        const c = 0.3 * Math.cos(lin(Psi, x, i));
-        for (let k = 0; k < dim; k++) out[i * dim + k] = Phi[i * dim + k] + c * Psi[i * dim + k];
-      }
-    },
-  };
-}
-
-/** f(x, π) = cᵀπ + (μ/2)‖x‖² + πᵀBx + (κ/2)‖π‖². */
-function crossObjective(SA: number, dim: number, seed: number): PolicyObjective {
-  const c = randomVector(SA, seed), B = randomVector(SA * dim, seed + 1);
-  const mu = 0.3, kappa = 0.5;
-  return {
-    value(x, pi) {
-      let v = 0;
-      for (let i = 0; i < SA; i++) {
-        let bx = 0;
-        for (let k = 0; k < dim; k++) bx += B[i * dim + k] * x[k];
-        v += c[i] * pi[i] + pi[i] * bx + 0.5 * kappa * pi[i] * pi[i];
-      }
-      for (let k = 0; k < dim; k++) v += 0.5 * mu * x[k] * x[k];
-      return v;
-    },
-    gradX(x, pi, out) {
-      for (let k = 0; k < dim; k++) {
-        let acc = mu * x[k];
-        for (let i = 0; i < SA; i++) acc += B[i * dim + k] * pi[i];
-        out[k] = acc;
-      }
-    },
-    gradPi(x, pi, out) {
-      for (let i = 0; i < SA; i++) {
-        let bx = 0;
-        for (let k = 0; k < dim; k++) bx += B[i * dim + k] * x[k];
-        out[i] = c[i] + bx + kappa * pi[i];
-      }
-    },
-  };
-}
-
-function mdpOf(kind: 'dense' | 'csr', seed: number): TabularMDP {
-  return kind === 'dense' ? TabularMDP.dense(randomDense(S, A, GAMMA, seed)) : TabularMDP.sparse(randomCsr(S, A, GAMMA, 2, seed));
-}
-
-/** Non-linear reward, generic smooth f with a cross term, τ = 0.7 (§5's check set). */
-function generic(kind: 'dense' | 'csr', seed: number, tau = 0.7): BilevelProblem {
-  return new BilevelProblem({ mdp: mdpOf(kind, seed), tau, reward: sineReward(S * A, n, seed + 100), upper: crossObjective(S * A, n, seed + 200) });
-}
+// ---------- problems (§5's check set, tests/helpers/random-bilevel.ts) ----------
 
 /** The descent problem: r_x = Φx, f = cᵀπ + 0.05‖x‖² (policyLinear) or f = −ρᵀV_U^π + 0.05‖x‖² (upperReturn). */
 function small(kind: 'dense' | 'csr', seed: number, upper: 'policyLinear' | 'upperReturn', tau = 0.5): BilevelProblem {
   const reward = linearReward(randomVector(S * A * n, seed + 10), n);
   const up = upper === 'policyLinear' ? policyLinear(randomVector(S * A, seed + 20), 0.1) : upperReturn({ r: randomVector(S * A, seed + 20), lambda: 0.1 });
-  return new BilevelProblem({ mdp: mdpOf(kind, seed), tau, reward, upper: up });
-}
-
-/** Stackelberg-type x-dependent transitions: μ_x(·|s) = softmax(x_s), P_x = Σ_b μ T_b, r_x = Σ_b μ R_b. */
-function stackelberg(seed: number, tau = 0.7): BilevelProblem {
-  const Bn = 2, dim = S * Bn;
-  const rand = mulberry32(seed);
-  const T = new Float64Array(S * A * Bn * S), R = new Float64Array(S * A * Bn);
-  for (let j = 0; j < S * A * Bn; j++) {
-    let z = 0;
-    for (let t = 0; t < S; t++) z += (T[j * S + t] = 0.05 + rand());
-    for (let t = 0; t < S; t++) T[j * S + t] /= z;
-    R[j] = 2 * rand() - 1;
-  }
-  const mu = (x: Float64Array, s: number, b: number) => {
-    let m = -Infinity, z = 0;
-    for (let c = 0; c < Bn; c++) m = Math.max(m, x[s * Bn + c]);
-    for (let c = 0; c < Bn; c++) z += Math.exp(x[s * Bn + c] - m);
-    return Math.exp(x[s * Bn + b] - m) / z;
-  };
-  const reward: RewardModel = {
-    dim,
-    reward(x, out) {
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) {
-        let acc = 0;
-        for (let b = 0; b < Bn; b++) acc += mu(x, s, b) * R[(s * A + a) * Bn + b];
-        out[s * A + a] = acc;
-      }
-    },
-    jacobian(x, out) {
-      out.fill(0);
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) {
-        let r = 0;
-        for (let b = 0; b < Bn; b++) r += mu(x, s, b) * R[(s * A + a) * Bn + b];
-        for (let b = 0; b < Bn; b++) out[(s * A + a) * dim + s * Bn + b] = mu(x, s, b) * (R[(s * A + a) * Bn + b] - r);
-      }
-    },
-  };
-  const transitions: TransitionModel = {
-    P(x, out) {
-      out.fill(0);
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) for (let b = 0; b < Bn; b++) {
-        const w = mu(x, s, b);
-        for (let t = 0; t < S; t++) out[(s * A + a) * S + t] += w * T[((s * A + a) * Bn + b) * S + t];
-      }
-    },
-    vjpPV(x, V, u, out) {
-      out.fill(0);
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) {
-        const tv = new Float64Array(Bn);
-        let mean = 0;
-        for (let b = 0; b < Bn; b++) {
-          for (let t = 0; t < S; t++) tv[b] += T[((s * A + a) * Bn + b) * S + t] * V[t];
-          mean += mu(x, s, b) * tv[b];
-        }
-        for (let b = 0; b < Bn; b++) out[s * Bn + b] += u[s * A + a] * mu(x, s, b) * (tv[b] - mean);
-      }
-    },
-  };
-  const P0 = new Float64Array(S * A * S);
-  transitions.P(new Float64Array(dim), P0);
-  const mdp = TabularMDP.dense({ S, A, gamma: GAMMA, P: P0 });
-  return new BilevelProblem({ mdp, tau, reward, upper: crossObjective(S * A, dim, seed + 300), transitions });
+  return new BilevelProblem({ mdp: checkMdp(kind, seed), tau, reward, upper: up });
 }
 
 // ---------- helpers ----------
-
-function maxAbs(v: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
-  return m;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m / Math.max(maxAbs(b), 1e-300);
-}
 
 function sum(v: ArrayLike<number>): number {
   let s = 0;
@@ -296,7 +158,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   it('equals the exact hypergradient (eq. 9) to 1e-6 relative with the default damping, dense and CSR, three seeds', () => {
     for (const kind of ['dense', 'csr'] as const) {
       for (const seed of [1, 2, 3]) {
-        const problem = generic(kind, seed);
+        const problem = genericProblem(kind, seed);
         const x = randomVector(n, seed + 40);
         const exact = hypergradient(problem, x, { method: 'exact' });
         const p = parlHypergradient(problem, x);
@@ -310,7 +172,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   it('agrees with the exact hypergradient to 1e-9 with forward-mode derivatives and no damping', () => {
     for (const kind of ['dense', 'csr'] as const) {
       for (const seed of [4, 5]) {
-        const problem = generic(kind, seed);
+        const problem = genericProblem(kind, seed);
         const x = randomVector(n, seed + 41);
         const exact = hypergradient(problem, x, { method: 'exact' });
         expect(relErr(parlHypergradient(problem, x, { damping: 0 }).grad, exact.grad)).toBeLessThan(1e-9);
@@ -321,7 +183,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   it('agrees with the exact hypergradient to 1e-6 when H and C come from finite differences of the analytic gradient', () => {
     for (const kind of ['dense', 'csr'] as const) {
       for (const seed of [1, 2]) {
-        const problem = generic(kind, seed);
+        const problem = genericProblem(kind, seed);
         const x = randomVector(n, seed + 42);
         const exact = hypergradient(problem, x, { method: 'exact' });
         expect(relErr(parlHypergradient(problem, x, { derivatives: 'finite-difference' }).grad, exact.grad)).toBeLessThan(1e-6);
@@ -331,7 +193,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
 
   it('agrees with the exact hypergradient when the transitions depend on x (forward and finite differences)', () => {
     for (const seed of [1, 2]) {
-      const problem = stackelberg(seed);
+      const problem = stackelbergProblem(seed);
       const x = randomVector(problem.n, seed + 43);
       const exact = hypergradient(problem, x, { method: 'exact' });
       expect(relErr(parlHypergradient(problem, x, { damping: 0 }).grad, exact.grad)).toBeLessThan(1e-9);
@@ -348,7 +210,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   });
 
   it("returns hypergradient()'s shape: φ, π*, V* and diagnostics at the lower optimum", () => {
-    const problem = generic('dense', 6);
+    const problem = genericProblem('dense', 6);
     const x = randomVector(n, 45);
     const exact = hypergradient(problem, x, { method: 'exact' });
     const p = parlHypergradient(problem, x);
@@ -367,7 +229,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   });
 
   it('evaluates at a given θ: away from θ* the gradient of J is non-zero and the result differs from the exact hypergradient', () => {
-    const problem = generic('dense', 7);
+    const problem = genericProblem('dense', 7);
     const x = randomVector(n, 46);
     const exact = hypergradient(problem, x, { method: 'exact' });
     const theta = new Float64Array(S * (A - 1));
@@ -378,7 +240,7 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   });
 
   it('off the lower optimum (where the advantage terms of H and C do not vanish) forward mode matches finite differences', () => {
-    const problems: BilevelProblem[] = [generic('dense', 1), generic('csr', 2), stackelberg(3)];
+    const problems: BilevelProblem[] = [genericProblem('dense', 1), genericProblem('csr', 2), stackelbergProblem(3)];
     for (const [j, problem] of problems.entries()) {
       const x = randomVector(problem.n, j + 50);
       const star = parlHypergradient(problem, x).theta;
@@ -394,9 +256,9 @@ describe('parlHypergradient (implicit differentiation in reduced logits)', () =>
   });
 
   it('rejects τ = 0, non-finite x and a θ of the wrong length with typed errors', () => {
-    const hard = generic('dense', 1, 0);
+    const hard = genericProblem('dense', 1, 0);
     expect(() => parlHypergradient(hard, [0, 0, 0])).toThrow(DomainError);
-    const problem = generic('dense', 1);
+    const problem = genericProblem('dense', 1);
     expect(() => parlHypergradient(problem, [0, NaN, 0])).toThrow(DomainError);
     expect(() => parlHypergradient(problem, [0, Infinity, 0])).toThrow(DomainError);
     expect(() => parlHypergradient(problem, [0, 0])).toThrow(ShapeError);
@@ -448,7 +310,7 @@ describe('PBRL and PARL lower the true hyper-objective φ', () => {
   }
 
   it('PBRL (both penalties) and PARL lower φ when the transitions depend on x (Stackelberg leader)', () => {
-    const problem = stackelberg(4);
+    const problem = stackelbergProblem(4);
     const x0 = new Float64Array(problem.n);
     const phi0 = phi(problem, x0).value;
     // λ = 10 is too small here: the Bellman-penalty run first lowers φ, then trades lower-level
@@ -542,7 +404,7 @@ describe('PBRL step rules, projections and inner solver', () => {
         out.set(u);
       },
     };
-    const make = () => new BilevelProblem({ mdp: mdpOf('dense', 7), tau: 0.1, reward: incentive, upper: policyLinear(randomVector(SA, 8), 0.5) });
+    const make = () => new BilevelProblem({ mdp: checkMdp('dense', 7), tau: 0.1, reward: incentive, upper: policyLinear(randomVector(SA, 8), 0.5) });
     const x0 = randomVector(SA, 9).map((v) => v * 0.5);
     const free = pbrl.run(make(), { iterations: 40, penalty: 'bellman', x0 });
     expect(Math.min(...free.x)).toBeLessThan(0);

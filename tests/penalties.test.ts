@@ -3,163 +3,23 @@
 // table along tangent directions; full softmax logits), zero at π* with quadratic growth,
 // x-dependent transitions, work counters and bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init, TabularMDP } from '../src/index.js';
+import { init } from '../src/index.js';
 import { DomainError, ShapeError } from '../src/errors.js';
 import { policyEvaluation } from '../src/lower.js';
-import { BilevelProblem, type PolicyObjective, type RewardModel, type TransitionModel } from '../src/bilevel/problem.js';
+import type { BilevelProblem } from '../src/bilevel/problem.js';
 import { solveLower } from '../src/bilevel/lowerSolve.js';
 import { bellmanPenalty, tableToLogits, valuePenalty } from '../src/bilevel/penalties.js';
-import { mulberry32, randomCsr, randomDense, randomPolicy, randomVector } from './helpers/random-mdp.js';
+import { randomPolicy, randomVector } from './helpers/random-mdp.js';
+// the problems: §5's check set, S = 4, A = 3, n = 3, γ = 0.8, τ = 0.7
+import { A, genericProblem, n, S, stackelbergProblem, TAU } from './helpers/random-bilevel.js';
+import { maxAbs } from './helpers/compare.js';
+import { relErrChecked as relErr } from './helpers/rel-err.js';
 
 beforeAll(async () => {
   await init();
 });
 
-// ---------- problems (§5's check set: S = 4, A = 3, n = 3, γ = 0.8, τ = 0.7) ----------
-
-const S = 4, A = 3, n = 3, GAMMA = 0.8, TAU = 0.7;
-
-/** r_x = Φx + 0.3 sin(Ψx) (non-linear, so R_x depends on x). */
-function sineReward(SA: number, dim: number, seed: number): RewardModel {
-  const Phi = randomVector(SA * dim, seed), Psi = randomVector(SA * dim, seed + 1);
-  const lin = (M: Float64Array, x: Float64Array, i: number) => {
-    let acc = 0;
-    for (let k = 0; k < dim; k++) acc += M[i * dim + k] * x[k];
-    return acc;
-  };
-  return {
-    dim,
-    rows: SA,
-    reward(x, out) {
-      for (let i = 0; i < SA; i++) out[i] = lin(Phi, x, i) + 0.3 * Math.sin(lin(Psi, x, i));
-    },
-    jacobian(x, out) {
-      for (let i = 0; i < SA; i++) {
-        const c = 0.3 * Math.cos(lin(Psi, x, i));
-        for (let k = 0; k < dim; k++) out[i * dim + k] = Phi[i * dim + k] + c * Psi[i * dim + k];
-      }
-    },
-  };
-}
-
-/** f(x, π) = cᵀπ + (μ/2)‖x‖² + πᵀBx + (κ/2)‖π‖²: smooth, with an x–π cross term. */
-function crossObjective(SA: number, dim: number, seed: number): PolicyObjective {
-  const c = randomVector(SA, seed), B = randomVector(SA * dim, seed + 1);
-  const mu = 0.3, kappa = 0.5;
-  return {
-    value(x, pi) {
-      let v = 0;
-      for (let i = 0; i < SA; i++) {
-        let bx = 0;
-        for (let k = 0; k < dim; k++) bx += B[i * dim + k] * x[k];
-        v += c[i] * pi[i] + pi[i] * bx + 0.5 * kappa * pi[i] * pi[i];
-      }
-      for (let k = 0; k < dim; k++) v += 0.5 * mu * x[k] * x[k];
-      return v;
-    },
-    gradX(x, pi, out) {
-      for (let k = 0; k < dim; k++) {
-        let acc = mu * x[k];
-        for (let i = 0; i < SA; i++) acc += B[i * dim + k] * pi[i];
-        out[k] = acc;
-      }
-    },
-    gradPi(x, pi, out) {
-      for (let i = 0; i < SA; i++) {
-        let bx = 0;
-        for (let k = 0; k < dim; k++) bx += B[i * dim + k] * x[k];
-        out[i] = c[i] + bx + kappa * pi[i];
-      }
-    },
-  };
-}
-
-function mdpOf(kind: 'dense' | 'csr', seed: number, tau = TAU): BilevelProblem {
-  const mdp = kind === 'dense' ? TabularMDP.dense(randomDense(S, A, GAMMA, seed)) : TabularMDP.sparse(randomCsr(S, A, GAMMA, 2, seed));
-  return new BilevelProblem({ mdp, tau, reward: sineReward(S * A, n, seed + 100), upper: crossObjective(S * A, n, seed + 200) });
-}
-
-/**
- * A Stackelberg-type configurable MDP (§2.6, §4.4): the leader's x ∈ R^{S·B} sets
- * μ_x(·|s) = softmax(x_s); P_x(s'|s,a) = Σ_b μ(b|s) T(s'|s,a,b), r_x(s,a) = Σ_b μ(b|s) R(s,a,b).
- */
-function stackelberg(seed: number, tau = TAU): BilevelProblem {
-  const Bn = 2, dim = S * Bn;
-  const rand = mulberry32(seed);
-  const T = new Float64Array(S * A * Bn * S), R = new Float64Array(S * A * Bn);
-  for (let j = 0; j < S * A * Bn; j++) {
-    let z = 0;
-    for (let t = 0; t < S; t++) z += (T[j * S + t] = 0.05 + rand());
-    for (let t = 0; t < S; t++) T[j * S + t] /= z;
-    R[j] = 2 * rand() - 1;
-  }
-  const mu = (x: Float64Array, s: number, b: number) => {
-    let m = -Infinity;
-    for (let c = 0; c < Bn; c++) m = Math.max(m, x[s * Bn + c]);
-    let z = 0;
-    for (let c = 0; c < Bn; c++) z += Math.exp(x[s * Bn + c] - m);
-    return Math.exp(x[s * Bn + b] - m) / z;
-  };
-  const reward: RewardModel = {
-    dim,
-    reward(x, out) {
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) {
-        let acc = 0;
-        for (let b = 0; b < Bn; b++) acc += mu(x, s, b) * R[(s * A + a) * Bn + b];
-        out[s * A + a] = acc;
-      }
-    },
-    jacobian(x, out) {
-      out.fill(0);
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) {
-        let r = 0;
-        for (let b = 0; b < Bn; b++) r += mu(x, s, b) * R[(s * A + a) * Bn + b];
-        for (let b = 0; b < Bn; b++) out[(s * A + a) * dim + s * Bn + b] = mu(x, s, b) * (R[(s * A + a) * Bn + b] - r);
-      }
-    },
-  };
-  const transitions: TransitionModel = {
-    P(x, out) {
-      out.fill(0);
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) for (let b = 0; b < Bn; b++) {
-        const w = mu(x, s, b);
-        for (let t = 0; t < S; t++) out[(s * A + a) * S + t] += w * T[((s * A + a) * Bn + b) * S + t];
-      }
-    },
-    vjpPV(x, V, u, out) {
-      out.fill(0);
-      for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) {
-        const tv = new Float64Array(Bn);
-        let mean = 0;
-        for (let b = 0; b < Bn; b++) {
-          for (let t = 0; t < S; t++) tv[b] += T[((s * A + a) * Bn + b) * S + t] * V[t];
-          mean += mu(x, s, b) * tv[b];
-        }
-        for (let b = 0; b < Bn; b++) out[s * Bn + b] += u[s * A + a] * mu(x, s, b) * (tv[b] - mean);
-      }
-    },
-  };
-  const P0 = new Float64Array(S * A * S);
-  transitions.P(new Float64Array(dim), P0);
-  const mdp = TabularMDP.dense({ S, A, gamma: GAMMA, P: P0 });
-  return new BilevelProblem({ mdp, tau, reward, upper: crossObjective(S * A, dim, seed + 300), transitions });
-}
-
 // ---------- small independent helpers ----------
-
-function maxAbs(v: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
-  return m;
-}
-
-/** ‖a − b‖∞ / ‖b‖∞. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m / Math.max(maxAbs(b), 1e-300);
-}
 
 /** Central differences of fn at x, coordinate by coordinate. */
 function fdGrad(fn: (x: Float64Array) => number, x: Float64Array, h = 1e-5): Float64Array {
@@ -204,7 +64,7 @@ const value = (pen: Pen, problem: BilevelProblem, x: Float64Array, pi: Float64Ar
 describe('penalty values', () => {
   it('the Bellman penalty equals τ·E_ρ KL(π ‖ softmax(Q^π/τ)) computed from an independent policy evaluation', () => {
     for (const seed of [1, 2, 3]) {
-      const problem = mdpOf('dense', seed);
+      const problem = genericProblem('dense', seed);
       const x = randomVector(n, seed + 7), pi = randomPolicy(S, A, seed + 8);
       const r = problem.rewardAt(x);
       const { Q } = policyEvaluation(problem.mdp, r, pi, { tau: TAU });
@@ -224,7 +84,7 @@ describe('penalty values', () => {
 
   it('the value penalty equals ρᵀ(V* − V^π) with V* from an independent tight policy-iteration solve', () => {
     for (const kind of ['dense', 'csr'] as const) {
-      const problem = mdpOf(kind, 4);
+      const problem = genericProblem(kind, 4);
       const x = randomVector(n, 5), pi = randomPolicy(S, A, 6);
       const low = solveLower(problem, x, { solver: 'policy-iteration', tol: 1e-14 });
       const { V } = policyEvaluation(problem.mdp, problem.rewardAt(x), pi, { tau: TAU });
@@ -235,7 +95,7 @@ describe('penalty values', () => {
   });
 
   it('the value penalty with a given star policy is ρᵀ(V^star − V^π), negative when π beats the star', () => {
-    const problem = mdpOf('dense', 9);
+    const problem = genericProblem('dense', 9);
     const x = randomVector(n, 10);
     const pi = randomPolicy(S, A, 11), star = randomPolicy(S, A, 12);
     const r = problem.rewardAt(x);
@@ -251,7 +111,7 @@ describe('penalty values', () => {
 
   it('the τ = 0 Bellman penalty is E_ρ[max_a Q^π − ⟨π, Q^π⟩] with the unregularised Q^π', () => {
     for (const seed of [1, 2]) {
-      const problem = mdpOf('csr', seed, 0);
+      const problem = genericProblem('csr', seed, 0);
       const x = randomVector(n, seed + 3), pi = randomPolicy(S, A, seed + 4);
       const { Q } = policyEvaluation(problem.mdp, problem.rewardAt(x), pi, { tau: 0 });
       let expected = 0;
@@ -268,7 +128,7 @@ describe('penalty values', () => {
     it(`the ${name} penalty vanishes at π* to round-off and is positive at random policies (dense and CSR, several seeds)`, () => {
       for (const kind of ['dense', 'csr'] as const) {
         for (const seed of [1, 2, 3]) {
-          const problem = mdpOf(kind, seed);
+          const problem = genericProblem(kind, seed);
           const x = randomVector(n, seed + 20);
           const star = solveLower(problem, x, { tol: 1e-13 }).pi;
           expect(Math.abs(value(pen, problem, x, star))).toBeLessThan(1e-12);
@@ -278,7 +138,7 @@ describe('penalty values', () => {
     });
 
     it(`the ${name} penalty grows quadratically away from π* (doubling the offset multiplies it by 4)`, () => {
-      const problem = mdpOf('dense', 5);
+      const problem = genericProblem('dense', 5);
       const x = randomVector(n, 6);
       const star = solveLower(problem, x, { tol: 1e-13 }).pi;
       const dir = tangent(7);
@@ -298,7 +158,7 @@ describe('penalty gradients match central finite differences', () => {
     it(`the ${name} penalty's x-gradient matches central differences (rel < 1e-6; dense and CSR, three seeds)`, () => {
       for (const kind of ['dense', 'csr'] as const) {
         for (const seed of [1, 2, 3]) {
-          const problem = mdpOf(kind, seed);
+          const problem = genericProblem(kind, seed);
           const x = randomVector(n, seed + 30), pi = randomPolicy(S, A, seed + 31);
           const g = pen(problem, x, pi).gradX!;
           const fd = fdGrad((xx) => value(pen, problem, xx, pi), x);
@@ -310,7 +170,7 @@ describe('penalty gradients match central finite differences', () => {
     it(`the ${name} penalty's table gradient matches central differences along tangent directions of the simplices`, () => {
       for (const kind of ['dense', 'csr'] as const) {
         for (const seed of [1, 2, 3]) {
-          const problem = mdpOf(kind, seed);
+          const problem = genericProblem(kind, seed);
           const x = randomVector(n, seed + 40), pi = randomPolicy(S, A, seed + 41);
           const g = pen(problem, x, pi).gradPi!;
           const analytic: number[] = [], fd: number[] = [];
@@ -330,7 +190,7 @@ describe('penalty gradients match central finite differences', () => {
     it(`the ${name} penalty's logits gradient matches central differences in every full softmax logit`, () => {
       for (const kind of ['dense', 'csr'] as const) {
         for (const seed of [1, 2, 3]) {
-          const problem = mdpOf(kind, seed);
+          const problem = genericProblem(kind, seed);
           const x = randomVector(n, seed + 50);
           const theta = randomVector(S * A, seed + 51).map((t) => 2 * t);
           const pi = softmaxRows(theta);
@@ -344,7 +204,7 @@ describe('penalty gradients match central finite differences', () => {
 
     it(`the ${name} penalty's x-gradient matches central differences when the transitions depend on x`, () => {
       for (const seed of [1, 2]) {
-        const problem = stackelberg(seed);
+        const problem = stackelbergProblem(seed);
         const x = randomVector(problem.n, seed + 60), pi = randomPolicy(S, A, seed + 61);
         const g = pen(problem, x, pi).gradX!;
         const fd = fdGrad((xx) => value(pen, problem, xx, pi), x);
@@ -353,7 +213,7 @@ describe('penalty gradients match central finite differences', () => {
     });
 
     it(`the ${name} penalty's gradients vanish at π* in the policy directions (π* minimises it)`, () => {
-      const problem = mdpOf('dense', 8);
+      const problem = genericProblem('dense', 8);
       const x = randomVector(n, 9);
       const star = solveLower(problem, x, { tol: 1e-13 }).pi;
       const res = pen(problem, x, star);
@@ -364,7 +224,7 @@ describe('penalty gradients match central finite differences', () => {
 
   it('the τ = 0 Bellman penalty gradients match central differences away from ties', () => {
     for (const seed of [1, 2, 3]) {
-      const problem = mdpOf('dense', seed, 0);
+      const problem = genericProblem('dense', seed, 0);
       const x = randomVector(n, seed + 70), pi = randomPolicy(S, A, seed + 71);
       const res = bellmanPenalty(problem, x, pi);
       expect(relErr(res.gradX!, fdGrad((xx) => value(bellmanPenalty, problem, xx, pi), x, 1e-6))).toBeLessThan(1e-6);
@@ -374,7 +234,7 @@ describe('penalty gradients match central finite differences', () => {
   });
 
   it('the τ = 0 value penalty gradients match central differences (hard-max optimum)', () => {
-    const problem = mdpOf('csr', 3, 0);
+    const problem = genericProblem('csr', 3, 0);
     const x = randomVector(n, 4), pi = randomPolicy(S, A, 5);
     const res = valuePenalty(problem, x, pi);
     expect(relErr(res.gradX!, fdGrad((xx) => value(valuePenalty, problem, xx, pi), x, 1e-6))).toBeLessThan(1e-6);
@@ -387,7 +247,7 @@ describe('penalty gradients match central finite differences', () => {
 
 describe('penalty bookkeeping and input checks', () => {
   it('counts its linear solves: Bellman 2 with gradients and 1 without; value 4 with a star policy and 2 without gradients', () => {
-    const problem = mdpOf('dense', 1);
+    const problem = genericProblem('dense', 1);
     const x = randomVector(n, 2), pi = randomPolicy(S, A, 3), star = randomPolicy(S, A, 4);
     const count = (fn: () => void) => {
       const before = problem.counters.solves;
@@ -404,7 +264,7 @@ describe('penalty bookkeeping and input checks', () => {
   });
 
   it('a custom ρ weights the states: a point mass on state s gives V*(s) − V^π(s)', () => {
-    const problem = mdpOf('dense', 2);
+    const problem = genericProblem('dense', 2);
     const x = randomVector(n, 3), pi = randomPolicy(S, A, 4);
     const low = solveLower(problem, x, { solver: 'policy-iteration', tol: 1e-14 });
     const { V } = policyEvaluation(problem.mdp, problem.rewardAt(x), pi, { tau: TAU });
@@ -417,7 +277,7 @@ describe('penalty bookkeeping and input checks', () => {
 
   for (const [name, pen] of PENALTIES) {
     it(`the ${name} penalty rejects non-finite x, a wrong-length or non-stochastic π and a bad ρ with typed errors`, () => {
-      const problem = mdpOf('dense', 1);
+      const problem = genericProblem('dense', 1);
       const x = randomVector(n, 2), pi = randomPolicy(S, A, 3);
       expect(() => pen(problem, [0, NaN, 0], pi)).toThrow(DomainError);
       expect(() => pen(problem, [0, 0], pi)).toThrow(ShapeError);
@@ -436,7 +296,7 @@ describe('penalty bookkeeping and input checks', () => {
   }
 
   it('the value penalty rejects a star policy that is not a policy table', () => {
-    const problem = mdpOf('dense', 1);
+    const problem = genericProblem('dense', 1);
     const x = randomVector(n, 2), pi = randomPolicy(S, A, 3);
     expect(() => valuePenalty(problem, x, pi, { star: new Float64Array(S * A) })).toThrow(DomainError);
     expect(() => valuePenalty(problem, x, pi, { star: [1, 0, 0] })).toThrow(ShapeError);

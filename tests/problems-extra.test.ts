@@ -9,6 +9,7 @@ import { phi } from "../src/bilevel/hypergradient";
 import { solveLower } from "../src/bilevel/lowerSolve";
 import { shaping } from "../src/problems/shaping";
 import { happyText, HAPPY_VOCABULARY } from "../src/problems/happyText";
+import { relErrInf as relErr } from "./helpers/rel-err";
 
 beforeAll(async () => {
   await init();
@@ -50,15 +51,6 @@ function fdGrad(problem: Parameters<typeof phi>[0], x: Float64Array, h = 1e-5): 
     g[k] = (fp - fm) / (2 * h);
   }
   return g;
-}
-
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let k = 0; k < b.length; k++) {
-    num = Math.max(num, Math.abs(a[k] - b[k]));
-    den = Math.max(den, Math.abs(b[k]));
-  }
-  return num / den;
 }
 
 describe("shaping: reward shaping with a sparse true reward (seed 002 §3.3)", () => {
