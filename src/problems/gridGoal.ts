@@ -7,41 +7,27 @@
 //                        = −E_{d̃^π_ρ}[1{s = target}] + (μ/2)‖x‖²
 // The reward is the same for every action of a state. x has one entry per state
 // (non-wall cell), n = S.
-import { DomainError, ShapeError } from "../errors";
 import { BilevelProblem, type RewardModel } from "../bilevel/problem";
 import { linearReward, upperReturn } from "../bilevel/models";
 import { defaultMethod, type LinearMethod } from "../lower";
-import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
-import { cellAt, flag, gridworld, positive, type GridWorld } from "./gridworld";
+import { cellAt, type GridWorld } from "./gridworld";
+import { cellIndicator, gridSettings, gridTask, oneOf, openGrid, type GridProblemOptions } from "./gridProblem";
 import { exp } from "../util/math";
 
 export type GoalFeatures = "softmax" | "one-hot";
+const GOAL_FEATURES: readonly GoalFeatures[] = ["softmax", "one-hot"];
 
-export interface GridGoalOptions {
-  /** Side of the square open grid (default 5); ignored when `map` is given. */
-  size?: number;
-  /** A gridworld map ('#', '.', 'G', 'S'; see gridworld) instead of an open size × size grid. */
-  map?: readonly string[];
-  /** Slip probability (default 0.1). */
-  slip?: number;
-  /** 5 = U, D, L, R, stay (default); 4 = U, D, L, R. */
-  actions?: 4 | 5;
-  /** Discount γ (default 0.9). */
-  gamma?: number;
-  /** Lower-level entropy temperature τ (default 0.1). */
-  tau?: number;
-  /** Start cell [row, col]; ρ is the point mass there (default [0, 0]). */
-  start?: readonly [number, number];
+/**
+ * Defaults: size 5, τ = 0.1, μ = 1e-3, start [0, 0] (a map's 'S' cells are not used),
+ * features 'softmax', x0 'random'.
+ */
+export interface GridGoalOptions extends GridProblemOptions {
   /** Target cell [row, col] (default [height − 1, ⌊width/2⌋], i.e. (4, 2) on 5 × 5). */
   target?: readonly [number, number];
-  /** Weight μ of (μ/2)‖x‖² (default 1e-3). */
-  mu?: number;
   /** 'softmax' (default): r_x(s) = softmax(x)_s; 'one-hot': r_x = Φx with Φ CSR one-hot. */
   features?: GoalFeatures;
-  /** CSR transitions (default true). */
-  sparse?: boolean;
   /**
    * Linear solver of the upper objective's evaluations and d̃_π: default 'lu' for
    * S ≤ 500, else 'richardson'. BiCGSTAB ('krylov') can stagnate on the transposed
@@ -57,9 +43,6 @@ export interface GridGoalOptions {
    * d̃(s)·Q_U(s, a) underflows to 0 and only the (μ/2)‖x‖² term is left.
    */
   x0?: "random" | "ramp";
-  /** Seed of the random x_0 (default 0). */
-  seed?: number;
-  backend?: Backend;
 }
 
 export interface GridGoalInstance {
@@ -85,39 +68,19 @@ export interface GridGoalInstance {
 export const GRID_GOAL_BENCHMARK: Readonly<GridGoalOptions> = Object.freeze({ size: 50, actions: 4, gamma: 0.99, tau: 0.05, features: "one-hot", x0: "ramp" });
 
 export function gridGoal(options: GridGoalOptions = {}): GridGoalInstance {
-  if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
-  const size = options.size === undefined ? 5 : check.positiveInt("size", options.size);
-  const tau = positive("tau", options.tau ?? 0.1);
-  const mu = check.nonNegative("mu", options.mu ?? 1e-3);
-  const features = options.features ?? "softmax";
-  if (features !== "softmax" && features !== "one-hot") throw new DomainError("features", "must be 'softmax' or 'one-hot'", features);
-  const sparse = flag("sparse", options.sparse, true);
+  const { size, tau, mu, features, sparse } = gridSettings(options, { size: 5, tau: 0.1, mu: 1e-3 }, GOAL_FEATURES);
   const seed = options.seed === undefined ? 0 : check.seed(options.seed);
-  const x0Kind = options.x0 ?? "random";
-  if (x0Kind !== "random" && x0Kind !== "ramp") throw new DomainError("x0", "must be 'random' or 'ramp'", x0Kind);
-  const grid = gridworld({
-    map: options.map,
-    width: options.map === undefined ? size : undefined,
-    height: options.map === undefined ? size : undefined,
-    slip: options.slip,
-    actions: options.actions,
-    gamma: options.gamma ?? 0.9,
-    sparse,
-    start: options.start ?? [0, 0],
-    backend: options.backend,
-  });
+  const x0Kind = oneOf("x0", options.x0 ?? "random", ["random", "ramp"]);
+  const { grid, start } = gridTask(options, options.map === undefined ? openGrid(size) : options.map, options.start ?? [0, 0], sparse);
   const { S, A, mdp } = grid;
-  const start = grid.state(...(options.start ?? [0, 0]));
   const target = cellAt("target", options.target ?? [grid.height - 1, Math.floor(grid.width / 2)], grid.map, grid.cellToState);
   const n = S;
 
   const reward = features === "softmax" ? softmaxGoalReward(S, A) : linearReward(oneHotFeatures(S, A), n);
-  const rU = new Float64Array(S * A);
-  for (let a = 0; a < A; a++) rU[target * A + a] = 1;
+  const rU = cellIndicator(S, A, target);
   // the library's default: dense LU for small grids, banded LU (a grid's band is its width)
   // while it stays cheap, GMRES beyond
-  const linear: LinearMethod = options.linear ?? defaultMethod(mdp);
-  if (linear !== "lu" && linear !== "krylov" && linear !== "bicgstab" && linear !== "richardson") throw new DomainError("linear", "must be 'lu', 'krylov', 'bicgstab' or 'richardson'", linear);
+  const linear = oneOf<LinearMethod>("linear", options.linear ?? defaultMethod(mdp), ["lu", "krylov", "bicgstab", "richardson"]);
   const upper = upperReturn({ r: rU, lambda: mu, linear });
   let x0: Float64Array;
   if (x0Kind === "random") x0 = new Rng(seed).normals(n).map((v) => 0.1 * v);

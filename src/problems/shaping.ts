@@ -20,44 +20,29 @@ import { BilevelProblem, type RewardModel } from "../bilevel/problem";
 import { linearReward, upperReturn } from "../bilevel/models";
 import { LU_MAX_S, policyEvaluation, type LinearMethod } from "../lower";
 import type { TabularMDP } from "../mdp";
-import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
-import { flag, gridworld, positive, type GridWorld } from "./gridworld";
+import type { GridWorld } from "./gridworld";
+import { cellIndicator, gridSettings, gridTask, oneOf, openGrid, type GridProblemOptions } from "./gridProblem";
 import { oneHotFeatures } from "./gridGoal";
 
 export type ShapingFeatures = "state" | "state-action" | "potential";
+const SHAPING_FEATURES: readonly ShapingFeatures[] = ["state", "state-action", "potential"];
 
-export interface ShapingOptions {
-  /** Side of the square open grid (default 6); ignored when `map` is given. */
-  size?: number;
+/**
+ * Defaults: size 6, τ = 0.5 (the unshaped soft-optimal policy is far from greedy),
+ * μ = 1e-2, start the map's 'S' cells (ρ uniform over them) else [0, 0], features 'state',
+ * linear 'lu' for S ≤ 500 else 'richardson' ('bicgstab' is not accepted).
+ */
+export interface ShapingOptions extends GridProblemOptions {
   /** A gridworld map ('#' wall, '.' free, 'S' start; see gridworld) instead of an open grid. Do not mark the goal with 'G': use `goal`. */
   map?: readonly string[];
-  /** Slip probability (default 0.1). */
-  slip?: number;
-  /** 5 = U, D, L, R, stay (default); 4 = U, D, L, R. */
-  actions?: 4 | 5;
-  /** Discount γ (default 0.9). */
-  gamma?: number;
-  /** Lower-level entropy temperature τ (default 0.5: the unshaped soft-optimal policy is far from greedy). */
-  tau?: number;
-  /** Start cell [row, col]; ρ is the point mass there (default: the map's 'S' cells, else [0, 0]). */
-  start?: readonly [number, number];
   /** The rewarding goal cell [row, col], made absorbing (default [height − 1, width − 1]). */
   goal?: readonly [number, number];
-  /** Weight μ of (μ/2)‖x‖² (default 1e-2). */
-  mu?: number;
   /** Shaping features (default 'state'). */
   features?: ShapingFeatures;
-  /** CSR transitions (default true). */
-  sparse?: boolean;
-  /** Linear solver of the upper objective (default 'lu' for S ≤ 500, else 'richardson'). */
-  linear?: LinearMethod;
-  /** Scale of a random x_0 = x0Scale·N(0, I_n) (default 0: x_0 = 0, no shaping). */
+  /** Scale of a random x_0 = x0Scale·N(0, I_n) (default 0: x_0 = 0, no shaping; `seed` is then unused). */
   x0Scale?: number;
-  /** Seed of the random x_0 (default 0; unused when x0Scale = 0). */
-  seed?: number;
-  backend?: Backend;
 }
 
 export interface ShapingInstance {
@@ -82,19 +67,11 @@ export interface ShapingInstance {
 }
 
 export function shaping(options: ShapingOptions = {}): ShapingInstance {
-  if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
-  const size = options.size === undefined ? 6 : check.positiveInt("size", options.size);
-  const tau = positive("tau", options.tau ?? 0.5);
-  const mu = check.nonNegative("mu", options.mu ?? 1e-2);
-  const features = options.features ?? "state";
-  if (features !== "state" && features !== "state-action" && features !== "potential") {
-    throw new DomainError("features", "must be 'state', 'state-action' or 'potential'", features);
-  }
-  const sparse = flag("sparse", options.sparse, true);
+  const { size, tau, mu, features, sparse } = gridSettings(options, { size: 6, tau: 0.5, mu: 1e-2 }, SHAPING_FEATURES);
   const x0Scale = options.x0Scale === undefined ? 0 : check.nonNegative("x0Scale", options.x0Scale);
   const seed = options.seed === undefined ? 0 : check.seed(options.seed);
   // the goal cell becomes a 'G' (absorbing) cell of the map
-  const base = options.map === undefined ? Array.from({ length: size }, () => ".".repeat(size)) : options.map;
+  const base = options.map === undefined ? openGrid(size) : options.map;
   if (!Array.isArray(base) || base.length === 0 || typeof base[0] !== "string") throw new ShapeError("map", "must be a non-empty array of strings (one per row)", base);
   if (base.some((row) => typeof row === "string" && row.includes("G"))) throw new DomainError("map", "must not contain 'G' cells: the goal is given by `goal`", "G");
   const height = base.length, width = base[0].length;
@@ -105,26 +82,15 @@ export function shaping(options: ShapingOptions = {}): ShapingInstance {
   // start: the given cell, else the map's 'S' cells (ρ uniform over them), else [0, 0]
   const startCell = options.start ?? (base.some((row) => row.includes("S")) ? undefined : ([0, 0] as const));
   const map = base.map((row, r) => (r === goalCell[0] ? row.slice(0, goalCell[1]) + "G" + row.slice(goalCell[1] + 1) : row));
-  const grid = gridworld({
-    map,
-    slip: options.slip,
-    actions: options.actions,
-    gamma: options.gamma ?? 0.9,
-    sparse,
-    start: startCell,
-    backend: options.backend,
-  });
+  const { grid, start } = gridTask(options, map, startCell, sparse);
   const { S, A, mdp } = grid;
-  const start = startCell === undefined ? grid.starts[0] : grid.state(startCell[0], startCell[1]);
   const goal = grid.state(goalCell[0], goalCell[1]);
   if (goal === start) throw new DomainError("goal", "must differ from the start cell", goalCell);
-  const rTrue = new Float64Array(S * A);
-  for (let a = 0; a < A; a++) rTrue[goal * A + a] = 1;
+  const rTrue = cellIndicator(S, A, goal);
   const Phi = shapingFeatures(mdp, features);
   const n = features === "state-action" ? S * A : S;
   const reward = affineReward(rTrue, Phi, n);
-  const linear: LinearMethod = options.linear ?? (S <= LU_MAX_S ? "lu" : "richardson");
-  if (linear !== "lu" && linear !== "krylov" && linear !== "richardson") throw new DomainError("linear", "must be 'lu', 'krylov' or 'richardson'", linear);
+  const linear = oneOf<LinearMethod>("linear", options.linear ?? (S <= LU_MAX_S ? "lu" : "richardson"), ["lu", "krylov", "richardson"]);
   const upper = upperReturn({ r: rTrue, lambda: mu, linear });
   const x0 = x0Scale === 0 ? new Float64Array(n) : new Rng(seed).normals(n).map((v) => v * x0Scale);
   const problem = new BilevelProblem({ mdp, tau, reward, upper });
