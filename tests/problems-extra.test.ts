@@ -4,7 +4,7 @@
 // highest for happy sentences, negation, labels drawn from it), the exact hypergradient
 // against central differences, and algorithms improving their objectives.
 import { beforeAll, describe, expect, it } from "vitest";
-import { DomainError, exactDescent, hypergradient, init, softValueIteration, soBiRL, type TabularMDP } from "../src/index";
+import { DomainError, ShapeError, exactDescent, hypergradient, init, softValueIteration, soBiRL, type TabularMDP } from "../src/index";
 import { phi } from "../src/bilevel/hypergradient";
 import { solveLower } from "../src/bilevel/lowerSolve";
 import { shaping } from "../src/problems/shaping";
@@ -131,6 +131,14 @@ describe("shaping: reward shaping with a sparse true reward (seed 002 §3.3)", (
     expect(() => shaping({ size: 3, goal: [0, 0] })).toThrow(/start/);
     expect(() => shaping({ map: ["..G", "..."] })).toThrow(/'G'/);
     expect(() => shaping({ features: "nope" as never })).toThrow(DomainError);
+  });
+
+  it("checks the map before writing the goal into it: ragged rows, bad cells and a goal on the only 'S' are errors", () => {
+    // the default goal [1, 2] would otherwise fill the short row, or overwrite the bad cell
+    expect(() => shaping({ map: ["...", ".."] })).toThrow(ShapeError);
+    expect(() => shaping({ map: ["...", "..."], goal: [1, 1] })).not.toThrow();
+    expect(() => shaping({ map: ["..x"], goal: [0, 2] })).toThrow(/cells must be/);
+    expect(() => shaping({ map: ["S..", "..."], goal: [0, 0] })).toThrow(/must differ from the start cell/);
   });
 });
 

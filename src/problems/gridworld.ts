@@ -184,7 +184,8 @@ export function cellAt(arg: string, cell: unknown, map: readonly string[], cellT
   return s;
 }
 
-function parseMap(options: GridworldOptions): string[] {
+/** The map of a gridworld's options, checked (rectangular, cells '#', '.', 'G', 'S'), or an open width × height grid. @internal */
+export function parseMap(options: GridworldOptions): string[] {
   if (options.map !== undefined) {
     const m = options.map;
     if (!Array.isArray(m) || m.length === 0) throw new ShapeError("map", "must be a non-empty array of strings (one per row)", m);

@@ -22,7 +22,7 @@ import { LU_MAX_S, policyEvaluation, type LinearMethod } from "../lower";
 import type { TabularMDP } from "../mdp";
 import { Rng } from "../util/random";
 import * as check from "../validate";
-import type { GridWorld } from "./gridworld";
+import { parseMap, type GridWorld } from "./gridworld";
 import { cellIndicator, gridSettings, gridTask, oneOf, openGrid, type GridProblemOptions } from "./gridProblem";
 import { oneHotFeatures } from "./gridGoal";
 
@@ -71,14 +71,15 @@ export function shaping(options: ShapingOptions = {}): ShapingInstance {
   const x0Scale = options.x0Scale === undefined ? 0 : check.nonNegative("x0Scale", options.x0Scale);
   const seed = options.seed === undefined ? 0 : check.seed(options.seed);
   // the goal cell becomes a 'G' (absorbing) cell of the map
-  const base = options.map === undefined ? openGrid(size) : options.map;
-  if (!Array.isArray(base) || base.length === 0 || typeof base[0] !== "string") throw new ShapeError("map", "must be a non-empty array of strings (one per row)", base);
-  if (base.some((row) => typeof row === "string" && row.includes("G"))) throw new DomainError("map", "must not contain 'G' cells: the goal is given by `goal`", "G");
+  // the map is checked before the goal is written into it, so the 'G' cannot hide a bad row or cell
+  const base = options.map === undefined ? openGrid(size) : parseMap({ map: options.map });
+  if (base.some((row) => row.includes("G"))) throw new DomainError("map", "must not contain 'G' cells: the goal is given by `goal`", "G");
   const height = base.length, width = base[0].length;
   const goalCell = options.goal ?? [height - 1, width - 1];
   if (!Array.isArray(goalCell) || goalCell.length !== 2 || !goalCell.every((v) => Number.isInteger(v))) throw new ShapeError("goal", "must be a cell [row, col]", goalCell);
   if (goalCell[0] < 0 || goalCell[0] >= height || goalCell[1] < 0 || goalCell[1] >= width) throw new DomainError("goal", `must lie on the ${height} × ${width} grid`, `[${goalCell.join(", ")}]`);
-  if (typeof base[goalCell[0]] !== "string" || base[goalCell[0]][goalCell[1]] === "#") throw new DomainError("goal", "must not be a wall", `[${goalCell.join(", ")}]`);
+  if (base[goalCell[0]][goalCell[1]] === "#") throw new DomainError("goal", "must not be a wall", `[${goalCell.join(", ")}]`);
+  if (base[goalCell[0]][goalCell[1]] === "S") throw new DomainError("goal", "must differ from the start cell (it is an 'S' cell of the map)", `[${goalCell.join(", ")}]`);
   // start: the given cell, else the map's 'S' cells (ρ uniform over them), else [0, 0]
   const startCell = options.start ?? (base.some((row) => row.includes("S")) ? undefined : ([0, 0] as const));
   const map = base.map((row, r) => (r === goalCell[0] ? row.slice(0, goalCell[1]) + "G" + row.slice(goalCell[1] + 1) : row));
