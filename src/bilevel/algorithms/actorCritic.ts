@@ -18,6 +18,7 @@ import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { exp, log, pow } from "../../util/math";
+import { logSoftmaxRows, rowLogSumExp } from "../../util/softmax";
 
 export type CriticMode = "exact" | "td";
 export type OccupancyMode = "exact" | "sampled";
@@ -201,7 +202,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
     penalty *= w;
     // lower residual: max_s LSE_τ(Q̃(s,·)) − Ṽ(s) = τ·KL(π̃ ‖ softmax(Q̃/τ)) ≥ 0
     let residual = 0;
-    for (let s = 0; s < S; s++) residual = Math.max(residual, lseRow(QT, s * A, A, tau) - VT[s]);
+    for (let s = 0; s < S; s++) residual = Math.max(residual, rowLogSumExp(QT, s * A, A, tau) - VT[s]);
     // actor π̃: soft PMD step
     const nextT = new Float64Array(SA);
     const c = 1 / (1 + etaT * tau);
@@ -261,34 +262,11 @@ function horizonOption(v: unknown): number {
   return H;
 }
 
-/** Row-wise log-softmax of logits (in place). @internal */
-export function logSoftmaxRows(theta: Float64Array, S: number, A: number): Float64Array {
-  for (let s = 0; s < S; s++) {
-    const o = s * A;
-    let m = -Infinity;
-    for (let a = 0; a < A; a++) m = Math.max(m, theta[o + a]);
-    let z = 0;
-    for (let a = 0; a < A; a++) z += exp(theta[o + a] - m);
-    const l = m + log(z);
-    for (let a = 0; a < A; a++) theta[o + a] -= l;
-  }
-  return theta;
-}
-
 /** exp of each entry; with log-softmax input, a policy table. @internal */
 export function expArray(v: Float64Array): Float64Array {
   const out = new Float64Array(v.length);
   for (let i = 0; i < v.length; i++) out[i] = exp(v[i]);
   return out;
-}
-
-/** τ·log Σ_a exp(Q(s,a)/τ) for one row. */
-function lseRow(Q: Float64Array, o: number, A: number, tau: number): number {
-  let m = -Infinity;
-  for (let a = 0; a < A; a++) m = Math.max(m, Q[o + a]);
-  let z = 0;
-  for (let a = 0; a < A; a++) z += exp((Q[o + a] - m) / tau);
-  return m + tau * log(z);
 }
 
 /** V(s) = Σ_a π(a|s) (Q(s,a) − τ log π(a|s)). @internal */

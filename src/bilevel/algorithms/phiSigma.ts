@@ -22,12 +22,12 @@ import {
   defaultHorizon,
   expArray,
   logitGradientOfTable,
-  logSoftmaxRows,
   sample,
   sampledOccupancy,
   softLogitGradient,
 } from "./actorCritic";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
 
 export type PhiSigmaGradientMode = "exact" | "sampled";
