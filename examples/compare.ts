@@ -40,6 +40,7 @@ import {
   alternating,
   exactDescent,
   gridGoal,
+  additiveReward,
   incentive,
   init,
   mSoBiRL,
@@ -48,7 +49,6 @@ import {
   phiSigma,
   rlhf,
   soBiRL,
-  type RewardModel,
 } from "../src/index";
 import { compareAlgorithms, formatTable, returnLoss, withTrajectory, type CompareEntry, type CompareInstance, type CompareRow } from "../src/bilevel/compare";
 
@@ -91,17 +91,8 @@ function gridProblem(): CompareInstance {
 /** Incentive design (§4.4), with l = −Σ γ^t (r_D − κx)(s_t, a_t) attached; x ≥ 0 by projection. */
 function incentiveProblem(): CompareInstance {
   const inc = incentive();
-  const SA = inc.rD.length, kappa = inc.kappa, rD = inc.rD;
-  const net: RewardModel = {
-    dim: SA,
-    rows: SA,
-    reward(x, out) {
-      for (let i = 0; i < SA; i++) out[i] = rD[i] - kappa * x[i];
-    },
-    vjp(_x, u, out) {
-      for (let i = 0; i < SA; i++) out[i] = -kappa * u[i];
-    },
-  };
+  // the designer's net reward r_D − κx
+  const net = additiveReward(inc.rD, -inc.kappa);
   const loss = returnLoss({ reward: net, gamma: inc.problem.mdp.gamma });
   return { problem: withTrajectory(inc.problem, loss), x0: inc.x0, project: inc.project };
 }

@@ -9,6 +9,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   actorCritic,
+  additiveReward,
   alternating,
   exactDescent,
   gridGoal,
@@ -46,17 +47,8 @@ function gridProblem(): CompareInstance {
 
 function incentiveProblem(): CompareInstance {
   const inc = incentive();
-  const SA = inc.rD.length, kappa = inc.kappa, rD = inc.rD;
-  const net: RewardModel = {
-    dim: SA,
-    rows: SA,
-    reward(x, out) {
-      for (let i = 0; i < SA; i++) out[i] = rD[i] - kappa * x[i];
-    },
-    vjp(_x, u, out) {
-      for (let i = 0; i < SA; i++) out[i] = -kappa * u[i];
-    },
-  };
+  // the designer's net reward r_D − κx
+  const net = additiveReward(inc.rD, -inc.kappa);
   return { problem: withTrajectory(inc.problem, returnLoss({ reward: net, gamma: inc.problem.mdp.gamma })), x0: inc.x0, project: inc.project };
 }
 

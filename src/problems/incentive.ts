@@ -71,24 +71,24 @@ export function incentiveObjective(spec: IncentiveObjectiveSpec): PolicyObjectiv
   };
 }
 
-/** r_x = base + x (R_x = I). */
-export function additiveReward(base: Float64Array): RewardModel {
+/** r_x = base + scale·x (R_x = scale·I; default scale 1). */
+export function additiveReward(base: Float64Array, scale = 1): RewardModel {
   const n = base.length;
   return {
     dim: n,
     rows: n,
     reward(x, out) {
-      for (let i = 0; i < n; i++) out[i] = base[i] + x[i];
+      for (let i = 0; i < n; i++) out[i] = base[i] + scale * x[i];
     },
     vjp(_x, u, out) {
-      out.set(u);
+      for (let i = 0; i < n; i++) out[i] = scale * u[i];
     },
     jvp(_x, dx, out) {
-      out.set(dx);
+      for (let i = 0; i < n; i++) out[i] = scale * dx[i];
     },
     jacobian(_x, out) {
       out.fill(0);
-      for (let i = 0; i < n; i++) out[i * n + i] = 1;
+      for (let i = 0; i < n; i++) out[i * n + i] = scale;
     },
   };
 }
