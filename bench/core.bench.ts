@@ -142,12 +142,13 @@ function timed<T>(f: () => T): { value: T; ms: number } {
   return { value, ms: performance.now() - s };
 }
 
-// ---------------------------------------------------------------- dense soft sweeps
-async function denseSweep(S: number): Promise<void> {
-  const m = randomDense(S, A, GAMMA_SWEEP, 1000 + S);
-  const r = randomVector(S * A, 2000 + S);
-  const md = mdps(m);
-  const cal = calibrateSweeps((K) => softValueIteration(md.simd, r, { tau: TAU, tol: 0, maxIter: K }), cfg.targetMs, 1);
+/**
+ * A sweep case: K calibrated so a SIMD op lasts about targetMs, the three ops (K sweeps of
+ * softValueIteration on each build, K reference sweeps), and the check that all three ran K
+ * sweeps to the same V.
+ */
+function sweepCase(m: RefMDP, r: Float64Array, md: { simd: TabularMDP; scalar: TabularMDP }, Kmin: number) {
+  const cal = calibrateSweeps((K) => softValueIteration(md.simd, r, { tau: TAU, tol: 0, maxIter: K }), cfg.targetMs, Kmin);
   const K = cal.K;
   const opts = { tau: TAU, tol: 0, maxIter: K };
   const refRun = refSweeps(m, r, K, TAU);
@@ -155,23 +156,34 @@ async function denseSweep(S: number): Promise<void> {
   const vr = timed(() => Float64Array.from(refRun()));
   const dS = maxRelDiff(vs.V, vr.value), dC = maxRelDiff(vc.V, vr.value);
   const ok = vs.iterations === K && vc.iterations === K && dS < 1e-9 && dC < 1e-9;
+  return {
+    cal,
+    K,
+    ops: { simd: () => softValueIteration(md.simd, r, opts), scalar: () => softValueIteration(md.scalar, r, opts), reference: refRun },
+    check: { ok, detail: `iterations ${vs.iterations}/${vc.iterations} of ${K}; max rel |V−V_ref| simd ${dS.toExponential(1)}, scalar ${dC.toExponential(1)}` },
+    refOnceMs: vr.ms,
+  };
+}
+
+// ---------------------------------------------------------------- dense soft sweeps
+async function denseSweep(S: number): Promise<void> {
+  const m = randomDense(S, A, GAMMA_SWEEP, 1000 + S);
+  const r = randomVector(S * A, 2000 + S);
+  const md = mdps(m);
+  const { cal, K, ops, check, refOnceMs } = sweepCase(m, r, md, 1);
   const bytesP = S * A * S * 8;
   const res = await bench(
     {
       id: `dense-sweep-S${S}`, group: "dense-sweep", title: `dense soft sweep S=${S} A=${A} τ=${TAU} (${K} sweeps/op)`,
       params: { S, A, tau: TAU, gamma: GAMMA_SWEEP, K, bytesOfP: bytesP },
       unit: { name: "sweep", perOp: K },
-      check: { ok, detail: `iterations ${vs.iterations}/${vc.iterations} of ${K}; max rel |V−V_ref| simd ${dS.toExponential(1)}, scalar ${dC.toExponential(1)}` },
+      check,
       notes: [
         `op = softValueIteration(mdp, r, { tau, tol: 0, maxIter: K }) (includes checking and copying r in and copying V, Q, π out; the last sweep writes π: ≈ ${cal.callOverheadMs.toFixed(2)} ms per call on SIMD, ${((100 * cal.callOverheadMs) / (cal.callOverheadMs + K * cal.perSweepMs)).toFixed(1)}% of an op); reference = K × reference.bellmanSweep on preallocated buffers`,
       ],
     },
-    {
-      simd: () => softValueIteration(md.simd, r, opts),
-      scalar: () => softValueIteration(md.scalar, r, opts),
-      reference: refRun,
-    },
-    vr.ms,
+    ops,
+    refOnceMs,
   );
   res.derived = Object.fromEntries((["simd", "scalar", "reference"] as const).map((v) => [`${v}GBps`, bytesP / (res.variants[v].ms / K / 1e3) / 1e9]));
   res.derived.simdCallOverheadMs = cal.callOverheadMs;
@@ -212,30 +224,19 @@ async function csr(S: number): Promise<void> {
   const md = mdps(m);
   const nnz = m.indices.length;
   {
-    const cal = calibrateSweeps((K) => softValueIteration(md.simd, r, { tau: TAU, tol: 0, maxIter: K }), cfg.targetMs, cfg.csrKmin);
-    const K = cal.K;
-    const opts = { tau: TAU, tol: 0, maxIter: K };
-    const refRun = refSweeps(m, r, K, TAU);
-    const vs = softValueIteration(md.simd, r, opts), vc = softValueIteration(md.scalar, r, opts);
-    const vr = timed(() => Float64Array.from(refRun()));
-    const dS = maxRelDiff(vs.V, vr.value), dC = maxRelDiff(vc.V, vr.value);
-    const ok = vs.iterations === K && vc.iterations === K && dS < 1e-9 && dC < 1e-9;
+    const { cal, K, ops, check, refOnceMs } = sweepCase(m, r, md, cfg.csrKmin);
     const res = await bench(
       {
         id: `csr-sweep-S${S}`, group: "csr-sweep", title: `CSR soft sweep S=${S} A=${A} nnz/row=${NNZ_PER_ROW} τ=${TAU} (${K} sweeps/op)`,
         params: { S, A, nnzPerRow: NNZ_PER_ROW, nnz, tau: TAU, gamma: GAMMA, K },
         unit: { name: "sweep", perOp: K },
-        check: { ok, detail: `iterations ${vs.iterations}/${vc.iterations} of ${K}; max rel |V−V_ref| simd ${dS.toExponential(1)}, scalar ${dC.toExponential(1)}` },
+        check,
         notes: [
           `op = softValueIteration(mdp, r, { tau, tol: 0, maxIter: K }); its fixed per-call cost (check and copy r in, copy V, Q, π out; the last sweep writes π) ≈ ${cal.callOverheadMs.toFixed(2)} ms on SIMD = ${((100 * cal.callOverheadMs) / (cal.callOverheadMs + K * cal.perSweepMs)).toFixed(1)}% of an op, counted in the per-sweep time; reference = K × reference.bellmanSweep`,
         ],
       },
-      {
-        simd: () => softValueIteration(md.simd, r, opts),
-        scalar: () => softValueIteration(md.scalar, r, opts),
-        reference: refRun,
-      },
-      vr.ms,
+      ops,
+      refOnceMs,
     );
     res.derived = Object.fromEntries((["simd", "scalar", "reference"] as const).map((v) => [`${v}NsPerNnz`, (res.variants[v].ms / K / nnz) * 1e6]));
     res.derived.simdCallOverheadMs = cal.callOverheadMs;
