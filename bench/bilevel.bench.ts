@@ -24,7 +24,7 @@ import { Rng } from "../src/util/random";
 import type { RefCsr } from "../src/reference/index";
 import { refE1, refGridGoal, refHypergradient, refMSoBiRL, type RefLinear } from "./lib/bilevelReference";
 import { bestOf, gc, runEnvironment, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
-import type { RunEnvironment } from "./lib/report";
+import { closingSections, type RunEnvironment } from "./lib/report";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const GROUPS = ["hypergradient", "e1"] as const;
@@ -409,13 +409,7 @@ function renderBilevelMarkdown(s: BilevelSummary): string {
       L.push(`| ${e.what} | ≈ ${e.ms} | ${txt} |`);
     }
   }
-  L.push("");
-  L.push("## What each op measures");
-  L.push("");
-  for (const c of s.cases) L.push(`- **${c.id}** (${c.variants.simd.samples}/${c.variants.scalar.samples}/${c.variants.reference.samples} samples): ${c.notes.map((n) => (n.endsWith(".") ? n : n + ".")).join(" ")} Check: ${c.check.detail}.`);
-  L.push("");
-  L.push(`Settings: ${JSON.stringify(s.settings)}`);
-  L.push("");
+  L.push(...closingSections(s.cases, s.settings));
   return L.join("\n");
 }
 

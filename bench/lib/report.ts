@@ -168,12 +168,17 @@ export function renderMarkdown(s: Summary): string {
     L.push(`| reference | ${f3(d.refMsPerSweepTau05)} | ${f3(d.refMsPerSweepTau0)} | ${(100 * (1 - d.refMsPerSweepTau0 / d.refMsPerSweepTau05)).toFixed(0)}% |`);
     L.push(`| speed-up | ${fx(d.refMsPerSweepTau05 / d.simdMsPerSweepTau05)} | ${fx(d.refMsPerSweepTau0 / d.simdMsPerSweepTau0)} | |`);
   }
-  L.push("");
-  L.push("## What each op measures");
-  L.push("");
-  for (const c of s.cases) L.push(`- **${c.id}** (${c.variants.simd.samples}/${c.variants.scalar.samples}/${c.variants.reference.samples} samples): ${c.notes.map((n) => (n.endsWith(".") ? n : n + ".")).join(" ")} Check: ${c.check.detail}.`);
-  L.push("");
-  L.push(`Settings: ${JSON.stringify(s.settings)}`);
-  L.push("");
+  L.push(...closingSections(s.cases, s.settings));
   return L.join("\n");
+}
+
+/** The closing sections both suites' markdown share: what each op measures, and the settings. */
+export function closingSections(
+  cases: readonly { id: string; notes: readonly string[]; check: { detail: string }; variants: Record<"simd" | "scalar" | "reference", { samples: number }> }[],
+  settings: unknown,
+): string[] {
+  const L = ["", "## What each op measures", ""];
+  for (const c of cases) L.push(`- **${c.id}** (${c.variants.simd.samples}/${c.variants.scalar.samples}/${c.variants.reference.samples} samples): ${c.notes.map((n) => (n.endsWith(".") ? n : n + ".")).join(" ")} Check: ${c.check.detail}.`);
+  L.push("", `Settings: ${JSON.stringify(settings)}`, "");
+  return L;
 }
