@@ -13,7 +13,6 @@
 // Run directly: node --expose-gc --import ./scripts/register-wasm.mjs --import tsx bench/bilevel.bench.ts
 // Problem setup and the correctness checks happen outside the timed ops.
 import { createHash } from "node:crypto";
-import { execSync } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -23,7 +22,7 @@ import { implicitGrad } from "../src/bilevel/hypergradient";
 import { Rng } from "../src/util/random";
 import type { RefCsr } from "../src/reference/index";
 import { refE1, refGridGoal, refHypergradient, refMSoBiRL, type RefLinear } from "./lib/bilevelReference";
-import { bestOf, gc, runEnvironment, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
+import { bestOf, gc, gitState, runEnvironment, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { closingSections, type RunEnvironment } from "./lib/report";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
@@ -414,12 +413,7 @@ function renderBilevelMarkdown(s: BilevelSummary): string {
 }
 
 // ---------------------------------------------------------------- run
-let commit = "unknown";
-let dirty: string[] = [];
-try {
-  commit = execSync("git rev-parse --short HEAD", { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-  dirty = execSync("git status --porcelain -- assembly src", { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().split("\n").filter(Boolean).map((l) => l.slice(3));
-} catch { /* not a checkout */ }
+const { commit, dirty } = gitState(ROOT);
 const loadStart = os.loadavg();
 log(`bilevel-rl bilevel benchmarks (${QUICK ? "QUICK smoke run" : "full run"}) on Node ${process.version}, V8 ${process.versions.v8}, ${os.cpus()[0]?.model} × ${os.cpus().length}; results → ${path.relative(ROOT, OUT) || "."}\n`);
 if (!(globalThis as { gc?: unknown }).gc) log("(run node with --expose-gc to free memory between cases)\n");

@@ -7,7 +7,6 @@
 //
 // Run directly: node --expose-gc --import ./scripts/register-wasm.mjs --import tsx bench/core.bench.ts
 // Problem setup, calibration and correctness checks happen outside the timed ops.
-import { execSync } from "node:child_process";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -16,7 +15,7 @@ import { init, sampleTrajectories, softValueIteration, solveLinear, type Backend
 import * as ref from "../src/reference/index";
 import type { RefMDP } from "../src/reference/index";
 import { dotKernel, jsSum } from "./lib/bandwidth";
-import { bestOf, gc, niceCeil, runEnvironment, type CaseOptions, type VariantResult, runSuiteQuietly } from "./lib/harness";
+import { bestOf, gc, gitState, niceCeil, runEnvironment, type CaseOptions, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { randomCsr, randomDense, randomPolicy, randomVector, toMDP } from "./lib/problems";
 import { renderMarkdown, type BandwidthResult, type CaseResult, type Summary, type Target } from "./lib/report";
 
@@ -380,12 +379,7 @@ function samplingFloor(): void {
 }
 
 // ---------------------------------------------------------------- run
-let commit = "unknown";
-let dirty: string[] = [];
-try {
-  commit = execSync("git rev-parse --short HEAD", { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-  dirty = execSync("git status --porcelain -- assembly src", { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString().split("\n").filter(Boolean).map((l) => l.slice(3));
-} catch { /* not a checkout */ }
+const { commit, dirty } = gitState(ROOT);
 const loadStart = os.loadavg();
 log(`bilevel-rl benchmarks (${QUICK ? "QUICK smoke run" : "full run"}) on Node ${process.version}, V8 ${process.versions.v8}, ${os.cpus()[0]?.model} × ${os.cpus().length}; results → ${path.relative(ROOT, OUT) || "."}\n`);
 if (!(globalThis as { gc?: unknown }).gc) log("(run node with --expose-gc to free big problems between cases)\n");

@@ -1,5 +1,6 @@
 // Thin layer over benny: one suite per case (SIMD build, scalar build, plain-TS reference,
 // in that order, in the same process), results read back from benny's summary.
+import { execSync } from "node:child_process";
 import { readFileSync, renameSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -180,4 +181,17 @@ export function runEnvironment(): RunEnvironment {
     platform: `${os.platform()} ${os.release()} ${os.arch()}`,
     totalMemGB: os.totalmem() / 1e9,
   };
+}
+
+/** The commit the suite runs at, and the files under assembly/ and src/ that differ from it. */
+export function gitState(root: string): { commit: string; dirty: string[] } {
+  try {
+    const run = (cmd: string) => execSync(cmd, { cwd: root, stdio: ["ignore", "pipe", "ignore"] }).toString();
+    return {
+      commit: run("git rev-parse --short HEAD").trim(),
+      dirty: run("git status --porcelain -- assembly src").split("\n").filter(Boolean).map((l) => l.slice(3)),
+    };
+  } catch {
+    return { commit: "unknown", dirty: [] }; // not a checkout
+  }
 }
