@@ -24,6 +24,7 @@ import type { RefCsr } from "../src/reference/index";
 import { refE1, refGridGoal, refHypergradient, refMSoBiRL, type RefLinear } from "./lib/bilevelReference";
 import { bestOf, gc, gitState, runEnvironment, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { closingSections, type RunEnvironment } from "./lib/report";
+import { maxRelDiff } from "./lib/diff";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const GROUPS = ["hypergradient", "e1"] as const;
@@ -123,15 +124,6 @@ interface BilevelSummary extends RunEnvironment {
 }
 
 // ---------------------------------------------------------------- helpers
-function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < x.length; i++) {
-    d = Math.max(d, Math.abs(x[i] - y[i]));
-    s = Math.max(s, Math.abs(y[i]));
-  }
-  return d / (s > 0 ? s : 1);
-}
-
 function sameBits(x: ArrayLike<number>, y: ArrayLike<number>): boolean {
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;

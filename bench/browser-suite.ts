@@ -11,6 +11,7 @@
 import { GRID_GOAL_BENCHMARK, gridGoal, hypergradient, init, softValueIteration, type Backend } from "../src/index";
 import * as ref from "../src/reference/index";
 import { randomDense, randomVector, toMDP } from "./lib/problems";
+import { maxRelDiff } from "./lib/diff";
 
 export type Variant = "simd" | "scalar" | "reference";
 
@@ -85,15 +86,6 @@ function fnv1a64(bytes: Uint8Array): string {
   return h.toString(16).padStart(16, "0");
 }
 const hashF64 = (a: Float64Array) => fnv1a64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-
-function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < x.length; i++) {
-    d = Math.max(d, Math.abs(x[i] - y[i]));
-    s = Math.max(s, Math.abs(y[i]));
-  }
-  return d / (s > 0 ? s : 1);
-}
 
 /**
  * Time `op(K)` (K units of work per call) for each variant: K chosen so that a sample lasts

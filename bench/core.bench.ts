@@ -18,6 +18,7 @@ import { dotKernel, jsSum } from "./lib/bandwidth";
 import { bestOf, gc, gitState, niceCeil, runEnvironment, type CaseOptions, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { randomCsr, randomDense, randomPolicy, randomVector, toMDP } from "./lib/problems";
 import { renderMarkdown, type BandwidthResult, type CaseResult, type Summary, type Target } from "./lib/report";
+import { maxRelDiff } from "./lib/diff";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const GROUPS = ["dense", "bandwidth", "csr", "lu", "sampling"] as const;
@@ -69,15 +70,6 @@ const diagnostics: Record<string, unknown> = {};
 const log = (s: string) => console.log(s);
 
 // ---------------------------------------------------------------- helpers
-function maxRelDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  let d = 0, s = 0;
-  for (let i = 0; i < x.length; i++) {
-    d = Math.max(d, Math.abs(x[i] - y[i]));
-    s = Math.max(s, Math.abs(y[i]));
-  }
-  return d / (s > 0 ? s : 1);
-}
-
 function mdps(m: RefMDP): Record<"simd" | "scalar", TabularMDP> {
   return { simd: toMDP(m, backends.simd), scalar: toMDP(m, backends.scalar) };
 }
