@@ -4,7 +4,8 @@
 // highest for happy sentences, negation, labels drawn from it), the exact hypergradient
 // against central differences, and algorithms improving their objectives.
 import { beforeAll, describe, expect, it } from "vitest";
-import { DomainError, ShapeError, exactDescent, hypergradient, init, softValueIteration, soBiRL, type TabularMDP } from "../src/index";
+import { DomainError, ShapeError, exactDescent, hypergradient, init, softValueIteration, soBiRL } from "../src/index";
+import { denseOf } from "./helpers/compare";
 import { phi } from "../src/bilevel/hypergradient";
 import { solveLower } from "../src/bilevel/lowerSolve";
 import { shaping } from "../src/problems/shaping";
@@ -15,15 +16,6 @@ beforeAll(async () => {
   await init();
 });
 
-/** Dense (S·A × S) copy of an MDP's transitions. */
-function denseOf(mdp: TabularMDP): Float64Array {
-  const t = mdp.transitions();
-  if ("P" in t) return t.P;
-  const { S, A } = mdp;
-  const P = new Float64Array(S * A * S);
-  for (let i = 0; i < S * A; i++) for (let k = t.indptr[i]; k < t.indptr[i + 1]; k++) P[i * S + t.indices[k]] += t.probs[k];
-  return P;
-}
 
 function maxRowError(P: Float64Array, rows: number, S: number): number {
   let worst = 0;

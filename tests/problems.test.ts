@@ -5,6 +5,7 @@
 // x-dependent transitions), and exact hypergradient descent lowering φ.
 import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError, init, occupancy, ShapeError, type TabularMDP } from "../src/index";
+import { denseOf } from "./helpers/compare";
 import { hypergradient, phi } from "../src/bilevel/hypergradient";
 import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
 import { solveLower } from "../src/bilevel/lowerSolve";
@@ -41,15 +42,6 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return num === 0 ? 0 : num / den;
 }
 
-/** Dense (S·A × S) copy of an MDP's transitions, whatever its storage. */
-function denseOf(mdp: TabularMDP): Float64Array {
-  const t = mdp.transitions();
-  if ("P" in t) return t.P;
-  const { S, A } = mdp;
-  const P = new Float64Array(S * A * S);
-  for (let i = 0; i < S * A; i++) for (let k = t.indptr[i]; k < t.indptr[i + 1]; k++) P[i * S + t.indices[k]] += t.probs[k];
-  return P;
-}
 
 /** Largest |Σ_s' P(s'|s,a) − 1| over the rows, and the smallest entry. */
 function rowStats(P: Float64Array, rows: number, S: number): { worst: number; min: number } {

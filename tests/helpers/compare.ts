@@ -83,3 +83,13 @@ export function denseP(m: RefMDP): Float64Array {
 export function uniform(S: number): Float64Array {
   return new Float64Array(S).fill(1 / S);
 }
+
+/** Dense (S·A × S) copy of a library MDP's transitions, whatever its storage. */
+export function denseOf(mdp: TabularMDP): Float64Array {
+  const t = mdp.transitions();
+  if ("P" in t) return t.P;
+  const { S, A } = mdp;
+  const P = new Float64Array(S * A * S);
+  for (let i = 0; i < S * A; i++) for (let k = t.indptr[i]; k < t.indptr[i + 1]; k++) P[i * S + t.indices[k]] += t.probs[k];
+  return P;
+}
