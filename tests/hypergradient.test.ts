@@ -181,6 +181,12 @@ describe("bad input to the bilevel layer", () => {
     expect(() => hypergradient(problem, [0, NaN])).toThrow(DomainError);
     expect(() => hypergradient(problem, [0, NaN])).toThrow(/x\[1\].*finite/);
   });
+  it("rejects a lower solver, or an extrapolate, of the wrong kind, naming the option", () => {
+    const problem = new BilevelProblem({ mdp: mdpOf(), tau: 0.5, reward: linearReward(randomVector(24, 1), 2), upper: policyL2() });
+    expect(() => solveLower(problem, Float64Array.from([0, 0]), { extrapolate: "yes" as never })).toThrow(DomainError);
+    expect(() => solveLower(problem, Float64Array.from([0, 0]), { extrapolate: 1 as never })).toThrow(/^extrapolate\b.*boolean/);
+    expect(() => solveLower(problem, Float64Array.from([0, 0]), { solver: "newton" as never })).toThrow(/^solver\b/);
+  });
   it("rejects x of the wrong length", () => {
     const problem = new BilevelProblem({ mdp: mdpOf(), tau: 0.5, reward: linearReward(randomVector(24, 1), 2), upper: policyL2() });
     expect(() => hypergradient(problem, [0, 1, 2])).toThrow(ShapeError);
