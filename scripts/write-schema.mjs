@@ -1,8 +1,11 @@
 #!/usr/bin/env node
-// Writes schema/experiment.schema.json from src/experiment/schema.ts (the registry is the
-// single source). With --check, exits 1 when the file is out of date instead.
+// Writes schema/experiment.schema.json from src/experiment/schema.ts (the registry, whose
+// algorithm entries are the algorithm modules' own specifications, is the single source;
+// importing those modules loads the wasm build, hence register-wasm and `npm run asbuild`
+// first). With --check, exits 1 when the file is out of date instead.
 //
-//   node --import tsx scripts/write-schema.mjs [--check]
+//   node --import ./scripts/register-wasm.mjs --import tsx scripts/write-schema.mjs [--check]
+//   npm run schema
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +22,7 @@ if (process.argv.includes("--check")) {
     // missing file: out of date
   }
   if (current !== text) {
-    console.error("schema/experiment.schema.json is out of date: run `node --import tsx scripts/write-schema.mjs`");
+    console.error("schema/experiment.schema.json is out of date: run `npm run schema`");
     process.exit(1);
   }
   console.log("schema/experiment.schema.json is up to date");

@@ -1,7 +1,8 @@
 // Experiment files, version 1: every example validates and runs; results are byte-identical
 // across runs and kernel builds and hold no wall times; malformed documents and invalid
 // values are reported with JSON pointers and readable messages; interruption keeps the
-// partial history; the published schema is in sync; the registry's defaults are the code's.
+// partial history; the published schema is in sync; the registry is the algorithm modules' own
+// specification, and every init honours its defaults and ranges.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -22,16 +23,10 @@ import {
   buildExperiment,
   type Experiment,
   type ExperimentIssue,
+  type ParamSpec,
 } from "../src/experiment/index";
-import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
-import { mSoBiRL } from "../src/bilevel/algorithms/mSoBiRL";
-import { soBiRL } from "../src/bilevel/algorithms/soBiRL";
-import { pbrl } from "../src/bilevel/algorithms/pbrl";
-import { parl } from "../src/bilevel/algorithms/parl";
-import { actorCritic } from "../src/bilevel/algorithms/actorCritic";
-import { phiSigma } from "../src/bilevel/algorithms/phiSigma";
-import { alternating } from "../src/bilevel/algorithms/alternating";
-import type { Algorithm } from "../src/bilevel/algorithms/common";
+import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
+import { DomainError } from "../src/errors";
 
 const root = join(__dirname, "..");
 const exampleDir = join(root, "examples", "experiments");
@@ -137,17 +132,66 @@ describe("normalisation", () => {
     expect(r.final.phi!).toBeLessThan(r.history[0].phi! - 1e-3);
   });
 
-  it("uses defaults in the registry that are the algorithms' own: initialising with them or with nothing gives the same state", () => {
-    const objects: Record<string, Algorithm<any, any>> = { exactDescent, mSoBiRL, soBiRL, pbrl, parl, actorCritic, phiSigma, alternating };
-    for (const info of ALGORITHMS) {
-      const problemDoc = info.needsTrajectory ? { builtin: "rlhf" } : { builtin: "incentive", params: { S: 3, A: 2 } };
-      const v = validateExperiment({ version: 1, seed: 0, problem: problemDoc, algorithm: { name: info.name }, iterations: 1 });
-      if (!v.ok) throw new Error(lines(v.errors).join("\n"));
-      const { problem, x0 } = buildExperiment(v.experiment);
-      const { name: _name, ...filled } = v.experiment.algorithm;
-      const alg = objects[info.name];
-      expect(JSON.stringify(alg.init(problem, { ...filled, x0 })), info.name).toBe(JSON.stringify(alg.init(problem, { x0 })));
+  /** A problem each algorithm applies to, built from a document. */
+  const builtFor = (info: { name: string; needsTrajectory: boolean }) => {
+    const problemDoc = info.needsTrajectory ? { builtin: "rlhf" } : { builtin: "incentive", params: { S: 3, A: 2 } };
+    const v = validateExperiment({ version: 1, seed: 0, problem: problemDoc, algorithm: { name: info.name }, iterations: 1 });
+    if (!v.ok) throw new Error(lines(v.errors).join("\n"));
+    return buildExperiment(v.experiment);
+  };
+
+  it("lists exactly the algorithm modules, each with the specification its own init reads", () => {
+    expect(ALGORITHMS.map((a) => a.name)).toEqual(ALGORITHM_LIST.map((a) => a.name));
+    ALGORITHM_LIST.forEach((alg, i) => {
+      expect(ALGORITHMS[i], alg.name).toBe(alg.info);
+      expect(alg.info.name).toBe(alg.name);
+    });
+  });
+
+  it("initialises every algorithm alike with the specification's constant defaults filled in or with nothing", () => {
+    for (const alg of ALGORITHM_LIST) {
+      const { experiment, problem, x0 } = builtFor(alg.info);
+      const { name: _name, ...filled } = experiment.algorithm;
+      for (const p of alg.info.params) if (p.default !== undefined) expect(filled[p.name], `${alg.name}.${p.name}`).toEqual(p.default);
+      expect(JSON.stringify(alg.init(problem, { ...filled, x0 } as never)), alg.name).toBe(JSON.stringify(alg.init(problem, { x0 } as never)));
     }
+  });
+
+  it("has every init reject a value outside its specification's range or enum with a DomainError naming the parameter", () => {
+    const outside = (p: ParamSpec): unknown[] => {
+      const bad: unknown[] = [];
+      if (p.type === "string" && p.enum) bad.push("no-such-value");
+      if (p.type === "number" || p.type === "integer") {
+        if (p.exclusiveMinimum !== undefined) bad.push(p.exclusiveMinimum);
+        if (p.minimum !== undefined) bad.push(p.minimum - 1);
+        if (p.exclusiveMaximum !== undefined) bad.push(p.exclusiveMaximum);
+        if (p.maximum !== undefined) bad.push(p.maximum + 1);
+        if (p.type === "integer") bad.push(1.5);
+        bad.push(Number.NaN);
+      }
+      return bad;
+    };
+    // checked when used, not by init: exactDescent passes solver and linear on to the lower solve and the linear solver
+    const laterChecked = new Set(["exactDescent.solver", "exactDescent.linear", "pbrl.linear", "parl.linear"]);
+    let checked = 0;
+    for (const alg of ALGORITHM_LIST) {
+      const { problem, x0 } = builtFor(alg.info);
+      for (const p of alg.info.params) {
+        if (laterChecked.has(`${alg.name}.${p.name}`)) continue;
+        for (const value of outside(p)) {
+          const call = () => alg.init(problem, { x0, [p.name]: value } as never);
+          expect(call, `${alg.name}.${p.name} = ${value}`).toThrow(DomainError);
+          try {
+            call();
+          } catch (e) {
+            expect((e as DomainError).argument, `${alg.name}.${p.name} = ${value}`).toBe(p.name);
+            if (p.enum) expect((e as Error).message).toContain(`must be '${p.enum[0]}'`);
+          }
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(150);
   });
 
   it("uses defaults in the registry that are the problems' own: building with them or with nothing gives the same instance", () => {
@@ -427,6 +471,17 @@ describe("the published schema", () => {
     const defs = experimentSchema.$defs as Record<string, any>;
     expect(defs.builtinProblem.properties.builtin.enum).toEqual(PROBLEMS.map((p) => p.name));
     expect(defs.algorithm.properties.name.enum).toEqual(ALGORITHMS.map((a) => a.name));
+  });
+
+  it("gives each algorithm exactly its module's parameters, with their constant defaults", () => {
+    const branches = (experimentSchema.$defs as Record<string, any>).algorithm.allOf as { if: any; then: any }[];
+    for (const alg of ALGORITHM_LIST) {
+      const branch = branches.find((b) => b.if.properties.name.const === alg.name);
+      expect(branch, alg.name).toBeDefined();
+      const props = branch!.then.properties as Record<string, { default?: unknown }>;
+      expect(Object.keys(props).filter((k) => k !== "name").sort(), alg.name).toEqual(alg.info.params.map((p) => p.name).sort());
+      for (const p of alg.info.params) if (p.default !== undefined) expect(props[p.name].default, `${alg.name}.${p.name}`).toEqual(p.default);
+    }
   });
 });
 

@@ -5,12 +5,15 @@ export { validateExperiment, parseExperiment, GENERATOR_DEFAULTS } from "./valid
 export { parseJson, lineColumn, type JsonParseResult, type JsonSyntaxError } from "./json";
 export {
   runExperiment,
+  startExperiment,
   buildExperiment,
   resultToJSON,
   historyToCSV,
   hypergradientOf,
   solveLowerOf,
   type RunExperimentOptions,
+  type ExperimentSession,
+  type AdvanceOptions,
   type ExperimentRun,
   type BuildOptions,
   type BuiltExperiment,

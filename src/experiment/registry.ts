@@ -1,42 +1,13 @@
 // What an experiment file can name: the built-in problems, the algorithms, the reward
 // models and upper objectives of custom problems and the hypergradient methods, each with
-// its parameters, types, defaults and one line of description. Pure data (no library
-// imports): the JSON schema (schema.ts), the normaliser (validate.ts) and the command
-// line's `list` are all generated from it.
+// its parameters, types, defaults and one line of description. The algorithms' entries are
+// the algorithm modules' own specifications (their `info`, which their `init` reads its
+// defaults from); the rest is data kept here. The JSON schema (schema.ts), the normaliser
+// (validate.ts), the command line's `list` and the demo page's forms are generated from it.
+import { ALGORITHM_LIST } from "../bilevel/algorithms/index";
+import { LINEAR, arr, bool, count, discount, int, nonNeg, num, positive, seedParam, str, unit, type AlgorithmInfo, type ParamSpec } from "../util/params";
 
-/**
- * The type of a parameter:
- *   'number' · 'integer' · 'boolean' · 'string' (with `enum`) · 'number[]' · 'string[]'
- *   · 'cell' ([row, col], integers ≥ 0) · 'record' (an object { word: number }).
- */
-export type ParamType = "number" | "integer" | "boolean" | "string" | "number[]" | "string[]" | "cell" | "record";
-
-/** A JSON value. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-export interface ParamSpec {
-  name: string;
-  type: ParamType;
-  description: string;
-  /** A constant default: the normalised experiment holds it when the parameter is omitted. */
-  default?: Json;
-  /** A default computed from other values (e.g. "1/τ"): left out of the normalised experiment. */
-  defaultText?: string;
-  /** Allowed values ('string' and 'integer' parameters). */
-  enum?: readonly (string | number)[];
-  minimum?: number;
-  exclusiveMinimum?: number;
-  maximum?: number;
-  exclusiveMaximum?: number;
-  /** Array parameters whose length depends on the problem: checked once the sizes are known. */
-  length?: "S" | "S·A" | "S·(A−1)" | "n";
-  /** The array is a policy table: each row π(·|s) a distribution. */
-  policy?: boolean;
-  /** The array is a distribution (entries ≥ 0 summing to 1). */
-  distribution?: boolean;
-  /** The experiment's `seed` is used when this parameter is omitted. */
-  seeded?: boolean;
-}
+export type { ParamType, Json, ParamSpec, AlgorithmInfo } from "../util/params";
 
 export interface ProblemInfo {
   name: string;
@@ -54,17 +25,6 @@ export interface ProblemInfo {
   params: ParamSpec[];
 }
 
-export interface AlgorithmInfo {
-  name: string;
-  source: string;
-  description: string;
-  /** Needs an entropy temperature τ > 0. */
-  needsSoft: boolean;
-  /** Needs a trajectory objective (problem.upper.preference, rlhf, happyText). */
-  needsTrajectory: boolean;
-  params: ParamSpec[];
-}
-
 export interface ObjectiveInfo {
   name: string;
   /** 'reward': a lower-level reward model r_x; 'upper': an upper objective f(x, π). */
@@ -76,26 +36,9 @@ export interface ObjectiveInfo {
 // ---------------------------------------------------------------------------------------
 // small constructors
 
-type Extra = Omit<Partial<ParamSpec>, "name" | "type" | "description">;
-const num = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "number", description, ...extra });
-const int = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "integer", description, ...extra });
-const bool = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "boolean", description, ...extra });
-const str = (name: string, description: string, values: readonly string[], extra: Extra = {}): ParamSpec => ({ name, type: "string", description, enum: values, ...extra });
-const arr = (name: string, description: string, extra: Extra = {}): ParamSpec => ({ name, type: "number[]", description, ...extra });
-
-const positive = { exclusiveMinimum: 0 };
-const count = { minimum: 1 };
-const nonNeg = { minimum: 0 };
-const unit = { minimum: 0, maximum: 1 };
-const discount = { minimum: 0, exclusiveMaximum: 1 };
-
-const seedParam = (what: string): ParamSpec => int("seed", `Seed of ${what} (default: the experiment's seed).`, { minimum: 0, seeded: true });
-const gammaParam = (d: number) => num("gamma", "Discount γ of the lower MDP.", { default: d, ...discount });
 const tauParam = (d: number, extra = "") => num("tau", `Lower-level entropy temperature τ${extra}.`, { default: d, ...positive });
+const gammaParam = (d: number) => num("gamma", "Discount γ of the lower MDP.", { default: d, ...discount });
 const rhoParam = arr("rho", "Initial distribution ρ over the states (default uniform).", { length: "S", distribution: true });
-const LINEAR = ["lu", "krylov", "bicgstab", "richardson"] as const;
-const SOLVERS = ["value-iteration", "policy-iteration"] as const;
-const solverParam = str("solver", "Lower-level solver.", SOLVERS, { default: "value-iteration" });
 
 const gridParams = (size: number): ParamSpec[] => [
   int("size", "Side of the square open grid (ignored when `map` is given).", { default: size, ...count }),
@@ -277,171 +220,9 @@ export const PROBLEMS: readonly ProblemInfo[] = [
 ];
 
 // ---------------------------------------------------------------------------------------
-// algorithms (x0 is the experiment's, not an algorithm parameter)
+// algorithms: each module's own specification (x0 is the experiment's, not an algorithm parameter)
 
-export const ALGORITHMS: readonly AlgorithmInfo[] = [
-  {
-    name: "exactDescent",
-    source: "ALGORITHMS.md §3.0",
-    description: "Exact hypergradient descent x ← x − β∇φ(x): the oracle baseline.",
-    needsSoft: true,
-    needsTrajectory: false,
-    params: [
-      num("beta", "Step size β.", { default: 0.1, ...positive }),
-      num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
-      solverParam,
-      str("linear", "Linear solver of the transposed system.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
-    ],
-  },
-  {
-    name: "mSoBiRL",
-    source: "ALGORITHMS.md §3.1 (SoBiRL paper, Alg. 1)",
-    description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
-    needsSoft: true,
-    needsTrajectory: false,
-    params: [
-      arr("w0", "w_0 (length S).", { defaultText: "N(0, I_S) drawn with seed", length: "S" }),
-      num("beta", "Upper step β.", { default: 8e-3, ...positive }),
-      num("zeta", "Step ζ of the w iteration.", { default: 0.5, ...positive }),
-      int("N", "Soft Bellman sweeps per outer iteration.", { default: 10, ...count }),
-      num("earlyStop", "Stop the sweeps when ‖ΔV‖∞ < earlyStop (0 = never).", { default: 1e-6, ...nonNeg }),
-      str("wStep", "'least-squares' (the paper's) or 'richardson' (w ← b + γP_πᵀw).", ["least-squares", "richardson"], { default: "least-squares" }),
-      seedParam("w_0"),
-    ],
-  },
-  {
-    name: "soBiRL",
-    source: "ALGORITHMS.md §3.2 (SoBiRL paper, Alg. 2)",
-    description: "SoBiRL, model-free: T soft policy-mirror-descent steps, then the Monte-Carlo hypergradient of eq. (15).",
-    needsSoft: true,
-    needsTrajectory: true,
-    params: [
-      arr("pi0", "π_{−1}, the first warm start of the inner loop (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
-      num("beta", "Upper step β.", { default: 0.1, ...positive }),
-      num("eta", "PMD step η.", { defaultText: "1/τ", ...positive }),
-      int("T", "PMD steps per outer iteration.", { default: 5, ...count }),
-      str("evaluation", "Soft Q inside PMD.", ["exact", "monte-carlo"], { default: "exact" }),
-      int("Mq", "Rollouts per (s, a) of the Monte-Carlo soft Q.", { default: 32, ...count }),
-      int("Tq", "Truncation of those rollouts.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
-      int("groups", "M_u, groups per hypergradient.", { default: 64, ...count }),
-      str("derivative", "∂Q̂, ∂V̂ by rollouts or exactly.", ["rollout", "exact"], { default: "rollout" }),
-      int("Md", "M_d, rollouts of the derivative estimates.", { default: 32, ...count }),
-      int("Td", "T_d, their truncation.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
-      str("baseline", "Baseline of the score-function term.", ["running", "leave-one-out", "split", "none"], { default: "running" }),
-      num("baselineDecay", "Decay of the running-mean baseline.", { default: 0.9, minimum: 0, exclusiveMaximum: 1 }),
-      seedParam("every draw"),
-    ],
-  },
-  {
-    name: "pbrl",
-    source: "ALGORITHMS.md §3.4 (seed 003)",
-    description: "PBRL: joint (x, π) descent on the value or Bellman penalty F_λ, with backtracking.",
-    needsSoft: false,
-    needsTrajectory: false,
-    params: [
-      arr("pi0", "π_0 (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
-      str("penalty", "Penalty.", ["value", "bellman"], { default: "value" }),
-      num("lambda", "Penalty weight λ.", { default: 10, ...positive }),
-      num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
-      str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
-      num("shrink", "Backtracking shrink factor in (0, 1).", { default: 0.5, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
-      int("maxBacktracks", "Trials per search.", { default: 30, ...count }),
-      str("param", "Policy parameterisation.", ["logits", "simplex"], { default: "logits" }),
-      num("floor", "'simplex': lower bound on every π(a|s), < 1/A.", { defaultText: "1e-10 when τ > 0, else 0", ...nonNeg }),
-      str("inner", "Value penalty: inner solver.", ["pmd", "exact"], { default: "pmd" }),
-      int("T", "Value penalty: PMD steps per outer iteration.", { default: 5, ...count }),
-      num("eta", "Value penalty: PMD step η.", { defaultText: "1/τ (1 when τ = 0)", ...positive }),
-      num("innerTol", "Value penalty, inner 'exact': tolerance.", { default: 1e-10, ...positive }),
-      solverParam,
-      str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
-      str("linear", "Linear solver of the evaluations.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
-    ],
-  },
-  {
-    name: "parl",
-    source: "ALGORITHMS.md §3.5",
-    description: "PARL: implicit differentiation in reduced logits with conjugate gradients; soft policy-gradient inner loop.",
-    needsSoft: true,
-    needsTrajectory: false,
-    params: [
-      arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "0 (uniform policy)", length: "S·(A−1)" }),
-      num("beta", "Upper step β.", { default: 0.1, ...positive }),
-      str("inner", "Inner solver: soft policy gradient or exact soft VI.", ["pg", "exact"], { default: "pg" }),
-      int("K", "Soft-PG steps per outer iteration.", { default: 10, ...count }),
-      num("eta", "First trial step of the soft-PG ascent.", { default: 1, ...positive }),
-      num("tol", "Inner 'exact': lower tolerance.", { default: 1e-10, ...positive }),
-      solverParam,
-      str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
-      str("derivatives", "How H and C are obtained.", ["forward", "finite-difference"], { default: "forward" }),
-      num("h", "Central-difference step for 'finite-difference'.", { default: 1e-5, ...positive }),
-      int("cgMaxIter", "Conjugate-gradient iteration cap.", { default: 50, ...count }),
-      num("cgTol", "CG relative tolerance.", { default: 1e-10, ...nonNeg }),
-      num("damping", "δ in (−H + δI).", { default: 1e-8, ...nonNeg }),
-      str("linear", "Linear solver for the S-sized systems.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
-    ],
-  },
-  {
-    name: "actorCritic",
-    source: "ALGORITHMS.md §3.6 (seed 000)",
-    description: "Regularised single-loop actor-critic with decaying entropy τ_k and penalty w_k.",
-    needsSoft: false,
-    needsTrajectory: false,
-    params: [
-      str("critic", "Critic: exact soft evaluation or batch soft TD(0).", ["exact", "td"], { default: "exact" }),
-      str("occupancy", "Occupancies: exact or sampled.", ["exact", "sampled"], { defaultText: "'exact' with the exact critic, 'sampled' with TD" }),
-      num("tau0", "τ_0 of τ_k = τ_0 (k+1)^−tauPower.", { defaultText: "the problem's τ (1 when τ = 0)", ...positive }),
-      num("tauPower", "Decay exponent of τ_k.", { default: 0.25, ...nonNeg }),
-      num("w", "Penalty weight w.", { default: 10, ...positive }),
-      num("wPower", "Growth exponent of w_k.", { default: 0, ...nonNeg }),
-      num("alpha", "Upper step α_0.", { default: 0.01, ...positive }),
-      num("alphaPower", "Decay exponent of α_k.", { default: 0.6, ...nonNeg }),
-      num("actorStep", "Actor step.", { default: 0.1, ...positive }),
-      num("actorPower", "Decay exponent of the actor step.", { default: 0.4, ...nonNeg }),
-      num("pmdStep", "PMD step of π̃.", { defaultText: "actorStep", ...positive }),
-      num("pmdPower", "Decay exponent of the PMD step.", { defaultText: "actorPower", ...nonNeg }),
-      num("criticStep", "TD critic step.", { default: 0.5, ...positive }),
-      num("criticPower", "Decay exponent of the critic step.", { default: 0.2, ...nonNeg }),
-      int("episodes", "Sampled episodes per policy per iteration.", { default: 16, ...count }),
-      num("explore", "TD: ε of the behaviour policy (1 − ε)π + ε/A.", { default: 0.1, ...unit }),
-      int("horizon", "Steps per episode (≥ 2).", { defaultText: "max(2, ⌈log(1e-3)/log γ⌉)", minimum: 2 }),
-      seedParam("the trajectory sampler"),
-    ],
-  },
-  {
-    name: "phiSigma",
-    source: "ALGORITHMS.md §3.7 (seed 004)",
-    description: "Hessian-free penalty method Φσ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ).",
-    needsSoft: false,
-    needsTrajectory: false,
-    params: [
-      num("sigma", "Penalty parameter σ.", { default: 0.1, ...positive }),
-      int("n", "Inner steps per loop.", { default: 20, ...count }),
-      num("eta", "Upper step η.", { default: 1e-2, ...positive }),
-      num("lowerStep", "Step of the policy-gradient ascent on J.", { default: 1, ...positive }),
-      num("penaltyStep", "Step of the descent on σf − J.", { default: 1, ...positive }),
-      str("gradient", "Exact (model-based) or sampled gradients.", ["exact", "sampled"], { default: "exact" }),
-      int("batch", "Trajectories per sampled estimate.", { default: 64, ...count }),
-      int("horizon", "Steps per trajectory.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
-      seedParam("the trajectory sampler"),
-    ],
-  },
-  {
-    name: "alternating",
-    source: "ALGORITHMS.md §4.6 (deep-RLHF baseline)",
-    description: "Alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level.",
-    needsSoft: false,
-    needsTrajectory: true,
-    params: [
-      num("beta", "Step β of the reward fit.", { default: 0.1, ...positive }),
-      int("groups", "New labelled groups per outer iteration.", { default: 16, ...count }),
-      int("bufferSize", "Groups kept in the buffer.", { default: 3000, ...count }),
-      int("rewardSteps", "Reward gradient steps per outer iteration.", { default: 1, ...count }),
-      num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
-      solverParam,
-      seedParam("every draw"),
-    ],
-  },
-];
+export const ALGORITHMS: readonly AlgorithmInfo[] = ALGORITHM_LIST.map((a) => a.info);
 
 // ---------------------------------------------------------------------------------------
 // custom problems: reward models and upper objectives

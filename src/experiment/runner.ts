@@ -11,14 +11,9 @@ import { preferenceBCE, trajectoryUpper } from "../bilevel/trajectory";
 import { hypergradient, phi, type HypergradientMethod } from "../bilevel/hypergradient";
 import { solveLower, type LowerSolver } from "../bilevel/lowerSolve";
 import type { Algorithm, HistoryRecord } from "../bilevel/algorithms/common";
-import { exactDescent } from "../bilevel/algorithms/exactDescent";
-import { mSoBiRL } from "../bilevel/algorithms/mSoBiRL";
-import { soBiRL } from "../bilevel/algorithms/soBiRL";
-import { pbrl } from "../bilevel/algorithms/pbrl";
-import { parl, parlHypergradient } from "../bilevel/algorithms/parl";
-import { actorCritic } from "../bilevel/algorithms/actorCritic";
-import { phiSigma, phiSigmaGradient } from "../bilevel/algorithms/phiSigma";
-import { alternating } from "../bilevel/algorithms/alternating";
+import { ALGORITHM_LIST } from "../bilevel/algorithms/index";
+import { parlHypergradient } from "../bilevel/algorithms/parl";
+import { phiSigmaGradient } from "../bilevel/algorithms/phiSigma";
 import { e1 } from "../problems/e1";
 import { garnet, gridworld } from "../problems/gridworld";
 import { gridGoal, oneHotFeatures } from "../problems/gridGoal";
@@ -29,7 +24,7 @@ import { shaping, affineReward } from "../problems/shaping";
 import { happyText } from "../problems/happyText";
 import type { Backend } from "../wasm/module";
 import { now } from "../bilevel/algorithms/common";
-import { problemInfo, algorithmInfo } from "./registry";
+import { problemInfo } from "./registry";
 import { validateExperiment } from "./validate";
 import {
   ExperimentError,
@@ -46,16 +41,7 @@ import {
 
 type S = Record<string, unknown>;
 
-const ALGORITHM_OBJECTS: Record<AlgorithmName, Algorithm<any, any>> = {
-  exactDescent,
-  mSoBiRL,
-  soBiRL,
-  pbrl,
-  parl,
-  actorCritic,
-  phiSigma,
-  alternating,
-};
+const ALGORITHM_OBJECTS = Object.fromEntries(ALGORITHM_LIST.map((a) => [a.name, a])) as Record<AlgorithmName, (typeof ALGORITHM_LIST)[number]>;
 
 export interface BuildOptions {
   /** Kernel build for the MDPs (default: the one chosen by the last `init()`). */
@@ -242,6 +228,159 @@ function orderedRow(r: HistoryRecord): HistoryRecord {
   return o;
 }
 
+export interface AdvanceOptions {
+  /** Called after each iteration with its history row, k and the total K; return false to stop. */
+  onIteration?: (row: HistoryRecord, k: number, total: number) => void | boolean;
+  /** Aborting stops after the current iteration. */
+  signal?: AbortSignal;
+}
+
+/**
+ * An experiment run that can stop between any two iterations and continue later, with the
+ * same result, byte for byte, however it was sliced (runExperiment is one slice; the demo
+ * page's worker drives one in time slices so that pause and resume work).
+ */
+export interface ExperimentSession {
+  /** The validated, normalised experiment. */
+  readonly experiment: Experiment;
+  readonly summary: ProblemSummary;
+  /** The problem being optimised (call nothing on it between slices: build another instance for pictures). */
+  readonly problem: BilevelProblem;
+  /** Iterations K of the experiment. */
+  readonly total: number;
+  /** Iterations done so far. */
+  readonly done: number;
+  /** All K iterations are done. */
+  readonly finished: boolean;
+  /** The last advance was cut short by its signal or onIteration. */
+  readonly stopped: boolean;
+  /** Every history row so far. */
+  readonly history: readonly HistoryRecord[];
+  /** The current x_k (a copy). */
+  x(): Float64Array;
+  /**
+   * Run the remaining iterations until onIteration returns false or the signal aborts;
+   * returns the new history rows. Throws an ExperimentError (JSON pointers) when the
+   * algorithm rejects an option.
+   */
+  advance(options?: AdvanceOptions): HistoryRecord[];
+  /** The result so far, with φ at the current x: status 'completed' once all K iterations are done, else 'interrupted'. */
+  result(): ExperimentRun;
+  /** `resultToJSON(result())`. */
+  resultJSON(): string;
+}
+
+/**
+ * Build an experiment (validated and normalised first; throws an ExperimentError with JSON
+ * pointers) and return its run, not started. Synchronous; needs `await init()`.
+ *
+ * How slices join up: the algorithm's own `run(problem, { state, iterations })` resumes a
+ * trajectory from its plain-data state. Every slice asks for all the remaining iterations
+ * (so the driver's "record φ at the last iteration" rule sees the true end) and is cut
+ * short by its onIteration or signal; history rows, work counters and times add up.
+ */
+export function startExperiment(experiment: Experiment | unknown, options: BuildOptions = {}): ExperimentSession {
+  const t0 = now();
+  const built = buildExperiment(experiment, options);
+  const { experiment: exp, problem, summary, x0 } = built;
+  const { name, ...hyper } = exp.algorithm;
+  const alg: Algorithm<any, any> = ALGORITHM_OBJECTS[name];
+  const params = ALGORITHM_OBJECTS[name].info.params;
+  const total = exp.iterations;
+  const history: HistoryRecord[] = [];
+  const counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
+  let state: { k: number; x: number[] } | undefined;
+  let stopped = false;
+  let timeMs = 0;
+  /** Where a library error thrown by the algorithm points in the document. */
+  const at = (a: string) => {
+    const t = top(a);
+    if (params.some((p) => p.name === t)) return `/algorithm/${t}`;
+    if (t === "tau") return "/problem/tau";
+    if (t === "x") return "/x0";
+    return undefined;
+  };
+
+  const session: ExperimentSession = {
+    experiment: exp,
+    summary,
+    problem,
+    total,
+    get done() {
+      return history.length;
+    },
+    get finished() {
+      return history.length >= total;
+    },
+    get stopped() {
+      return stopped;
+    },
+    history,
+    x() {
+      return state ? Float64Array.from(state.x) : Float64Array.from(x0);
+    },
+    advance(o = {}) {
+      if (history.length >= total) return [];
+      const run = mapped(
+        () =>
+          alg.run(problem, {
+            ...hyper,
+            x0,
+            iterations: total - history.length,
+            record: { phiEvery: exp.record.phiEvery, x: exp.record.x },
+            ...(state ? { state } : {}),
+            signal: o.signal,
+            onIteration: o.onIteration ? (row: HistoryRecord, k: number) => o.onIteration!(row, k, total) : undefined,
+          }),
+        at,
+      );
+      state = run.state;
+      stopped = run.stopped;
+      timeMs += run.timeMs;
+      history.push(...run.history);
+      counters.sweeps += run.counters.sweeps;
+      counters.solves += run.counters.solves;
+      counters.sampledSteps += run.counters.sampledSteps;
+      return run.history;
+    },
+    result() {
+      const xK = session.x();
+      const x = Array.from(xK);
+      let phiFinal: number | undefined;
+      try {
+        const saved = { ...problem.counters };
+        phiFinal = phi(problem, xK, { tol: 1e-10 }).value;
+        Object.assign(problem.counters, saved);
+      } catch {
+        phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
+      }
+      const last = history[history.length - 1];
+      const final: ExperimentResult["final"] = phiFinal !== undefined ? { x, phi: phiFinal, f: null, hnorm: null } : { x, f: null, hnorm: null };
+      final.f = last ? last.f : null;
+      final.hnorm = last ? last.hnorm : null;
+      const result: ExperimentResult = {
+        version: 1,
+        experiment: exp,
+        problem: summary,
+        algorithm: name,
+        seed: exp.seed,
+        status: history.length >= total ? "completed" : "interrupted",
+        iterations: history.length,
+        history: history.map(orderedRow),
+        final,
+        counters: { ...counters },
+      };
+      const runInfo: RunInfo = { timeMs, totalMs: now() - t0, simd: problem.mdp.simd };
+      Object.defineProperty(result, "runInfo", { value: runInfo, enumerable: false });
+      return result as ExperimentRun;
+    },
+    resultJSON() {
+      return resultToJSON(session.result());
+    },
+  };
+  return session;
+}
+
 /**
  * Run an experiment (validated and normalised first). Synchronous; needs `await init()`.
  * The result holds no wall times: `runInfo` (non-enumerable) has them. An aborted signal
@@ -249,59 +388,11 @@ function orderedRow(r: HistoryRecord): HistoryRecord {
  * 'interrupted' and the history so far.
  */
 export function runExperiment(experiment: Experiment | unknown, options: RunExperimentOptions = {}): ExperimentRun {
-  const t0 = now();
-  const built = buildExperiment(experiment, options);
-  const { experiment: exp, problem, summary, x0 } = built;
-  const { name, ...hyper } = exp.algorithm;
-  const alg = ALGORITHM_OBJECTS[name];
-  const ainfo = algorithmInfo(name)!;
-  const total = exp.iterations;
-  const run = mapped(
-    () =>
-      alg.run(problem, {
-        ...hyper,
-        x0,
-        iterations: total,
-        record: { phiEvery: exp.record.phiEvery, x: exp.record.x },
-        signal: options.signal,
-        onIteration: options.onIteration ? (row: HistoryRecord, k: number) => options.onIteration!(row, k, total) : undefined,
-      }),
-    (a) => {
-      const t = top(a);
-      if (ainfo.params.some((p) => p.name === t)) return `/algorithm/${t}`;
-      if (t === "tau") return "/problem/tau";
-      if (t === "x") return "/x0";
-      return undefined;
-    },
-  );
-  const x = Array.from(run.x);
-  let phiFinal: number | undefined;
-  try {
-    const saved = { ...problem.counters };
-    phiFinal = phi(problem, run.x, { tol: 1e-10 }).value;
-    Object.assign(problem.counters, saved);
-  } catch {
-    phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
-  }
-  const last = run.history[run.history.length - 1];
-  const final: ExperimentResult["final"] = phiFinal !== undefined ? { x, phi: phiFinal, f: null, hnorm: null } : { x, f: null, hnorm: null };
-  final.f = last ? last.f : null;
-  final.hnorm = last ? last.hnorm : null;
-  const result: ExperimentResult = {
-    version: 1,
-    experiment: exp,
-    problem: summary,
-    algorithm: name,
-    seed: exp.seed,
-    status: run.stopped ? "interrupted" : "completed",
-    iterations: run.history.length,
-    history: run.history.map(orderedRow),
-    final,
-    counters: { sweeps: run.counters.sweeps, solves: run.counters.solves, sampledSteps: run.counters.sampledSteps },
-  };
-  const runInfo: RunInfo = { timeMs: run.timeMs, totalMs: now() - t0, simd: problem.mdp.simd };
-  Object.defineProperty(result, "runInfo", { value: runInfo, enumerable: false });
-  return result as ExperimentRun;
+  const session = startExperiment(experiment, options);
+  session.advance({ signal: options.signal, onIteration: options.onIteration });
+  const result = session.result();
+  if (session.stopped) result.status = "interrupted"; // also when stopped at the very last iteration
+  return result;
 }
 
 /** The result as JSON: fixed key order, 2-space indent, numbers as JavaScript prints them (no trailing newline). Non-finite numbers become null. */

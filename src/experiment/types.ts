@@ -2,9 +2,11 @@
 // See docs/experiment-format.md for the full description.
 import type { HistoryRecord } from "../bilevel/algorithms/common";
 import type { Counters } from "../mdp";
+import type { AlgorithmName } from "../bilevel/algorithms/index";
 
 export type BuiltinName = "e1" | "gridGoal" | "incentive" | "stackelberg" | "rlhf" | "shaping" | "happyText" | "gridworld" | "garnet";
-export type AlgorithmName = "exactDescent" | "mSoBiRL" | "soBiRL" | "pbrl" | "parl" | "actorCritic" | "phiSigma" | "alternating";
+/** The name of one of the library's algorithms (src/bilevel/algorithms/index.ts lists them). */
+export type { AlgorithmName };
 
 /** Φ in CSR form. */
 export interface CsrSpec {

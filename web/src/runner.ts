@@ -1,74 +1,29 @@
-// An experiment run that can stop between any two iterations and continue later, giving
-// exactly the result `runExperiment` gives for the same document (same result JSON, byte
-// for byte). The demo's worker drives it in time slices so that pause/resume works and
-// the page stays live; tests/identity.test.ts checks the equality with runExperiment in
-// Node, stopping after every single iteration.
-//
-// How: the algorithm's own `run(problem, { state, iterations })` resumes a trajectory from
-// its plain-data state. Every slice asks for all the remaining iterations (so the driver's
-// "record φ at the last iteration" rule sees the true end) and is cut short by returning
-// `false` from onIteration; the history rows and work counters of the slices are
-// concatenated, and the result is assembled as runExperiment assembles it.
+// The demo's resumable run: the library's own `startExperiment` (src/experiment/runner.ts),
+// which stops between any two iterations and continues later with exactly the result
+// `runExperiment` gives for the same document (same result JSON, byte for byte). The page's
+// worker drives it in time slices so that pause/resume works and the page stays live;
+// tests/identity.test.ts checks the equality with runExperiment in Node, stopping after
+// every single iteration. What is added here: `advance(stop)` asks `stop()` after each
+// iteration, and document errors arrive as `RunFailure` (the worker posts their JSON
+// pointers as 'invalid').
 //
 // The library is passed in (`lib`): the page hands it the built package ("bilevel-rl",
 // dist/), the Node test the sources. Only types are imported here.
 import type * as Bilevel from "../../src/index";
-import type { Experiment, ExperimentIssue, ExperimentResult, HistoryRecord, ProblemSummary } from "../../src/index";
+import type { ExperimentIssue, ExperimentResult, ExperimentSession, HistoryRecord } from "../../src/index";
 
 /** What the runner needs from the library. */
-export type Lib = Pick<
-  typeof Bilevel,
-  | "buildExperiment"
-  | "resultToJSON"
-  | "phi"
-  | "algorithmInfo"
-  | "ShapeError"
-  | "DomainError"
-  | "exactDescent"
-  | "mSoBiRL"
-  | "soBiRL"
-  | "pbrl"
-  | "parl"
-  | "actorCritic"
-  | "phiSigma"
-  | "alternating"
->;
+export type Lib = Pick<typeof Bilevel, "startExperiment">;
 
-type Problem = ReturnType<Lib["buildExperiment"]>["problem"];
-type AnyState = { k: number; x: number[] };
-interface AnyAlgorithm {
-  run(problem: Problem, options: Record<string, unknown>): {
-    state: AnyState;
-    x: Float64Array;
-    history: HistoryRecord[];
-    counters: { sweeps: number; solves: number; sampledSteps: number };
-  };
-}
-
-export interface SteppedRun {
-  readonly experiment: Experiment;
-  readonly summary: ProblemSummary;
-  /** The problem being optimised (do not call anything on it between slices: use another instance for pictures). */
-  readonly problem: Problem;
-  /** Iterations K of the experiment. */
-  readonly total: number;
-  /** Iterations done so far. */
-  readonly done: number;
-  readonly finished: boolean;
-  /** Every history row so far. */
-  readonly history: readonly HistoryRecord[];
-  /** The current x_k (a copy). */
-  x(): Float64Array;
+export interface SteppedRun extends Omit<ExperimentSession, "advance" | "result"> {
   /**
    * Run iterations until `stop()` (asked after each iteration) returns true or the run is
-   * complete; returns the new history rows. Throws an ExperimentIssue list (as
-   * `RunFailure`) when the algorithm rejects an option.
+   * complete; returns the new history rows. Throws a `RunFailure` when the algorithm
+   * rejects an option.
    */
   advance(stop: () => boolean): HistoryRecord[];
   /** The result so far: status 'completed' once all iterations are done, else 'interrupted'. */
   result(): ExperimentResult;
-  /** `lib.resultToJSON(result())`. */
-  resultJSON(): string;
 }
 
 /** An error of the document, found while building or running it (JSON pointers, as runExperiment reports them). */
@@ -79,120 +34,54 @@ export class RunFailure extends Error {
   }
 }
 
-const top = (argument: string) => argument.split(/[.[ ]/)[0];
+/** An ExperimentError (it carries `errors`) as a RunFailure; anything else unchanged. */
+function failure(e: unknown): unknown {
+  const errors = (e as { errors?: ExperimentIssue[] } | null)?.errors;
+  return Array.isArray(errors) ? new RunFailure(errors) : e;
+}
 
 /** Build the experiment (throws RunFailure with JSON pointers for invalid documents). */
 export function startRun(lib: Lib, document: unknown, options: { backend?: unknown } = {}): SteppedRun {
-  let built: ReturnType<Lib["buildExperiment"]>;
+  let session: ExperimentSession;
   try {
-    built = lib.buildExperiment(document, { backend: options.backend as Bilevel.Backend | undefined });
+    session = lib.startExperiment(document, { backend: options.backend as Bilevel.Backend | undefined });
   } catch (e) {
-    const errors = (e as { errors?: ExperimentIssue[] }).errors;
-    if (Array.isArray(errors)) throw new RunFailure(errors);
-    throw e;
+    throw failure(e);
   }
-  const { experiment, problem, summary, x0 } = built;
-  const { name, ...hyper } = experiment.algorithm;
-  const algorithms: Record<string, AnyAlgorithm> = {
-    exactDescent: lib.exactDescent as unknown as AnyAlgorithm,
-    mSoBiRL: lib.mSoBiRL as unknown as AnyAlgorithm,
-    soBiRL: lib.soBiRL as unknown as AnyAlgorithm,
-    pbrl: lib.pbrl as unknown as AnyAlgorithm,
-    parl: lib.parl as unknown as AnyAlgorithm,
-    actorCritic: lib.actorCritic as unknown as AnyAlgorithm,
-    phiSigma: lib.phiSigma as unknown as AnyAlgorithm,
-    alternating: lib.alternating as unknown as AnyAlgorithm,
-  };
-  const alg = algorithms[name];
-  if (!alg) throw new RunFailure([{ path: "/algorithm/name", message: `unknown algorithm ${JSON.stringify(name)}` }]);
-  const info = lib.algorithmInfo(name)!;
-  const total = experiment.iterations;
-  const history: HistoryRecord[] = [];
-  const counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
-  let state: AnyState | undefined;
-
-  /** The same JSON pointers runExperiment gives a library error thrown by the algorithm. */
-  const failure = (e: unknown): unknown => {
-    if (e instanceof lib.ShapeError || e instanceof lib.DomainError) {
-      const t = top(e.argument);
-      const path = info.params.some((p) => p.name === t) ? `/algorithm/${t}` : t === "tau" ? "/problem/tau" : t === "x" ? "/x0" : undefined;
-      if (path !== undefined) {
-        const m = e.message;
-        const rule = m.startsWith(`${e.argument}`) ? m.slice(m.indexOf(": ") + 2) : m;
-        return new RunFailure([{ path, message: `${e.argument}: ${rule}` }]);
-      }
-    }
-    return e;
-  };
-
-  const run: SteppedRun = {
-    experiment,
-    summary,
-    problem,
-    total,
+  return {
+    get experiment() {
+      return session.experiment;
+    },
+    get summary() {
+      return session.summary;
+    },
+    get problem() {
+      return session.problem;
+    },
+    get total() {
+      return session.total;
+    },
     get done() {
-      return history.length;
+      return session.done;
     },
     get finished() {
-      return history.length >= total;
+      return session.finished;
     },
-    history,
-    x() {
-      return state ? Float64Array.from(state.x) : Float64Array.from(x0);
+    get stopped() {
+      return session.stopped;
     },
+    get history() {
+      return session.history;
+    },
+    x: () => session.x(),
     advance(stop) {
-      if (history.length >= total) return [];
-      let out;
       try {
-        out = alg.run(problem, {
-          ...hyper,
-          x0,
-          iterations: total - history.length,
-          record: { phiEvery: experiment.record.phiEvery, x: experiment.record.x },
-          ...(state ? { state } : {}),
-          onIteration: () => (stop() ? false : undefined),
-        });
+        return session.advance({ onIteration: () => (stop() ? false : undefined) });
       } catch (e) {
         throw failure(e);
       }
-      state = out.state;
-      history.push(...out.history);
-      counters.sweeps += out.counters.sweeps;
-      counters.solves += out.counters.solves;
-      counters.sampledSteps += out.counters.sampledSteps;
-      return out.history;
     },
-    result() {
-      const xK = run.x();
-      const x = Array.from(xK);
-      let phiFinal: number | undefined;
-      try {
-        const saved = { ...problem.counters };
-        phiFinal = lib.phi(problem, xK, { tol: 1e-10 }).value;
-        Object.assign(problem.counters, saved);
-      } catch {
-        phiFinal = undefined; // as runExperiment: e.g. a trajectory objective without exact enumeration
-      }
-      const last = history[history.length - 1];
-      const final: ExperimentResult["final"] = phiFinal !== undefined ? { x, phi: phiFinal, f: null, hnorm: null } : { x, f: null, hnorm: null };
-      final.f = last ? last.f : null;
-      final.hnorm = last ? last.hnorm : null;
-      return {
-        version: 1,
-        experiment,
-        problem: summary,
-        algorithm: name,
-        seed: experiment.seed,
-        status: history.length >= total ? "completed" : "interrupted",
-        iterations: history.length,
-        history: history.slice(),
-        final,
-        counters: { ...counters },
-      };
-    },
-    resultJSON() {
-      return lib.resultToJSON(run.result());
-    },
+    result: () => session.result(),
+    resultJSON: () => session.resultJSON(),
   };
-  return run;
 }

@@ -19,6 +19,39 @@ import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { exp, log, pow } from "../../util/math";
 import { logSoftmaxRows, rowLogSumExp } from "../../util/softmax";
+import { byName, count, describe, int, nonNeg, num, oneOf, positive, seedParam, str, unit } from "../../util/params";
+
+const params = [
+  str("critic", "Critic: exact soft evaluation or batch soft TD(0).", ["exact", "td"], { default: "exact" }),
+  str("occupancy", "Occupancies: exact or sampled.", ["exact", "sampled"], { defaultText: "'exact' with the exact critic, 'sampled' with TD" }),
+  num("tau0", "τ_0 of τ_k = τ_0 (k+1)^−tauPower.", { defaultText: "the problem's τ (1 when τ = 0)", ...positive }),
+  num("tauPower", "Decay exponent of τ_k.", { default: 0.25, ...nonNeg }),
+  num("w", "Penalty weight w.", { default: 10, ...positive }),
+  num("wPower", "Growth exponent of w_k.", { default: 0, ...nonNeg }),
+  num("alpha", "Upper step α_0.", { default: 0.01, ...positive }),
+  num("alphaPower", "Decay exponent of α_k.", { default: 0.6, ...nonNeg }),
+  num("actorStep", "Actor step.", { default: 0.1, ...positive }),
+  num("actorPower", "Decay exponent of the actor step.", { default: 0.4, ...nonNeg }),
+  num("pmdStep", "PMD step of π̃.", { defaultText: "actorStep", ...positive }),
+  num("pmdPower", "Decay exponent of the PMD step.", { defaultText: "actorPower", ...nonNeg }),
+  num("criticStep", "TD critic step.", { default: 0.5, ...positive }),
+  num("criticPower", "Decay exponent of the critic step.", { default: 0.2, ...nonNeg }),
+  int("episodes", "Sampled episodes per policy per iteration.", { default: 16, ...count }),
+  num("explore", "TD: ε of the behaviour policy (1 − ε)π + ε/A.", { default: 0.1, ...unit }),
+  int("horizon", "Steps per episode (≥ 2).", { defaultText: "max(2, ⌈log(1e-3)/log γ⌉)", minimum: 2 }),
+  seedParam("the trajectory sampler"),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const actorCriticInfo = describe({
+  name: "actorCritic",
+  source: "ALGORITHMS.md §3.6 (seed 000)",
+  description: "Regularised single-loop actor-critic with decaying entropy τ_k and penalty w_k.",
+  needsSoft: false,
+  needsTrajectory: false,
+  params,
+});
 
 export type CriticMode = "exact" | "td";
 export type OccupancyMode = "exact" | "sampled";
@@ -97,16 +130,14 @@ export interface ActorCriticState {
   last?: StepInfo;
 }
 
-export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
-  "actorCritic",
+export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "actorCritic">(
+  actorCriticInfo,
   (problem, o) => {
     const { S, A } = problem.mdp;
-    const critic = o.critic ?? "exact";
-    if (critic !== "exact" && critic !== "td") throw new DomainError("critic", "must be 'exact' or 'td'", critic);
-    const occ = o.occupancy ?? (critic === "td" ? "sampled" : "exact");
-    if (occ !== "exact" && occ !== "sampled") throw new DomainError("occupancy", "must be 'exact' or 'sampled'", occ);
-    const actorStep = stepSize("actorStep", o.actorStep, 0.1);
-    const actorPower = power("actorPower", o.actorPower, 0.4);
+    const critic = oneOf(P.critic, o.critic);
+    const occ = oneOf(P.occupancy, o.occupancy, critic === "td" ? "sampled" : "exact");
+    const actorStep = stepSize("actorStep", o.actorStep, P.actorStep.default);
+    const actorPower = power("actorPower", o.actorPower, P.actorPower.default);
     const uniform = new Array(S * A).fill(-log(A));
     return {
       k: 0,
@@ -119,19 +150,19 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
       critic,
       occupancy: occ,
       tau0: stepSize("tau0", o.tau0, problem.tau > 0 ? problem.tau : 1),
-      tauPower: power("tauPower", o.tauPower, 0.25),
-      w: stepSize("w", o.w, 10),
-      wPower: power("wPower", o.wPower, 0),
-      alpha: stepSize("alpha", o.alpha, 0.01),
-      alphaPower: power("alphaPower", o.alphaPower, 0.6),
+      tauPower: power("tauPower", o.tauPower, P.tauPower.default),
+      w: stepSize("w", o.w, P.w.default),
+      wPower: power("wPower", o.wPower, P.wPower.default),
+      alpha: stepSize("alpha", o.alpha, P.alpha.default),
+      alphaPower: power("alphaPower", o.alphaPower, P.alphaPower.default),
       actorStep,
       actorPower,
       pmdStep: stepSize("pmdStep", o.pmdStep, actorStep),
       pmdPower: power("pmdPower", o.pmdPower, actorPower),
-      criticStep: stepSize("criticStep", o.criticStep, 0.5),
-      criticPower: power("criticPower", o.criticPower, 0.2),
-      episodes: o.episodes === undefined ? 16 : check.positiveInt("episodes", o.episodes),
-      explore: o.explore === undefined ? 0.1 : fraction("explore", o.explore),
+      criticStep: stepSize("criticStep", o.criticStep, P.criticStep.default),
+      criticPower: power("criticPower", o.criticPower, P.criticPower.default),
+      episodes: o.episodes === undefined ? P.episodes.default : check.positiveInt("episodes", o.episodes),
+      explore: o.explore === undefined ? P.explore.default : fraction("explore", o.explore),
       horizon: o.horizon === undefined ? Math.max(2, defaultHorizon(problem.mdp.gamma)) : horizonOption(o.horizon),
     };
   },

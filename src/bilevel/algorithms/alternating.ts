@@ -16,6 +16,28 @@ import * as check from "../../validate";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { checkObjective, gradXOf, groupAt, lossOf, objectiveOf, type TrajectoryContext } from "../trajectory";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { byName, count, describe, int, num, oneOf, positive, seedParam, solverParam } from "../../util/params";
+
+const params = [
+  num("beta", "Step β of the reward fit.", { default: 0.1, ...positive }),
+  int("groups", "New labelled groups per outer iteration.", { default: 16, ...count }),
+  int("bufferSize", "Groups kept in the buffer.", { default: 3000, ...count }),
+  int("rewardSteps", "Reward gradient steps per outer iteration.", { default: 1, ...count }),
+  num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
+  solverParam,
+  seedParam("every draw"),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const alternatingInfo = describe({
+  name: "alternating",
+  source: "ALGORITHMS.md §4.6 (deep-RLHF baseline)",
+  description: "Alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level.",
+  needsSoft: false,
+  needsTrajectory: true,
+  params,
+});
 
 export interface AlternatingOptions {
   /** x_0 (default 0). */
@@ -56,13 +78,12 @@ export interface AlternatingState {
   last?: StepInfo;
 }
 
-export const alternating = algorithm<AlternatingOptions, AlternatingState>(
-  "alternating",
+export const alternating = algorithm<AlternatingOptions, AlternatingState, "alternating">(
+  alternatingInfo,
   (problem, o) => {
     const { S, A } = problem.mdp;
     objectiveOf(problem, undefined);
-    const solver = o.solver ?? "value-iteration";
-    if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
+    const solver = oneOf(P.solver, o.solver);
     return {
       k: 0,
       x: startX(problem, o.x0),
@@ -71,11 +92,11 @@ export const alternating = algorithm<AlternatingOptions, AlternatingState>(
       rng: [...new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s],
       bufferStates: [],
       bufferActions: [],
-      beta: stepSize("beta", o.beta, 0.1),
-      groups: o.groups === undefined ? 16 : check.positiveInt("groups", o.groups),
-      bufferSize: o.bufferSize === undefined ? 3000 : check.positiveInt("bufferSize", o.bufferSize),
-      rewardSteps: o.rewardSteps === undefined ? 1 : check.positiveInt("rewardSteps", o.rewardSteps),
-      tol: stepSize("tol", o.tol, 1e-10),
+      beta: stepSize("beta", o.beta, P.beta.default),
+      groups: o.groups === undefined ? P.groups.default : check.positiveInt("groups", o.groups),
+      bufferSize: o.bufferSize === undefined ? P.bufferSize.default : check.positiveInt("bufferSize", o.bufferSize),
+      rewardSteps: o.rewardSteps === undefined ? P.rewardSteps.default : check.positiveInt("rewardSteps", o.rewardSteps),
+      tol: stepSize("tol", o.tol, P.tol.default),
       solver,
     };
   },

@@ -6,6 +6,7 @@ import { DomainError } from "../../errors";
 import * as check from "../../validate";
 import { phi } from "../hypergradient";
 import type { BilevelProblem, Counters } from "../problem";
+import type { AlgorithmInfo } from "../../util/params";
 
 /** One row of a run's history. */
 export interface HistoryRecord {
@@ -62,6 +63,8 @@ export interface StepInfo {
 
 export interface Algorithm<O, S extends { k: number; x: number[] }> {
   readonly name: string;
+  /** Its parameters (type, default, range, description): the library's algorithms all carry it. */
+  readonly info?: AlgorithmInfo;
   init(problem: BilevelProblem, options?: O): S;
   step(problem: BilevelProblem, state: S): S;
   run(problem: BilevelProblem, options: O & RunOptionsBase & { state?: S }): RunResult<S>;
@@ -83,21 +86,27 @@ export interface Stepper<S> {
   state(): S;
 }
 
-/** Build an algorithm object from init and a step that also reports StepInfo. */
-export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
-  name: string,
+/** An algorithm with its parameter specification; `name` is `info.name`. */
+export type DescribedAlgorithm<O, S extends { k: number; x: number[] }, N extends string = string> = Algorithm<O, S> & {
+  readonly name: N;
+  readonly info: AlgorithmInfo & { name: N };
+};
+
+/** Build an algorithm object from its specification, init and a step that also reports StepInfo. */
+export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo }, N extends string = string>(
+  info: AlgorithmInfo & { name: N },
   init: (problem: BilevelProblem, options: O) => S,
   step: (problem: BilevelProblem, state: S) => S,
-): Algorithm<O, S> {
-  return steppedAlgorithm(name, init, (problem, state) => new PlainStepper(problem, state, step), step);
+): DescribedAlgorithm<O, S, N> {
+  return steppedAlgorithm(info, init, (problem, state) => new PlainStepper(problem, state, step), step);
 }
 
 /**
  * Build an algorithm object from init and a stepper; `step` is one `advance()` of a fresh
  * stepper unless given. `run` drives one stepper for the whole run.
  */
-export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
-  name: string,
+export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: StepInfo }, N extends string = string>(
+  info: AlgorithmInfo & { name: N },
   init: (problem: BilevelProblem, options: O) => S,
   stepper: (problem: BilevelProblem, state: S) => Stepper<S>,
   step: (problem: BilevelProblem, state: S) => S = (problem, state) => {
@@ -105,9 +114,10 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
     st.advance();
     return st.state();
   },
-): Algorithm<O, S> {
+): DescribedAlgorithm<O, S, N> {
   return {
-    name,
+    name: info.name,
+    info,
     init: (problem, options) => init(problem, (options ?? {}) as O),
     step,
     run(problem, options) {

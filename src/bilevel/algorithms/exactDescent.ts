@@ -4,7 +4,26 @@ import type { LinearMethod } from "../../lower";
 import { hypergradient } from "../hypergradient";
 import type { LowerSolver } from "../lowerSolve";
 import type { BilevelProblem } from "../problem";
+import { LINEAR, byName, describe, num, positive, solverParam, str } from "../../util/params";
 import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
+
+const params = [
+  num("beta", "Step size β.", { default: 0.1, ...positive }),
+  num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
+  solverParam,
+  str("linear", "Linear solver of the transposed system.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const exactDescentInfo = describe({
+  name: "exactDescent",
+  source: "ALGORITHMS.md §3.0",
+  description: "Exact hypergradient descent x ← x − β∇φ(x): the oracle baseline.",
+  needsSoft: true,
+  needsTrajectory: false,
+  params,
+});
 
 export interface ExactDescentOptions {
   x0?: ArrayLike<number>;
@@ -31,15 +50,15 @@ export interface ExactDescentState {
   last?: StepInfo;
 }
 
-export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState>(
-  "exactDescent",
+export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState, "exactDescent">(
+  exactDescentInfo,
   (problem: BilevelProblem, o) => ({
     k: 0,
     x: projected(startX(problem, o.x0), parseProjection(o.project)),
     V: new Array(problem.mdp.S).fill(0),
-    beta: stepSize("beta", o.beta, 0.1),
-    tol: stepSize("tol", o.tol, 1e-10),
-    solver: o.solver ?? "value-iteration",
+    beta: stepSize("beta", o.beta, P.beta.default),
+    tol: stepSize("tol", o.tol, P.tol.default),
+    solver: o.solver ?? P.solver.default,
     linear: o.linear,
     project: parseProjection(o.project),
   }),

@@ -2,7 +2,6 @@
 // ALGORITHMS.md §3.1). Per outer iteration: one least-squares gradient step on w
 // (tracking (I − γP_π)^{-T} Uᵀ v without a solve), the hypergradient estimate, an
 // x step, then N warm-started soft Bellman sweeps at the new x.
-import { DomainError } from "../../errors";
 import { applyPpi, sweepLoop } from "../../lower";
 import * as check from "../../validate";
 import { Rng } from "../../util/random";
@@ -10,6 +9,28 @@ import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
 import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection } from "./common";
 import { rowSoftmax } from "../../util/softmax";
+import { arr, byName, count, describe, int, nonNeg, num, oneOf, positive, seedParam, str } from "../../util/params";
+
+const params = [
+  arr("w0", "w_0 (length S).", { defaultText: "N(0, I_S) drawn with seed", length: "S" }),
+  num("beta", "Upper step β.", { default: 8e-3, ...positive }),
+  num("zeta", "Step ζ of the w iteration.", { default: 0.5, ...positive }),
+  int("N", "Soft Bellman sweeps per outer iteration.", { default: 10, ...count }),
+  num("earlyStop", "Stop the sweeps when ‖ΔV‖∞ < earlyStop (0 = never).", { default: 1e-6, ...nonNeg }),
+  str("wStep", "'least-squares' (the paper's) or 'richardson' (w ← b + γP_πᵀw).", ["least-squares", "richardson"], { default: "least-squares" }),
+  seedParam("w_0"),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const mSoBiRLInfo = describe({
+  name: "mSoBiRL",
+  source: "ALGORITHMS.md §3.1 (SoBiRL paper, Alg. 1)",
+  description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
+  needsSoft: true,
+  needsTrajectory: false,
+  params,
+});
 
 export interface MSoBiRLOptions {
   /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
@@ -49,15 +70,14 @@ export interface MSoBiRLState {
   last?: StepInfo;
 }
 
-export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState>(
-  "mSoBiRL",
+export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState, "mSoBiRL">(
+  mSoBiRLInfo,
   (problem, o) => {
     problem.requireSoft("M-SoBiRL");
     const { S, A } = problem.mdp;
     const seed = o.seed === undefined ? 0 : check.seed(o.seed);
     const w = o.w0 === undefined ? Array.from(new Rng(seed).normals(S)) : Array.from(check.float64("w0", o.w0, S, "S"));
-    const wStep = o.wStep ?? "least-squares";
-    if (wStep !== "least-squares" && wStep !== "richardson") throw new DomainError("wStep", "must be 'least-squares' or 'richardson'", wStep);
+    const wStep = oneOf(P.wStep, o.wStep);
     const project = parseProjection(o.project);
     const x = startX(problem, o.x0);
     projectX(x, project);
@@ -67,10 +87,10 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState>(
       Q: new Array(S * A).fill(0), // V_0 = 0 ⇒ π_0 uniform
       V: new Array(S).fill(0),
       w,
-      beta: stepSize("beta", o.beta, 8e-3),
-      zeta: stepSize("zeta", o.zeta, 0.5),
-      N: o.N === undefined ? 10 : check.positiveInt("N", o.N),
-      earlyStop: o.earlyStop === undefined ? 1e-6 : check.nonNegative("earlyStop", o.earlyStop),
+      beta: stepSize("beta", o.beta, P.beta.default),
+      zeta: stepSize("zeta", o.zeta, P.zeta.default),
+      N: o.N === undefined ? P.N.default : check.positiveInt("N", o.N),
+      earlyStop: o.earlyStop === undefined ? P.earlyStop.default : check.nonNegative("earlyStop", o.earlyStop),
       wStep,
       project,
     };

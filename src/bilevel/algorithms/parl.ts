@@ -14,15 +14,43 @@
 // History rows: f = f(x_k, π_{θ_k}), hnorm = ‖∇̂φ(x_k)‖₂, lowerResidual = π_{θ_k}'s soft
 // Bellman residual ‖LSE_τ(Q^π) − V^π‖∞.
 // Shapes: θ (S·(A−1), index s·(A−1) + a); π, Q (S·A); V, d̃ (S); x (n).
-import { DomainError } from "../../errors";
 import type { LinearMethod } from "../../lower";
 import * as check from "../../validate";
 import { uTranspose } from "../hypergradient";
 import { bellmanResidual, evaluate, pTransposeSA, solve, tableToLogits, visitation } from "../penalties";
 import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
-import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, projectX, type XProjection } from "./common";
 import { exp, log } from "../../util/math";
+import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
+
+const params = [
+  arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "0 (uniform policy)", length: "S·(A−1)" }),
+  num("beta", "Upper step β.", { default: 0.1, ...positive }),
+  str("inner", "Inner solver: soft policy gradient or exact soft VI.", ["pg", "exact"], { default: "pg" }),
+  int("K", "Soft-PG steps per outer iteration.", { default: 10, ...count }),
+  num("eta", "First trial step of the soft-PG ascent.", { default: 1, ...positive }),
+  num("tol", "Inner 'exact': lower tolerance.", { default: 1e-10, ...positive }),
+  solverParam,
+  str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
+  str("derivatives", "How H and C are obtained.", ["forward", "finite-difference"], { default: "forward" }),
+  num("h", "Central-difference step for 'finite-difference'.", { default: 1e-5, ...positive }),
+  int("cgMaxIter", "Conjugate-gradient iteration cap.", { default: 50, ...count }),
+  num("cgTol", "CG relative tolerance.", { default: 1e-10, ...nonNeg }),
+  num("damping", "δ in (−H + δI).", { default: 1e-8, ...nonNeg }),
+  str("linear", "Linear solver for the S-sized systems.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const parlInfo = describe({
+  name: "parl",
+  source: "ALGORITHMS.md §3.5",
+  description: "PARL: implicit differentiation in reduced logits with conjugate gradients; soft policy-gradient inner loop.",
+  needsSoft: true,
+  needsTrajectory: false,
+  params,
+});
 
 export type ParlDerivatives = "forward" | "finite-difference";
 
@@ -158,17 +186,15 @@ export interface PARLState {
   last?: StepInfo;
 }
 
-export const parl = algorithm<PARLOptions, PARLState>(
-  "parl",
+export const parl = algorithm<PARLOptions, PARLState, "parl">(
+  parlInfo,
   (problem, o) => {
     problem.requireSoft("PARL");
     const { S, A } = problem.mdp;
     const d = parseDerivatives(o);
-    const inner = o.inner ?? "pg";
-    if (inner !== "pg" && inner !== "exact") throw new DomainError("inner", "must be 'pg' or 'exact'", inner);
-    const project = parseProjection(o.project);
-    const solver = o.solver ?? "value-iteration";
-    if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
+    const inner = oneOf(P.inner, o.inner);
+    const project = oneOf(P.project, o.project);
+    const solver = oneOf(P.solver, o.solver);
     const x = startX(problem, o.x0);
     projectX(x, project);
     return {
@@ -176,11 +202,11 @@ export const parl = algorithm<PARLOptions, PARLState>(
       x,
       theta: o.theta0 === undefined ? new Array(S * (A - 1)).fill(0) : Array.from(check.float64("theta0", o.theta0, S * (A - 1), "S·(A−1)")),
       V: inner === "exact" ? new Array(S).fill(0) : [],
-      beta: stepSize("beta", o.beta, 0.1),
+      beta: stepSize("beta", o.beta, P.beta.default),
       inner,
-      K: o.K === undefined ? 10 : check.positiveInt("K", o.K),
-      eta: stepSize("eta", o.eta, 1),
-      tol: stepSize("tol", o.tol, 1e-10),
+      K: o.K === undefined ? P.K.default : check.positiveInt("K", o.K),
+      eta: stepSize("eta", o.eta, P.eta.default),
+      tol: stepSize("tol", o.tol, P.tol.default),
       solver,
       project,
       ...d,
@@ -240,14 +266,13 @@ interface Parsed {
 }
 
 function parseDerivatives(o: ParlDerivativeOptions): Parsed {
-  const derivatives = o.derivatives ?? "forward";
-  if (derivatives !== "forward" && derivatives !== "finite-difference") throw new DomainError("derivatives", "must be 'forward' or 'finite-difference'", derivatives);
+  const derivatives = oneOf(P.derivatives, o.derivatives);
   return {
     derivatives,
-    h: stepSize("h", o.h, 1e-5),
-    cgMaxIter: o.cgMaxIter === undefined ? 50 : check.positiveInt("cgMaxIter", o.cgMaxIter),
-    cgTol: o.cgTol === undefined ? 1e-10 : check.nonNegative("cgTol", o.cgTol),
-    damping: o.damping === undefined ? 1e-8 : check.nonNegative("damping", o.damping),
+    h: stepSize("h", o.h, P.h.default),
+    cgMaxIter: o.cgMaxIter === undefined ? P.cgMaxIter.default : check.positiveInt("cgMaxIter", o.cgMaxIter),
+    cgTol: o.cgTol === undefined ? P.cgTol.default : check.nonNegative("cgTol", o.cgTol),
+    damping: o.damping === undefined ? P.damping.default : check.nonNegative("damping", o.damping),
     linear: o.linear,
   };
 }

@@ -18,8 +18,39 @@ import * as check from "../../validate";
 import { bellmanPenalty, evaluate, tableToLogits, valuePenalty, type PenaltyResult } from "../penalties";
 import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
-import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
+import { algorithm, startX, stepSize, type StepInfo, projectX, type XProjection } from "./common";
 import { exp, log } from "../../util/math";
+import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
+
+const params = [
+  arr("pi0", "π_0 (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
+  str("penalty", "Penalty.", ["value", "bellman"], { default: "value" }),
+  num("lambda", "Penalty weight λ.", { default: 10, ...positive }),
+  num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
+  str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
+  num("shrink", "Backtracking shrink factor in (0, 1).", { default: 0.5, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+  int("maxBacktracks", "Trials per search.", { default: 30, ...count }),
+  str("param", "Policy parameterisation.", ["logits", "simplex"], { default: "logits" }),
+  num("floor", "'simplex': lower bound on every π(a|s), < 1/A.", { defaultText: "1e-10 when τ > 0, else 0", ...nonNeg }),
+  str("inner", "Value penalty: inner solver.", ["pmd", "exact"], { default: "pmd" }),
+  int("T", "Value penalty: PMD steps per outer iteration.", { default: 5, ...count }),
+  num("eta", "Value penalty: PMD step η.", { defaultText: "1/τ (1 when τ = 0)", ...positive }),
+  num("innerTol", "Value penalty, inner 'exact': tolerance.", { default: 1e-10, ...positive }),
+  solverParam,
+  str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
+  str("linear", "Linear solver of the evaluations.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const pbrlInfo = describe({
+  name: "pbrl",
+  source: "ALGORITHMS.md §3.4 (seed 003)",
+  description: "PBRL: joint (x, π) descent on the value or Bellman penalty F_λ, with backtracking.",
+  needsSoft: false,
+  needsTrajectory: false,
+  params,
+});
 
 export type PenaltyKind = "value" | "bellman";
 export type PolicyParam = "logits" | "simplex";
@@ -93,27 +124,22 @@ export interface PBRLState {
   last?: StepInfo;
 }
 
-export const pbrl = algorithm<PBRLOptions, PBRLState>(
-  "pbrl",
+export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
+  pbrlInfo,
   (problem, o) => {
     const { S, A } = problem.mdp;
     const tau = problem.tau;
-    const penalty = o.penalty ?? "value";
-    if (penalty !== "value" && penalty !== "bellman") throw new DomainError("penalty", "must be 'value' or 'bellman'", penalty);
-    const lambda = stepSize("lambda", o.lambda, 10);
-    const stepRule = o.stepRule ?? "backtracking";
-    if (stepRule !== "backtracking" && stepRule !== "fixed") throw new DomainError("stepRule", "must be 'backtracking' or 'fixed'", stepRule);
-    const shrink = o.shrink === undefined ? 0.5 : check.finiteNumber("shrink", o.shrink);
+    const penalty = oneOf(P.penalty, o.penalty);
+    const lambda = stepSize("lambda", o.lambda, P.lambda.default);
+    const stepRule = oneOf(P.stepRule, o.stepRule);
+    const shrink = o.shrink === undefined ? P.shrink.default : check.finiteNumber("shrink", o.shrink);
     if (!(shrink > 0 && shrink < 1)) throw new DomainError("shrink", "must lie in (0, 1)", shrink);
-    const param = o.param ?? "logits";
-    if (param !== "logits" && param !== "simplex") throw new DomainError("param", "must be 'logits' or 'simplex'", param);
+    const param = oneOf(P.param, o.param);
     const floor = o.floor === undefined ? (tau > 0 ? 1e-10 : 0) : check.nonNegative("floor", o.floor);
     if (!(floor * A < 1)) throw new DomainError("floor", `must satisfy 0 ≤ floor < 1/A = ${1 / A}`, floor);
-    const inner = o.inner ?? "pmd";
-    if (inner !== "pmd" && inner !== "exact") throw new DomainError("inner", "must be 'pmd' or 'exact'", inner);
-    const project = parseProjection(o.project);
-    const solver = o.solver ?? "value-iteration";
-    if (solver !== "value-iteration" && solver !== "policy-iteration") throw new DomainError("solver", "must be 'value-iteration' or 'policy-iteration'", solver);
+    const inner = oneOf(P.inner, o.inner);
+    const project = oneOf(P.project, o.project);
+    const solver = oneOf(P.solver, o.solver);
     const pi0 = o.pi0 === undefined ? new Float64Array(S * A).fill(1 / A) : check.policy("pi0", o.pi0, S, A);
     let policy: number[];
     if (param === "logits") {
@@ -140,13 +166,13 @@ export const pbrl = algorithm<PBRLOptions, PBRLState>(
       alpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
       stepRule,
       shrink,
-      maxBacktracks: o.maxBacktracks === undefined ? 30 : check.positiveInt("maxBacktracks", o.maxBacktracks),
+      maxBacktracks: o.maxBacktracks === undefined ? P.maxBacktracks.default : check.positiveInt("maxBacktracks", o.maxBacktracks),
       param,
       floor,
       inner,
-      T: o.T === undefined ? 5 : check.positiveInt("T", o.T),
+      T: o.T === undefined ? P.T.default : check.positiveInt("T", o.T),
       eta: stepSize("eta", o.eta, tau > 0 ? 1 / tau : 1),
-      innerTol: stepSize("innerTol", o.innerTol, 1e-10),
+      innerTol: stepSize("innerTol", o.innerTol, P.innerTol.default),
       solver,
       project,
       linear: o.linear,

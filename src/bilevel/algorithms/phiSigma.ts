@@ -29,6 +29,30 @@ import {
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
+import { byName, count, describe, int, num, oneOf, positive, seedParam, str } from "../../util/params";
+
+const params = [
+  num("sigma", "Penalty parameter σ.", { default: 0.1, ...positive }),
+  int("n", "Inner steps per loop.", { default: 20, ...count }),
+  num("eta", "Upper step η.", { default: 1e-2, ...positive }),
+  num("lowerStep", "Step of the policy-gradient ascent on J.", { default: 1, ...positive }),
+  num("penaltyStep", "Step of the descent on σf − J.", { default: 1, ...positive }),
+  str("gradient", "Exact (model-based) or sampled gradients.", ["exact", "sampled"], { default: "exact" }),
+  int("batch", "Trajectories per sampled estimate.", { default: 64, ...count }),
+  int("horizon", "Steps per trajectory.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
+  seedParam("the trajectory sampler"),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const phiSigmaInfo = describe({
+  name: "phiSigma",
+  source: "ALGORITHMS.md §3.7 (seed 004)",
+  description: "Hessian-free penalty method Φσ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ).",
+  needsSoft: false,
+  needsTrajectory: false,
+  params,
+});
 
 export type PhiSigmaGradientMode = "exact" | "sampled";
 
@@ -74,12 +98,11 @@ export interface PhiSigmaState {
   last?: StepInfo;
 }
 
-export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState>(
-  "phiSigma",
+export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
+  phiSigmaInfo,
   (problem, o) => {
     const { S, A } = problem.mdp;
-    const gradient = o.gradient ?? "exact";
-    if (gradient !== "exact" && gradient !== "sampled") throw new DomainError("gradient", "must be 'exact' or 'sampled'", gradient);
+    const gradient = oneOf(P.gradient, o.gradient);
     if (gradient === "sampled" && problem.transitions) throw new DomainError("gradient", "'sampled' needs x-independent transitions", gradient);
     const uniform = new Array(S * A).fill(-log(A));
     return {
@@ -88,13 +111,13 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState>(
       thetaStar: uniform.slice(),
       thetaSigma: uniform.slice(),
       rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
-      sigma: stepSize("sigma", o.sigma, 0.1),
-      n: o.n === undefined ? 20 : check.positiveInt("n", o.n),
-      eta: stepSize("eta", o.eta, 1e-2),
-      lowerStep: stepSize("lowerStep", o.lowerStep, 1),
-      penaltyStep: stepSize("penaltyStep", o.penaltyStep, 1),
+      sigma: stepSize("sigma", o.sigma, P.sigma.default),
+      n: o.n === undefined ? P.n.default : check.positiveInt("n", o.n),
+      eta: stepSize("eta", o.eta, P.eta.default),
+      lowerStep: stepSize("lowerStep", o.lowerStep, P.lowerStep.default),
+      penaltyStep: stepSize("penaltyStep", o.penaltyStep, P.penaltyStep.default),
       gradient,
-      batch: o.batch === undefined ? 64 : check.positiveInt("batch", o.batch),
+      batch: o.batch === undefined ? P.batch.default : check.positiveInt("batch", o.batch),
       horizon: o.horizon === undefined ? defaultHorizon(problem.mdp.gamma) : check.positiveInt("horizon", o.horizon),
     };
   },

@@ -21,6 +21,35 @@ import { defaultTd, estimateAt, occupancyRows, parseModelFree, requireModelFree,
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { exp, log } from "../../util/math";
+import { arr, byName, count, describe, int, num, oneOf, positive, seedParam, str } from "../../util/params";
+
+const params = [
+  arr("pi0", "π_{−1}, the first warm start of the inner loop (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
+  num("beta", "Upper step β.", { default: 0.1, ...positive }),
+  num("eta", "PMD step η.", { defaultText: "1/τ", ...positive }),
+  int("T", "PMD steps per outer iteration.", { default: 5, ...count }),
+  str("evaluation", "Soft Q inside PMD.", ["exact", "monte-carlo"], { default: "exact" }),
+  int("Mq", "Rollouts per (s, a) of the Monte-Carlo soft Q.", { default: 32, ...count }),
+  int("Tq", "Truncation of those rollouts.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
+  int("groups", "M_u, groups per hypergradient.", { default: 64, ...count }),
+  str("derivative", "∂Q̂, ∂V̂ by rollouts or exactly.", ["rollout", "exact"], { default: "rollout" }),
+  int("Md", "M_d, rollouts of the derivative estimates.", { default: 32, ...count }),
+  int("Td", "T_d, their truncation.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
+  str("baseline", "Baseline of the score-function term.", ["running", "leave-one-out", "split", "none"], { default: "running" }),
+  num("baselineDecay", "Decay of the running-mean baseline.", { default: 0.9, minimum: 0, exclusiveMaximum: 1 }),
+  seedParam("every draw"),
+] as const;
+const P = byName(params);
+
+/** What an experiment file can set (x0 is the experiment's). */
+export const soBiRLInfo = describe({
+  name: "soBiRL",
+  source: "ALGORITHMS.md §3.2 (SoBiRL paper, Alg. 2)",
+  description: "SoBiRL, model-free: T soft policy-mirror-descent steps, then the Monte-Carlo hypergradient of eq. (15).",
+  needsSoft: true,
+  needsTrajectory: true,
+  params,
+});
 
 export type SoBiRLBaseline = "running" | "leave-one-out" | "split" | "none";
 
@@ -85,32 +114,28 @@ export interface SoBiRLState {
   last?: StepInfo;
 }
 
-export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState>(
-  "soBiRL",
+export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState, "soBiRL">(
+  soBiRLInfo,
   (problem, o) => {
     requireModelFree(problem, "SoBiRL");
     const { S, A, gamma } = problem.mdp;
-    const evaluation = o.evaluation ?? "exact";
-    if (evaluation !== "exact" && evaluation !== "monte-carlo") throw new DomainError("evaluation", "must be 'exact' or 'monte-carlo'", evaluation);
-    const baseline = o.baseline ?? "running";
-    if (baseline !== "running" && baseline !== "leave-one-out" && baseline !== "split" && baseline !== "none") {
-      throw new DomainError("baseline", "must be 'running', 'leave-one-out', 'split' or 'none'", baseline);
-    }
-    const baselineDecay = o.baselineDecay === undefined ? 0.9 : check.nonNegative("baselineDecay", o.baselineDecay);
+    const evaluation = oneOf(P.evaluation, o.evaluation);
+    const baseline = oneOf(P.baseline, o.baseline);
+    const baselineDecay = o.baselineDecay === undefined ? P.baselineDecay.default : check.nonNegative("baselineDecay", o.baselineDecay);
     if (baselineDecay >= 1) throw new DomainError("baselineDecay", "must lie in [0, 1)", baselineDecay);
     // validate the sampling settings (and that the problem carries a trajectory objective)
-    const mf = parseModelFree(problem, { groups: o.groups, derivative: o.derivative, Md: o.Md, Td: o.Td, baseline: baseline === "running" ? "none" : baseline });
+    const mf = parseModelFree(problem, { groups: o.groups === undefined ? P.groups.default : o.groups, derivative: o.derivative ?? P.derivative.default, Md: o.Md === undefined ? P.Md.default : o.Md, Td: o.Td, baseline: baseline === "running" ? "none" : baseline });
     const pi = o.pi0 === undefined ? new Array(S * A).fill(1 / A) : Array.from(check.policy("pi0", o.pi0, S, A));
     return {
       k: 0,
       x: startX(problem, o.x0),
       pi,
       rng: [...new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s],
-      beta: stepSize("beta", o.beta, 0.1),
+      beta: stepSize("beta", o.beta, P.beta.default),
       eta: stepSize("eta", o.eta, 1 / problem.tau),
-      T: o.T === undefined ? 5 : check.positiveInt("T", o.T),
+      T: o.T === undefined ? P.T.default : check.positiveInt("T", o.T),
       evaluation,
-      Mq: o.Mq === undefined ? 32 : check.positiveInt("Mq", o.Mq),
+      Mq: o.Mq === undefined ? P.Mq.default : check.positiveInt("Mq", o.Mq),
       Tq: o.Tq === undefined ? defaultTd(gamma) : check.positiveInt("Tq", o.Tq),
       groups: mf.groups,
       derivative: mf.derivative,
