@@ -4,9 +4,10 @@
 // go to build/identity-node.json, which tests/browser/identity.browser.test.ts reads to
 // check that Chromium produces the same bytes (run the node project first).
 //
-// Also checked here: the demo page's resumable runner (web/src/runner.ts, which the page's
-// worker drives in time slices so that pause/resume works) gives byte-identical results to
-// runExperiment, stopped after every iteration or in uneven slices, completed or interrupted.
+// Also checked here: the demo page's resumable runner (web/src/runner.ts over the library's
+// startExperiment, which the page's worker drives in time slices so that pause/resume
+// works) gives byte-identical results to runExperiment, stopped after every iteration or in
+// uneven slices, completed or interrupted.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
