@@ -44,7 +44,7 @@ export { valuePenalty, bellmanPenalty, type PenaltyOptions, type ValuePenaltyOpt
 export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } from "./bilevel/lowerSolve";
 
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
-export type { Algorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions } from "./bilevel/algorithms/common";
+export type { Algorithm, DescribedAlgorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions } from "./bilevel/algorithms/common";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./bilevel/algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./bilevel/algorithms/mSoBiRL";
 export { soBiRL, type SoBiRLOptions, type SoBiRLState } from "./bilevel/algorithms/soBiRL";
