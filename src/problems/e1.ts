@@ -28,7 +28,7 @@ export interface E1Instance {
 }
 
 /**
- * The SoBiRL paper's synthetic problem E1 (ALGORITHMS.md §4.1): a random MDP with
+ * The SoBiRL paper's synthetic problem E1 (docs/math.md#e1): a random MDP with
  * r_x(s,a) = c_{s,a}·xᵀMx and f = ½‖x‖² + ½Σπ²; φ* = S/(2A) at x = 0.
  */
 export function e1(options: E1Options = {}): E1Instance {

@@ -70,7 +70,7 @@ export interface GridGoalInstance {
 export const GRID_GOAL_BENCHMARK: Readonly<GridGoalOptions> = Object.freeze({ size: 50, actions: 4, gamma: 0.99, tau: 0.05, features: "one-hot", x0: "ramp" });
 
 /**
- * GridWorld goal position (ALGORITHMS.md §4.3): x places a soft goal (the lower reward) and
+ * GridWorld goal position (docs/math.md#grid-goal): x places a soft goal (the lower reward) and
  * the upper level wants the agent to visit a target cell.
  */
 export function gridGoal(options: GridGoalOptions = {}): GridGoalInstance {

@@ -130,7 +130,7 @@ export interface IncentiveInstance {
 }
 
 /**
- * Incentive design (ALGORITHMS.md §4.4): the follower learns with r_F + x; the designer
+ * Incentive design (docs/math.md#incentive): the follower learns with r_F + x; the designer
  * wants the design return minus κ·payments.
  */
 export function incentive(options: IncentiveOptions = {}): IncentiveInstance {

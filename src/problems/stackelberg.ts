@@ -259,7 +259,7 @@ export interface StackelbergInstance {
 }
 
 /**
- * A Stackelberg Markov game (ALGORITHMS.md §4.4): the leader's policy softmax(x_s) enters
+ * A Stackelberg Markov game (docs/math.md#stackelberg): the leader's policy softmax(x_s) enters
  * the follower's reward and transitions; the follower plays soft-optimally.
  */
 export function stackelberg(options: StackelbergOptions = {}): StackelbergInstance {

@@ -101,7 +101,7 @@ export interface ActorCriticState {
   last?: StepInfo;
 }
 
-/** Regularised single-loop actor-critic with decaying entropy τ_k and penalty weight w_k (ALGORITHMS.md §3.6). */
+/** Regularised single-loop actor-critic with decaying entropy τ_k and penalty weight w_k (docs/math.md#actor-critic). */
 export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
   "actorCritic",
   (problem, o) => {

@@ -58,7 +58,7 @@ export interface AlternatingState {
   last?: StepInfo;
 }
 
-/** The alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level (ALGORITHMS.md §4.6). */
+/** The alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level (docs/math.md#alternating). */
 export const alternating = algorithm<AlternatingOptions, AlternatingState>(
   "alternating",
   (problem, o) => {

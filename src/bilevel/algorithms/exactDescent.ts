@@ -33,7 +33,7 @@ export interface ExactDescentState {
   last?: StepInfo;
 }
 
-/** Exact hypergradient descent x ← x − β∇φ(x), the oracle baseline (ALGORITHMS.md §3.0). */
+/** Exact hypergradient descent x ← x − β∇φ(x), the oracle baseline (docs/math.md#exact-descent). */
 export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState>(
   "exactDescent",
   (problem: BilevelProblem, o) => ({

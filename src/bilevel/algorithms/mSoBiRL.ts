@@ -51,7 +51,7 @@ export interface MSoBiRLState {
   last?: StepInfo;
 }
 
-/** M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration (ALGORITHMS.md §3.1). */
+/** M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration (docs/math.md#m-sobirl). */
 export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState>(
   "mSoBiRL",
   (problem, o) => {

@@ -163,7 +163,7 @@ export interface PARLState {
   last?: StepInfo;
 }
 
-/** PARL: implicit differentiation in reduced logits, with a soft policy-gradient inner loop (ALGORITHMS.md §3.5). */
+/** PARL: implicit differentiation in reduced logits, with a soft policy-gradient inner loop (docs/math.md#parl). */
 export const parl = algorithm<PARLOptions, PARLState>(
   "parl",
   (problem, o) => {

@@ -97,7 +97,7 @@ export interface PBRLState {
   last?: StepInfo;
 }
 
-/** PBRL: joint (x, π) descent on the value or Bellman penalty, with backtracking (ALGORITHMS.md §3.4). */
+/** PBRL: joint (x, π) descent on the value or Bellman penalty, with backtracking (docs/math.md#pbrl). */
 export const pbrl = algorithm<PBRLOptions, PBRLState>(
   "pbrl",
   (problem, o) => {

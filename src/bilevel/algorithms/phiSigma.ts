@@ -77,7 +77,7 @@ export interface PhiSigmaState {
   last?: StepInfo;
 }
 
-/** The Hessian-free penalty method Φ_σ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ) (ALGORITHMS.md §3.7). */
+/** The Hessian-free penalty method Φ_σ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ) (docs/math.md#phi-sigma). */
 export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState>(
   "phiSigma",
   (problem, o) => {

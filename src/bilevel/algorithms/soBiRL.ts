@@ -88,7 +88,7 @@ export interface SoBiRLState {
   last?: StepInfo;
 }
 
-/** SoBiRL, model-free: T soft policy-mirror-descent steps, then a Monte-Carlo hypergradient on trajectory objectives (ALGORITHMS.md §3.2). */
+/** SoBiRL, model-free: T soft policy-mirror-descent steps, then a Monte-Carlo hypergradient on trajectory objectives (docs/math.md#sobirl). */
 export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState>(
   "soBiRL",
   (problem, o) => {
