@@ -9,9 +9,10 @@ import { LINEAR, arr, bool, count, discount, int, nonNeg, num, positive, seedPar
 
 export type { ParamType, Json, ParamSpec, AlgorithmInfo } from "../util/params";
 
+/** A built-in problem in the registry. */
 export interface ProblemInfo {
   name: string;
-  /** ALGORITHMS.md section or seed the problem stands in for. */
+  /** docs/math.md anchor or seed the problem stands in for. */
   source: string;
   description: string;
   /** 'bilevel': a complete problem; 'mdp': an MDP generator, completed by `reward`, `upper` and `tau`. */
@@ -25,6 +26,7 @@ export interface ProblemInfo {
   params: ParamSpec[];
 }
 
+/** A reward model or an upper objective of custom problems in the registry. */
 export interface ObjectiveInfo {
   name: string;
   /** 'reward': a lower-level reward model r_x; 'upper': an upper objective f(x, π). */
@@ -50,10 +52,11 @@ const gridParams = (size: number): ParamSpec[] => [
 // ---------------------------------------------------------------------------------------
 // built-in problems
 
+/** The built-in problems an experiment file can name, with their parameters. */
 export const PROBLEMS: readonly ProblemInfo[] = [
   {
     name: "e1",
-    source: "ALGORITHMS.md §4.1",
+    source: "docs/math.md#e1",
     description: "The SoBiRL paper's synthetic problem: random MDP, r_x(s,a) = c_{s,a}·xᵀMx, f = ½‖x‖² + ½Σπ²; φ* = S/(2A) at x = 0.",
     kind: "bilevel",
     trajectory: false,
@@ -68,7 +71,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "gridGoal",
-    source: "ALGORITHMS.md §4.3",
+    source: "docs/math.md#grid-goal",
     description: "GridWorld goal position: x places a soft goal (lower reward), the upper level wants the agent to visit a target cell.",
     kind: "bilevel",
     trajectory: false,
@@ -89,7 +92,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "incentive",
-    source: "ALGORITHMS.md §4.4",
+    source: "docs/math.md#incentive",
     description: "Incentive design: the follower learns with r_F + x, the designer wants design return minus κ·payments; x ≥ 0 (use project 'nonnegative').",
     kind: "bilevel",
     trajectory: false,
@@ -105,7 +108,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "stackelberg",
-    source: "ALGORITHMS.md §4.4",
+    source: "docs/math.md#stackelberg",
     description: "Stackelberg Markov game: the leader's policy softmax(x_s) enters the follower's reward and transitions (x-dependent P).",
     kind: "bilevel",
     trajectory: false,
@@ -122,7 +125,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "rlhf",
-    source: "ALGORITHMS.md §4.4",
+    source: "docs/math.md#rlhf",
     description: "Tabular RLHF: the reward table r_x = x is fitted to Bradley–Terry labels from a hidden reward on trajectory pairs of the lower policy (exact by enumeration).",
     kind: "bilevel",
     trajectory: true,
@@ -185,7 +188,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "gridworld",
-    source: "ALGORITHMS.md §4.3 (MDP generator)",
+    source: "docs/math.md#gridworld (MDP generator)",
     description: "A slippery gridworld MDP; the problem's reward (default one-hot per state), upper (default: the return of reaching the 'G' cells, else the last cell) and tau (default 0.1) complete it.",
     kind: "mdp",
     trajectory: false,
@@ -222,11 +225,13 @@ export const PROBLEMS: readonly ProblemInfo[] = [
 // ---------------------------------------------------------------------------------------
 // algorithms: each module's own specification (x0 is the experiment's, not an algorithm parameter)
 
+/** The algorithms an experiment file can name, with their options: each algorithm module's `info`. */
 export const ALGORITHMS: readonly AlgorithmInfo[] = ALGORITHM_LIST.map((a) => a.info);
 
 // ---------------------------------------------------------------------------------------
 // custom problems: reward models and upper objectives
 
+/** The reward models of custom problems. */
 export const REWARDS: readonly ObjectiveInfo[] = [
   {
     name: "linear",
@@ -252,6 +257,7 @@ export const REWARDS: readonly ObjectiveInfo[] = [
   },
 ];
 
+/** The upper objectives of custom problems. */
 export const UPPERS: readonly ObjectiveInfo[] = [
   {
     name: "policyLinear",
@@ -301,13 +307,17 @@ export const HYPERGRADIENT_METHODS: readonly { name: string; description: string
   { name: "phi-sigma", description: "The Φσ penalty gradient (σ = 0.01), biased by O(σ)." },
 ];
 
+/** The names of `PROBLEMS`, in order. */
 export const PROBLEM_NAMES = PROBLEMS.map((p) => p.name);
+/** The names of `ALGORITHMS`, in order. */
 export const ALGORITHM_NAMES = ALGORITHMS.map((a) => a.name);
 
+/** The registry entry of a built-in problem; undefined for an unknown name. */
 export function problemInfo(name: string): ProblemInfo | undefined {
   return PROBLEMS.find((p) => p.name === name);
 }
 
+/** The registry entry of an algorithm; undefined for an unknown name. */
 export function algorithmInfo(name: string): AlgorithmInfo | undefined {
   return ALGORITHMS.find((a) => a.name === name);
 }

@@ -4,6 +4,7 @@ import type { HistoryRecord } from "../bilevel/algorithms/common";
 import type { Counters } from "../mdp";
 import type { AlgorithmName } from "../bilevel/algorithms/index";
 
+/** The names of the built-in problems. */
 export type BuiltinName = "e1" | "gridGoal" | "incentive" | "stackelberg" | "rlhf" | "shaping" | "happyText" | "gridworld" | "garnet";
 /** The name of one of the library's algorithms (src/bilevel/algorithms/index.ts lists them). */
 export type { AlgorithmName };
@@ -15,6 +16,7 @@ export interface CsrSpec {
   values: number[];
 }
 
+/** The MDP of a custom problem: dense P or CSR. */
 export interface MdpSpec {
   S: number;
   A: number;
@@ -27,17 +29,20 @@ export interface MdpSpec {
   csr?: { indptr: number[]; indices: number[]; probs: number[] };
 }
 
+/** The lower reward model r_x of a custom problem. */
 export type RewardSpec =
   | { linear: { Phi: number[] | number[][] | CsrSpec; n: number; offset?: number[] } }
   | { table: { offset?: number[] } }
   | { state: { offset?: number[] } };
 
+/** The upper objective f of a custom problem. */
 export type UpperSpec =
   | { policyLinear: { c: number[]; lambda?: number } }
   | { policyL2: Record<string, never> }
   | { upperReturn: { r?: number[]; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
   | { preference: { rTrue: number[]; horizon: number; pairs?: number; labels?: "soft" | "hard"; gammaU?: number; lambda?: number } };
 
+/** A built-in problem by name, with its parameters. */
 export interface BuiltinProblemSpec {
   builtin: BuiltinName;
   params: Record<string, unknown>;
@@ -49,6 +54,7 @@ export interface BuiltinProblemSpec {
   tau?: number;
 }
 
+/** A problem given in full: MDP, reward model, upper objective and τ. */
 export interface CustomProblemSpec {
   mdp: MdpSpec;
   reward: RewardSpec;
@@ -56,13 +62,16 @@ export interface CustomProblemSpec {
   tau: number;
 }
 
+/** The `problem` of an experiment: a built-in or a custom problem. */
 export type ProblemSpec = BuiltinProblemSpec | CustomProblemSpec;
 
+/** The `algorithm` of an experiment: a name and that algorithm's options. */
 export interface AlgorithmSpec {
   name: AlgorithmName;
   [option: string]: unknown;
 }
 
+/** The `record` of an experiment: extra history columns. */
 export interface RecordSpec {
   /** Record φ(x_k) every this many iterations (0 = never). */
   phiEvery: number;
@@ -94,11 +103,13 @@ export interface ExperimentIssue {
   column?: number;
 }
 
+/** What `validateExperiment` and `parseExperiment` return: the normalised experiment or every issue found. */
 export type ValidationResult = { ok: true; experiment: Experiment } | { ok: false; errors: ExperimentIssue[] };
 
 /** Thrown by the runner when an experiment that passed validation still cannot be built (e.g. x0 of the wrong length for a built-in problem). */
 export class ExperimentError extends Error {
   override name = "ExperimentError";
+  /** The issues, each with its JSON pointer; the message lists them one per line. */
   constructor(readonly errors: ExperimentIssue[]) {
     super(errors.map((e) => `${e.path || "/"}: ${e.message}`).join("\n"));
   }
@@ -115,6 +126,7 @@ export interface ProblemSummary {
   gamma: number;
 }
 
+/** The `final` part of an experiment result. */
 export interface FinalState {
   /** x_K, the returned point. */
   x: number[];

@@ -14,6 +14,7 @@ export type ParamType = "number" | "integer" | "boolean" | "string" | "number[]"
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** One parameter of an algorithm or a registry entry: type, default and constraints. */
 export interface ParamSpec {
   name: string;
   type: ParamType;
@@ -38,7 +39,7 @@ export interface ParamSpec {
   seeded?: boolean;
 }
 
-/** What an experiment file can say about an algorithm (x0 is the experiment's, not an algorithm parameter). */
+/** An algorithm's specification, as the registry lists it (x0 is the experiment's, not an algorithm parameter). */
 export interface AlgorithmInfo {
   name: string;
   source: string;

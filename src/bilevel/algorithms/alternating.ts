@@ -1,5 +1,5 @@
 // The alternating baseline of deep RLHF (Christiano et al. 2017 style; the "DRLHF"
-// comparison of the SoBiRL paper, ALGORITHMS.md §4.6): fit the reward to preference labels,
+// comparison of the SoBiRL paper, docs/math.md#alternating): fit the reward to preference labels,
 // then solve the lower level with the fitted reward, and repeat. Per outer iteration k:
 //   1. draw `groups` new labelled groups (pairs) from the current policy π_k in M_U and add
 //      them to a buffer that keeps the last `bufferSize` groups;
@@ -32,19 +32,20 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const alternatingInfo = describe({
   name: "alternating",
-  source: "ALGORITHMS.md §4.6 (deep-RLHF baseline)",
+  source: "docs/math.md#alternating (deep-RLHF baseline)",
   description: "Alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level.",
   needsSoft: false,
   needsTrajectory: true,
   params,
 });
 
+/** Options of `alternating`. */
 export interface AlternatingOptions {
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
   /** Step β of the reward fit (default 0.1). */
   beta?: number;
-  /** New labelled groups per outer iteration (default 16, as in PBRL's RLHF runs, §4.4). */
+  /** New labelled groups per outer iteration (default 16, as in PBRL's RLHF runs, docs/math.md#rlhf). */
   groups?: number;
   /** Groups kept in the buffer, newest first (default 3000). */
   bufferSize?: number;
@@ -57,6 +58,7 @@ export interface AlternatingOptions {
   seed?: number;
 }
 
+/** State of `alternating` (plain data: JSON-safe). */
 export interface AlternatingState {
   k: number;
   x: number[];
@@ -78,6 +80,7 @@ export interface AlternatingState {
   last?: StepInfo;
 }
 
+/** The alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level (docs/math.md#alternating). */
 export const alternating = algorithm<AlternatingOptions, AlternatingState, "alternating">(
   alternatingInfo,
   (problem, o) => {

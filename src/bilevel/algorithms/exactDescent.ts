@@ -1,4 +1,4 @@
-// Exact hypergradient descent (ALGORITHMS.md §3.0): the oracle baseline.
+// Exact hypergradient descent (docs/math.md#exact-descent): the oracle baseline.
 // x_{k+1} = x_k − β ∇φ(x_k), each ∇φ by a tight lower solve and one transposed solve.
 import type { LinearMethod } from "../../lower";
 import { hypergradient } from "../hypergradient";
@@ -16,9 +16,10 @@ const params = [
 const P = byName(params);
 
 /** What an experiment file can set (x0 is the experiment's). */
+/** Options of `exactDescent`. */
 export const exactDescentInfo = describe({
   name: "exactDescent",
-  source: "ALGORITHMS.md §3.0",
+  source: "docs/math.md#exact-descent",
   description: "Exact hypergradient descent x ← x − β∇φ(x): the oracle baseline.",
   needsSoft: true,
   needsTrajectory: false,
@@ -37,6 +38,7 @@ export interface ExactDescentOptions {
   project?: XProjection;
 }
 
+/** State of `exactDescent` (plain data: JSON-safe). */
 export interface ExactDescentState {
   k: number;
   x: number[];
@@ -50,6 +52,7 @@ export interface ExactDescentState {
   last?: StepInfo;
 }
 
+/** Exact hypergradient descent x ← x − β∇φ(x), the oracle baseline (docs/math.md#exact-descent). */
 export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState, "exactDescent">(
   exactDescentInfo,
   (problem: BilevelProblem, o) => ({

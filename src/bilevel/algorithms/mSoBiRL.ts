@@ -1,5 +1,5 @@
 // M-SoBiRL, the model-based soft bilevel method (SoBiRL paper, Algorithm 1;
-// ALGORITHMS.md §3.1). Per outer iteration: one least-squares gradient step on w
+// docs/math.md#m-sobirl). Per outer iteration: one least-squares gradient step on w
 // (tracking (I − γP_π)^{-T} Uᵀ v without a solve), the hypergradient estimate, an
 // x step, then N warm-started soft Bellman sweeps at the new x.
 import { applyPpi, sweepLoop } from "../../lower";
@@ -25,13 +25,14 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const mSoBiRLInfo = describe({
   name: "mSoBiRL",
-  source: "ALGORITHMS.md §3.1 (SoBiRL paper, Alg. 1)",
+  source: "docs/math.md#m-sobirl (SoBiRL paper, Alg. 1)",
   description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
   needsSoft: true,
   needsTrajectory: false,
   params,
 });
 
+/** Options of `mSoBiRL`. */
 export interface MSoBiRLOptions {
   /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
   x0?: ArrayLike<number>;
@@ -53,6 +54,7 @@ export interface MSoBiRLOptions {
   project?: XProjection;
 }
 
+/** State of `mSoBiRL` (plain data: JSON-safe). */
 export interface MSoBiRLState {
   k: number;
   x: number[];
@@ -70,6 +72,7 @@ export interface MSoBiRLState {
   last?: StepInfo;
 }
 
+/** M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration (docs/math.md#m-sobirl). */
 export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState, "mSoBiRL">(
   mSoBiRLInfo,
   (problem, o) => {

@@ -1,4 +1,4 @@
-// Hessian-free penalty method (seed 004; ALGORITHMS.md §3.7, a reconstruction following
+// Hessian-free penalty method (seed 004; docs/math.md#phi-sigma, a reconstruction following
 // the penalty proxy of Kwon et al. 2023). With g(x, θ) = −J_τ(x, π_θ) (softmax logits θ,
 // τ = the problem's temperature):
 //   h_σ(x) = min_θ [ σ f(x, π_θ) − J(x, π_θ) ],   h_0(x) = −max_θ J(x, π_θ),
@@ -47,15 +47,17 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const phiSigmaInfo = describe({
   name: "phiSigma",
-  source: "ALGORITHMS.md §3.7 (seed 004)",
+  source: "docs/math.md#phi-sigma (seed 004)",
   description: "Hessian-free penalty method Φσ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ).",
   needsSoft: false,
   needsTrajectory: false,
   params,
 });
 
+/** How `phiSigma` gets its gradients: exactly from the model or from sampled trajectories. */
 export type PhiSigmaGradientMode = "exact" | "sampled";
 
+/** Options of `phiSigma`. */
 export interface PhiSigmaOptions {
   x0?: ArrayLike<number>;
   /** Penalty parameter σ > 0 (default 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
@@ -78,6 +80,7 @@ export interface PhiSigmaOptions {
   seed?: number;
 }
 
+/** State of `phiSigma` (plain data: JSON-safe). */
 export interface PhiSigmaState {
   k: number;
   x: number[];
@@ -98,6 +101,7 @@ export interface PhiSigmaState {
   last?: StepInfo;
 }
 
+/** The Hessian-free penalty method Φ_σ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ) (docs/math.md#phi-sigma). */
 export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
   phiSigmaInfo,
   (problem, o) => {
@@ -344,6 +348,7 @@ function maxAbs(v: Float64Array): number {
 
 // ---------- ∇Φ_σ with the inner problems solved to high accuracy (for tests) ----------
 
+/** Options of `phiSigmaGradient`. */
 export interface PhiSigmaGradientOptions {
   /** Target ‖∇_θ(σf − J)‖∞ at θ_σ (default 1e-11). */
   tol?: number;
@@ -355,6 +360,7 @@ export interface PhiSigmaGradientOptions {
   h?: number;
 }
 
+/** What `phiSigmaGradient` returns. */
 export interface PhiSigmaGradientResult {
   /** Φ_σ(x) = (h_σ(x) − h_0(x))/σ = f(x, π_σ) + (J(x, π*) − J(x, π_σ))/σ. */
   value: number;
