@@ -54,6 +54,7 @@ export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } f
 
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
 export type { Algorithm, DescribedAlgorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions, StepInfo, XProjection } from "./bilevel/algorithms/common";
+export { ALGORITHM_LIST } from "./bilevel/algorithms/index";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./bilevel/algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./bilevel/algorithms/mSoBiRL";
 export { soBiRL, type SoBiRLOptions, type SoBiRLState, type SoBiRLBaseline } from "./bilevel/algorithms/soBiRL";

@@ -231,6 +231,7 @@ function orderedRow(r: HistoryRecord): HistoryRecord {
   return o;
 }
 
+/** How far `ExperimentSession.advance` goes: until onIteration returns false, the signal aborts or the run is complete. */
 export interface AdvanceOptions {
   /** Called after each iteration with its history row, k and the total K; return false to stop. */
   onIteration?: (row: HistoryRecord, k: number, total: number) => void | boolean;

@@ -16,7 +16,6 @@ const params = [
 const P = byName(params);
 
 /** What an experiment file can set (x0 is the experiment's). */
-/** Options of `exactDescent`. */
 export const exactDescentInfo = describe({
   name: "exactDescent",
   source: "docs/math.md#exact-descent",
@@ -26,6 +25,7 @@ export const exactDescentInfo = describe({
   params,
 });
 
+/** Options of `exactDescent`. */
 export interface ExactDescentOptions {
   x0?: ArrayLike<number>;
   /** Step size β (default 0.1). */

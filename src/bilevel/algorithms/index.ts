@@ -10,6 +10,7 @@ import { actorCritic } from "./actorCritic";
 import { phiSigma } from "./phiSigma";
 import { alternating } from "./alternating";
 
+/** The library's algorithms, each with its parameter specification (`info`), in the registry's order. */
 export const ALGORITHM_LIST = [exactDescent, mSoBiRL, soBiRL, pbrl, parl, actorCritic, phiSigma, alternating] as const;
 
 /** The name of one of the library's algorithms. */
