@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
  * The options the validator is compiled with. `verbose` puts the data and the parent schema
  * on every error (the messages describe both); `allErrors` reports every problem at once.
  */
-export const AJV_OPTIONS = { allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false };
+export const AJV_OPTIONS = { allErrors: true, verbose: true, messages: false, strict: true, strictTypes: false, strictRequired: false };
 
 /**
  * ajv runtime helpers that standalone code may `require`, inlined as their own source (each is
