@@ -12,8 +12,10 @@ const require = createRequire(import.meta.url);
 /**
  * The options the validator is compiled with. `verbose` puts the data and the parent schema
  * on every error (the messages describe both); `allErrors` reports every problem at once.
+ * ajv's own messages are not used, and $refs stay functions instead of being inlined (a
+ * smaller module: 324 kB instead of 357 kB, the same errors).
  */
-export const AJV_OPTIONS = { allErrors: true, verbose: true, messages: false, strict: true, strictTypes: false, strictRequired: false };
+export const AJV_OPTIONS = { allErrors: true, verbose: true, messages: false, inlineRefs: false, strict: true, strictTypes: false, strictRequired: false };
 
 /**
  * ajv runtime helpers that standalone code may `require`, inlined as their own source (each is
