@@ -46,7 +46,7 @@ const violations: string[] = [];
 /** Code that a bundle would compile from strings at run time (forbidden by a CSP without 'unsafe-eval'). */
 const COMPILES_CODE = /new Function|\beval\(/;
 /** Text only the schema validator, the experiment files, the bilevel algorithms or the plots hold. */
-const NOT_CORE = ["urn:bilevel-rl:experiment", "validate20", "mSoBiRL", "parseExperiment", "viewBox", "ajv"];
+const NOT_CORE = ["urn:bilevel-rl:experiment", "mSoBiRL", "parseExperiment", "viewBox", "ajv"];
 
 /** Record CSP violations of every page of `ctx` (read back with `cspViolations`). */
 async function watchCsp(ctx: BrowserContext): Promise<void> {
