@@ -17,6 +17,7 @@ export {
 } from "./lower";
 export { sampleTrajectories, type SampleOptions, type Trajectories } from "./sampling";
 export { ShapeError, DomainError, MemoryLimitError, InitError, NumericalError } from "./errors";
+export { meter } from "./wasm/routines/index";
 
 // Bilevel layer
 export {

@@ -54,9 +54,9 @@ export function solveLower(problem: BilevelProblem, x: Float64Array, options?: L
   const o = parseLower(options);
   const { mdp, tau } = problem;
   const r = problem.rewardAt(x);
+  problem.moveTo(x);
   if (o.solver === "value-iteration") {
     const vi = softValueIteration(mdp, r, { tau, tol: o.tol, maxIter: o.maxIter, V0: o.V0, extrapolate: o.extrapolate });
-    problem.counters.sweeps += vi.iterations;
     return { r, ...vi };
   }
   // soft policy iteration
@@ -66,14 +66,12 @@ export function solveLower(problem: BilevelProblem, x: Float64Array, options?: L
   const pi = new Float64Array(S * A);
   // π_0 from V_0: Q_0 = r + γ P V_0 (one sweep)
   const first = softValueIteration(mdp, r, { tau, tol: 0, maxIter: 1, V0: V });
-  problem.counters.sweeps += 1;
   pi.set(first.pi);
   let residual = Infinity, it = 0;
   while (it < o.maxIter) {
     it++;
     // Newton steps only need the evaluation to be accurate relative to the Bellman residual
     const ev = policyEvaluation(mdp, r, pi, { tau, method: o.linear, tol: 1e-13, maxIter: 5000, V0: V });
-    problem.counters.solves += 1;
     if (!(ev.residual <= 1e-8)) throw new NumericalError(`policy iteration: the evaluation solve stopped at relative residual ${ev.residual} after ${ev.iterations} iterations`);
     V = ev.V;
     Q = ev.Q;

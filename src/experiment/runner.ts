@@ -277,9 +277,7 @@ export function runExperiment(experiment: Experiment | unknown, options: RunExpe
   const x = Array.from(run.x);
   let phiFinal: number | undefined;
   try {
-    const saved = { ...problem.counters };
-    phiFinal = phi(problem, run.x, { tol: 1e-10 }).value;
-    Object.assign(problem.counters, saved);
+    phiFinal = phi(problem, run.x, { tol: 1e-10 }).value; // after the run: not in its counters
   } catch {
     phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
   }

@@ -167,9 +167,7 @@ export function startRun(lib: Lib, document: unknown, options: { backend?: unkno
       const x = Array.from(xK);
       let phiFinal: number | undefined;
       try {
-        const saved = { ...problem.counters };
-        phiFinal = lib.phi(problem, xK, { tol: 1e-10 }).value;
-        Object.assign(problem.counters, saved);
+        phiFinal = lib.phi(problem, xK, { tol: 1e-10 }).value; // after the slices: not in their counters
       } catch {
         phiFinal = undefined; // as runExperiment: e.g. a trajectory objective without exact enumeration
       }
