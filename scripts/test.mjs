@@ -2,9 +2,11 @@
 // `npm test`: every test runner of the project, one after another, counted together.
 //
 //   1. npm run asbuild                      build/bilevel-{simd,scalar}.wasm
-//   2. as-pect kernel specs                 SIMD build, then the scalar twin if configured
-//   3. vitest --project node                JSON report → .vitest-reports/node.json
-//   4. vitest --project browser (Chromium)  JSON report → .vitest-reports/browser.json
+//   2. npm run lint:deps                    the layering rules of .dependency-cruiser.cjs
+//   3. as-pect kernel specs                 SIMD build, then the scalar twin if configured
+//   4. vitest --project node                JSON report → .vitest-reports/node.json
+//   5. vitest --project browser (Chromium)  JSON report → .vitest-reports/browser.json
+//   6. end to end (scripts/e2e.mjs)
 //
 // A failing step is counted and the later steps still run. A step that crashes or leaves
 // no report counts as one failure. The totals go to build/test-summary.json and the last
@@ -47,7 +49,7 @@ function banner(title) {
  * Run a command, streaming its output. With `capture`, stdout+stderr are also collected.
  * Resolves to { code, signal, out, timedOut, error }.
  */
-function run(cmd, args, { capture = false, env = {} } = {}) {
+function run(cmd, args, { capture = false, quiet = false, env = {} } = {}) {
   return new Promise((done) => {
     let out = "";
     let timedOut = false;
@@ -63,8 +65,8 @@ function run(cmd, args, { capture = false, env = {} } = {}) {
       return;
     }
     if (capture) {
-      child.stdout.on("data", (d) => { process.stdout.write(d); out += d; });
-      child.stderr.on("data", (d) => { process.stderr.write(d); out += d; });
+      child.stdout.on("data", (d) => { if (!quiet) process.stdout.write(d); out += d; });
+      child.stderr.on("data", (d) => { process.stderr.write(d); if (!quiet) out += d; });
     }
     const timer = setTimeout(() => {
       timedOut = true;
@@ -84,13 +86,42 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
 // ── 1. AssemblyScript build ────────────────────────────────────────────────────────
 async function asbuild() {
-  banner("1/5 npm run asbuild");
+  banner("1/6 npm run asbuild");
   const r = await run("npm", ["run", "asbuild"]);
   if (r.code === 0) console.log(paint("32", "[test] asbuild ok"));
   else record("asbuild", 0, 1, 0, describeExit(r));
 }
 
-// ── 2. as-pect kernel specs ────────────────────────────────────────────────────────
+// ── 2. dependency rules ─────────────────────────────────────────────────────────────
+/**
+ * `npm run lint:deps` with a JSON report: each rule of .dependency-cruiser.cjs without a
+ * violation counts as passed, each violation as failed; no report counts as one failure.
+ */
+async function lintDeps() {
+  banner("2/6 npm run lint:deps (.dependency-cruiser.cjs)");
+  const r = await run("npm", ["run", "--silent", "lint:deps", "--", "--output-type", "json"], { capture: true, quiet: true });
+  let json;
+  try {
+    json = JSON.parse(r.out.slice(r.out.indexOf("{")));
+  } catch {
+    record("dependency rules", 0, 1, 0, `no JSON report (${describeExit(r)})`);
+    return;
+  }
+  const rules = json.summary?.ruleSetUsed?.forbidden ?? [];
+  const violations = json.summary?.violations ?? [];
+  for (const v of violations) console.log(paint("31", `  ${v.rule.name}: ${v.from} → ${v.to}`));
+  const broken = new Set(violations.map((v) => v.rule.name));
+  let failed = violations.length;
+  let note;
+  if (r.code !== 0 && failed === 0) {
+    failed = 1;
+    note = `depcruise ${describeExit(r)} without a violation`;
+  }
+  console.log(`[test] ${json.summary?.totalCruised ?? "?"} modules cruised, ${violations.length} violation(s)`);
+  record("dependency rules", rules.filter((rule) => !broken.has(rule.name)).length, failed, 0, note);
+}
+
+// ── 3. as-pect kernel specs ────────────────────────────────────────────────────────
 /** Parse as-pect 8's closing summary ("[Tests]: P / T", "[Result]: ✔ Pass!"). */
 function parseAspect(output) {
   const text = stripAnsi(output);
@@ -117,7 +148,7 @@ async function aspect(name, args) {
 }
 
 async function kernelSpecs() {
-  banner("2/5 as-pect kernel specs");
+  banner("3/6 as-pect kernel specs");
   if (!existsSync("as-pect.config.js")) {
     record("as-pect (simd)", 0, 1, 0, "as-pect.config.js is missing");
     return;
@@ -127,7 +158,7 @@ async function kernelSpecs() {
   const scalarConfig = existsSync("as-pect.scalar.config.js") ? "as-pect.scalar.config.js" : null;
   const scalarAsconfig = existsSync("as-pect.scalar.asconfig.json") ? "as-pect.scalar.asconfig.json" : null;
   if (scalarConfig || scalarAsconfig) {
-    banner("2/5 as-pect kernel specs (scalar build)");
+    banner("3/6 as-pect kernel specs (scalar build)");
     await aspect("as-pect (scalar)", [
       "--config", scalarConfig ?? "as-pect.config.js",
       ...(scalarAsconfig ? ["--as-config", scalarAsconfig] : []),
@@ -135,7 +166,7 @@ async function kernelSpecs() {
   }
 }
 
-// ── 3./4. vitest projects ──────────────────────────────────────────────────────────
+// ── 4./5. vitest projects ──────────────────────────────────────────────────────────
 async function vitest(project, label, env = {}) {
   banner(label);
   const report = join(REPORT_DIR, `${project}.json`);
@@ -189,13 +220,13 @@ async function browser() {
     else steps.push({ name: "vitest browser", passed: 0, failed: 0, skipped: 0, note: "SKIPPED: Chromium missing" });
     return;
   }
-  await vitest("browser", `4/5 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
+  await vitest("browser", `5/6 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
 }
 
 async function e2e() {
   const chromium = findChromium();
   if (!chromium) return; // browser() has already warned (and counted the failure under REQUIRE_BROWSER=1)
-  banner(`5/5 end to end (scripts/e2e.mjs, ${chromium})`);
+  banner(`6/6 end to end (scripts/e2e.mjs, ${chromium})`);
   const report = join(REPORT_DIR, "e2e.json");
   rmSync(report, { force: true });
   const r = await run(process.execPath, [join(root, "scripts/e2e.mjs"), "--report", report], { env: { CHROMIUM_BIN: chromium } });
@@ -235,8 +266,9 @@ try {
   rmSync(SUMMARY, { force: true });
   mkdirSync(REPORT_DIR, { recursive: true });
   await asbuild();
+  await lintDeps();
   await kernelSpecs();
-  await vitest("node", "3/5 vitest --project node");
+  await vitest("node", "4/6 vitest --project node");
   await browser();
   await e2e();
   finish();
