@@ -5,7 +5,7 @@
 import { DomainError, ShapeError } from "../errors";
 import { TabularMDP, type Counters } from "../mdp";
 import * as check from "../validate";
-import { noWork, tally } from "../wasm/routines/index";
+import { closeReading, noWork, openReading } from "../wasm/routines/index";
 
 /** r_x and its derivative. Give `vjp` (R_xᵀu) for large n; `jacobian` is the fallback. */
 export interface RewardModel {
@@ -181,11 +181,18 @@ export class BilevelProblem {
   }
 
   // The objective callbacks run inside a reading of the work meter: what they do on the
-  // MDP is the objective's own cost (compareAlgorithms' "solves in f").
+  // MDP is the objective's own cost (compareAlgorithms' "solves in f"). (No closure per
+  // call: these run in the algorithms' inner loops.)
 
   /** f(x, π). */
   value(x: Float64Array, pi: Float64Array): number {
-    const v = tally(this.objectiveWork, () => this.upper.value(x, pi, this.mdp));
+    let v: number;
+    openReading();
+    try {
+      v = this.upper.value(x, pi, this.mdp);
+    } finally {
+      closeReading(this.objectiveWork);
+    }
     if (typeof v !== "number" || !Number.isFinite(v)) throw new DomainError("upper.value", "must return a finite number", v);
     return v;
   }
@@ -193,7 +200,13 @@ export class BilevelProblem {
   /** ∂f/∂x (n); into `out` when given (zeroed first, as a fresh array would be). */
   gradX(x: Float64Array, pi: Float64Array, into?: Float64Array): Float64Array {
     const out = into ? zeroed(into, this.n, "gradX") : new Float64Array(this.n);
-    const r = tally(this.objectiveWork, () => this.upper.gradX(x, pi, out, this.mdp));
+    let r: Float64Array | void;
+    openReading();
+    try {
+      r = this.upper.gradX(x, pi, out, this.mdp);
+    } finally {
+      closeReading(this.objectiveWork);
+    }
     return result("upper.gradX", r, out, this.n);
   }
 
@@ -201,7 +214,13 @@ export class BilevelProblem {
   gradPi(x: Float64Array, pi: Float64Array, into?: Float64Array): Float64Array {
     const SA = this.mdp.S * this.mdp.A;
     const out = into ? zeroed(into, SA, "gradPi") : new Float64Array(SA);
-    const r = tally(this.objectiveWork, () => this.upper.gradPi(x, pi, out, this.mdp));
+    let r: Float64Array | void;
+    openReading();
+    try {
+      r = this.upper.gradPi(x, pi, out, this.mdp);
+    } finally {
+      closeReading(this.objectiveWork);
+    }
     return result("upper.gradPi", r, out, SA);
   }
 

@@ -6,7 +6,7 @@ import { DomainError } from "../../errors";
 import * as check from "../../validate";
 import { phi } from "../hypergradient";
 import type { BilevelProblem, Counters } from "../problem";
-import { noWork, tally } from "../../wasm/routines/index";
+import { closeReading, noWork, openReading, tally } from "../../wasm/routines/index";
 
 /** One row of a run's history. */
 export interface HistoryRecord {
@@ -128,7 +128,13 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
         if (options.signal?.aborted) { stopped = true; break; }
         const k = it.k;
         const xk = keepX ? Float64Array.from(it.x) : undefined;
-        const info = tally(counters, () => it.advance());
+        let info: StepInfo;
+        openReading();
+        try {
+          info = it.advance();
+        } finally {
+          closeReading(counters);
+        }
         const row: HistoryRecord = { k, f: info.f, hnorm: info.hnorm, lowerResidual: info.lowerResidual };
         if (info.penalty !== undefined) row.penalty = info.penalty;
         if (phiEvery > 0 && (k % phiEvery === 0 || it.k === end)) {

@@ -9,4 +9,4 @@ export { ppi, pTransposeSA, pTimes } from "./policy";
 export { solveSystem, evaluatePolicy, luSolveDense, type LinearMethod, type SolveSettings, type SolveInfo } from "./solve";
 export { sample, type Sampled } from "./sampling";
 export { storeMatrix, matvec } from "./matrix";
-export { meter, tally, unmetered, noWork, type Work } from "./work";
+export { meter, tally, openReading, closeReading, unmetered, noWork, type Work } from "./work";

@@ -27,15 +27,32 @@ export function record(counters: Work, kind: keyof Work, n: number): void {
   if (hidden === 0) total[kind] += n;
 }
 
+/** The running total at each open reading (three numbers per reading, innermost last). */
+const opened: number[] = [];
+
+/**
+ * Open a reading of the meter; `closeReading(into)` adds the work done since to `into`.
+ * Pair them with try/finally (the closure-free form of `tally`, for inner loops).
+ */
+export function openReading(): void {
+  opened.push(total.sweeps, total.solves, total.sampledSteps);
+}
+
+/** Close the innermost open reading, adding the work done since it opened to `into`. */
+export function closeReading(into: Work): void {
+  const n0 = opened.pop()!, v0 = opened.pop()!, s0 = opened.pop()!;
+  into.sweeps += total.sweeps - s0;
+  into.solves += total.solves - v0;
+  into.sampledSteps += total.sampledSteps - n0;
+}
+
 /** Run fn and add the work done inside it (also when it throws) to `into`; returns fn's value. */
 export function tally<T>(into: Work, fn: () => T): T {
-  const s0 = total.sweeps, v0 = total.solves, n0 = total.sampledSteps;
+  openReading();
   try {
     return fn();
   } finally {
-    into.sweeps += total.sweeps - s0;
-    into.solves += total.solves - v0;
-    into.sampledSteps += total.sampledSteps - n0;
+    closeReading(into);
   }
 }
 
