@@ -1,7 +1,7 @@
 // Hypergradient engines for φ(x) = f(x, π*_x) (ALGORITHMS.md §2.3, §3.0, §3.3).
 import { DomainError } from "../errors";
 import { parseSolve, solveLinearUnchecked, type LinearMethod } from "../lower";
-import { pTimes, pTransposeSA, recordSweeps } from "../wasm/routines/index";
+import { pTransposeSA, qFromV, recordSweeps } from "../wasm/routines/index";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve";
 import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
@@ -207,8 +207,8 @@ function amd(problem: BilevelProblem, x: Float64Array, options: HypergradientOpt
   }
   let it = 0, delta = Infinity;
   {
-    // P·v for an S-vector into an S·A vector
-    const Pv = (v: Float64Array, out: Float64Array) => pTimes(mdp, v, out);
+    // P·v for an S-vector into an S·A vector (r = 0, γ = 1)
+    const Pv = (v: Float64Array, out: Float64Array) => qFromV(mdp, undefined, v, 1, out);
     const col = new Float64Array(S), PvOut = new Float64Array(SA);
     while (it < maxIter && delta > tol) {
       it++;

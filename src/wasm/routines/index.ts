@@ -5,7 +5,7 @@
 // (workspace.ts, kernels.ts), which nothing else may import (.dependency-cruiser.cjs).
 export { storeDense, storeCsr, setTransitions, transitions, bandwidth, backendOf, workOn, memoryOf, recordSweeps, MAX_WASM_BYTES, type MdpShape } from "./instance";
 export { bellmanSweeps, type SweepsResult } from "./bellman";
-export { ppi, pTransposeSA, pTimes } from "./policy";
+export { ppi, pTransposeSA, qFromV } from "./policy";
 export { solveSystem, evaluatePolicy, luSolveDense, type LinearMethod, type SolveSettings, type SolveInfo } from "./solve";
 export { sample, type Sampled } from "./sampling";
 export { storeMatrix, matvec } from "./matrix";

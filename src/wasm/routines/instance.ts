@@ -77,7 +77,7 @@ export function workOn(mdp: object): Work {
 
 /**
  * Record n sweeps that host code made over an MDP's P with the product routines (the AMD
- * recursion sweeps its Q tables with `pTimes`): work no kernel call can see as a sweep.
+ * recursion sweeps its Q tables with `qFromV`): work no kernel call can see as a sweep.
  */
 export function recordSweeps(mdp: object, n: number): void {
   record(instanceOf(mdp).counters, "sweeps", n);

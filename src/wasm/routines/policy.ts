@@ -1,5 +1,5 @@
 // Routines of the policy products (assembly/policy.ts): P_π v and P_πᵀ v (ppi), Pᵀu for
-// an S·A vector u (ppi with π := u on a vector of ones) and P v (qFromV with r = 0, γ = 1).
+// an S·A vector u (ppi with π := u on a vector of ones) and Q = r + γ P V (qFromV).
 // Each copies its inputs into scratch and the result into `out` (fresh when omitted),
 // which it returns; no validation.
 import { instanceOf } from "./instance";
@@ -39,16 +39,17 @@ export function pTransposeSA(mdp: object, u: Float64Array, out?: Float64Array): 
   }
 }
 
-/** out ← P v (length S·A) for an S-vector v: the qFromV kernel with r = 0 and γ = 1. */
-export function pTimes(mdp: object, v: Float64Array, out?: Float64Array): Float64Array {
+/** out ← r + γ P V (length S·A) for an S-vector V (the qFromV kernel); r = 0 when omitted. */
+export function qFromV(mdp: object, r: Float64Array | undefined, V: Float64Array, gamma: number, out?: Float64Array): Float64Array {
   const { ws, k, S, A, P, indptr, indices } = instanceOf(mdp);
   out ??= new Float64Array(S * A);
   const m0 = ws.mark();
   try {
-    const pZero = ws.allocF64(S * A), pV = ws.allocF64(S), pQ = ws.allocF64(S * A);
-    ws.fillF64(pZero, 0, S * A);
-    ws.writeF64(pV, v);
-    k.qFromV(P, indptr, indices, pZero, pV, pQ, S, A, 1);
+    const pr = ws.allocF64(S * A), pV = ws.allocF64(S), pQ = ws.allocF64(S * A);
+    if (r) ws.writeF64(pr, r);
+    else ws.fillF64(pr, 0, S * A);
+    ws.writeF64(pV, V);
+    k.qFromV(P, indptr, indices, pr, pV, pQ, S, A, gamma);
     return ws.readF64(pQ, out, S * A);
   } finally {
     ws.release(m0);
