@@ -194,8 +194,9 @@ export function leaderObjective(g: StackelbergGame, options: { rho?: ArrayLike<n
     lastX = Float64Array.from(x);
   };
   const rhoOf = (mdp: TabularMDP) => rhoL ?? mdp.rho;
-  // The leader's evaluations run on its own private MDP: they are not counted as the
-  // problem's work (only work on the problem's MDPs is; as before the work meter).
+  // The leader's evaluations run on a private MDP and are kept off the work meter, as they
+  // were never counted as the problem's work (run counters and "solves in f" stay as they
+  // were); counting them as the objective's cost would be a change of behaviour.
   const evaluate = (pi: Float64Array) => unmetered(() => policyEvaluation(own, rL, pi, { tau: 0 }));
   const visits = (pi: Float64Array, mdp: TabularMDP) => unmetered(() => occupancy(own, pi, rhoOf(mdp)));
   return {
