@@ -27,9 +27,9 @@ module.exports = {
     {
       name: "module-internals",
       comment:
-        "src/wasm/module.ts (compilation, backends) is imported for its values only by src/index.ts, the command line's init and src/wasm/; anyone may import its types (Backend).",
+        "src/wasm/module.ts (compilation, backends) is imported for its values only by src/index.ts and src/core.ts (the public entries), the command line's init and src/wasm/; anyone may import its types (Backend).",
       severity: "error",
-      from: { pathNot: "^src/(index\\.ts|cli/|wasm/)" },
+      from: { pathNot: "^src/(index\\.ts|core\\.ts|cli/|wasm/)" },
       to: { path: "^src/wasm/module\\.ts$", dependencyTypesNot: ["type-only"] },
     },
     {

@@ -2,18 +2,23 @@
 // `npm test`: every test runner of the project, one after another, counted together.
 //
 //   1. npm run asbuild                      build/bilevel-{simd,scalar}.wasm
-//   2. npm run lint:deps                    the layering rules of .dependency-cruiser.cjs
-//   3. as-pect kernel specs                 SIMD build, then the scalar twin if configured
-//   4. vitest --project node                JSON report → .vitest-reports/node.json
-//   5. vitest --project browser (Chromium)  JSON report → .vitest-reports/browser.json
-//   6. end to end (scripts/e2e.mjs)
+//   2. as-pect kernel specs                 SIMD build, then the scalar twin if configured
+//   3. vitest --project node                JSON report → .vitest-reports/node.json
+//   4. vitest --project browser (Chromium)  JSON report → .vitest-reports/browser.json
+//   5. end to end (scripts/e2e.mjs)          demo page and consumer app in Chromium
+//   6. other engines (scripts/engines.mjs)   Deno, Bun, Firefox ESR: every example experiment on
+//                                            both builds gives Node's result JSON (one step each)
+//   7. API reference (scripts/api-docs.mjs)  every public export documented (TypeDoc validation);
+//                                            docs/api matches what `npm run docs:api` generates
+//   8. npm run lint:deps                    the layering rules of .dependency-cruiser.cjs (one
+//                                            count per rule without a violation, per violation)
 //
 // A failing step is counted and the later steps still run. A step that crashes or leaves
 // no report counts as one failure. The totals go to build/test-summary.json and the last
 // line printed is exactly `N passed, N failed`; the exit code is 1 when anything failed.
 //
 // Environment:
-//   REQUIRE_BROWSER=1   a missing Chromium is a failure (CI sets this), not a warning
+//   REQUIRE_BROWSER=1   a missing Chromium, Deno, Bun or Firefox is a failure (CI sets this), not a warning
 //   CHROMIUM_BIN=path   the Chromium to use (default /usr/bin/chromium, else `chromium` on PATH)
 //   STEP_TIMEOUT_MIN=n  kill a step after n minutes (default 30) and count it as failed
 import { spawn } from "node:child_process";
@@ -86,42 +91,13 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
 // ── 1. AssemblyScript build ────────────────────────────────────────────────────────
 async function asbuild() {
-  banner("1/6 npm run asbuild");
+  banner("1/8 npm run asbuild");
   const r = await run("npm", ["run", "asbuild"]);
   if (r.code === 0) console.log(paint("32", "[test] asbuild ok"));
   else record("asbuild", 0, 1, 0, describeExit(r));
 }
 
-// ── 2. dependency rules ─────────────────────────────────────────────────────────────
-/**
- * `npm run lint:deps` with a JSON report: each rule of .dependency-cruiser.cjs without a
- * violation counts as passed, each violation as failed; no report counts as one failure.
- */
-async function lintDeps() {
-  banner("2/6 npm run lint:deps (.dependency-cruiser.cjs)");
-  const r = await run("npm", ["run", "--silent", "lint:deps", "--", "--output-type", "json"], { capture: true, quiet: true });
-  let json;
-  try {
-    json = JSON.parse(r.out.slice(r.out.indexOf("{")));
-  } catch {
-    record("dependency rules", 0, 1, 0, `no JSON report (${describeExit(r)})`);
-    return;
-  }
-  const rules = json.summary?.ruleSetUsed?.forbidden ?? [];
-  const violations = json.summary?.violations ?? [];
-  for (const v of violations) console.log(paint("31", `  ${v.rule.name}: ${v.from} → ${v.to}`));
-  const broken = new Set(violations.map((v) => v.rule.name));
-  let failed = violations.length;
-  let note;
-  if (r.code !== 0 && failed === 0) {
-    failed = 1;
-    note = `depcruise ${describeExit(r)} without a violation`;
-  }
-  console.log(`[test] ${json.summary?.totalCruised ?? "?"} modules cruised, ${violations.length} violation(s)`);
-  record("dependency rules", rules.filter((rule) => !broken.has(rule.name)).length, failed, 0, note);
-}
-
-// ── 3. as-pect kernel specs ────────────────────────────────────────────────────────
+// ── 2. as-pect kernel specs ────────────────────────────────────────────────────────
 /** Parse as-pect 8's closing summary ("[Tests]: P / T", "[Result]: ✔ Pass!"). */
 function parseAspect(output) {
   const text = stripAnsi(output);
@@ -148,7 +124,7 @@ async function aspect(name, args) {
 }
 
 async function kernelSpecs() {
-  banner("3/6 as-pect kernel specs");
+  banner("2/8 as-pect kernel specs");
   if (!existsSync("as-pect.config.js")) {
     record("as-pect (simd)", 0, 1, 0, "as-pect.config.js is missing");
     return;
@@ -158,7 +134,7 @@ async function kernelSpecs() {
   const scalarConfig = existsSync("as-pect.scalar.config.js") ? "as-pect.scalar.config.js" : null;
   const scalarAsconfig = existsSync("as-pect.scalar.asconfig.json") ? "as-pect.scalar.asconfig.json" : null;
   if (scalarConfig || scalarAsconfig) {
-    banner("3/6 as-pect kernel specs (scalar build)");
+    banner("2/8 as-pect kernel specs (scalar build)");
     await aspect("as-pect (scalar)", [
       "--config", scalarConfig ?? "as-pect.config.js",
       ...(scalarAsconfig ? ["--as-config", scalarAsconfig] : []),
@@ -166,7 +142,7 @@ async function kernelSpecs() {
   }
 }
 
-// ── 4./5. vitest projects ──────────────────────────────────────────────────────────
+// ── 3./4. vitest projects ──────────────────────────────────────────────────────────
 async function vitest(project, label, env = {}) {
   banner(label);
   const report = join(REPORT_DIR, `${project}.json`);
@@ -220,13 +196,13 @@ async function browser() {
     else steps.push({ name: "vitest browser", passed: 0, failed: 0, skipped: 0, note: "SKIPPED: Chromium missing" });
     return;
   }
-  await vitest("browser", `5/6 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
+  await vitest("browser", `4/8 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
 }
 
 async function e2e() {
   const chromium = findChromium();
   if (!chromium) return; // browser() has already warned (and counted the failure under REQUIRE_BROWSER=1)
-  banner(`6/6 end to end (scripts/e2e.mjs, ${chromium})`);
+  banner(`5/8 end to end (scripts/e2e.mjs, ${chromium})`);
   const report = join(REPORT_DIR, "e2e.json");
   rmSync(report, { force: true });
   const r = await run(process.execPath, [join(root, "scripts/e2e.mjs"), "--report", report], { env: { CHROMIUM_BIN: chromium } });
@@ -239,6 +215,65 @@ async function e2e() {
   const notes = broken ? [`${broken} file(s) failed outside any test`] : [];
   if (r.code !== 0 && failed === 0) { failed = 1; notes.push(`scripts/e2e.mjs ${describeExit(r)} without a failed test`); }
   record("e2e", json.numPassedTests ?? 0, failed, json.numPendingTests ?? 0, notes.join("; ") || undefined);
+}
+
+async function engines() {
+  banner("6/8 Deno, Bun and Firefox ESR (scripts/engines.mjs)");
+  const report = join(REPORT_DIR, "engines.json");
+  rmSync(report, { force: true });
+  const r = await run(process.execPath, [join(root, "scripts/engines.mjs"), "--report", report]);
+  let json;
+  try { json = JSON.parse(readFileSync(report, "utf8")); }
+  catch { record("engines", 0, 1, 0, `no JSON report (${describeExit(r)})`); return; }
+  const entries = json.engines ?? [];
+  for (const e of entries) {
+    if (e.note?.startsWith("SKIPPED")) steps.push({ name: e.name, passed: 0, failed: 0, skipped: 0, note: e.note });
+    else record(e.name, e.passed ?? 0, e.failed ?? 0, e.skipped ?? 0, e.note);
+  }
+  if (r.code !== 0 && !entries.some((e) => e.failed > 0)) record("engines", 0, 1, 0, `scripts/engines.mjs ${describeExit(r)} without a failed test`);
+}
+
+async function apiDocs() {
+  banner("7/8 API reference (scripts/api-docs.mjs)");
+  const report = join(REPORT_DIR, "api-docs.json");
+  rmSync(report, { force: true });
+  const r = await run(process.execPath, [join(root, "scripts/api-docs.mjs"), "--report", report]);
+  let json;
+  try { json = JSON.parse(readFileSync(report, "utf8")); }
+  catch { record("api docs", 0, 1, 0, `no JSON report (${describeExit(r)})`); return; }
+  let failed = json.numFailedTests ?? 0;
+  const notes = [];
+  if (r.code !== 0 && failed === 0) { failed = 1; notes.push(`scripts/api-docs.mjs ${describeExit(r)} without a failed test`); }
+  record("api docs", json.numPassedTests ?? 0, failed, 0, notes.join("; ") || undefined);
+}
+
+// ── 8. dependency rules ─────────────────────────────────────────────────────────────
+/**
+ * `npm run lint:deps` with a JSON report: each rule of .dependency-cruiser.cjs without a
+ * violation counts as passed, each violation as failed; no report counts as one failure.
+ */
+async function lintDeps() {
+  banner("8/8 npm run lint:deps (.dependency-cruiser.cjs)");
+  const r = await run("npm", ["run", "--silent", "lint:deps", "--", "--output-type", "json"], { capture: true, quiet: true });
+  let json;
+  try {
+    json = JSON.parse(r.out.slice(r.out.indexOf("{")));
+  } catch {
+    record("dependency rules", 0, 1, 0, `no JSON report (${describeExit(r)})`);
+    return;
+  }
+  const rules = json.summary?.ruleSetUsed?.forbidden ?? [];
+  const violations = json.summary?.violations ?? [];
+  for (const v of violations) console.log(paint("31", `  ${v.rule.name}: ${v.from} → ${v.to}`));
+  const broken = new Set(violations.map((v) => v.rule.name));
+  let failed = violations.length;
+  let note;
+  if (r.code !== 0 && failed === 0) {
+    failed = 1;
+    note = `depcruise ${describeExit(r)} without a violation`;
+  }
+  console.log(`[test] ${json.summary?.totalCruised ?? "?"} modules cruised, ${violations.length} violation(s)`);
+  record("dependency rules", rules.filter((rule) => !broken.has(rule.name)).length, failed, 0, note);
 }
 
 // ── main ─────────────────────────────────────────────────────────────────────────
@@ -266,11 +301,13 @@ try {
   rmSync(SUMMARY, { force: true });
   mkdirSync(REPORT_DIR, { recursive: true });
   await asbuild();
-  await lintDeps();
   await kernelSpecs();
-  await vitest("node", "4/6 vitest --project node");
+  await vitest("node", "3/8 vitest --project node");
   await browser();
   await e2e();
+  await engines();
+  await apiDocs();
+  await lintDeps();
   finish();
 } catch (e) {
   console.error(e);

@@ -6,6 +6,7 @@ import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 import { bellmanSweeps, evaluatePolicy, solveSystem, type LinearMethod, type SolveSettings } from "./wasm/routines/index";
 
+/** Options of `softValueIteration`. */
 export interface SoftValueIterationOptions {
   /** Entropy temperature τ ≥ 0; τ = 0 is the hard max (greedy policy). */
   tau: number;
@@ -26,6 +27,7 @@ export interface SoftValueIterationOptions {
   extrapolate?: boolean;
 }
 
+/** What `softValueIteration` returns. */
 export interface SoftValueIterationResult {
   /** V(s) = τ·log Σ_a exp(Q(s,a)/τ), length S. */
   V: Float64Array;
@@ -75,6 +77,7 @@ export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: numbe
 
 export type { LinearMethod };
 
+/** Options of `solveLinear`. */
 export interface SolveOptions {
   /** Solve with (I − γP_π)ᵀ instead of (I − γP_π). */
   transpose?: boolean;
@@ -97,6 +100,7 @@ export interface SolveOptions {
   x0?: ArrayLike<number>;
 }
 
+/** What `solveLinear` returns: x with (I − γP_π)x = b (or the transposed system). */
 export interface SolveResult {
   x: Float64Array;
   /** Matrix-vector products of the iterative methods (1 for LU). */
@@ -164,6 +168,7 @@ export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): 
   return { transpose: o.transpose ?? false, method, tol, maxIter, x0, restart };
 }
 
+/** Options of `policyEvaluation` (the linear-solver options of `solveLinear`, plus τ and V0). */
 export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" | "x0"> {
   /** Entropy temperature τ ≥ 0 of the soft values. */
   tau: number;
@@ -171,6 +176,7 @@ export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" 
   V0?: ArrayLike<number>;
 }
 
+/** What `policyEvaluation` returns. */
 export interface PolicyEvaluationResult {
   /** V^π = (I − γP_π)⁻¹(r_π + τH_π), length S. */
   V: Float64Array;

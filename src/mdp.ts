@@ -5,7 +5,7 @@
 //   rho:     (S), the initial-state distribution (uniform by default)
 import { DomainError, MemoryLimitError, ShapeError } from "./errors";
 import type { Backend } from "./wasm/module";
-import { MAX_WASM_BYTES, backendOf, bandwidth, setTransitions, storeCsr, storeDense, transitions, workOn, type Work } from "./wasm/routines/index";
+import { MAX_WASM_BYTES, backendOf, bandwidth, setTransitions, storeCsr, storeDense, transitions, workOn } from "./wasm/routines/index";
 import * as check from "./validate";
 
 interface Common {
@@ -17,14 +17,17 @@ interface Common {
   /** Kernel build to use; the one chosen by the last `init()` when omitted. */
   backend?: Backend;
 }
+/** A dense MDP: P of shape (S·A, S) row-major, P[(s·A + a)·S + s'] = P(s'|s,a). */
 export interface DenseSpec extends Common {
   P: ArrayLike<number>;
 }
+/** A CSR MDP: row i = s·A + a of P has its next states in `indices[indptr[i] … indptr[i+1])` and their probabilities at the same positions of `probs`. */
 export interface SparseSpec extends Common {
   indptr: ArrayLike<number>;
   indices: ArrayLike<number>;
   probs: ArrayLike<number>;
 }
+/** Options of `TabularMDP.fromNested` (nested P[s][a][s']). */
 export interface NestedOptions {
   gamma: number;
   rho?: ArrayLike<number>;
@@ -34,8 +37,17 @@ export interface NestedOptions {
 }
 
 /** Work counters: Bellman sweeps, linear solves and sampled steps. */
-export type Counters = Work;
+export interface Counters {
+  sweeps: number;
+  solves: number;
+  sampledSteps: number;
+}
 
+/**
+ * A validated tabular MDP (S states, A actions, discount γ, initial distribution ρ) whose
+ * transitions, dense or CSR, live in their own kernel instance. Build one with `dense`,
+ * `sparse` or `fromNested`.
+ */
 export class TabularMDP {
   readonly S: number;
   readonly A: number;

@@ -3,6 +3,7 @@ import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 import { sample } from "./wasm/routines/index";
 
+/** Options of `sampleTrajectories`. */
 export interface SampleOptions {
   /** Number of episodes (rows of the outputs). */
   episodes: number;
@@ -16,6 +17,7 @@ export interface SampleOptions {
   r?: ArrayLike<number>;
 }
 
+/** What `sampleTrajectories` returns: row-major (episodes, horizon) tables. */
 export interface Trajectories {
   /** s_t, shape (episodes, horizon) row-major. */
   states: Int32Array;

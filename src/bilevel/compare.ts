@@ -37,6 +37,7 @@ export type ProblemFactory = () => BilevelProblem | CompareInstance;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyAlgorithm = Algorithm<any, any>;
 
+/** One row of `compareAlgorithms`: an algorithm with its options. */
 export interface CompareEntry {
   /** Row label (unique within a comparison). */
   name: string;
@@ -48,6 +49,7 @@ export interface CompareEntry {
   iterations?: number;
 }
 
+/** Options of `compareAlgorithms`. */
 export interface CompareOptions {
   /** Outer iterations of every entry without its own count. */
   iterations: number;
@@ -65,6 +67,7 @@ export interface CompareOptions {
   onRow?: (row: CompareRow) => void;
 }
 
+/** One result row of `compareAlgorithms`. */
 export interface CompareRow {
   /** The entry's name. */
   algorithm: string;
@@ -244,6 +247,7 @@ function projectChecked(problem: BilevelProblem, project: NonNullable<CompareOpt
 // ---------------------------------------------------------------------------------------
 // Markdown table
 
+/** Options of `formatTable`. */
 export interface FormatTableOptions {
   /** Decimals of φ and Δφ (default 5; values below 1e-3 or from 1e6 in magnitude use exponents). */
   digits?: number;
@@ -289,6 +293,7 @@ export function formatTable(rows: readonly CompareRow[], options: FormatTableOpt
 // ---------------------------------------------------------------------------------------
 // Return-type upper levels as trajectory objectives (reward shaping, eq. 12 with N = 1)
 
+/** Options of `returnLoss`. */
 export interface ReturnLossSpec {
   /** The upper reward r_U: a fixed table (length S·A), or a reward model r_U(x) (with vjp or jacobian). */
   reward: ArrayLike<number> | RewardModel;
@@ -302,6 +307,7 @@ export interface ReturnLossSpec {
   upperMDP?: TabularMDP;
 }
 
+/** The trajectory objective that `returnLoss` returns. */
 export interface ReturnLoss extends TrajectoryObjective {
   readonly gamma: number;
   readonly lambda: number;

@@ -25,6 +25,7 @@ import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
 import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
 import { exp, log } from "../../util/math";
 
+/** How PARL gets H and C: forward mode (exact) or finite differences of ∇_θ J. */
 export type ParlDerivatives = "forward" | "finite-difference";
 
 export interface ParlDerivativeOptions {
@@ -42,6 +43,7 @@ export interface ParlDerivativeOptions {
   linear?: LinearMethod;
 }
 
+/** Options of `parlHypergradient`. */
 export interface ParlHypergradientOptions extends ParlDerivativeOptions {
   /** Reduced logits at which to differentiate (length S·(A−1)); default θ*_x from a tight lower solve. */
   theta?: ArrayLike<number>;
@@ -49,6 +51,7 @@ export interface ParlHypergradientOptions extends ParlDerivativeOptions {
   lower?: LowerOptions;
 }
 
+/** What `parlHypergradient` returns. */
 export interface ParlHypergradientResult {
   /** f(x, π_θ). */
   value: number;
@@ -113,6 +116,7 @@ export function parlHypergradient(problem: BilevelProblem, x: ArrayLike<number>,
   };
 }
 
+/** Options of `parl`. */
 export interface PARLOptions extends ParlDerivativeOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
@@ -133,6 +137,7 @@ export interface PARLOptions extends ParlDerivativeOptions {
   project?: XProjection;
 }
 
+/** State of `parl` (plain data: JSON-safe). */
 export interface PARLState {
   k: number;
   x: number[];
@@ -159,6 +164,7 @@ export interface PARLState {
   last?: StepInfo;
 }
 
+/** PARL: implicit differentiation in reduced logits, with a soft policy-gradient inner loop (docs/math.md#parl). */
 export const parl = algorithm<PARLOptions, PARLState>(
   "parl",
   (problem, o) => {

@@ -31,8 +31,10 @@ import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
 
+/** How `phiSigma` gets its gradients: exactly from the model or from sampled trajectories. */
 export type PhiSigmaGradientMode = "exact" | "sampled";
 
+/** Options of `phiSigma`. */
 export interface PhiSigmaOptions {
   x0?: ArrayLike<number>;
   /** Penalty parameter σ > 0 (default 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
@@ -55,6 +57,7 @@ export interface PhiSigmaOptions {
   seed?: number;
 }
 
+/** State of `phiSigma` (plain data: JSON-safe). */
 export interface PhiSigmaState {
   k: number;
   x: number[];
@@ -75,6 +78,7 @@ export interface PhiSigmaState {
   last?: StepInfo;
 }
 
+/** The Hessian-free penalty method Φ_σ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ) (docs/math.md#phi-sigma). */
 export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState>(
   "phiSigma",
   (problem, o) => {
@@ -323,6 +327,7 @@ function maxAbs(v: Float64Array): number {
 
 // ---------- ∇Φ_σ with the inner problems solved to high accuracy (for tests) ----------
 
+/** Options of `phiSigmaGradient`. */
 export interface PhiSigmaGradientOptions {
   /** Target ‖∇_θ(σf − J)‖∞ at θ_σ (default 1e-11). */
   tol?: number;
@@ -334,6 +339,7 @@ export interface PhiSigmaGradientOptions {
   h?: number;
 }
 
+/** What `phiSigmaGradient` returns. */
 export interface PhiSigmaGradientResult {
   /** Φ_σ(x) = (h_σ(x) − h_0(x))/σ = f(x, π_σ) + (J(x, π*) − J(x, π_σ))/σ. */
   value: number;

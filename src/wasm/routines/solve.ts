@@ -7,6 +7,7 @@ import { NumericalError } from "../../errors";
 import { bandwidth, instanceOf, type Instance } from "./instance";
 import { record } from "./work";
 
+/** Linear solver for (I − γP_π)x = b: dense LU, GMRES, BiCGSTAB or Richardson (see `SolveOptions.method`). */
 export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
 
 /** Parsed options of a solve. */
