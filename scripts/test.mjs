@@ -10,6 +10,8 @@
 //                                            both builds gives Node's result JSON (one step each)
 //   7. API reference (scripts/api-docs.mjs)  every public export documented (TypeDoc validation);
 //                                            docs/api matches what `npm run docs:api` generates
+//   8. npm run lint:deps                    the layering rules of .dependency-cruiser.cjs (one
+//                                            count per rule without a violation, per violation)
 //
 // A failing step is counted and the later steps still run. A step that crashes or leaves
 // no report counts as one failure. The totals go to build/test-summary.json and the last
@@ -52,7 +54,7 @@ function banner(title) {
  * Run a command, streaming its output. With `capture`, stdout+stderr are also collected.
  * Resolves to { code, signal, out, timedOut, error }.
  */
-function run(cmd, args, { capture = false, env = {} } = {}) {
+function run(cmd, args, { capture = false, quiet = false, env = {} } = {}) {
   return new Promise((done) => {
     let out = "";
     let timedOut = false;
@@ -68,8 +70,8 @@ function run(cmd, args, { capture = false, env = {} } = {}) {
       return;
     }
     if (capture) {
-      child.stdout.on("data", (d) => { process.stdout.write(d); out += d; });
-      child.stderr.on("data", (d) => { process.stderr.write(d); out += d; });
+      child.stdout.on("data", (d) => { if (!quiet) process.stdout.write(d); out += d; });
+      child.stderr.on("data", (d) => { process.stderr.write(d); if (!quiet) out += d; });
     }
     const timer = setTimeout(() => {
       timedOut = true;
@@ -89,7 +91,7 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
 // ── 1. AssemblyScript build ────────────────────────────────────────────────────────
 async function asbuild() {
-  banner("1/7 npm run asbuild");
+  banner("1/8 npm run asbuild");
   const r = await run("npm", ["run", "asbuild"]);
   if (r.code === 0) console.log(paint("32", "[test] asbuild ok"));
   else record("asbuild", 0, 1, 0, describeExit(r));
@@ -122,7 +124,7 @@ async function aspect(name, args) {
 }
 
 async function kernelSpecs() {
-  banner("2/7 as-pect kernel specs");
+  banner("2/8 as-pect kernel specs");
   if (!existsSync("as-pect.config.js")) {
     record("as-pect (simd)", 0, 1, 0, "as-pect.config.js is missing");
     return;
@@ -132,7 +134,7 @@ async function kernelSpecs() {
   const scalarConfig = existsSync("as-pect.scalar.config.js") ? "as-pect.scalar.config.js" : null;
   const scalarAsconfig = existsSync("as-pect.scalar.asconfig.json") ? "as-pect.scalar.asconfig.json" : null;
   if (scalarConfig || scalarAsconfig) {
-    banner("2/7 as-pect kernel specs (scalar build)");
+    banner("2/8 as-pect kernel specs (scalar build)");
     await aspect("as-pect (scalar)", [
       "--config", scalarConfig ?? "as-pect.config.js",
       ...(scalarAsconfig ? ["--as-config", scalarAsconfig] : []),
@@ -194,13 +196,13 @@ async function browser() {
     else steps.push({ name: "vitest browser", passed: 0, failed: 0, skipped: 0, note: "SKIPPED: Chromium missing" });
     return;
   }
-  await vitest("browser", `4/7 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
+  await vitest("browser", `4/8 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
 }
 
 async function e2e() {
   const chromium = findChromium();
   if (!chromium) return; // browser() has already warned (and counted the failure under REQUIRE_BROWSER=1)
-  banner(`5/7 end to end (scripts/e2e.mjs, ${chromium})`);
+  banner(`5/8 end to end (scripts/e2e.mjs, ${chromium})`);
   const report = join(REPORT_DIR, "e2e.json");
   rmSync(report, { force: true });
   const r = await run(process.execPath, [join(root, "scripts/e2e.mjs"), "--report", report], { env: { CHROMIUM_BIN: chromium } });
@@ -216,7 +218,7 @@ async function e2e() {
 }
 
 async function engines() {
-  banner("6/7 Deno, Bun and Firefox ESR (scripts/engines.mjs)");
+  banner("6/8 Deno, Bun and Firefox ESR (scripts/engines.mjs)");
   const report = join(REPORT_DIR, "engines.json");
   rmSync(report, { force: true });
   const r = await run(process.execPath, [join(root, "scripts/engines.mjs"), "--report", report]);
@@ -232,7 +234,7 @@ async function engines() {
 }
 
 async function apiDocs() {
-  banner("7/7 API reference (scripts/api-docs.mjs)");
+  banner("7/8 API reference (scripts/api-docs.mjs)");
   const report = join(REPORT_DIR, "api-docs.json");
   rmSync(report, { force: true });
   const r = await run(process.execPath, [join(root, "scripts/api-docs.mjs"), "--report", report]);
@@ -243,6 +245,35 @@ async function apiDocs() {
   const notes = [];
   if (r.code !== 0 && failed === 0) { failed = 1; notes.push(`scripts/api-docs.mjs ${describeExit(r)} without a failed test`); }
   record("api docs", json.numPassedTests ?? 0, failed, 0, notes.join("; ") || undefined);
+}
+
+// ── 8. dependency rules ─────────────────────────────────────────────────────────────
+/**
+ * `npm run lint:deps` with a JSON report: each rule of .dependency-cruiser.cjs without a
+ * violation counts as passed, each violation as failed; no report counts as one failure.
+ */
+async function lintDeps() {
+  banner("8/8 npm run lint:deps (.dependency-cruiser.cjs)");
+  const r = await run("npm", ["run", "--silent", "lint:deps", "--", "--output-type", "json"], { capture: true, quiet: true });
+  let json;
+  try {
+    json = JSON.parse(r.out.slice(r.out.indexOf("{")));
+  } catch {
+    record("dependency rules", 0, 1, 0, `no JSON report (${describeExit(r)})`);
+    return;
+  }
+  const rules = json.summary?.ruleSetUsed?.forbidden ?? [];
+  const violations = json.summary?.violations ?? [];
+  for (const v of violations) console.log(paint("31", `  ${v.rule.name}: ${v.from} → ${v.to}`));
+  const broken = new Set(violations.map((v) => v.rule.name));
+  let failed = violations.length;
+  let note;
+  if (r.code !== 0 && failed === 0) {
+    failed = 1;
+    note = `depcruise ${describeExit(r)} without a violation`;
+  }
+  console.log(`[test] ${json.summary?.totalCruised ?? "?"} modules cruised, ${violations.length} violation(s)`);
+  record("dependency rules", rules.filter((rule) => !broken.has(rule.name)).length, failed, 0, note);
 }
 
 // ── main ─────────────────────────────────────────────────────────────────────────
@@ -271,11 +302,12 @@ try {
   mkdirSync(REPORT_DIR, { recursive: true });
   await asbuild();
   await kernelSpecs();
-  await vitest("node", "3/7 vitest --project node");
+  await vitest("node", "3/8 vitest --project node");
   await browser();
   await e2e();
   await engines();
   await apiDocs();
+  await lintDeps();
   finish();
 } catch (e) {
   console.error(e);

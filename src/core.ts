@@ -19,3 +19,4 @@ export {
 } from "./lower";
 export { sampleTrajectories, type SampleOptions, type Trajectories } from "./sampling";
 export { ShapeError, DomainError, MemoryLimitError, InitError, NumericalError, type Where } from "./errors";
+export { meter, type Work } from "./wasm/routines/index";

@@ -4,6 +4,7 @@
 import { DomainError, NumericalError } from "./errors";
 import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
+import { bellmanSweeps, evaluatePolicy, solveSystem, type LinearMethod, type SolveSettings } from "./wasm/routines/index";
 
 /** Options of `softValueIteration`. */
 export interface SoftValueIterationOptions {
@@ -48,7 +49,7 @@ export interface SoftValueIterationResult {
  */
 export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, options: SoftValueIterationOptions): SoftValueIterationResult {
   requireMdp(mdp);
-  const { S, A, gamma, ws, at } = mdp;
+  const { S, A } = mdp;
   const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
   const opts = options ?? ({} as SoftValueIterationOptions);
   const tau = check.nonNegative("tau", opts.tau);
@@ -61,78 +62,20 @@ export function softValueIteration(mdp: TabularMDP, r: ArrayLike<number>, option
 }
 
 /**
- * The sweeps of softValueIteration on validated inputs; π only when asked (the
- * algorithms that take π = softmax(Q/τ) themselves skip its S·A exponentials).
+ * The sweeps of softValueIteration on validated inputs (its unchecked twin); π only when
+ * asked (the algorithms that take π = softmax(Q/τ) themselves skip its S·A exponentials).
  * @internal
  */
 export function sweeps(mdp: TabularMDP, r: Float64Array, tau: number, tol: number, maxIter: number, V0: Float64Array | undefined, policy: boolean, extrapolate = false): { V: Float64Array; Q: Float64Array; pi?: Float64Array; iterations: number; residual: number } {
-  const { S, A, ws } = mdp;
-  const k = ws.k;
-  const m0 = ws.mark();
-  try {
-    const pr = ws.putF64(r);
-    const pV = ws.allocF64(S), pW = ws.allocF64(S);
-    const pQ = ws.allocF64(S * A);
-    if (V0) ws.f64(pV, S).set(V0);
-    else ws.f64(pV, S).fill(0);
-    const pPi = policy ? ws.allocF64(S * A) : 0;
-    const o = sweepLoop(mdp, pr, pV, pW, pQ, pPi, tau, tol, maxIter, extrapolate);
-    let pi: Float64Array | undefined;
-    if (policy) {
-      if (!o.piWritten) k.softmaxPolicy(pQ, pPi, S, A, tau);
-      pi = ws.copyF64(pPi, S * A);
-    }
-    return { V: ws.copyF64(o.pV, S), Q: ws.copyF64(pQ, S * A), pi, iterations: o.iterations, residual: o.residual };
-  } finally {
-    ws.release(m0);
-  }
+  const { S, A } = mdp;
+  const V = V0 ? Float64Array.from(V0) : new Float64Array(S);
+  const Q = new Float64Array(S * A);
+  const pi = policy ? new Float64Array(S * A) : undefined;
+  const { iterations, residual } = bellmanSweeps(mdp, r, V, Q, pi, tau, tol, maxIter, extrapolate);
+  return { V, Q, pi, iterations, residual };
 }
 
-/**
- * The sweep loop on workspace pointers (r at pr; V_0 at pV; pW, pQ and, when pPi ≠ 0, π
- * scratch): sweeps until ‖ΔV‖∞ ≤ tol or maxIter, counts them in mdp.counters, and throws a
- * NumericalError when the residual stops being finite. Returns the pointer (pV or pW)
- * holding the final V; Q at pQ is the last sweep's. π is written by the sweep that is
- * certain to be the last: the cap's, or the one after a residual that the γ-contraction
- * bound γ·‖ΔV‖ (or, after a shift to the middle of the error bounds, γ·span(ΔV)/2) puts at
- * tol or below; piWritten is false when a sweep converged earlier than its bound said.
- * @internal
- */
-export function sweepLoop(mdp: TabularMDP, pr: number, pV: number, pW: number, pQ: number, pPi: number, tau: number, tol: number, maxIter: number, extrapolate: boolean): { pV: number; iterations: number; residual: number; piWritten: boolean } {
-  const { S, A, gamma, ws, at } = mdp;
-  const k = ws.k;
-  const dense = mdp.kind === "dense";
-  let residual = Infinity, it = 0, piAt = -1, shifted = false;
-  while (it < maxIter) {
-    const pp = pPi && (it === maxIter - 1 || gamma * residual <= tol || shifted) ? pPi : 0;
-    residual = dense
-      ? k.bellmanDense(at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp)
-      : k.bellmanCsr(at.indptr, at.indices, at.P, pr, pV, pQ, pW, S, A, gamma, tau, pp);
-    if (pp) piAt = it;
-    it++;
-    const t = pV; pV = pW; pW = t;
-    if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
-    shifted = false;
-    if (extrapolate && it < maxIter) {
-      const lo = k.deltaMin.value as number, hi = k.deltaMax.value as number;
-      // shift once the bounds pin V* itself to within tol: V + c is then within γ/(1−γ)·span/2
-      // of V*, and the next sweep's residual is at most γ·span/2
-      const g = gamma / (1 - gamma);
-      if (g * (hi - lo) / 2 <= tol) {
-        const c = g * ((lo + hi) / 2);
-        const V = ws.f64(pV, S);
-        for (let s = 0; s < S; s++) V[s] += c;
-        shifted = true;
-      }
-    }
-  }
-  mdp.counters.sweeps += it;
-  if (!Number.isFinite(residual)) throw new NumericalError(`softValueIteration: the residual became ${residual} at sweep ${it}; rewards too large for τ = ${tau}?`);
-  return { pV, iterations: it, residual, piWritten: piAt === it - 1 };
-}
-
-/** Linear solver for (I − γP_π)x = b: dense LU, GMRES, BiCGSTAB or Richardson (see `SolveOptions.method`). */
-export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
+export type { LinearMethod };
 
 /** Options of `solveLinear`. */
 export interface SolveOptions {
@@ -192,32 +135,22 @@ export function defaultMethod(mdp: TabularMDP): LinearMethod {
 /** Solve (I − γP_π) x = b, or its transpose, for one right-hand side b of length S. */
 export function solveLinear(mdp: TabularMDP, pi: ArrayLike<number>, b: ArrayLike<number>, options: SolveOptions = {}): SolveResult {
   requireMdp(mdp);
-  const { S, A, ws } = mdp;
+  const { S, A } = mdp;
   const p = check.policy("pi", pi, S, A);
   const bb = check.float64("b", b, S, "S");
-  const o = parseSolve(options, mdp);
-  const m0 = ws.mark();
-  try {
-    const pPi = ws.putF64(p), pB = ws.putF64(bb);
-    const pX = ws.allocF64(S);
-    // scratch is reused between calls: the initial guess must be written explicitly
-    if (o.x0) ws.f64(pX, S).set(o.x0);
-    else ws.f64(pX, S).fill(0);
-    const info = solveAt(mdp, pPi, pB, pX, o);
-    mdp.counters.solves += 1;
-    return { ...info, x: ws.copyF64(pX, S) };
-  } finally {
-    ws.release(m0);
-  }
+  return solveLinearUnchecked(mdp, p, bb, parseSolve(options, mdp));
 }
 
-export interface ParsedSolve {
-  transpose: boolean;
-  method: LinearMethod;
-  tol: number;
-  maxIter: number;
+/** solveLinear's unchecked twin: π, b and the options already validated. @internal */
+export function solveLinearUnchecked(mdp: TabularMDP, pi: Float64Array, b: Float64Array, o: ParsedSolve): SolveResult {
+  // the initial guess is written explicitly: 0 unless given
+  const x = o.x0 ? Float64Array.from(o.x0) : new Float64Array(mdp.S);
+  const info = solveSystem(mdp, pi, b, x, o);
+  return { ...info, x };
+}
+
+export interface ParsedSolve extends SolveSettings {
   x0?: Float64Array;
-  restart: number;
 }
 
 export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): ParsedSolve {
@@ -233,85 +166,6 @@ export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): 
   const x0 = o.x0 === undefined ? undefined : check.float64("x0", o.x0, S, "S");
   const restart = Math.min(S, o.restart === undefined ? defaultRestart(S) : check.positiveInt("restart", o.restart));
   return { transpose: o.transpose ?? false, method, tol, maxIter, x0, restart };
-}
-
-/**
- * Solve in kernel memory: x (holding the initial guess) ← A⁻¹ b, where the policy,
- * b and x already live at the given pointers. Uses scratch above the current mark.
- * @internal
- */
-export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o: ParsedSolve): Omit<SolveResult, "x"> {
-  const { S, A, gamma, ws, at } = mdp;
-  const k = ws.k;
-  const tr = o.transpose ? 1 : 0;
-  if (o.method === "lu") {
-    const pPiv = ws.allocI32(S);
-    const pW = ws.allocF64(S);
-    const { kl, ku } = mdp.bandwidth();
-    const w = 2 * kl + ku + 1;
-    let bad: number;
-    if (w * w * 4 < S * S) {
-      // banded LU: the transpose swaps the lower and upper bandwidths
-      const [l, u] = o.transpose ? [ku, kl] : [kl, ku];
-      const pM = ws.alloc(S * (2 * l + u + 1) * 8, "the banded LU needs S·(2·kl + ku + 1) doubles: use method 'krylov'");
-      k.buildBand(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr, l, u);
-      bad = k.bandFactor(pM, pPiv, S, l, u);
-      if (bad === 0) {
-        ws.f64(pX, S).set(ws.f64(pB, S));
-        k.bandSolve(pM, pPiv, pX, S, l, u);
-      }
-    } else {
-      const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
-      k.buildSystem(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr);
-      bad = k.luFactor(pM, pPiv, S);
-      if (bad === 0) {
-        ws.f64(pX, S).set(ws.f64(pB, S));
-        k.luSolve(pM, pPiv, pX, S);
-      }
-    }
-    if (bad !== 0) throw new NumericalError(`solveLinear: I − γP_π is singular (zero pivot at column ${bad - 1})`);
-    const residual = k.systemResidual(at.P, at.indptr, at.indices, pPi, pB, pX, pW, S, A, gamma, tr);
-    return { iterations: 1, residual, converged: residual <= Math.max(o.tol, 1e-10) };
-  }
-  const pInfo = ws.allocF64(2);
-  if (o.method === "bicgstab") {
-    const pWork = ws.allocF64(6 * S);
-    k.bicgstab(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, o.maxIter, pInfo);
-    const used = ws.f64(pInfo, 2)[0];
-    const info = ws.f64(pInfo, 2);
-    if (!(info[1] <= o.tol) && used < o.maxIter) {
-      // BiCGSTAB can stall or diverge on near-deterministic policies: hand over to
-      // GMRES, from zero when the iterate is no longer finite.
-      const x = ws.f64(pX, S);
-      if (!x.every(Number.isFinite)) x.fill(0);
-      gmresAt(mdp, pPi, pB, pX, pInfo, o, tr, o.maxIter - used);
-      ws.f64(pInfo, 2)[0] += used;
-    }
-  } else if (o.method === "krylov") {
-    gmresAt(mdp, pPi, pB, pX, pInfo, o, tr, o.maxIter);
-  } else {
-    const pWork = ws.allocF64(S);
-    k.richardson(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, o.maxIter, pInfo);
-  }
-  const info = ws.f64(pInfo, 2);
-  const residual = info[1];
-  return { iterations: info[0], residual, converged: residual <= o.tol };
-}
-
-/** GMRES(m), finished by Richardson when a restart cycle stagnates; info ← [its, residual]. */
-function gmresAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, pInfo: number, o: ParsedSolve, tr: number, budget: number): void {
-  const { S, A, gamma, ws, at } = mdp;
-  const k = ws.k;
-  const m = o.restart;
-  const pWork = ws.alloc(((m + 2) * S + (m + 1) * m + 3 * m + 2) * 8, "GMRES keeps m + 2 vectors of length S: lower the restart length or use 'bicgstab'");
-  k.gmres(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, budget, m, pInfo);
-  const info = ws.f64(pInfo, 2);
-  const used = info[0];
-  if (info[1] > o.tol && used < budget) {
-    // a whole cycle without progress: Richardson is a γ-contraction and always finishes
-    k.richardson(at.P, at.indptr, at.indices, pPi, pB, pX, pWork, S, A, gamma, tr, o.tol, budget - used, pInfo);
-    ws.f64(pInfo, 2)[0] += used;
-  }
 }
 
 /** Options of `policyEvaluation` (the linear-solver options of `solveLinear`, plus τ and V0). */
@@ -336,26 +190,20 @@ export interface PolicyEvaluationResult {
 /** Soft values of a fixed policy π by one linear solve (docs/math.md#soft-values). */
 export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: ArrayLike<number>, options: PolicyEvaluationOptions): PolicyEvaluationResult {
   requireMdp(mdp);
-  const { S, A, gamma, ws, at } = mdp;
+  const { S, A } = mdp;
   const rr = check.float64("r", r, S * A, "S·A, index s·A + a");
   const p = check.policy("pi", pi, S, A);
   const tau = check.nonNegative("tau", (options ?? ({} as PolicyEvaluationOptions)).tau);
   const V0 = options?.V0 === undefined ? undefined : check.float64("V0", options.V0, S, "S");
-  const o = parseSolve({ ...options, transpose: false, x0: V0 }, mdp);
-  const m0 = ws.mark();
-  try {
-    const pr = ws.putF64(rr), pPi = ws.putF64(p);
-    const pB = ws.allocF64(S), pV = ws.allocF64(S), pQ = ws.allocF64(S * A);
-    if (o.x0) ws.f64(pV, S).set(o.x0);
-    else ws.f64(pV, S).fill(0);
-    ws.k.softRewardPi(pr, pPi, pB, S, A, tau);
-    const info = solveAt(mdp, pPi, pB, pV, o);
-    mdp.counters.solves += 1;
-    ws.k.qFromV(at.P, at.indptr, at.indices, pr, pV, pQ, S, A, gamma);
-    return { V: ws.copyF64(pV, S), Q: ws.copyF64(pQ, S * A), ...info };
-  } finally {
-    ws.release(m0);
-  }
+  return policyEvaluationUnchecked(mdp, rr, p, tau, parseSolve({ ...options, transpose: false, x0: V0 }, mdp));
+}
+
+/** policyEvaluation's unchecked twin: r, π, τ and the options (x0 = V0) already validated. @internal */
+export function policyEvaluationUnchecked(mdp: TabularMDP, r: Float64Array, pi: Float64Array, tau: number, o: ParsedSolve): PolicyEvaluationResult {
+  const V = o.x0 ? Float64Array.from(o.x0) : new Float64Array(mdp.S);
+  const Q = new Float64Array(mdp.S * mdp.A);
+  const info = evaluatePolicy(mdp, r, pi, tau, V, Q, o);
+  return { V, Q, ...info };
 }
 
 /**
@@ -368,20 +216,4 @@ export function occupancy(mdp: TabularMDP, pi: ArrayLike<number>, rho?: ArrayLik
   const res = solveLinear(mdp, pi, d0, { ...options, transpose: true });
   if (!res.converged) throw new NumericalError(`occupancy: the solve stopped at relative residual ${res.residual} after ${res.iterations} iterations; raise maxIter or use method 'lu'`);
   return res.x;
-}
-
-/**
- * out = P_π v (or P_πᵀ v) for an S-vector v. Internal: callers have validated π and v.
- * @internal
- */
-export function applyPpi(mdp: TabularMDP, pi: Float64Array, v: Float64Array, transpose: boolean): Float64Array {
-  const { S, A, ws, at } = mdp;
-  const m0 = ws.mark();
-  try {
-    const pPi = ws.putF64(pi), pV = ws.putF64(v), pOut = ws.allocF64(S);
-    ws.k.ppi(at.P, at.indptr, at.indices, pPi, pV, pOut, S, A, transpose ? 1 : 0);
-    return ws.copyF64(pOut, S);
-  } finally {
-    ws.release(m0);
-  }
 }

@@ -4,8 +4,8 @@
 //   CSR P:   indptr Int32Array (S·A + 1), indices Int32Array (nnz), probs (nnz)
 //   rho:     (S), the initial-state distribution (uniform by default)
 import { DomainError, MemoryLimitError, ShapeError } from "./errors";
-import { defaultBackend, type Backend } from "./wasm/module";
-import { MAX_WASM_BYTES, Workspace } from "./wasm/workspace";
+import type { Backend } from "./wasm/module";
+import { MAX_WASM_BYTES, backendOf, bandwidth, setTransitions, storeCsr, storeDense, transitions, workOn } from "./wasm/routines/index";
 import * as check from "./validate";
 
 interface Common {
@@ -36,18 +36,6 @@ export interface NestedOptions {
   backend?: Backend;
 }
 
-/** Pointers into the MDP's kernel memory (internal). */
-export interface Layout {
-  /** Dense P, or the CSR probs. */
-  P: number;
-  /** 0 for dense P. */
-  indptr: number;
-  indices: number;
-  rho: number;
-  /** Running sums of P's rows for the sampler (0 until first needed). */
-  cdf: number;
-}
-
 /** Work counters: Bellman sweeps, linear solves and sampled steps. */
 export interface Counters {
   sweeps: number;
@@ -69,20 +57,21 @@ export class TabularMDP {
   readonly nnz: number;
   /** @internal ρ as validated; never handed out (see `rho`). */
   readonly rho0: Float64Array;
-  /** Work done on this MDP by the lower-level functions (sweeps, solves, sampled steps). */
-  readonly counters: Counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
-  /** @internal */ readonly ws: Workspace;
-  /** @internal */ readonly at: Layout;
 
-  private constructor(S: number, A: number, gamma: number, kind: "dense" | "csr", nnz: number, rho: Float64Array, ws: Workspace, at: Layout) {
+  // The transitions and ρ live in the MDP's own kernel instance, which only the routine
+  // layer (src/wasm/routines/) reaches: storeDense/storeCsr attach it at construction.
+  private constructor(S: number, A: number, gamma: number, kind: "dense" | "csr", nnz: number, rho: Float64Array) {
     this.S = S;
     this.A = A;
     this.gamma = gamma;
     this.kind = kind;
     this.nnz = nnz;
     this.rho0 = rho;
-    this.ws = ws;
-    this.at = at;
+  }
+
+  /** Work done on this MDP so far by the lower-level functions (sweeps, solves, sampled steps); a copy. */
+  get counters(): Counters {
+    return workOn(this);
   }
 
   /** The initial-state distribution ρ (length S). A fresh copy on every access: changing it has no effect. */
@@ -95,49 +84,13 @@ export class TabularMDP {
    * transitions. Grid-like MDPs have narrow bands, which the 'lu' solver exploits.
    */
   bandwidth(): { kl: number; ku: number } {
-    if (!this.band) {
-      const { ws, at, S, A } = this;
-      const m0 = ws.mark();
-      try {
-        const p = ws.allocI32(2);
-        ws.k.bandwidth(at.P, at.indptr, at.indices, S, A, p);
-        const v = ws.i32(p, 2);
-        this.band = { kl: v[0], ku: v[1] };
-      } finally {
-        ws.release(m0);
-      }
-    }
-    return this.band;
-  }
-  private band?: { kl: number; ku: number };
-
-  /**
-   * Pointer to the running sums of P's rows, computed on first use when some row is long
-   * enough (> 16 entries) for the sampler to bisect; 0 otherwise. Call only between public
-   * calls (it extends the persistent region). @internal
-   */
-  cdfRows(): number {
-    const { at, ws, S, A } = this;
-    if (at.cdf) return at.cdf;
-    const long = this.kind === "dense" ? S > 16 : this.maxRow() > 16;
-    if (!long) return 0;
-    const n = this.kind === "dense" ? S * A * S : this.nnz;
-    at.cdf = ws.alloc(n * 8, "the sampler's cumulative rows need as much memory as P: sample from CSR transitions");
-    ws.k.cumulativeRows(at.P, at.indptr, S, A, at.cdf);
-    return at.cdf;
-  }
-
-  private maxRow(): number {
-    const { ws, at, S, A } = this;
-    const ip = ws.i32(at.indptr, S * A + 1);
-    let m = 0;
-    for (let i = 0; i < S * A; i++) m = Math.max(m, ip[i + 1] - ip[i]);
-    return m;
+    const { kl, ku } = bandwidth(this);
+    return { kl, ku };
   }
 
   /** True when this MDP runs on the SIMD build. */
   get simd(): boolean {
-    return this.ws.backend.simd;
+    return backendOf(this).simd;
   }
 
   /** An MDP with a dense transition matrix P of shape (S·A, S). */
@@ -152,9 +105,9 @@ export class TabularMDP {
     const P = check.float64("P", spec.P, S * A * S, "S·A·S, index (s·A + a)·S + s'");
     check.stochasticDense(P, S, A);
     const rho = initial(spec.rho, S);
-    const ws = new Workspace(spec.backend ?? defaultBackend());
-    const at: Layout = { P: ws.putF64(P), indptr: 0, indices: 0, rho: ws.putF64(rho), cdf: 0 };
-    return new TabularMDP(S, A, gamma, "dense", S * A * S, rho, ws, at);
+    const mdp = new TabularMDP(S, A, gamma, "dense", S * A * S, rho);
+    storeDense(mdp, P, rho, spec.backend);
+    return mdp;
   }
 
   /** An MDP with CSR transitions: row (s·A + a) holds the next states `indices[indptr[i]..indptr[i+1])`. */
@@ -170,9 +123,9 @@ export class TabularMDP {
     const probs = check.float64("probs", spec.probs, (spec.probs as ArrayLike<number>)?.length ?? -1);
     check.stochasticCsr(indptr, indices, probs, S, A);
     const rho = initial(spec.rho, S);
-    const ws = new Workspace(spec.backend ?? defaultBackend());
-    const at: Layout = { P: ws.putF64(probs), indptr: ws.putI32(indptr), indices: ws.putI32(indices), rho: ws.putF64(rho), cdf: 0 };
-    return new TabularMDP(S, A, gamma, "csr", nnz, rho, ws, at);
+    const mdp = new TabularMDP(S, A, gamma, "csr", nnz, rho);
+    storeCsr(mdp, indptr, indices, probs, rho, spec.backend);
+    return mdp;
   }
 
   /** Build from nested arrays `P[s][a][s']` (dense, or CSR of the non-zeros with `sparse: true`). */
@@ -209,20 +162,12 @@ export class TabularMDP {
     const { S, A } = this;
     const flat = check.float64("P", P, S * A * S, "S·A·S, index (s·A + a)·S + s'");
     check.stochasticDense(flat, S, A);
-    this.ws.f64(this.at.P, S * A * S).set(flat);
-    this.band = undefined;
-    if (this.at.cdf) this.ws.k.cumulativeRows(this.at.P, 0, S, A, this.at.cdf);
+    setTransitions(this, flat);
   }
 
   /** A copy of the transitions as stored: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. */
   transitions(): { P: Float64Array } | { indptr: Int32Array; indices: Int32Array; probs: Float64Array } {
-    const n = this.S * this.A;
-    if (this.kind === "dense") return { P: this.ws.copyF64(this.at.P, n * this.S) };
-    return {
-      indptr: this.ws.copyI32(this.at.indptr, n + 1),
-      indices: this.ws.copyI32(this.at.indices, this.nnz),
-      probs: this.ws.copyF64(this.at.P, this.nnz),
-    };
+    return transitions(this);
   }
 }
 

@@ -1,6 +1,7 @@
 // Trajectory sampling with the seeded in-module xoshiro128** generator.
 import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
+import { sample } from "./wasm/routines/index";
 
 /** Options of `sampleTrajectories`. */
 export interface SampleOptions {
@@ -33,7 +34,7 @@ export interface Trajectories {
  */
 export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, options: SampleOptions): Trajectories {
   requireMdp(mdp);
-  const { S, A, ws, at } = mdp;
+  const { S, A } = mdp;
   const p = check.policy("pi", pi, S, A);
   const o = options ?? ({} as SampleOptions);
   const episodes = check.positiveInt("episodes", o.episodes);
@@ -41,23 +42,5 @@ export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, optio
   const seed = check.seed(o.seed);
   const rho = o.rho === undefined ? undefined : check.distribution("rho", o.rho, S);
   const r = o.r === undefined ? undefined : check.float64("r", o.r, S * A, "S·A, index s·A + a");
-  const n = episodes * horizon;
-  const cdf = mdp.cdfRows(); // persistent: allocated before the scratch mark
-  const m0 = ws.mark();
-  try {
-    const pPi = ws.putF64(p);
-    const pRho = rho ? ws.putF64(rho) : at.rho;
-    const pR = r ? ws.putF64(r) : 0;
-    const pWork = ws.alloc(ws.k.SAMPLE_WORK_BYTES.value);
-    const advice = "sample fewer episodes × horizon per call";
-    const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
-    const pRew = r ? ws.alloc(n * 8, advice) : 0;
-    ws.k.sampleTrajectories(at.P, at.indptr, at.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew, cdf);
-    mdp.counters.sampledSteps += n;
-    const out: Trajectories = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
-    if (r) out.rewards = ws.copyF64(pRew, n);
-    return out;
-  } finally {
-    ws.release(m0);
-  }
+  return sample(mdp, p, episodes, horizon, seed, rho, r);
 }

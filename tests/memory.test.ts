@@ -14,6 +14,7 @@ import {
   TabularMDP,
   type Backend,
 } from "../src/index";
+import { memoryOf } from "../src/wasm/routines/index";
 import { firstBitDiff, toTabular, type NumArray } from "./helpers/compare";
 import { randomCsr, randomDense, randomPolicy, randomVector } from "./helpers/random-mdp";
 
@@ -64,25 +65,25 @@ describe("workspace memory under repeated calls", () => {
       // 100 × 50 steps of states, actions and rewards: 80 kB of scratch
       traj: sampleTrajectories(mdp, pi, { episodes: 100, horizon: 50, seed, r }),
     });
-    const created = mdp.ws.byteLength;
-    const before = mdp.ws.mark();
+    const created = memoryOf(mdp).bytes;
+    const before = memoryOf(mdp).mark;
     const first = round(7);
-    const reached = mdp.ws.byteLength;
+    const reached = memoryOf(mdp).bytes;
     // the first sampling call may extend the persistent region once, by the sampler's
     // cached running sums of P's rows (S·A·S doubles for a dense P with S > 16); after
     // that every call rewinds to the same mark
-    const mark = mdp.ws.mark();
+    const mark = memoryOf(mdp).mark;
     expect(mark - before).toBeLessThanOrEqual(mdp.S * mdp.A * mdp.S * 8 + 16);
     // the first round needed more than the MDP itself: the measurement can see growth
     expect(reached).toBeGreaterThan(created);
     for (let i = 1; i < 10000; i++) {
       round(i);
-      if (mdp.ws.byteLength !== reached || mdp.ws.mark() !== mark) {
-        throw new Error(`round ${i}: memory ${mdp.ws.byteLength} B (first round ${reached} B), mark ${mdp.ws.mark()} (start ${mark})`);
+      if (memoryOf(mdp).bytes !== reached || memoryOf(mdp).mark !== mark) {
+        throw new Error(`round ${i}: memory ${memoryOf(mdp).bytes} B (first round ${reached} B), mark ${memoryOf(mdp).mark} (start ${mark})`);
       }
     }
-    expect(mdp.ws.byteLength).toBe(reached);
-    expect(mdp.ws.mark()).toBe(mark);
+    expect(memoryOf(mdp).bytes).toBe(reached);
+    expect(memoryOf(mdp).mark).toBe(mark);
     const last = round(7);
     for (const key of Object.keys(first) as (keyof typeof first)[]) expect(sameResult(first[key], last[key]), key).toEqual([]);
   }, 120_000);
@@ -92,16 +93,16 @@ describe("workspace memory under repeated calls", () => {
     const mdp = toTabular(m, scalar);
     const pi = randomPolicy(30, 2, 506);
     sampleTrajectories(mdp, pi, { episodes: 10, horizon: 10, seed: 1 });
-    const small = mdp.ws.byteLength;
+    const small = memoryOf(mdp).bytes;
     sampleTrajectories(mdp, pi, { episodes: 400, horizon: 100, seed: 1 }); // 320 kB
-    const big = mdp.ws.byteLength;
+    const big = memoryOf(mdp).bytes;
     expect(big).toBeGreaterThan(small);
     for (let i = 0; i < 200; i++) {
       sampleTrajectories(mdp, pi, { episodes: 400, horizon: 100, seed: i });
       sampleTrajectories(mdp, pi, { episodes: 7, horizon: 13, seed: i });
       softValueIteration(mdp, randomVector(60, i), { tau: 1, maxIter: 5 });
     }
-    expect(mdp.ws.byteLength).toBe(big);
+    expect(memoryOf(mdp).bytes).toBe(big);
   });
 
   test("calls that fail — bad input, a NumericalError, a MemoryLimitError — release their scratch and leave the MDP's answers unchanged", () => {
@@ -110,17 +111,17 @@ describe("workspace memory under repeated calls", () => {
     const pi = randomPolicy(12, 2, 508);
     const r = randomVector(24, 509);
     const before = softValueIteration(mdp, r, { tau: 0.3 });
-    const mark = mdp.ws.mark();
-    const bytes = mdp.ws.byteLength;
+    const mark = memoryOf(mdp).mark;
+    const bytes = memoryOf(mdp).bytes;
     const huge = new Float64Array(24).fill(1e308); // V* = 1e308/(1 − γ) overflows
     for (let i = 0; i < 100; i++) {
       expect(() => softValueIteration(mdp, huge, { tau: 1e-300 })).toThrow(NumericalError);
       expect(() => sampleTrajectories(mdp, pi, { episodes: 1e6, horizon: 1e4, seed: 1 })).toThrow(MemoryLimitError);
       expect(() => solveLinear(mdp, pi, [1, 2])).toThrow(TypeError);
       expect(() => softValueIteration(mdp, r, { tau: -1 })).toThrow(RangeError);
-      expect(mdp.ws.mark()).toBe(mark);
+      expect(memoryOf(mdp).mark).toBe(mark);
     }
-    expect(mdp.ws.byteLength).toBe(bytes);
+    expect(memoryOf(mdp).bytes).toBe(bytes);
     expect(sameResult(before, softValueIteration(mdp, r, { tau: 0.3 }))).toEqual([]);
   });
 });
@@ -195,10 +196,10 @@ describe("two MDPs used interleaved", () => {
   test("each MDP owns its memory: growing one does not change the other's size", () => {
     const a = toTabular(mA, simd);
     const b = toTabular(mB, simd);
-    const sizeB = b.ws.byteLength;
+    const sizeB = memoryOf(b).bytes;
     sampleTrajectories(a, piA, { episodes: 1000, horizon: 200, seed: 1 }); // 1.6 MB on A
-    expect(a.ws.byteLength).toBeGreaterThan(sizeB);
-    expect(b.ws.byteLength).toBe(sizeB);
+    expect(memoryOf(a).bytes).toBeGreaterThan(sizeB);
+    expect(memoryOf(b).bytes).toBe(sizeB);
   });
 });
 
@@ -233,9 +234,9 @@ describe("results and stored inputs are copies", () => {
     const t = sampleTrajectories(mdp, pi, { episodes: 5, horizon: 5, seed: 1, r });
     const keepV = Float64Array.from(v.V);
     const keepS = Int32Array.from(t.states);
-    const before = mdp.ws.byteLength;
+    const before = memoryOf(mdp).bytes;
     sampleTrajectories(mdp, pi, { episodes: 2000, horizon: 100, seed: 2 }); // ~1.6 MB: grows memory
-    expect(mdp.ws.byteLength).toBeGreaterThan(before);
+    expect(memoryOf(mdp).bytes).toBeGreaterThan(before);
     expect(v.V.length).toBe(8);
     expect(firstBitDiff(v.V, keepV)).toBeUndefined();
     expect(t.states.length).toBe(25);

@@ -2,7 +2,7 @@
 // Monte-Carlo hypergradient of Prop. 5.2 with rollout derivatives (Prop. 5.1), SoBiRL
 // (Algorithm 2) and the alternating deep-RLHF baseline, on the tabular RLHF problem (docs/math.md#rlhf).
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, DomainError, ShapeError, TabularMDP, softValueIteration } from "../src/index";
+import { init, meter, DomainError, ShapeError, TabularMDP, softValueIteration } from "../src/index";
 import { BilevelProblem } from "../src/bilevel/problem";
 import { linearReward } from "../src/bilevel/models";
 import { hypergradient, phi } from "../src/bilevel/hypergradient";
@@ -211,10 +211,9 @@ describe("the model-free hypergradient (Prop. 5.2)", () => {
     expect(d.diagnostics.method).toBe("model-free");
   });
 
-  it("counts every sampled environment step in problem.counters.sampledSteps", () => {
-    const before = inst.problem.counters.sampledSteps;
-    const r = modelFreeHypergradient(inst.problem, inst.x0, { seed: 1, groups: 10, Md: 4, Td: 7 });
-    expect(inst.problem.counters.sampledSteps - before).toBe(r.sampledSteps);
+  it("counts every sampled environment step on the work meter", () => {
+    const { value: r, work } = meter(() => modelFreeHypergradient(inst.problem, inst.x0, { seed: 1, groups: 10, Md: 4, Td: 7 }));
+    expect(work.sampledSteps).toBe(r.sampledSteps);
     // 10 groups of 2 trajectories of H = 2 steps, plus per visited (s, a): 2·M_d + M_d·(T_d − 1)
     expect((r.sampledSteps - 40) % (4 * 2 + 4 * 6)).toBe(0);
     expect(r.sampledSteps).toBeGreaterThan(40);

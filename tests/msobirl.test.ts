@@ -9,6 +9,7 @@ import { policyL2 } from "../src/bilevel/models";
 import { TabularMDP, denseToCsr } from "../src/mdp";
 import { softValueIteration } from "../src/lower";
 import { NumericalError } from "../src/errors";
+import { memoryOf } from "../src/wasm/routines/index";
 
 beforeAll(async () => {
   await init();
@@ -62,12 +63,12 @@ describe("algorithm states", () => {
 
   it("M-SoBiRL's run holds no kernel scratch between iterations: the workspace mark is where it was, during callbacks and after", () => {
     const { problem, x0 } = e1({ seed: 10, n: 8 });
-    const ws = problem.mdp.ws;
-    const m0 = ws.mark();
+    const mark = () => memoryOf(problem.mdp).mark;
+    const m0 = mark();
     const seen = new Set<number>();
-    mSoBiRL.run(problem, { iterations: 10, x0, onIteration: () => { seen.add(ws.mark()); } });
+    mSoBiRL.run(problem, { iterations: 10, x0, onIteration: () => { seen.add(mark()); } });
     expect([...seen]).toEqual([m0]);
-    expect(ws.mark()).toBe(m0);
+    expect(mark()).toBe(m0);
   });
 
   it("M-SoBiRL's sweeps report overflowing rewards exactly as softValueIteration does, and release their scratch", () => {
@@ -82,9 +83,9 @@ describe("algorithm states", () => {
       let expected = "";
       try { softValueIteration(mdp, huge, { tau: 1, V0: new Float64Array(S), maxIter: 10, tol: 1e-6 }); } catch (e) { expected = (e as Error).message; }
       expect(expected).toMatch(/became (Infinity|NaN) at sweep \d+;/);
-      const m0 = mdp.ws.mark();
+      const m0 = memoryOf(mdp).mark;
       expect(() => mSoBiRL.run(problem, { iterations: 3 })).toThrow(new NumericalError(expected));
-      expect(mdp.ws.mark()).toBe(m0);
+      expect(memoryOf(mdp).mark).toBe(m0);
     }
   });
 

@@ -3,7 +3,7 @@
 // table along tangent directions; full softmax logits), zero at π* with quadratic growth,
 // x-dependent transitions, work counters and bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { init } from '../src/index.js';
+import { init, meter } from '../src/index.js';
 import { DomainError, ShapeError } from '../src/errors.js';
 import { policyEvaluation } from '../src/lower.js';
 import type { BilevelProblem } from '../src/bilevel/problem.js';
@@ -249,18 +249,12 @@ describe('penalty bookkeeping and input checks', () => {
   it('counts its linear solves: Bellman 2 with gradients and 1 without; value 4 with a star policy and 2 without gradients', () => {
     const problem = genericProblem('dense', 1);
     const x = randomVector(n, 2), pi = randomPolicy(S, A, 3), star = randomPolicy(S, A, 4);
-    const count = (fn: () => void) => {
-      const before = problem.counters.solves;
-      fn();
-      return problem.counters.solves - before;
-    };
+    const count = (fn: () => void) => meter(fn).work.solves;
     expect(count(() => bellmanPenalty(problem, x, pi))).toBe(2);
     expect(count(() => bellmanPenalty(problem, x, pi, { gradient: false }))).toBe(1);
     expect(count(() => valuePenalty(problem, x, pi, { star }))).toBe(4);
     expect(count(() => valuePenalty(problem, x, pi, { star, gradient: false }))).toBe(2);
-    const sweeps = problem.counters.sweeps;
-    valuePenalty(problem, x, pi);
-    expect(problem.counters.sweeps).toBeGreaterThan(sweeps);
+    expect(meter(() => valuePenalty(problem, x, pi)).work.sweeps).toBeGreaterThan(0);
   });
 
   it('a custom ρ weights the states: a point mass on state s gives V*(s) − V^π(s)', () => {

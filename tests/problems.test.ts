@@ -546,7 +546,8 @@ describe("stackelberg", () => {
       expect(mu[s * B] + mu[s * B + 1]).toBeCloseTo(1, 15);
       expect(mu[s * B] / mu[s * B + 1]).toBeCloseTo(Math.exp(x[s * B] - x[s * B + 1]), 12);
     }
-    const r = problem.rewardAt(x); // also moves the MDP to P_x
+    const r = problem.rewardAt(x);
+    problem.moveTo(x);
     const P = denseOf(problem.mdp);
     for (let s = 0; s < S; s++) {
       for (let a = 0; a < A; a++) {
@@ -595,7 +596,7 @@ describe("stackelberg", () => {
     }
     const VL = valueOf(P, rL, pi, S, A, gamma);
     const expected = -VL.reduce((acc, v, s) => acc + problem.mdp.rho[s] * v, 0);
-    problem.rewardAt(other); // the problem's MDP now holds P at another x
+    problem.moveTo(other); // the problem's MDP now holds P at another x
     expect(problem.value(x, pi)).toBeCloseTo(expected, 12);
   });
 

@@ -18,6 +18,7 @@ import type { Algorithm, HistoryRecord } from "./algorithms/common";
 import { now } from "./algorithms/common";
 import { phi } from "./hypergradient";
 import { BilevelProblem, type Counters, type RewardModel } from "./problem";
+import { noWork, tally } from "../wasm/routines/index";
 import { rewardValues, rewardVjp, type TrajectoryObjective, type TrajectoryPolicyObjective } from "./trajectory";
 import { log } from "../util/math";
 
@@ -146,18 +147,19 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
   for (const entry of entries) {
     const iterations = entry.iterations ?? K;
     const { problem } = fresh();
-    const upperWork = instrumentUpper(problem);
+    // the runs' work and the part of it inside the objective, read even when a run throws
+    const work = noWork(), upperWork = noWork();
     let row: CompareRow;
     try {
-      const run = runEntry(problem, entry, iterations, x0, project, phiEvery, phiTol, upperWork);
-      const upperSolves = upperWork.solves; // before the φ evaluation below
+      const run = runEntry(problem, entry, iterations, x0, project, phiEvery, phiTol, work, upperWork);
+      const upperSolves = upperWork.solves;
       row = {
         algorithm: entry.name,
         phi0,
         phiFinal: phi(problem, run.x, { tol: phiTol }).value,
         iterations: run.iterations,
         timeMs: run.timeMs,
-        ...run.counters,
+        ...work,
         upperSolves,
         x: run.x,
         history: run.history,
@@ -170,9 +172,7 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
         phiFinal: NaN,
         iterations: 0,
         timeMs: NaN,
-        sweeps: problem.counters.sweeps,
-        solves: problem.counters.solves,
-        sampledSteps: problem.counters.sampledSteps,
+        ...work,
         upperSolves: upperWork.solves,
         x: Float64Array.from(x0),
         history: [],
@@ -189,22 +189,33 @@ interface EntryRun {
   x: Float64Array;
   iterations: number;
   timeMs: number;
-  counters: Counters;
   history: HistoryRecord[];
 }
 
 /**
  * One entry's run: a single `run` call, or, with a projection or a φ record, one
  * iteration per call (the state is plain data), projecting x and evaluating φ(x_k) in
- * between. φ evaluations are neither timed nor counted (also not as objective work).
+ * between. The work of the run calls goes to `work`, the part of it done inside the upper
+ * objective to `upperWork`; φ evaluations are neither timed nor counted.
  */
-function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: Float64Array, project: CompareOptions["project"], phiEvery: number, phiTol: number, upperWork: Counters): EntryRun {
+function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: Float64Array, project: CompareOptions["project"], phiEvery: number, phiTol: number, work: Counters, upperWork: Counters): EntryRun {
   const base = { ...(entry.options ?? {}), x0: Float64Array.from(x0) };
+  // a run's own work, and what its objective evaluations added to the problem's reading
+  const runOnce = (options: Record<string, unknown>) => {
+    const u0 = problem.upperWork;
+    try {
+      return tally(work, () => entry.algorithm.run(problem, { ...base, ...options }));
+    } finally {
+      const u1 = problem.upperWork;
+      upperWork.sweeps += u1.sweeps - u0.sweeps;
+      upperWork.solves += u1.solves - u0.solves;
+      upperWork.sampledSteps += u1.sampledSteps - u0.sampledSteps;
+    }
+  };
   if (!project && phiEvery === 0) {
-    const r = entry.algorithm.run(problem, { ...base, iterations: K });
-    return { x: r.x, iterations: r.history.length, timeMs: r.timeMs, counters: r.counters, history: r.history };
+    const r = runOnce({ iterations: K });
+    return { x: r.x, iterations: r.history.length, timeMs: r.timeMs, history: r.history };
   }
-  const counters: Counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
   const history: HistoryRecord[] = [];
   let timeMs = 0;
   let state: { k: number; x: number[] } | undefined;
@@ -212,22 +223,16 @@ function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: F
   for (let k = 0; k < K; k++) {
     let phiK: number | undefined;
     if (phiEvery > 0 && (k % phiEvery === 0 || k === K - 1)) {
-      const saved = { ...problem.counters }, savedUpper = { ...upperWork };
       phiK = phi(problem, x, { tol: phiTol }).value;
-      Object.assign(problem.counters, saved);
-      Object.assign(upperWork, savedUpper);
     }
-    const r = entry.algorithm.run(problem, { ...base, iterations: 1, ...(state ? { state } : {}) });
+    const r = runOnce({ iterations: 1, ...(state ? { state } : {}) });
     const t0 = now();
     x = project ? projectChecked(problem, project, r.x) : Float64Array.from(r.x);
     state = { ...r.state, x: Array.from(x) };
     timeMs += r.timeMs + (now() - t0);
-    counters.sweeps += r.counters.sweeps;
-    counters.solves += r.counters.solves;
-    counters.sampledSteps += r.counters.sampledSteps;
     for (const row of r.history) history.push(phiK === undefined ? row : { ...row, phi: phiK });
   }
-  return { x, iterations: K, timeMs, counters, history };
+  return { x, iterations: K, timeMs, history };
 }
 
 function projectChecked(problem: BilevelProblem, project: NonNullable<CompareOptions["project"]>, x: ArrayLike<number>): Float64Array {
@@ -237,33 +242,6 @@ function projectChecked(problem: BilevelProblem, project: NonNullable<CompareOpt
   } catch (err) {
     throw new ShapeError("project", `must return a finite x of length n = ${problem.n} (${(err as Error).message})`, out);
   }
-}
-
-/**
- * Count the work done inside the problem's upper-objective calls (f, ∂f/∂x, ∂f/∂π). The
- * problem is one this module made a moment ago, so its methods may be shadowed.
- */
-function instrumentUpper(problem: BilevelProblem): Counters {
-  const work: Counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
-  for (const name of ["value", "gradX", "gradPi"] as const) {
-    const method = problem[name] as (this: BilevelProblem, x: Float64Array, pi: Float64Array) => unknown;
-    Object.defineProperty(problem, name, {
-      configurable: true,
-      writable: true,
-      value(x: Float64Array, pi: Float64Array) {
-        const c = problem.counters;
-        const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
-        try {
-          return method.call(problem, x, pi);
-        } finally {
-          work.sweeps += c.sweeps - s0;
-          work.solves += c.solves - v0;
-          work.sampledSteps += c.sampledSteps - n0;
-        }
-      },
-    });
-  }
-  return work;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // Hypergradient engines for φ(x) = f(x, π*_x) (docs/math.md#hypergradient, docs/math.md#exact-descent, docs/math.md#amd).
 import { DomainError } from "../errors";
-import { solveLinear, type LinearMethod } from "../lower";
+import { parseSolve, solveLinearUnchecked, type LinearMethod } from "../lower";
+import { pTransposeSA, qFromV, recordSweeps } from "../wasm/routines/index";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve";
 import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
@@ -85,59 +86,56 @@ function exact(problem: BilevelProblem, x: Float64Array, options: HypergradientO
 }
 
 /**
- * b = Uᵀ v with U = E − γP:  b(s') = Σ_a v(s',a) − γ Σ_{s,a} v(s,a) P(s'|s,a).
+ * b = Uᵀ v with U = E − γP:  b(s') = Σ_a v(s',a) − γ Σ_{s,a} v(s,a) P(s'|s,a), into `out`
+ * (length S) when given.
  * @internal
  */
-export function uTranspose(problem: BilevelProblem, v: Float64Array): Float64Array {
-  const { S, A, gamma } = problem.mdp;
-  const Ptv = pTransposeSA(problem, v);
-  const b = new Float64Array(S);
+export function uTranspose(problem: BilevelProblem, v: Float64Array, out: Float64Array = new Float64Array(problem.mdp.S)): Float64Array {
+  const { mdp } = problem;
+  const { S, A, gamma } = mdp;
+  const Ptv = pTransposeSA(mdp, v, out);
   for (let s = 0; s < S; s++) {
     let acc = 0;
     for (let a = 0; a < A; a++) acc += v[s * A + a];
-    b[s] = acc - gamma * Ptv[s];
+    out[s] = acc - gamma * Ptv[s];
   }
-  return b;
-}
-
-/** Pᵀu for an S·A vector u: Σ_{s,a} u(s,a) P(·|s,a). Uses the P_πᵀ kernel with π := u, v := 1. */
-function pTransposeSA(problem: BilevelProblem, u: Float64Array): Float64Array {
-  const { mdp } = problem;
-  const { S, A, ws, at } = mdp;
-  const m0 = ws.mark();
-  try {
-    const pU = ws.putF64(u), pOnes = ws.allocF64(S), pOut = ws.allocF64(S);
-    ws.f64(pOnes, S).fill(1);
-    ws.k.ppi(at.P, at.indptr, at.indices, pU, pOnes, pOut, S, A, 1);
-    return ws.copyF64(pOut, S);
-  } finally {
-    ws.release(m0);
-  }
+  return out;
 }
 
 /** The implicit part of eq. (9) given a lower solution; shared by HG-EXACT and the algorithms. */
 export function implicitGrad(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, linear?: LinearMethod, linearTol?: number, w0?: Float64Array) {
-  const { mdp, tau } = problem;
+  const { mdp } = problem;
   const { S, A } = mdp;
   const pi = low.pi;
   const gPi = problem.gradPi(x, pi);
   const v = new Float64Array(S * A);
   for (let i = 0; i < v.length; i++) v[i] = pi[i] * gPi[i];
   const b = uTranspose(problem, v);
-  const sol = solveLinear(mdp, pi, b, { transpose: true, method: linear, tol: linearTol, x0: w0 });
-  problem.counters.solves += 1;
+  // π is the lower solve's softmax and b is built from checked callbacks: no re-validation
+  const sol = solveLinearUnchecked(mdp, pi, b, parseSolve({ transpose: true, method: linear, tol: linearTol, x0: w0 }, mdp));
   const grad = combine(problem, x, low, v, sol.x);
   return { grad, w: sol.x, linear: sol };
 }
 
-/** ∇_x f + (1/τ) D_xᵀ (v − π ⊙ E w). @internal */
-export function combine(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, v: Float64Array, w: Float64Array): Float64Array {
+/** Scratch and output of `combine` (fresh arrays when omitted). */
+export interface CombineBuffers {
+  /** S·A. */
+  u: Float64Array;
+  /** n: the result. */
+  g: Float64Array;
+  /** n. */
+  gx: Float64Array;
+}
+
+/** ∇_x f + (1/τ) D_xᵀ (v − π ⊙ E w), into `into.g` when given. @internal */
+export function combine(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, v: Float64Array, w: Float64Array, into?: CombineBuffers): Float64Array {
   const { S, A } = problem.mdp;
   const tau = problem.tau;
-  const u = new Float64Array(S * A);
-  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = (v[s * A + a] - low.pi[s * A + a] * w[s]) / tau;
-  const g = problem.vjp(x, u, low.V);
-  const gx = problem.gradX(x, low.pi);
+  const pi = low.pi;
+  const u = into ? into.u : new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = (v[s * A + a] - pi[s * A + a] * w[s]) / tau;
+  const g = problem.vjp(x, u, low.V, into?.g);
+  const gx = problem.gradX(x, pi, into?.gx);
   for (let k = 0; k < g.length; k++) g[k] += gx[k];
   return g;
 }
@@ -169,7 +167,7 @@ function finiteDifference(problem: BilevelProblem, x: Float64Array, options: Hyp
     conv = conv && fp.low.converged && fm.low.converged;
     its += fp.low.iterations + fm.low.iterations;
   }
-  if (problem.transitions) problem.rewardAt(x); // leave the MDP at P_x
+  problem.moveTo(x); // leave the MDP at P_x
   return {
     value: base.value,
     grad,
@@ -213,18 +211,10 @@ function amd(problem: BilevelProblem, x: Float64Array, options: HypergradientOpt
     }
     VL[s] = acc;
   }
-  const ws = mdp.ws, at = mdp.at;
-  const m0 = ws.mark();
   let it = 0, delta = Infinity;
-  try {
-    const pZero = ws.allocF64(SA), pV = ws.allocF64(S), pQ = ws.allocF64(SA);
-    ws.f64(pZero, SA).fill(0);
-    // P·v for an S-vector into an S·A vector, through the qFromV kernel with r = 0
-    const Pv = (v: Float64Array, out: Float64Array) => {
-      ws.f64(pV, S).set(v);
-      ws.k.qFromV(at.P, at.indptr, at.indices, pZero, pV, pQ, S, A, 1);
-      out.set(ws.f64(pQ, SA));
-    };
+  {
+    // P·v for an S-vector into an S·A vector (r = 0, γ = 1)
+    const Pv = (v: Float64Array, out: Float64Array) => qFromV(mdp, undefined, v, 1, out);
     const col = new Float64Array(S), PvOut = new Float64Array(SA);
     while (it < maxIter && delta > tol) {
       it++;
@@ -274,10 +264,8 @@ function amd(problem: BilevelProblem, x: Float64Array, options: HypergradientOpt
         }
       }
     }
-  } finally {
-    ws.release(m0);
   }
-  problem.counters.sweeps += it;
+  recordSweeps(mdp, it); // one sweep of the Q tables per recursion step, made here on the host
   // final Ṽ from Q̃, then ∇φ = −Σ_s ρ(s) Ṽ(s) + ∇_x f's explicit part
   const rho = up.rhoU ?? mdp.rho;
   const grad = problem.gradX(x, pi);

@@ -2,7 +2,7 @@
 // choice) or soft policy iteration (Newton on the soft Bellman equation: evaluate π with
 // one linear solve, improve with the softmax; quadratic convergence near the optimum).
 import { DomainError, NumericalError } from "../errors";
-import { policyEvaluation, softValueIteration, type LinearMethod } from "../lower";
+import { parseSolve, policyEvaluationUnchecked, sweeps, type LinearMethod } from "../lower";
 import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
 import { rowSoftmax } from "../util/softmax";
@@ -52,31 +52,35 @@ export function parseLower(o: LowerOptions | undefined): Required<Omit<LowerOpti
   return { solver, tol, maxIter, V0: opts.V0, linear: opts.linear, extrapolate };
 }
 
-/** Solve the lower level at x to tolerance. */
+/**
+ * Solve the lower level at x to tolerance. r_x comes from the checked reward callback and
+ * the policies from the kernels' softmax, so the lower-level calls are the unchecked twins.
+ */
 export function solveLower(problem: BilevelProblem, x: Float64Array, options?: LowerOptions): LowerSolution {
   const o = parseLower(options);
   const { mdp, tau } = problem;
+  const { S, A } = mdp;
   const r = problem.rewardAt(x);
+  problem.moveTo(x);
+  const V0 = o.V0 === undefined ? undefined : check.float64("V0", o.V0, S, "S");
   if (o.solver === "value-iteration") {
-    const vi = softValueIteration(mdp, r, { tau, tol: o.tol, maxIter: o.maxIter, V0: o.V0, extrapolate: o.extrapolate });
-    problem.counters.sweeps += vi.iterations;
-    return { r, ...vi };
+    const vi = sweeps(mdp, r, tau, o.tol, o.maxIter, V0, true, o.extrapolate);
+    return { r, ...vi, pi: vi.pi!, converged: vi.residual <= o.tol };
   }
   // soft policy iteration
-  const { S, A } = mdp;
-  let V: Float64Array = o.V0 === undefined ? new Float64Array(S) : check.float64("V0", o.V0, S, "S").slice();
+  let V: Float64Array = V0 === undefined ? new Float64Array(S) : V0.slice();
   let Q: Float64Array = new Float64Array(S * A);
   const pi = new Float64Array(S * A);
   // π_0 from V_0: Q_0 = r + γ P V_0 (one sweep)
-  const first = softValueIteration(mdp, r, { tau, tol: 0, maxIter: 1, V0: V });
-  problem.counters.sweeps += 1;
-  pi.set(first.pi);
+  const first = sweeps(mdp, r, tau, 0, 1, V, true);
+  pi.set(first.pi!);
   let residual = Infinity, it = 0;
+  let solve: ReturnType<typeof parseSolve> | undefined;
   while (it < o.maxIter) {
     it++;
     // Newton steps only need the evaluation to be accurate relative to the Bellman residual
-    const ev = policyEvaluation(mdp, r, pi, { tau, method: o.linear, tol: 1e-13, maxIter: 5000, V0: V });
-    problem.counters.solves += 1;
+    solve ??= parseSolve({ method: o.linear, tol: 1e-13, maxIter: 5000 }, mdp);
+    const ev = policyEvaluationUnchecked(mdp, r, pi, tau, { ...solve, x0: V });
     if (!(ev.residual <= 1e-8)) throw new NumericalError(`policy iteration: the evaluation solve stopped at relative residual ${ev.residual} after ${ev.iterations} iterations`);
     V = ev.V;
     Q = ev.Q;

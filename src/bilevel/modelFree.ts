@@ -83,7 +83,7 @@ export interface ModelFreeResult extends HypergradientResult {
   baseline: number;
   /** M_u. */
   groups: number;
-  /** Environment steps sampled for this estimate (also added to problem.counters.sampledSteps). */
+  /** Environment steps sampled for this estimate (also recorded by the work meter). */
   sampledSteps: number;
 }
 
@@ -256,7 +256,6 @@ export function estimateAt(problem: BilevelProblem, x: Float64Array, pi: Float64
   for (let g = 0; g < M; g++) lv += (losses[g] - value) ** 2;
   let bmean = 0;
   for (let g = 0; g < M; g++) bmean += b[g];
-  problem.counters.sampledSteps += M * N * H + (o.baseline === "split" ? o.baselineGroups * N * H : 0);
   return {
     grad: mean,
     stdError,
@@ -356,7 +355,6 @@ export function occupancyRows(problem: BilevelProblem, pi: Float64Array, rows: n
       }
       mean.set(row, c);
     }
-    problem.counters.solves += solves;
     return { mean, sampledSteps: 0, solves, linearResidual: worst, linearConverged: conv };
   }
   // rollouts: the first transition from (s, a) with a policy whose row s is one-hot at a,
@@ -408,7 +406,6 @@ export function occupancyRows(problem: BilevelProblem, pi: Float64Array, rows: n
     mean.set(row, c);
     if (each && per) each.set(row, per);
   }
-  problem.counters.sampledSteps += steps;
   return { mean, each, sampledSteps: steps, solves: 0, linearResidual: 0, linearConverged: true };
 }
 

@@ -9,11 +9,12 @@
 //   gradLogits ∂pen/∂θ(s,a) for π(·|s) = softmax(θ(s,·)): π(a|s)(gradPi(s,a) − Σ_b π(b|s) gradPi(s,b)).
 // Where π(a|s) = 0 and τ > 0 the table derivative is unbounded (−τ log π → +∞); it is
 // reported with log π(a|s) clipped at log(Number.MIN_VALUE) ≈ −744.4, so it stays finite.
-// Cost (linear solves, counted in problem.counters.solves): value penalty 4 (two
+// Cost (linear solves, counted by the work meter): value penalty 4 (two
 // evaluations, two occupancies) plus, without a given `star`, a tight lower solve; Bellman
 // penalty 2. With `gradient: false` only the evaluations are done.
 import { DomainError, NumericalError } from "../errors";
-import { applyPpi, occupancy, policyEvaluation, solveLinear, type LinearMethod, type PolicyEvaluationResult } from "../lower";
+import { occupancy, policyEvaluation, solveLinear, type LinearMethod, type PolicyEvaluationResult } from "../lower";
+import { pTransposeSA } from "../wasm/routines/index";
 import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
@@ -86,6 +87,7 @@ export function valuePenalty(problem: BilevelProblem, x: ArrayLike<number>, pi: 
   const o = parse(options, mdp);
   const star = options.star === undefined ? undefined : check.policy("star", options.star, S, A);
   const r = problem.rewardAt(xx);
+  problem.moveTo(xx);
   // V* as the soft value of the (solved or given) optimal policy: its error is second
   // order in the policy's, so p(x, π*) vanishes to round-off.
   const piStar = star ?? solveLower(problem, xx, { tol: 1e-12, ...options.lower }).pi;
@@ -135,6 +137,7 @@ export function bellmanPenalty(problem: BilevelProblem, x: ArrayLike<number>, pi
   const p = check.policy("pi", pi, S, A);
   const o = parse(options, mdp);
   const r = problem.rewardAt(xx);
+  problem.moveTo(xx);
   const ev = evaluate(problem, r, p, o.linear, o.linearTol);
   const { Q } = ev;
   // per-state gap LSE_τ(Q(s,·)) − Σ_a π(Q − τ log π) and σ
@@ -217,29 +220,20 @@ function parse(o: PenaltyOptions | undefined, mdp: TabularMDP): Parsed {
 /** Soft evaluation of π at reward r (one solve, counted; must converge). @internal */
 export function evaluate(problem: BilevelProblem, r: Float64Array, pi: Float64Array, linear?: LinearMethod, linearTol?: number, tau = problem.tau): PolicyEvaluationResult {
   const ev = policyEvaluation(problem.mdp, r, pi, { tau, method: linear, tol: linearTol });
-  problem.counters.solves += 1;
   if (!ev.converged) throw new NumericalError(`policy evaluation stopped at relative residual ${ev.residual} after ${ev.iterations} iterations; use linear 'lu' or raise the iteration cap`);
   return ev;
 }
 
 /** d̃_π = (I − γP_πᵀ)⁻¹ ρ (one solve, counted). @internal */
 export function visitation(problem: BilevelProblem, pi: Float64Array, o: { rho: Float64Array; linear?: LinearMethod; linearTol?: number }): Float64Array {
-  const d = occupancy(problem.mdp, pi, o.rho, { method: o.linear, tol: o.linearTol });
-  problem.counters.solves += 1;
-  return d;
+  return occupancy(problem.mdp, pi, o.rho, { method: o.linear, tol: o.linearTol });
 }
 
 /** (I − γP_π)⁻¹ b or its transpose (one solve, counted; must converge). @internal */
 export function solve(problem: BilevelProblem, pi: Float64Array, b: Float64Array, transpose: boolean, linear?: LinearMethod, linearTol?: number): Float64Array {
   const res = solveLinear(problem.mdp, pi, b, { transpose, method: linear, tol: linearTol });
-  problem.counters.solves += 1;
   if (!res.converged) throw new NumericalError(`solveLinear stopped at relative residual ${res.residual} after ${res.iterations} iterations; use linear 'lu' or raise the iteration cap`);
   return res.x;
-}
-
-/** Pᵀc for an S·A vector c: Σ_{s,a} c(s,a) P(·|s,a) (the P_πᵀ kernel with π := c, v := 1). @internal */
-export function pTransposeSA(mdp: TabularMDP, c: Float64Array): Float64Array {
-  return applyPpi(mdp, c, new Float64Array(mdp.S).fill(1), true);
 }
 
 

@@ -5,6 +5,7 @@
 import { DomainError, ShapeError } from "../errors";
 import { TabularMDP, type Counters } from "../mdp";
 import * as check from "../validate";
+import { closeReading, noWork, openReading } from "../wasm/routines/index";
 
 /** r_x and its derivative. Give `vjp` (R_xᵀu) for large n; `jacobian` is the fallback. */
 export interface RewardModel {
@@ -69,8 +70,7 @@ export class BilevelProblem {
   readonly transitions?: TransitionModel;
   /** n, the dimension of x. */
   readonly n: number;
-  /** Work done through this problem so far. */
-  readonly counters: Counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
+  private readonly objectiveWork: Counters = noWork();
   private jac?: Float64Array;
   private lastP?: Float64Array;
 
@@ -112,11 +112,25 @@ export class BilevelProblem {
     if (!(this.tau > 0)) throw new DomainError("tau", `${method} needs an entropy temperature tau > 0`, this.tau);
   }
 
-  /** r_x (S·A). Also moves the MDP to P_x when transitions depend on x. */
+  /** r_x (S·A). */
   rewardAt(x: Float64Array, out: Float64Array = new Float64Array(this.mdp.S * this.mdp.A)): Float64Array {
-    const r = result("reward.reward", this.reward.reward(x, out), out, out.length);
+    return result("reward.reward", this.reward.reward(x, out), out, out.length);
+  }
+
+  /**
+   * Move the MDP to P_x when the transitions depend on x (a no-op otherwise): every solve,
+   * sweep or sample at x needs this call first.
+   */
+  moveTo(x: Float64Array): void {
     if (this.transitions) this.moveTransitions(x);
-    return r;
+  }
+
+  /**
+   * The work (sweeps, solves, sampled steps) done so far inside the upper objective's
+   * evaluations through this problem (f, ∂f/∂x, ∂f/∂π): the objective's own cost. A copy.
+   */
+  get upperWork(): Counters {
+    return { ...this.objectiveWork };
   }
 
   /**
@@ -176,19 +190,18 @@ export class BilevelProblem {
     return J;
   }
 
-  // The objective callbacks run between snapshot() and addWork(snapshot): the solves they
-  // make on the MDP count as this problem's work. (No closure per call: these run in the
-  // algorithms' inner loops.)
+  // The objective callbacks run inside a reading of the work meter: what they do on the
+  // MDP is the objective's own cost (compareAlgorithms' "solves in f"). (No closure per
+  // call: these run in the algorithms' inner loops.)
 
   /** f(x, π). */
   value(x: Float64Array, pi: Float64Array): number {
-    const c = this.mdp.counters;
-    const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
     let v: number;
+    openReading();
     try {
       v = this.upper.value(x, pi, this.mdp);
     } finally {
-      this.addWork(s0, v0, n0);
+      closeReading(this.objectiveWork);
     }
     if (typeof v !== "number" || !Number.isFinite(v)) throw new DomainError("upper.value", "must return a finite number", v);
     return v;
@@ -197,13 +210,12 @@ export class BilevelProblem {
   /** ∂f/∂x (n); into `out` when given (zeroed first, as a fresh array would be). */
   gradX(x: Float64Array, pi: Float64Array, into?: Float64Array): Float64Array {
     const out = into ? zeroed(into, this.n, "gradX") : new Float64Array(this.n);
-    const c = this.mdp.counters;
-    const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
     let r: Float64Array | void;
+    openReading();
     try {
       r = this.upper.gradX(x, pi, out, this.mdp);
     } finally {
-      this.addWork(s0, v0, n0);
+      closeReading(this.objectiveWork);
     }
     return result("upper.gradX", r, out, this.n);
   }
@@ -212,23 +224,14 @@ export class BilevelProblem {
   gradPi(x: Float64Array, pi: Float64Array, into?: Float64Array): Float64Array {
     const SA = this.mdp.S * this.mdp.A;
     const out = into ? zeroed(into, SA, "gradPi") : new Float64Array(SA);
-    const c = this.mdp.counters;
-    const s0 = c.sweeps, v0 = c.solves, n0 = c.sampledSteps;
     let r: Float64Array | void;
+    openReading();
     try {
       r = this.upper.gradPi(x, pi, out, this.mdp);
     } finally {
-      this.addWork(s0, v0, n0);
+      closeReading(this.objectiveWork);
     }
     return result("upper.gradPi", r, out, SA);
-  }
-
-  /** Add the MDP's work since the snapshot (sweeps, solves, sampled steps) to this problem's counters. */
-  private addWork(s0: number, v0: number, n0: number): void {
-    const c = this.mdp.counters;
-    this.counters.sweeps += c.sweeps - s0;
-    this.counters.solves += c.solves - v0;
-    this.counters.sampledSteps += c.sampledSteps - n0;
   }
 
   private moveTransitions(x: Float64Array): void {

@@ -352,9 +352,7 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
       const x = Array.from(xK);
       let phiFinal: number | undefined;
       try {
-        const saved = { ...problem.counters };
-        phiFinal = phi(problem, xK, { tol: 1e-10 }).value;
-        Object.assign(problem.counters, saved);
+        phiFinal = phi(problem, xK, { tol: 1e-10 }).value; // after the slices: not in their counters
       } catch {
         phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
       }

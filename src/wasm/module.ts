@@ -1,10 +1,8 @@
 // The only place that compiles WebAssembly. The module bytes are embedded in the
 // bundle (no fetch or fs at run time); each build is compiled once and cached.
-import { instantiateSync } from "@assemblyscript/loader";
 import simdBytes from "../../build/bilevel-simd.wasm";
 import scalarBytes from "../../build/bilevel-scalar.wasm";
 import { InitError } from "../errors";
-import type { Kernels } from "./kernels";
 
 /** A compiled kernel module: one per build, shared by every MDP created with it. */
 export interface Backend {
@@ -68,15 +66,4 @@ export async function init(options: InitOptions = {}): Promise<Backend> {
 export function defaultBackend(): Backend {
   if (!current) throw new InitError("bilevel-rl is not initialised: call `await init()` once before creating an MDP");
   return current;
-}
-
-/**
- * A fresh instance (its own linear memory) of a backend's module. The loader supplies
- * the `env` imports (an `abort` that becomes a readable Error); hot paths call the raw
- * exports, never the loader's array helpers.
- */
-export function instantiateKernels(backend: Backend): { exports: Kernels; memory: WebAssembly.Memory } {
-  const { instance } = instantiateSync<Record<string, unknown>>(backend.module, {});
-  const exports = instance.exports as unknown as Kernels;
-  return { exports, memory: exports.memory };
 }

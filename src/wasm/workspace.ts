@@ -1,9 +1,11 @@
-// Host-side layout of one kernel instance's linear memory. A workspace holds a
-// persistent region (the MDP's transitions, ρ, generator state) and a scratch stack
-// above it that each public call rewinds, so repeated solves reuse the same bytes.
-// Every view is derived after the last allocation of a call (growth detaches views).
+// Host-side layout of one kernel instance's linear memory (the pointer layer: only
+// src/wasm/routines/ uses it). A workspace holds a persistent region (the MDP's
+// transitions, ρ, generator state) and a scratch stack above it that each routine
+// rewinds, so repeated solves reuse the same bytes. Every view is derived after the last
+// allocation of a call (growth detaches views).
+import { instantiateSync } from "@assemblyscript/loader";
 import { MemoryLimitError } from "../errors";
-import { instantiateKernels, type Backend } from "./module";
+import type { Backend } from "./module";
 import type { Kernels } from "./kernels";
 
 const PAGE = 65536;
@@ -32,7 +34,8 @@ export class Workspace {
   }
 
   private f64Heap(): Float64Array {
-    if (this.heapF64.buffer !== this.memory.buffer) {
+    // growth detaches the old buffer, and a detached view has length 0
+    if (this.heapF64.length === 0) {
       this.heapF64 = new Float64Array(this.memory.buffer);
       this.heapI32 = new Int32Array(this.memory.buffer);
     }
@@ -54,7 +57,7 @@ export class Workspace {
     const p = this.top;
     const end = align(p + bytes);
     if (end > MAX_WASM_BYTES) throw new MemoryLimitError(end, MAX_WASM_BYTES, advice);
-    const have = this.memory.buffer.byteLength;
+    const have = this.f64Heap().length * 8;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
       try {
@@ -114,6 +117,41 @@ export class Workspace {
   copyI32(p: number, n: number): Int32Array {
     return this.i32Heap().slice(p >>> 2, (p >>> 2) + n);
   }
+
+  /** Copy `src` into memory at p (no view is created). */
+  writeF64(p: number, src: ArrayLike<number>): void {
+    this.f64Heap().set(src, p >>> 3);
+  }
+
+  /** Fill n doubles at p with `value`. */
+  fillF64(p: number, value: number, n: number): void {
+    this.f64Heap().fill(value, p >>> 3, (p >>> 3) + n);
+  }
+
+  /** Copy n doubles at p into `out` (no allocation for short vectors). */
+  readF64(p: number, out: Float64Array, n = out.length): Float64Array {
+    const heap = this.f64Heap();
+    const o = p >>> 3;
+    if (n < 64) for (let i = 0; i < n; i++) out[i] = heap[o + i];
+    else out.set(heap.subarray(o, o + n));
+    return out;
+  }
+
+  /** The whole memory as doubles (index = byte offset / 8); invalid after growth. */
+  heap(): Float64Array {
+    return this.f64Heap();
+  }
+}
+
+/**
+ * A fresh instance (its own linear memory) of a backend's module. The loader supplies
+ * the `env` imports (an `abort` that becomes a readable Error); hot paths call the raw
+ * exports, never the loader's array helpers.
+ */
+function instantiateKernels(backend: Backend): { exports: Kernels; memory: WebAssembly.Memory } {
+  const { instance } = instantiateSync<Record<string, unknown>>(backend.module, {});
+  const exports = instance.exports as unknown as Kernels;
+  return { exports, memory: exports.memory };
 }
 
 function align(n: number): number {

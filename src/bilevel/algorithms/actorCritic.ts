@@ -184,6 +184,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
     const beta = st.criticStep * pow(k1, -st.criticPower);
     const x = Float64Array.from(st.x);
     const r = problem.rewardAt(x);
+    problem.moveTo(x);
     const logPi = logSoftmaxRows(Float64Array.from(st.theta), S, A);
     const logPiT = logSoftmaxRows(Float64Array.from(st.thetaT), S, A);
     const pi = expArray(logPi), piT = expArray(logPiT);
@@ -322,7 +323,6 @@ export function softV(Q: Float64Array, pi: Float64Array, logPi: Float64Array, S:
 /** Soft Q^π at temperature τ by one solve (counted). @internal */
 export function evaluate(problem: BilevelProblem, r: Float64Array, pi: Float64Array, tau: number): Float64Array {
   const ev = policyEvaluation(problem.mdp, r, pi, { tau });
-  problem.counters.solves += 1;
   if (!ev.converged) throw new NumericalError(`actorCritic: the evaluation solve stopped at residual ${ev.residual}`);
   return ev.Q;
 }
@@ -331,7 +331,6 @@ export function evaluate(problem: BilevelProblem, r: Float64Array, pi: Float64Ar
 export function stateActionOccupancy(problem: BilevelProblem, pi: Float64Array): Float64Array {
   const { S, A } = problem.mdp;
   const d = occupancy(problem.mdp, pi);
-  problem.counters.solves += 1;
   const u = new Float64Array(S * A);
   for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = d[s] * pi[s * A + a];
   return u;
@@ -346,9 +345,7 @@ export function stateOf(u: Float64Array, S: number, A: number): Float64Array {
 
 /** Sample a batch under π with the wasm sampler (counted). @internal */
 export function sample(problem: BilevelProblem, pi: Float64Array, episodes: number, horizon: number, seed: number): Trajectories {
-  const t = sampleTrajectories(problem.mdp, pi, { episodes, horizon, seed });
-  problem.counters.sampledSteps += episodes * horizon;
-  return t;
+  return sampleTrajectories(problem.mdp, pi, { episodes, horizon, seed });
 }
 
 /**

@@ -113,10 +113,9 @@ export const alternating = algorithm<AlternatingOptions, AlternatingState, "alte
     if (!Array.isArray(st.rng) || st.rng.length !== 4) throw new DomainError("state.rng", "must hold the 4 generator words", st.rng);
     const rng = new Rng(st.rng as [number, number, number, number]);
     const x0 = Float64Array.from(x);
-    if (problem.transitions) problem.rewardAt(x); // P_{x_k} for the sampling below
+    problem.moveTo(x); // P_{x_k} for the sampling below
     // 1. new labelled groups from π_k
     const tr = sampleTrajectories(mdpU, pi, { episodes: st.groups * N, horizon: H, seed: rng.fork() });
-    problem.counters.sampledSteps += st.groups * G;
     const ctx: TrajectoryContext = { reward: problem.reward, mdp: mdpU };
     let f = 0;
     for (let g = 0; g < st.groups; g++) f += lossOf(obj, x, groupAt(tr.states, tr.actions, g, N, H), ctx, { group: g });

@@ -7,6 +7,7 @@ import * as check from "../../validate";
 import { phi } from "../hypergradient";
 import type { BilevelProblem, Counters } from "../problem";
 import type { AlgorithmInfo } from "../../util/params";
+import { closeReading, noWork, openReading, tally } from "../../wasm/routines/index";
 
 /** One row of a run's history. */
 export interface HistoryRecord {
@@ -135,9 +136,10 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
       const K = check.positiveInt("iterations", options.iterations);
       const rec = options.record ?? {};
       const phiEvery = rec.phiEvery === undefined ? 0 : check.nonNegative("record.phiEvery", rec.phiEvery);
-      const before = { ...problem.counters };
+      // the run's work: init and the steps, not the φ diagnostics in between
+      const counters = noWork();
       const t0 = now();
-      const it = stepper(problem, options.state ?? init(problem, options));
+      const it = tally(counters, () => stepper(problem, options.state ?? init(problem, options)));
       const history: HistoryRecord[] = [];
       let stopped = false;
       const end = it.k + K;
@@ -146,25 +148,24 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
         if (options.signal?.aborted) { stopped = true; break; }
         const k = it.k;
         const xk = keepX ? Float64Array.from(it.x) : undefined;
-        const info = it.advance();
+        let info: StepInfo;
+        openReading();
+        try {
+          info = it.advance();
+        } finally {
+          closeReading(counters);
+        }
         const row: HistoryRecord = { k, f: info.f, hnorm: info.hnorm, lowerResidual: info.lowerResidual };
         if (info.penalty !== undefined) row.penalty = info.penalty;
         if (phiEvery > 0 && (k % phiEvery === 0 || it.k === end)) {
-          const saved = { ...problem.counters };
-          row.phi = phi(problem, xk!, { tol: 1e-10 }).value;
-          Object.assign(problem.counters, saved); // φ is a diagnostic: not counted as the algorithm's work
+          row.phi = phi(problem, xk!, { tol: 1e-10 }).value; // a diagnostic: not the algorithm's work
         }
         if (rec.x) row.x = Array.from(xk!);
         history.push(row);
         if (options.onIteration && options.onIteration(row, k) === false) { stopped = true; break; }
       }
       const state = it.state();
-      if (problem.transitions) problem.rewardAt(Float64Array.from(state.x));
-      const counters = {
-        sweeps: problem.counters.sweeps - before.sweeps,
-        solves: problem.counters.solves - before.solves,
-        sampledSteps: problem.counters.sampledSteps - before.sampledSteps,
-      };
+      problem.moveTo(Float64Array.from(state.x)); // leave the MDP at P_{x_K}
       return { state, x: Float64Array.from(state.x), history, stopped, counters, timeMs: now() - t0 };
     },
   };

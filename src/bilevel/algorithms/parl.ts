@@ -17,7 +17,8 @@
 import type { LinearMethod } from "../../lower";
 import * as check from "../../validate";
 import { uTranspose } from "../hypergradient";
-import { bellmanResidual, evaluate, pTransposeSA, solve, tableToLogits, visitation } from "../penalties";
+import { bellmanResidual, evaluate, solve, tableToLogits, visitation } from "../penalties";
+import { pTransposeSA } from "../../wasm/routines/index";
 import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
 import { algorithm, norm2, startX, stepSize, type StepInfo, projectX, type XProjection } from "./common";
@@ -231,6 +232,7 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       V = Array.from(low.V);
     } else {
       const r = problem.rewardAt(x);
+      problem.moveTo(x);
       const pg = pgSteps(problem, r, theta, st.K, st.eta, st.linear);
       theta = pg.theta;
       eta = pg.eta;
@@ -397,6 +399,7 @@ function parlAt(problem: BilevelProblem, x: Float64Array, theta: Float64Array, o
   const { S, A } = problem.mdp;
   const m = A - 1;
   const r = problem.rewardAt(x);
+  problem.moveTo(x);
   const at = known ?? gradientAt(problem, r, theta, o.linear);
   const residual = bellmanResidual(at.Q, at.V, S, A, problem.tau);
   // ∇_θ f (reduced): the logits chain rule, last column dropped
@@ -515,16 +518,23 @@ function ctuDifference(problem: BilevelProblem, x: Float64Array, theta: Float64A
   for (let k = 0; k < n; k++) {
     const step = h * Math.max(1, Math.abs(x[k]));
     xp[k] = x[k] + step;
-    const gp = gradientAt(problem, problem.rewardAt(xp), theta, linear).G;
+    const gp = gradientAt(problem, rewardMovedTo(problem, xp), theta, linear).G;
     xp[k] = x[k] - step;
-    const gm = gradientAt(problem, problem.rewardAt(xp), theta, linear).G;
+    const gm = gradientAt(problem, rewardMovedTo(problem, xp), theta, linear).G;
     xp[k] = x[k];
     let acc = 0;
     for (let i = 0; i < u.length; i++) acc += u[i] * (gp[i] - gm[i]);
     out[k] = acc / (2 * step);
   }
-  problem.rewardAt(x); // back to r_x (and P_x)
+  rewardMovedTo(problem, x); // back to r_x and P_x
   return out;
+}
+
+/** r_x, with the MDP moved to P_x. */
+function rewardMovedTo(problem: BilevelProblem, x: Float64Array): Float64Array {
+  const r = problem.rewardAt(x);
+  problem.moveTo(x);
+  return r;
 }
 
 /** Conjugate gradients for M u = rhs with M symmetric (positive definite near a maximum). */

@@ -259,7 +259,7 @@ function objective(problem: BilevelProblem, x: Float64Array, pi: Float64Array, s
   const pen: PenaltyResult = st.penalty === "value"
     ? valuePenalty(problem, x, pi, { star: piHat, gradient, linear: st.linear })
     : bellmanPenalty(problem, x, pi, { gradient, linear: st.linear });
-  // after the penalty: rewardAt(x) has moved x-dependent transitions to P_x
+  // after the penalty: it has moved x-dependent transitions to P_x
   const f = problem.value(x, pi);
   const out: Objective = { F: f + st.lambda * pen.value, f, pen: pen.value, residual: pen.residual };
   if (!gradient) return out;
@@ -274,7 +274,11 @@ function objective(problem: BilevelProblem, x: Float64Array, pi: Float64Array, s
 
 /** The inner estimate π̂ of π*_x: T PMD steps or a tight solve, warm-started. */
 function innerAt(problem: BilevelProblem, x: Float64Array, st: PBRLState, piHat: Float64Array, Vhat: number[]): { piHat: Float64Array; Vhat: number[] } {
-  if (st.inner === "pmd") return { piHat: pmdSteps(problem, problem.rewardAt(x), piHat, st.T, st.eta, st.linear), Vhat };
+  if (st.inner === "pmd") {
+    const r = problem.rewardAt(x);
+    problem.moveTo(x);
+    return { piHat: pmdSteps(problem, r, piHat, st.T, st.eta, st.linear), Vhat };
+  }
   const low = solveLower(problem, x, { solver: st.solver, tol: st.innerTol, V0: Vhat, linear: st.linear });
   return { piHat: low.pi, Vhat: Array.from(low.V) };
 }

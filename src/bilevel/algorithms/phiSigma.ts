@@ -13,6 +13,7 @@
 // the policy table).
 import { DomainError, NumericalError, ShapeError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
+import { luSolveDense } from "../../wasm/routines/index";
 import type { Trajectories } from "../../sampling";
 import * as check from "../../validate";
 import { Rng } from "../../util/random";
@@ -147,7 +148,6 @@ function evaluateLogits(problem: BilevelProblem, r: Float64Array, theta: Float64
   const pi = expArray(logPi);
   const ev = policyEvaluation(mdp, r, pi, { tau });
   const d = occupancy(mdp, pi);
-  problem.counters.solves += 2;
   if (!ev.converged) throw new NumericalError(`phiSigma: the evaluation solve stopped at residual ${ev.residual}`);
   const u = new Float64Array(S * A);
   for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = d[s] * pi[s * A + a];
@@ -179,6 +179,7 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
   const { S, A } = problem.mdp;
   const x = Float64Array.from(st.x);
   const r = problem.rewardAt(x);
+  problem.moveTo(x);
   // (i) n ascent steps on J
   const thStar = Float64Array.from(st.thetaStar);
   let eStar = evaluateLogits(problem, r, thStar);
@@ -244,6 +245,7 @@ function sampledStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState 
   const tau = problem.tau;
   const x = Float64Array.from(st.x);
   const r = problem.rewardAt(x);
+  problem.moveTo(x);
   const rng = new Rng(st.rng);
   const B = st.batch, H = st.horizon;
   // (i) n ascent steps on J with REINFORCE estimates
@@ -484,19 +486,8 @@ function expand(z: Float64Array, S: number, A: number): Float64Array {
 
 /** Solve M y = b (m × m, row-major) with the kernels' dense LU. */
 function denseSolve(problem: BilevelProblem, M: Float64Array, b: Float64Array, m: number): Float64Array {
-  const { ws } = problem.mdp;
-  const m0 = ws.mark();
-  try {
-    const pM = ws.alloc(m * m * 8, "the Newton system of phiSigmaGradient needs (S(A−1))² doubles: use a smaller problem");
-    const pPiv = ws.allocI32(m);
-    const pB = ws.allocF64(m);
-    ws.f64(pM, m * m).set(M);
-    ws.f64(pB, m).set(b);
-    const bad = ws.k.luFactor(pM, pPiv, m);
-    if (bad !== 0) throw new NumericalError(`phiSigmaGradient: the Newton system is singular (zero pivot at column ${bad - 1})`);
-    ws.k.luSolve(pM, pPiv, pB, m);
-    return ws.copyF64(pB, m);
-  } finally {
-    ws.release(m0);
-  }
+  const y = new Float64Array(m);
+  const bad = luSolveDense(problem.mdp, M, b, m, y, "the Newton system of phiSigmaGradient needs (S(A−1))² doubles: use a smaller problem");
+  if (bad !== 0) throw new NumericalError(`phiSigmaGradient: the Newton system is singular (zero pivot at column ${bad - 1})`);
+  return y;
 }

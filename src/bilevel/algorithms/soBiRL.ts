@@ -160,6 +160,7 @@ export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState, "soBiRL">(
     const rng = new Rng(st.rng as [number, number, number, number]);
     // 1. inner loop: T soft PMD steps at x_k, warm-started from π_{k−1}
     const r = problem.rewardAt(x);
+    problem.moveTo(x);
     let residual = Infinity;
     const keep = 1 / (1 + st.eta * tau), gain = st.eta / (1 + st.eta * tau);
     const allRows = Array.from({ length: S * A }, (_, i) => i);
@@ -167,7 +168,6 @@ export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState, "soBiRL">(
       let Q: Float64Array;
       if (st.evaluation === "exact") {
         Q = policyEvaluation(mdp, r, pi, { tau }).Q;
-        problem.counters.solves += 1;
       } else {
         Q = monteCarloSoftQ(problem, r, pi, allRows, st.Mq, st.Tq, rng.fork());
       }

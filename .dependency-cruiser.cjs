@@ -1,0 +1,51 @@
+// The layering of the TypeScript side, checked by `npm run lint:deps` (a step of `npm test`):
+//
+//   src/wasm/module.ts       compiles the wasm, `init`; no pointers
+//   src/wasm/kernels.ts,     the pointer layer: raw exports, byte offsets, the memory layout
+//   src/wasm/workspace.ts
+//   src/wasm/routines/       the routine layer: every copy into or out of kernel memory and
+//                            every kernel call; its only entry is routines/index.ts
+//   everything else          the validated API, the algorithms, the tools: routines only
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: "kernel-layer-outside-wasm",
+      comment:
+        "The pointer layer (raw kernel exports, workspace pointers) is reached only from src/wasm/: call a routine from src/wasm/routines/index.ts instead.",
+      severity: "error",
+      from: { pathNot: "^src/wasm/" },
+      to: { path: "^src/wasm/(kernels|workspace)\\.ts$" },
+    },
+    {
+      name: "routine-internals",
+      comment: "Outside the routine layer, import routines through src/wasm/routines/index.ts (instance.ts holds the MDPs' kernel instances).",
+      severity: "error",
+      from: { pathNot: "^src/wasm/routines/" },
+      to: { path: "^src/wasm/routines/", pathNot: "^src/wasm/routines/index\\.ts$" },
+    },
+    {
+      name: "module-internals",
+      comment:
+        "src/wasm/module.ts (compilation, backends) is imported for its values only by src/index.ts and src/core.ts (the public entries), the command line's init and src/wasm/; anyone may import its types (Backend).",
+      severity: "error",
+      from: { pathNot: "^src/(index\\.ts|core\\.ts|cli/|wasm/)" },
+      to: { path: "^src/wasm/module\\.ts$", dependencyTypesNot: ["type-only"] },
+    },
+    {
+      name: "wasm-bytes-outside-module",
+      comment: "Only src/wasm/module.ts embeds the compiled kernels.",
+      severity: "error",
+      from: { path: "^src/", pathNot: "^src/wasm/module\\.ts$" },
+      to: { path: "\\.wasm$" },
+    },
+  ],
+  options: {
+    doNotFollow: { path: "^(node_modules|build)/" },
+    exclude: { path: "^(node_modules|dist)/" },
+    // build/ holds the compiled kernels: a leaf, not followed
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: "tsconfig.json" },
+    enhancedResolveOptions: { extensions: [".ts", ".js", ".mjs", ".cjs", ".json", ".wasm"] },
+  },
+};

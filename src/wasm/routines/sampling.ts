@@ -1,0 +1,63 @@
+// Routine of the trajectory sampler (assembly/sampling.ts: sampleTrajectories, with the
+// running sums of P's rows from cumulativeRows kept in the MDP's persistent region).
+import { instanceOf, type Instance } from "./instance";
+import { record } from "./work";
+
+export interface Sampled {
+  states: Int32Array;
+  actions: Int32Array;
+  rewards?: Float64Array;
+}
+
+/**
+ * Sample `episodes` episodes of `horizon` steps under π from ρ (the MDP's own when
+ * omitted), recording r(s_t, a_t) when r is given; episode e draws from stream e of the
+ * seed. Records episodes·horizon sampled steps.
+ */
+export function sample(mdp: object, pi: Float64Array, episodes: number, horizon: number, seed: number, rho?: Float64Array, r?: Float64Array): Sampled {
+  const inst = instanceOf(mdp);
+  const { ws, k, S, A } = inst;
+  const n = episodes * horizon;
+  const cdf = cdfRows(inst); // persistent: allocated before the scratch mark
+  const m0 = ws.mark();
+  try {
+    const pPi = ws.putF64(pi);
+    const pRho = rho ? ws.putF64(rho) : inst.rho;
+    const pR = r ? ws.putF64(r) : 0;
+    const pWork = ws.alloc(k.SAMPLE_WORK_BYTES.value);
+    const advice = "sample fewer episodes × horizon per call";
+    const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
+    const pRew = r ? ws.alloc(n * 8, advice) : 0;
+    k.sampleTrajectories(inst.P, inst.indptr, inst.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew, cdf);
+    record(inst.counters, "sampledSteps", n);
+    const out: Sampled = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
+    if (r) out.rewards = ws.copyF64(pRew, n);
+    return out;
+  } finally {
+    ws.release(m0);
+  }
+}
+
+/**
+ * Pointer to the running sums of P's rows, computed on first use when some row is long
+ * enough (> 16 entries) for the sampler to bisect; 0 otherwise. Extends the persistent
+ * region, so it runs before a routine takes its scratch mark.
+ */
+function cdfRows(inst: Instance): number {
+  const { ws, S, A } = inst;
+  if (inst.cdf) return inst.cdf;
+  const long = inst.dense ? S > 16 : maxRow(inst) > 16;
+  if (!long) return 0;
+  const n = inst.dense ? S * A * S : inst.nnz;
+  inst.cdf = ws.alloc(n * 8, "the sampler's cumulative rows need as much memory as P: sample from CSR transitions");
+  inst.k.cumulativeRows(inst.P, inst.indptr, S, A, inst.cdf);
+  return inst.cdf;
+}
+
+function maxRow(inst: Instance): number {
+  const { ws, S, A } = inst;
+  const ip = ws.i32(inst.indptr, S * A + 1);
+  let m = 0;
+  for (let i = 0; i < S * A; i++) m = Math.max(m, ip[i + 1] - ip[i]);
+  return m;
+}
