@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALGORITHMS, HYPERGRADIENT_METHODS, PROBLEMS, REWARDS, UPPERS } from "../src/experiment/registry";
+import { csvField, toCSV, toMarkdown } from "../src/cli/table";
 import { svgProblems } from "./helpers/svg";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -300,4 +301,27 @@ describe("bilevel-rl sweep and merge", () => {
     expect(partial.code).toBe(1);
     expect(partial.stderr).toContain("2 of 4 cells are missing: 0, 2");
   }, 60_000);
+});
+
+describe("the CLI's one table writer (compare.csv, compare.md, merge's summary.csv and .md)", () => {
+  it("quotes a CSV field as RFC 4180 says: only when it holds a comma, a double quote, CR or LF, doubling inner quotes", () => {
+    expect(csvField("plain")).toBe("plain");
+    expect(csvField(" spaced ")).toBe(" spaced ");
+    expect(csvField("a,b")).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField("line\nbreak")).toBe('"line\nbreak"');
+    // a lone CR: compare.csv wrote it unquoted before the writers were merged
+    expect(csvField("carriage\rreturn")).toBe('"carriage\rreturn"');
+    expect(csvField(null)).toBe("");
+    expect(csvField(undefined)).toBe("");
+    expect(csvField(-0.125)).toBe("-0.125");
+    expect(csvField(NaN)).toBe("NaN");
+    expect(csvField(["lu", 2])).toBe('"[""lu"",2]"');
+    expect(csvField(true)).toBe("true");
+  });
+
+  it("writes a header and one LF-terminated record per row, and a Markdown table whose cells cannot end early", () => {
+    expect(toCSV(["name", "value"], [["a,b", 1], ['"q"', null]])).toBe('name,value\n"a,b",1\n"""q""",\n');
+    expect(toMarkdown(["name", "φ"], ["left", "right"], [["a|b", "1.5"]])).toBe("| name | φ |\n| --- | ---: |\n| a\\|b | 1.5 |\n");
+  });
 });

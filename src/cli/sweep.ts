@@ -17,6 +17,7 @@ import type { Experiment, ExperimentIssue, ExperimentResult, ValidationResult } 
 import { UsageError } from "./errors";
 import { readText } from "./files";
 import { parsePointer, setPointer } from "./pointer";
+import { toCSV, toMarkdown, type Align } from "./table";
 
 export interface SweepSpec {
   /** The base experiment document (not yet validated). */
@@ -243,36 +244,27 @@ function columns(t: MergeTable): string[] {
   return ["cell", ...(t.hasSeeds ? ["seed"] : []), ...t.keys, "algorithm", "status", "iterations", "phi", "f", "hnorm", "sweeps", "solves", "sampledSteps"];
 }
 
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? "" : typeof v === "string" ? v : typeof v === "number" ? String(v) : JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function rowValues(t: MergeTable, r: MergeRow): unknown[] {
   return [r.index, ...(t.hasSeeds ? [r.seed ?? null] : []), ...t.keys.map((k) => r.params[k]), r.algorithm, r.status, r.iterations, r.phi, r.f, r.hnorm, r.sweeps, r.solves, r.sampledSteps];
 }
 
 /** The table as CSV (numbers at full precision, one row per cell). */
 export function mergeToCSV(t: MergeTable): string {
-  const lines = [columns(t).map(csvField).join(",")];
-  for (const r of t.rows) lines.push(rowValues(t, r).map(csvField).join(","));
-  return lines.join("\n") + "\n";
+  return toCSV(columns(t), t.rows.map((r) => rowValues(t, r)));
 }
 
 /** The table as Markdown (6 significant digits). */
 export function mergeToMarkdown(t: MergeTable): string {
   const head = columns(t).map((c) => (c === "phi" ? "final φ" : c === "f" ? "final f" : c === "hnorm" ? "final ‖ĥ‖" : c === "sampledSteps" ? "sampled steps" : c));
   const numeric = new Set(["cell", "seed", "iterations", "phi", "f", "hnorm", "sweeps", "solves", "sampledSteps"]);
-  const align = columns(t).map((c) => (numeric.has(c) ? "---:" : "---"));
+  const align = columns(t).map((c): Align => (numeric.has(c) ? "right" : "left"));
   const md = (v: unknown): string => {
     if (v === null || v === undefined) return "—";
     if (typeof v === "number") return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
-    if (typeof v === "string") return v.replace(/\|/g, "\\|");
-    return JSON.stringify(v).replace(/\|/g, "\\|");
+    if (typeof v === "string") return v;
+    return JSON.stringify(v);
   };
-  const lines = [`| ${head.join(" | ")} |`, `| ${align.join(" | ")} |`];
-  for (const r of t.rows) lines.push(`| ${rowValues(t, r).map(md).join(" | ")} |`);
-  let out = lines.join("\n") + "\n";
+  let out = toMarkdown(head, align, t.rows.map((r) => rowValues(t, r).map(md)));
   const failed = t.rows.filter((r) => r.error);
   if (failed.length) out += "\n" + failed.map((r) => `- cell ${r.index} failed: ${r.error}`).join("\n") + "\n";
   if (t.missing.length) out += `\nMissing cells (${t.missing.length} of ${t.total}): ${t.missing.join(", ")}\n`;
