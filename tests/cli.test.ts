@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALGORITHMS, HYPERGRADIENT_METHODS, PROBLEMS, REWARDS, UPPERS } from "../src/experiment/registry";
+import { SIGNAL_EXIT, StopDecision } from "../src/cli/signals";
 import { csvField, toCSV, toMarkdown } from "../src/cli/table";
 import { svgProblems } from "./helpers/svg";
 
@@ -26,9 +27,9 @@ interface Exit {
 const children = new Set<ChildProcess>();
 
 /** Run `bilevel-rl args…`; `onStdout` sees the output as it arrives (with the child, to signal it). */
-function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Exit> {
+function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void, options: { detached?: boolean } = {}): Promise<Exit> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: options.detached });
     children.add(child);
     let stdout = "", stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
@@ -267,6 +268,47 @@ describe("Ctrl-C", () => {
     expect(read(file("long/history.csv")).trimEnd().split("\n")).toHaveLength(result.iterations + 1);
     expect(svgProblems(read(file("long/convergence.svg")))).toEqual([]);
   }, 60_000);
+});
+
+describe("SIGTERM, SIGHUP and a signal delivered twice", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const)("%s to the process and then to its group (as `timeout` does) is one clean stop: history kept, status interrupted, exit %i", async (signal, code) => {
+    const out = file(`sig-${signal}`);
+    let sent = false;
+    const r = await cli(
+      ["run", file("long.json"), "--out", out],
+      (text, child) => {
+        if (!sent && /^k=1\/1000000 /m.test(text)) {
+          sent = true;
+          child.kill(signal);
+          process.kill(-child.pid!, signal);
+        }
+      },
+      { detached: true },
+    );
+    expect(sent).toBe(true);
+    expect(r.signal).toBe(null);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).not.toContain("exiting without writing");
+    const result = JSON.parse(read(join(out, "result.json")));
+    expect(result.status).toBe("interrupted");
+    expect(result.history).toHaveLength(result.iterations);
+    expect(read(join(out, "history.csv")).trimEnd().split("\n")).toHaveLength(result.iterations + 1);
+  }, 120_000);
+
+  it("counts signals within 1 s of the first as the same stop and a later one as a request to quit at once", () => {
+    const d = new StopDecision(1000);
+    expect(d.exitCode).toBeUndefined();
+    expect(d.receive("SIGTERM", 5000)).toBe("stop");
+    expect(d.receive("SIGTERM", 5001)).toBe("repeat");
+    expect(d.receive("SIGINT", 5999)).toBe("repeat");
+    expect(d.receive("SIGINT", 6000)).toBe("abort");
+    expect(d.exitCode).toBe(143);
+    expect(SIGNAL_EXIT).toEqual({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
+  });
 });
 
 describe("bilevel-rl sweep and merge", () => {

@@ -1,7 +1,7 @@
 // The `bilevel-rl` command line: run, hypergrad, solve, compare, list, sweep and merge, one
 // file each under commands/. `main(argv)` parses the arguments (commander), runs one command
 // and resolves to the exit code: 0 success, 1 a failed run, 2 bad usage or a bad file,
-// 130 interrupted (Ctrl-C).
+// 130/143/129 stopped by SIGINT/SIGTERM/SIGHUP (signals.ts).
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -67,7 +67,8 @@ function buildProgram(ctx: Ctx): Command {
     .addHelpText(
       "after",
       `
-Exit codes: 0 success · 1 a failed run · 2 bad usage or a bad file · 130 interrupted (Ctrl-C).
+Exit codes: 0 success · 1 a failed run · 2 bad usage or a bad file · 130, 143, 129 stopped by
+SIGINT (Ctrl-C), SIGTERM or SIGHUP after writing the history so far.
 Experiment files are described in docs/experiment-format.md; the commands in docs/cli.md.
 
 Examples:

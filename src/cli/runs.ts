@@ -1,12 +1,12 @@
 // What the commands that run experiments share: turning a worker's failure into an exit
-// code, spotting a diverged run, Ctrl-C handling, and the summary lines they print.
+// code, spotting a diverged run, and the summary lines they print (signals: signals.ts).
 import type { ExperimentResult } from "../experiment/types";
 import type { CliIO } from "./context";
-import { CliError, EXIT_INTERRUPTED, RunFailure, UsageError } from "./errors";
+import { CliError, RunFailure, UsageError } from "./errors";
 import { issueLines } from "./experimentFile";
 import type { WrittenFile } from "./outputs";
 import { fmtExp, fmtNum } from "./progress";
-import { WorkerRunError, type ExperimentWorker } from "./worker";
+import { WorkerRunError } from "./worker";
 
 export function workerFailure(e: unknown, file: string, what = "the run"): CliError {
   if (e instanceof WorkerRunError) {
@@ -37,24 +37,6 @@ export function nonFinite(result: ExperimentResult): string | undefined {
   if (bad(result.final.phi)) return `the run diverged: φ(x_K) = ${result.final.phi}`;
   if (result.final.x.some((v) => !Number.isFinite(v))) return "the run diverged: x_K is not finite";
   return undefined;
-}
-
-/** SIGINT: the first stops the run cleanly (flag → abort after the current iteration), the second exits at once. */
-export function onSigint(io: CliIO, worker: ExperimentWorker, beforeMessage?: () => void): () => void {
-  let count = 0;
-  const handler = () => {
-    count++;
-    if (count === 1) {
-      worker.interrupt();
-      beforeMessage?.();
-      io.err("\nbilevel-rl: interrupted (Ctrl-C): stopping after the current iteration and writing the history so far; Ctrl-C again to quit at once\n");
-    } else {
-      io.err("bilevel-rl: interrupted twice: exiting without writing\n");
-      process.exit(EXIT_INTERRUPTED);
-    }
-  };
-  process.on("SIGINT", handler);
-  return () => process.off("SIGINT", handler);
 }
 
 export function summaryLine(result: ExperimentResult, timeMs?: number): string {

@@ -13,8 +13,9 @@ import { gridInfoOf } from "../gridInfo";
 import { parseAlgorithms } from "../options";
 import { ensureDir, writeFile, writeRunFiles, type WrittenFile } from "../outputs";
 import { fmtExp, fmtNum, Progress } from "../progress";
-import { listFiles, nonFinite, onSigint, problemLine, summaryLine, workerFailure } from "../runs";
+import { listFiles, nonFinite, problemLine, summaryLine, workerFailure } from "../runs";
 import { toCSV, toMarkdown, type Align } from "../table";
+import { onStopSignals } from "../signals";
 import { ExperimentWorker, type WorkerOutcome } from "../worker";
 
 export function registerCompare(program: Command, ctx: Ctx): void {
@@ -74,7 +75,7 @@ async function cmdCompare(ctx: Ctx, file: string, opts: { algorithms: string[]; 
   const grid = gridInfoOf(base);
   const worker = new ExperimentWorker();
   let progress: Progress | undefined;
-  const removeSigint = onSigint(io, worker, () => progress?.finish());
+  const stop = onStopSignals(io, worker, () => progress?.finish());
   const rows: CompareRowOut[] = [];
   const results: ExperimentResult[] = [];
   const written: WrittenFile[] = [];
@@ -136,11 +137,11 @@ async function cmdCompare(ctx: Ctx, file: string, opts: { algorithms: string[]; 
     io.out(`\n${md}\n`);
     listFiles(io, out, written);
   } finally {
-    removeSigint();
+    stop.remove();
   }
   if (worker.interrupted) {
     io.err(`bilevel-rl: interrupted: the table holds the runs up to then\n`);
-    return EXIT_INTERRUPTED;
+    return stop.exitCode ?? EXIT_INTERRUPTED;
   }
   if (failed > 0) throw new RunFailure(`${failed} of ${variants.length} runs failed or diverged (see the table)`);
   return EXIT_OK;

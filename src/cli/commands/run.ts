@@ -7,7 +7,8 @@ import { loadExperiment, stem } from "../experimentFile";
 import { gridInfoOf } from "../gridInfo";
 import { ensureDir, writeRunFiles } from "../outputs";
 import { Progress } from "../progress";
-import { listFiles, nonFinite, onSigint, problemLine, summaryLine, workerFailure } from "../runs";
+import { listFiles, nonFinite, problemLine, summaryLine, workerFailure } from "../runs";
+import { onStopSignals } from "../signals";
 import { ExperimentWorker, type WorkerOutcome } from "../worker";
 
 export function registerRun(program: Command, ctx: Ctx): void {
@@ -22,7 +23,9 @@ export function registerRun(program: Command, ctx: Ctx): void {
       `
 Progress: a bar (iteration, φ or f, ‖ĥ‖, rate, ETA) on a terminal, plain lines when piped.
 Ctrl-C stops the run after the current iteration and writes the history so far
-(result.json with "status": "interrupted", history.csv, the plots), then exits with 130.
+(result.json with "status": "interrupted", history.csv, the plots), then exits with 130;
+SIGTERM and SIGHUP do the same and exit with 143 and 129. A repeat within 1 s is the same
+stop; a later one quits at once without writing.
 
 Example:
   bilevel-rl run examples/experiments/gridgoal-msobirl.json --out results/gridgoal`,
@@ -40,7 +43,7 @@ async function cmdRun(ctx: Ctx, file: string, opts: { out?: string; progress: bo
   ensureDir(out); // fail before the run, not after it
   const worker = new ExperimentWorker();
   let progress: Progress | undefined;
-  const removeSigint = onSigint(io, worker, () => progress?.finish());
+  const stop = onStopSignals(io, worker, () => progress?.finish());
   try {
     io.out(`bilevel-rl run ${file}: ${experiment.algorithm.name}, ${experiment.iterations} iterations, seed ${experiment.seed}\n`);
     if (opts.progress) progress = new Progress({ total: experiment.iterations, tty: io.isTTY, write: io.out, columns: io.columns });
@@ -62,12 +65,12 @@ async function cmdRun(ctx: Ctx, file: string, opts: { out?: string; progress: bo
     listFiles(io, out, files);
     if (result.status === "interrupted") {
       io.err(`bilevel-rl: interrupted: ${result.iterations} iterations kept in ${join(out, "result.json")} (status "interrupted") and ${join(out, "history.csv")}\n`);
-      return EXIT_INTERRUPTED;
+      return stop.exitCode ?? EXIT_INTERRUPTED;
     }
     const diverged = nonFinite(result);
     if (diverged) throw new RunFailure(`${diverged} (the files above hold the history up to there)`);
     return EXIT_OK;
   } finally {
-    removeSigint();
+    stop.remove();
   }
 }

@@ -9,8 +9,9 @@ import type { Ctx } from "../context";
 import { EXIT_INTERRUPTED, EXIT_OK, RunFailure } from "../errors";
 import { stem } from "../experimentFile";
 import { ensureDir, writeFile } from "../outputs";
-import { nonFinite, onSigint, summaryLine, workerFailure } from "../runs";
+import { nonFinite, summaryLine, workerFailure } from "../runs";
 import { cellFileName, describeParams, expandSweep, inShard, parseShard, readSweep, type CellFile } from "../sweep";
+import { onStopSignals } from "../signals";
 import { ExperimentWorker } from "../worker";
 
 export function registerSweep(program: Command, ctx: Ctx): void {
@@ -54,7 +55,7 @@ async function cmdSweep(ctx: Ctx, file: string, opts: { shard?: string; out?: st
   io.out(`bilevel-rl sweep ${file} (id ${spec.id}): ${total} cells (${shape})${shard ? `; shard ${shard.index}/${shard.count}: ${mine.length} cells` : ""} → ${cellDir}/\n`);
   ensureDir(cellDir);
   const worker = new ExperimentWorker();
-  const removeSigint = onSigint(io, worker);
+  const stop = onStopSignals(io, worker);
   let failed = 0, done = 0;
   try {
     for (const cell of mine) {
@@ -83,10 +84,10 @@ async function cmdSweep(ctx: Ctx, file: string, opts: { shard?: string; out?: st
     }
   } finally {
     await worker.close();
-    removeSigint();
+    stop.remove();
   }
   io.out(`wrote ${done} cell file${done === 1 ? "" : "s"} to ${cellDir}/ (${done - failed} ok, ${failed} failed)${worker.interrupted ? ", interrupted" : ""}; collect them with: bilevel-rl merge ${out}\n`);
-  if (worker.interrupted) return EXIT_INTERRUPTED;
+  if (worker.interrupted) return stop.exitCode ?? EXIT_INTERRUPTED;
   if (failed > 0) throw new RunFailure(`${failed} of ${done} cells failed (their files record the error)`);
   return EXIT_OK;
 }
