@@ -4,12 +4,14 @@
 // results, exit codes 0/1/2/130, error messages with JSON paths and line/column, a clean
 // Ctrl-C, well-formed deterministic plots, and sharded sweeps merging to the unsharded table.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALGORITHMS, HYPERGRADIENT_METHODS, PROBLEMS, REWARDS, UPPERS } from "../src/experiment/registry";
+import { writeFile } from "../src/cli/outputs";
+import { main } from "../src/cli/program";
 import { SIGNAL_EXIT, StopDecision } from "../src/cli/signals";
 import { csvField, toCSV, toMarkdown } from "../src/cli/table";
 import { svgProblems } from "./helpers/svg";
@@ -365,5 +367,88 @@ describe("the CLI's one table writer (compare.csv, compare.md, merge's summary.c
   it("writes a header and one LF-terminated record per row, and a Markdown table whose cells cannot end early", () => {
     expect(toCSV(["name", "value"], [["a,b", 1], ['"q"', null]])).toBe('name,value\n"a,b",1\n"""q""",\n');
     expect(toMarkdown(["name", "φ"], ["left", "right"], [["a|b", "1.5"]])).toBe("| name | φ |\n| --- | ---: |\n| a\\|b | 1.5 |\n");
+  });
+});
+
+/** `bilevel-rl args…` in this process (for commands that start no worker), output captured. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "", stderr = "";
+  const code = await main(args, { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false });
+  return { code, stdout, stderr };
+}
+
+describe("files: atomic writes and merge --allow-partial", () => {
+  it("writes by rename: the old file is replaced whole (a new inode), no temporary file stays, a failure names the target", () => {
+    const d = file("atomic");
+    mkdirSync(d, { recursive: true });
+    const target = join(d, "result.json");
+    writeFile(target, "first\n");
+    const before = statSync(target).ino;
+    writeFile(target, "second\n");
+    expect(read(target)).toBe("second\n");
+    expect(statSync(target).ino).not.toBe(before);
+    mkdirSync(join(d, "taken"));
+    expect(() => writeFile(join(d, "taken"), "x")).toThrow(`cannot write ${join(d, "taken")}`);
+    expect(readdirSync(d).sort()).toEqual(["result.json", "taken"]);
+  });
+
+  /** A cell file as `sweep` writes it, with a made-up result. */
+  const cell = (index: number, total = 4, id = "feedc0ffee00") => ({
+    sweep: { id, index, total, seed: index, params: { "/algorithm/beta": 0.1 } },
+    status: "completed",
+    result: { algorithm: "exactDescent", iterations: 3, final: { phi: -1 - index, f: -1, hnorm: 0.5, x: [0] }, counters: { sweeps: 1, solves: 2, sampledSteps: 0 } },
+  });
+  const cells = (name: string, entries: [string, string][]) => {
+    const d = file(name);
+    mkdirSync(join(d, "cells"), { recursive: true });
+    for (const [f, text] of entries) writeFileSync(join(d, "cells", f), text);
+    return d;
+  };
+  const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
+
+  it("with --allow-partial skips a truncated cell and one claiming index 7 of 4, naming each, and tables only the sweep's cells", async () => {
+    const whole = json(cell(1));
+    const d = cells("partial-bad", [
+      ["cell-0000.json", json(cell(0))],
+      ["cell-0001.json", whole.slice(0, whole.length / 2)],
+      ["cell-0002.json", json(cell(2))],
+      ["cell-0003.json", json(cell(3))],
+      ["cell-0007.json", json(cell(7))],
+    ]);
+    const r = await inProcess(["merge", d, "--allow-partial", "--out", join(d, "summary.csv")]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.trim().split("\n");
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^bilevel-rl: warning: skipped .*cell-0001\.json: JSON syntax error at line \d+/);
+    expect(warnings[1]).toMatch(/^bilevel-rl: warning: skipped .*cell-0007\.json: claims cell 7, outside the sweep's cells 0 to 3$/);
+    expect(r.stdout).toContain("merged 3 of 4 cells (sweep feedc0ffee00)");
+    expect(r.stdout).toContain("skipped 2 unreadable or inconsistent cell files");
+    const rows = read(join(d, "summary.csv")).trimEnd().split("\n").slice(1);
+    expect(rows.map((l) => l.split(",")[0])).toEqual(["0", "2", "3"]);
+    expect(read(join(d, "summary.md"))).toContain("Missing cells (1 of 4): 1");
+  });
+
+  it("without --allow-partial stops at a truncated cell or an index outside the sweep with exit 2 naming the file", async () => {
+    const whole = json(cell(1));
+    const truncated = cells("strict-truncated", [["cell-0000.json", json(cell(0))], ["cell-0001.json", whole.slice(0, 40)]]);
+    const outside = cells("strict-outside", [["cell-0000.json", json(cell(0))], ["cell-0007.json", json(cell(7))]]);
+    const [a, b] = [await inProcess(["merge", truncated]), await inProcess(["merge", outside])];
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/cell-0001\.json: JSON syntax error at line \d+, column \d+/);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/cell-0007\.json claims cell 7, outside the sweep's cells 0 to 3/);
+    expect(existsSync(join(outside, "summary.csv"))).toBe(false);
+  });
+
+  it("with --allow-partial keeps the sweep most cells belong to and skips a stray cell of another sweep", async () => {
+    const d = cells("partial-stray", [
+      ["cell-0000.json", json(cell(0, 2, "0ther5weep00"))],
+      ["cell-0001.json", json(cell(1, 2))],
+      ["cell-0002.json", json(cell(0, 2))],
+    ]);
+    const r = await inProcess(["merge", d, "--allow-partial"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/skipped .*cell-0000\.json: belongs to another sweep \(id 0ther5weep00, not feedc0ffee00\)/);
+    expect(r.stdout).toContain("merged 2 of 2 cells (sweep feedc0ffee00)");
   });
 });

@@ -16,7 +16,7 @@ export function registerMerge(program: Command, ctx: Ctx): void {
     .description("collect the cell files of a sweep into one table (CSV + Markdown)")
     .argument("<dir...>", "directories holding cell-NNNN.json files (or cells/ below them), or cell files")
     .option("-o, --out <file>", "CSV file to write; the Markdown goes next to it as .md (default: <first dir>/summary.csv)")
-    .option("--allow-partial", "do not fail when cells are missing")
+    .option("--allow-partial", "do not fail when cells are missing; skip unreadable or inconsistent cell files with a warning naming each")
     .addHelpText("after", "\nExample:\n  bilevel-rl merge results/sweep --out results/sweep/summary.csv")
     .action(async (dirs: string[], opts: { out?: string; allowPartial?: boolean }) => {
       ctx.code = cmdMerge(ctx, dirs, opts);
@@ -34,20 +34,47 @@ function cellFilesIn(arg: string): string[] {
   return found;
 }
 
+/** What is wrong with a parsed cell file, or undefined when it has a cell file's shape. */
+function notACell(v: unknown): string | undefined {
+  const c = v as CellFile;
+  const shape = "not a sweep cell file (expected { sweep: { id, index, total, … }, status, result })";
+  if (typeof c !== "object" || c === null || typeof c.sweep?.id !== "string" || !Number.isInteger(c.sweep?.index) || !Number.isInteger(c.sweep?.total)) return shape;
+  if (typeof c.status !== "string") return `${shape}: status is missing`;
+  const r = c.result as unknown as Record<string, unknown> | undefined;
+  if (r !== undefined && (typeof r !== "object" || r === null || typeof r.final !== "object" || r.final === null || typeof r.counters !== "object" || r.counters === null)) return `${shape}: result has no final values or counters`;
+  return undefined;
+}
+
 function cmdMerge(ctx: Ctx, dirs: string[], opts: { out?: string; allowPartial?: boolean }): number {
   const files: { path: string; cell: CellFile }[] = [];
+  // without --allow-partial a bad cell file stops the merge (exit 2); with it, a warning names it
+  let skipped = 0;
+  const skip = (path: string, why: string) => {
+    skipped++;
+    ctx.io.err(`bilevel-rl: warning: skipped ${path}: ${why}\n`);
+  };
   for (const arg of dirs) {
     for (const path of cellFilesIn(arg)) {
-      const p = parseJson(readText(path, "cell file"));
-      if (!p.ok) throw new UsageError(`${path}: JSON syntax error at line ${p.error.line}, column ${p.error.column}: ${p.error.message}`);
-      const cell = p.value as CellFile;
-      if (typeof cell !== "object" || cell === null || typeof cell.sweep?.id !== "string" || !Number.isInteger(cell.sweep?.index) || !Number.isInteger(cell.sweep?.total)) {
-        throw new UsageError(`${path}: not a sweep cell file (expected { sweep: { id, index, total, … }, status, result })`);
+      let text: string;
+      try {
+        text = readText(path, "cell file");
+      } catch (e) {
+        if (!opts.allowPartial || !(e instanceof UsageError)) throw e;
+        skip(path, e.message);
+        continue;
       }
-      files.push({ path, cell });
+      const p = parseJson(text);
+      const why = !p.ok ? `JSON syntax error at line ${p.error.line}, column ${p.error.column}: ${p.error.message}` : notACell(p.value);
+      if (why !== undefined) {
+        if (!opts.allowPartial) throw new UsageError(`${path}: ${why}`);
+        skip(path, why);
+        continue;
+      }
+      files.push({ path, cell: (p as { value: unknown }).value as CellFile });
     }
   }
-  const table = mergeCells(files);
+  if (files.length === 0 && skipped > 0) throw new UsageError("merge: none of the cell files could be read (see the warnings above)");
+  const table = mergeCells(files, opts.allowPartial ? skip : undefined);
   const csvPath = opts.out ?? join(statSync(dirs[0]).isDirectory() ? dirs[0] : dirname(dirs[0]), "summary.csv");
   const mdPath = csvPath.replace(/\.csv$/i, "") + ".md";
   ensureDir(dirname(resolve(csvPath)));
@@ -55,7 +82,7 @@ function cmdMerge(ctx: Ctx, dirs: string[], opts: { out?: string; allowPartial?:
   writeFile(csvPath, mergeToCSV(table));
   writeFile(mdPath, md);
   ctx.io.out(md);
-  ctx.io.out(`\nmerged ${table.rows.length} of ${table.total} cells (sweep ${table.id}) → ${csvPath}, ${mdPath}\n`);
+  ctx.io.out(`\nmerged ${table.rows.length} of ${table.total} cells (sweep ${table.id}) → ${csvPath}, ${mdPath}${skipped ? `; skipped ${skipped} unreadable or inconsistent cell file${skipped === 1 ? "" : "s"}` : ""}\n`);
   if (table.missing.length > 0 && !opts.allowPartial) {
     throw new RunFailure(`${table.missing.length} of ${table.total} cells are missing: ${table.missing.join(", ")} (run their shards, or pass --allow-partial)`);
   }
