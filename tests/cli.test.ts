@@ -452,3 +452,46 @@ describe("files: atomic writes and merge --allow-partial", () => {
     expect(r.stdout).toContain("merged 2 of 2 cells (sweep feedc0ffee00)");
   });
 });
+
+describe("smaller usage errors: deep JSON, misspelt names, non-positive steps", () => {
+  it("a JSON document nested thousands deep is a bad file (exit 2, line and column), not a stack overflow (exit 1)", async () => {
+    const deep = (d: number) => `{"version": 1, "description": ${"[".repeat(d)}${"]".repeat(d)}}`;
+    write("deep.json", deep(5000));
+    write("deep-sweep.json", `{"base": ${deep(5000)}}`);
+    const [run, sweep] = [await inProcess(["run", file("deep.json"), "--out", file("never-deep")]), await inProcess(["sweep", file("deep-sweep.json")])];
+    for (const r of [run, sweep]) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/JSON syntax error.*nested deeper than 512 levels/);
+      expect(r.stderr).not.toContain("call stack");
+    }
+    // level 513 is the 512th '[' (the object is level 1): column = the prefix's length + 512
+    expect(run.stderr).toContain(`deep.json: JSON syntax error at line 1, column ${'{"version": 1, "description": '.length + 512}: nested deeper than 512 levels`);
+  });
+
+  it("a misspelt algorithm or problem name gets a did-you-mean, in a file and in --algorithms", async () => {
+    write("misspelt-algorithm.json", { ...small, algorithm: { name: "msobirl" } });
+    write("misspelt-problem.json", { ...small, problem: { builtin: "gridGaol", params: { size: 3 } } });
+    const algorithm = await inProcess(["run", file("misspelt-algorithm.json")]);
+    const problem = await inProcess(["run", file("misspelt-problem.json")]);
+    const option = await inProcess(["compare", file("small.json"), "--algorithms", "exactDescent,msobirl"]);
+    for (const r of [algorithm, problem, option]) expect(r.code, r.stderr).toBe(2);
+    expect(algorithm.stderr.split("\n")).toContainEqual(expect.stringMatching(/^\/algorithm\/name: expected one of .*, got "msobirl"; did you mean 'mSoBiRL'\?$/));
+    expect(problem.stderr.split("\n")).toContainEqual(expect.stringMatching(/^\/problem\/builtin: expected one of .*, got "gridGaol"; did you mean 'gridGoal'\?$/));
+    expect(option.stderr).toContain(`--algorithms: unknown algorithm "msobirl"; did you mean 'mSoBiRL'?`);
+    // a name far from every algorithm gets no guess
+    const far = await inProcess(["compare", file("small.json"), "--algorithms", "frobnicate"]);
+    expect(far.stderr).toContain('unknown algorithm "frobnicate"; expected some of');
+  });
+
+  it.each([
+    ["hypergrad --method finite-difference --h -1"],
+    ["hypergrad --method phi-sigma --sigma 0"],
+    ["solve --tol -1"],
+  ])("%s: a non-positive step or tolerance exits with 2 and names the option", async (line) => {
+    const [command, ...opts] = line.split(" ");
+    const r = await inProcess([command, file("small.json"), ...opts]);
+    const [name, value] = opts.slice(-2);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`bilevel-rl: ${name}: expected a positive number, got "${value}"\n`);
+  });
+});

@@ -110,7 +110,8 @@ function distance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
-function suggestion(name: string, allowed: readonly string[]): string {
+/** "; did you mean 'x'?" for the allowed name nearest to `name` (case-insensitive first), or "". */
+export function suggestion(name: string, allowed: readonly string[]): string {
   let best: string | undefined, bd = Infinity;
   for (const a of allowed) {
     const d = a.toLowerCase() === name.toLowerCase() ? 0 : distance(a, name);
@@ -173,6 +174,13 @@ function schemaErrors(errors: ErrorObject[], doc: unknown): ExperimentIssue[] {
         if (e.instancePath === "/version") push(e.instancePath, `unsupported version ${got(e.data)}: this library reads version 1`);
         else push(e.instancePath, `expected ${describe(parent)}, got ${got(e.data)}`);
         break;
+      case "enum": {
+        // a misspelt name ('msobirl', 'gridGaol'): point at the nearest allowed one
+        const allowed = (parent?.enum as unknown[] | undefined)?.filter((v): v is string => typeof v === "string") ?? [];
+        const hint = typeof e.data === "string" ? suggestion(e.data, allowed) : "";
+        push(e.instancePath, `expected ${describe(parent)}, got ${got(e.data)}${hint}`);
+        break;
+      }
       default:
         push(e.instancePath, `expected ${describe(parent)}, got ${got(e.data)}`);
     }

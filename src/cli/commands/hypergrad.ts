@@ -7,7 +7,7 @@ import { init } from "../../wasm/module";
 import type { Ctx } from "../context";
 import { EXIT_OK, RunFailure, UsageError } from "../errors";
 import { issueLines, loadExperiment } from "../experimentFile";
-import { parseIntOption, parseNumberOption } from "../options";
+import { parseIntOption, parsePositiveNumberOption } from "../options";
 import { prettyJson } from "../prettyJson";
 import { workerFailure } from "../runs";
 
@@ -19,9 +19,9 @@ export function registerHypergrad(program: Command, ctx: Ctx): void {
     .description("print the hypergradient ∇φ at the experiment's x0 as JSON")
     .argument("<experiment>", "experiment file (JSON)")
     .addOption(new Option("-m, --method <method>", "hypergradient method").choices(HYPERGRAD_METHODS).default("exact"))
-    .option("--h <step>", "finite-difference: central-difference step", parseNumberOption("--h"))
+    .option("--h <step>", "finite-difference: central-difference step", parsePositiveNumberOption("--h"))
     .option("--groups <count>", "model-free: trajectory groups", parseIntOption("--groups"))
-    .option("--sigma <sigma>", "phi-sigma: σ", parseNumberOption("--sigma"))
+    .option("--sigma <sigma>", "phi-sigma: σ", parsePositiveNumberOption("--sigma"))
     .addHelpText("after", `\nMethods:\n${HYPERGRADIENT_METHODS.map((m) => `  ${m.name.padEnd(18)} ${m.description}`).join("\n")}\n\nExample:\n  bilevel-rl hypergrad exp.json --method finite-difference`)
     .action(async (file: string, opts: { method: string; h?: number; groups?: number; sigma?: number }) => {
       ctx.code = await cmdHypergrad(ctx, file, opts);

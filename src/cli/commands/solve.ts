@@ -6,7 +6,7 @@ import { init } from "../../wasm/module";
 import type { Ctx } from "../context";
 import { EXIT_OK, RunFailure, UsageError } from "../errors";
 import { issueLines, loadExperiment } from "../experimentFile";
-import { parseIntOption, parseNumberOption } from "../options";
+import { parseIntOption, parsePositiveNumberOption } from "../options";
 import { prettyJson } from "../prettyJson";
 import { workerFailure } from "../runs";
 
@@ -18,7 +18,7 @@ export function registerSolve(program: Command, ctx: Ctx): void {
     .description("solve the lower level at the experiment's x0; print values, policy, iterations and residual as JSON")
     .argument("<experiment>", "experiment file (JSON)")
     .addOption(new Option("--solver <solver>", "lower-level solver").choices(["value-iteration", "policy-iteration"]).default("value-iteration"))
-    .option("--tol <tol>", "target ‖G(V) − V‖∞ (default 1e-10)", parseNumberOption("--tol"))
+    .option("--tol <tol>", "target ‖G(V) − V‖∞ (default 1e-10)", parsePositiveNumberOption("--tol"))
     .option("--max-iter <n>", "cap on sweeps or Newton steps", parseIntOption("--max-iter"))
     .option("--no-extrapolate", "plain value iteration, without the error bounds that end it early")
     .addHelpText("after", "\nExample:\n  bilevel-rl solve exp.json --solver policy-iteration")
