@@ -1,7 +1,7 @@
 // A test oracle for the model-free hypergradient (moved out of src/bilevel/modelFree.ts:
 // nothing in the library calls it). It is the exact expectation of the estimator (13) + (14)
 // with exact ∂Q*, ∂V*, by enumerating every group of trajectories (tiny problems;
-// ALGORITHMS.md check C24):
+// docs/math.md#checks, check C24):
 //   ∇φ = E[∇_x l] + Σ_{s,a} ∂f/∂π(a|s) · π*(a|s) ∇_x log π*(a|s).
 // Independent of eq. (9)'s transposed solve: a cross-check for both.
 import { solveLower, type LowerOptions } from "../../src/bilevel/lowerSolve";
