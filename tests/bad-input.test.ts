@@ -497,18 +497,28 @@ describe("every compute entry", () => {
 });
 
 describe("init", () => {
-  test.each(["yes", 1, null])("rejects simd = %j: the promise rejects with a TypeError naming simd (init never throws synchronously)", async (simd) => {
+  test.each([
+    ["yes", '"yes"'],
+    [1, "1"],
+    [null, "null"],
+  ])("rejects simd = %j: the promise rejects with a ShapeError naming simd and the value (init never throws synchronously)", async (simd, shown) => {
     let p: Promise<unknown> | undefined;
     expect(() => {
       p = init({ simd: simd as never });
     }).not.toThrow();
-    await expect(p).rejects.toBeInstanceOf(TypeError);
-    await expect(p).rejects.toThrow(/simd/);
+    await expect(p).rejects.toBeInstanceOf(ShapeError);
+    await expect(p).rejects.toThrow(`init(options): simd: must be true, false or left out; got ${shown}`);
   });
 
-  test("rejects null options with a TypeError mentioning simd or options", async () => {
-    await expect(init(null as never)).rejects.toThrow(/simd|options/);
-    await expect(init(null as never)).rejects.toBeInstanceOf(TypeError);
+  test.each([
+    [null, "null"],
+    [5, "5"],
+    ["simd", '"simd"'],
+    [[true], "Array(length 1)"],
+  ])("rejects options = %j with a ShapeError naming the options and the value, not the engine's property-read TypeError", async (options, shown) => {
+    const p = init(options as never);
+    await expect(p).rejects.toBeInstanceOf(ShapeError);
+    await expect(p).rejects.toThrow(`init(options): options must be an object such as { simd: true } or left out; got ${shown}`);
   });
 
   test("a rejected init leaves the library usable: a later init() still resolves to a backend", async () => {

@@ -4,12 +4,16 @@
 // results, exit codes 0/1/2/130, error messages with JSON paths and line/column, a clean
 // Ctrl-C, well-formed deterministic plots, and sharded sweeps merging to the unsharded table.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALGORITHMS, HYPERGRADIENT_METHODS, PROBLEMS, REWARDS, UPPERS } from "../src/experiment/registry";
+import { writeFile } from "../src/cli/outputs";
+import { main } from "../src/cli/program";
+import { SIGNAL_EXIT, StopDecision } from "../src/cli/signals";
+import { csvField, toCSV, toMarkdown } from "../src/cli/table";
 import { svgProblems } from "./helpers/svg";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,9 +29,9 @@ interface Exit {
 const children = new Set<ChildProcess>();
 
 /** Run `bilevel-rl args…`; `onStdout` sees the output as it arrives (with the child, to signal it). */
-function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void): Promise<Exit> {
+function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void, options: { detached?: boolean } = {}): Promise<Exit> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: options.detached });
     children.add(child);
     let stdout = "", stderr = "";
     child.stdout!.setEncoding("utf8").on("data", (d: string) => {
@@ -268,6 +272,47 @@ describe("Ctrl-C", () => {
   }, 60_000);
 });
 
+describe("SIGTERM, SIGHUP and a signal delivered twice", () => {
+  it.each([
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+    ["SIGHUP", 129],
+  ] as const)("%s to the process and then to its group (as `timeout` does) is one clean stop: history kept, status interrupted, exit %i", async (signal, code) => {
+    const out = file(`sig-${signal}`);
+    let sent = false;
+    const r = await cli(
+      ["run", file("long.json"), "--out", out],
+      (text, child) => {
+        if (!sent && /^k=1\/1000000 /m.test(text)) {
+          sent = true;
+          child.kill(signal);
+          process.kill(-child.pid!, signal);
+        }
+      },
+      { detached: true },
+    );
+    expect(sent).toBe(true);
+    expect(r.signal).toBe(null);
+    expect(r.code, r.stderr).toBe(code);
+    expect(r.stderr).not.toContain("exiting without writing");
+    const result = JSON.parse(read(join(out, "result.json")));
+    expect(result.status).toBe("interrupted");
+    expect(result.history).toHaveLength(result.iterations);
+    expect(read(join(out, "history.csv")).trimEnd().split("\n")).toHaveLength(result.iterations + 1);
+  }, 120_000);
+
+  it("counts signals within 1 s of the first as the same stop and a later one as a request to quit at once", () => {
+    const d = new StopDecision(1000);
+    expect(d.exitCode).toBeUndefined();
+    expect(d.receive("SIGTERM", 5000)).toBe("stop");
+    expect(d.receive("SIGTERM", 5001)).toBe("repeat");
+    expect(d.receive("SIGINT", 5999)).toBe("repeat");
+    expect(d.receive("SIGINT", 6000)).toBe("abort");
+    expect(d.exitCode).toBe(143);
+    expect(SIGNAL_EXIT).toEqual({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 });
+  });
+});
+
 describe("bilevel-rl sweep and merge", () => {
   it("a sweep run in two shards and merged gives the same table as the unsharded sweep", async () => {
     const [all, s0, s1] = await Promise.all([
@@ -300,4 +345,153 @@ describe("bilevel-rl sweep and merge", () => {
     expect(partial.code).toBe(1);
     expect(partial.stderr).toContain("2 of 4 cells are missing: 0, 2");
   }, 60_000);
+});
+
+describe("the CLI's one table writer (compare.csv, compare.md, merge's summary.csv and .md)", () => {
+  it("quotes a CSV field as RFC 4180 says: only when it holds a comma, a double quote, CR or LF, doubling inner quotes", () => {
+    expect(csvField("plain")).toBe("plain");
+    expect(csvField(" spaced ")).toBe(" spaced ");
+    expect(csvField("a,b")).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField("line\nbreak")).toBe('"line\nbreak"');
+    // a lone CR: compare.csv wrote it unquoted before the writers were merged
+    expect(csvField("carriage\rreturn")).toBe('"carriage\rreturn"');
+    expect(csvField(null)).toBe("");
+    expect(csvField(undefined)).toBe("");
+    expect(csvField(-0.125)).toBe("-0.125");
+    expect(csvField(NaN)).toBe("NaN");
+    expect(csvField(["lu", 2])).toBe('"[""lu"",2]"');
+    expect(csvField(true)).toBe("true");
+  });
+
+  it("writes a header and one LF-terminated record per row, and a Markdown table whose cells cannot end early", () => {
+    expect(toCSV(["name", "value"], [["a,b", 1], ['"q"', null]])).toBe('name,value\n"a,b",1\n"""q""",\n');
+    expect(toMarkdown(["name", "φ"], ["left", "right"], [["a|b", "1.5"]])).toBe("| name | φ |\n| --- | ---: |\n| a\\|b | 1.5 |\n");
+  });
+});
+
+/** `bilevel-rl args…` in this process (for commands that start no worker), output captured. */
+async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "", stderr = "";
+  const code = await main(args, { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false });
+  return { code, stdout, stderr };
+}
+
+describe("files: atomic writes and merge --allow-partial", () => {
+  it("writes by rename: the old file is replaced whole (a new inode), no temporary file stays, a failure names the target", () => {
+    const d = file("atomic");
+    mkdirSync(d, { recursive: true });
+    const target = join(d, "result.json");
+    writeFile(target, "first\n");
+    const before = statSync(target).ino;
+    writeFile(target, "second\n");
+    expect(read(target)).toBe("second\n");
+    expect(statSync(target).ino).not.toBe(before);
+    mkdirSync(join(d, "taken"));
+    expect(() => writeFile(join(d, "taken"), "x")).toThrow(`cannot write ${join(d, "taken")}`);
+    expect(readdirSync(d).sort()).toEqual(["result.json", "taken"]);
+  });
+
+  /** A cell file as `sweep` writes it, with a made-up result. */
+  const cell = (index: number, total = 4, id = "feedc0ffee00") => ({
+    sweep: { id, index, total, seed: index, params: { "/algorithm/beta": 0.1 } },
+    status: "completed",
+    result: { algorithm: "exactDescent", iterations: 3, final: { phi: -1 - index, f: -1, hnorm: 0.5, x: [0] }, counters: { sweeps: 1, solves: 2, sampledSteps: 0 } },
+  });
+  const cells = (name: string, entries: [string, string][]) => {
+    const d = file(name);
+    mkdirSync(join(d, "cells"), { recursive: true });
+    for (const [f, text] of entries) writeFileSync(join(d, "cells", f), text);
+    return d;
+  };
+  const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
+
+  it("with --allow-partial skips a truncated cell and one claiming index 7 of 4, naming each, and tables only the sweep's cells", async () => {
+    const whole = json(cell(1));
+    const d = cells("partial-bad", [
+      ["cell-0000.json", json(cell(0))],
+      ["cell-0001.json", whole.slice(0, whole.length / 2)],
+      ["cell-0002.json", json(cell(2))],
+      ["cell-0003.json", json(cell(3))],
+      ["cell-0007.json", json(cell(7))],
+    ]);
+    const r = await inProcess(["merge", d, "--allow-partial", "--out", join(d, "summary.csv")]);
+    expect(r.code, r.stderr).toBe(0);
+    const warnings = r.stderr.trim().split("\n");
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/^bilevel-rl: warning: skipped .*cell-0001\.json: JSON syntax error at line \d+/);
+    expect(warnings[1]).toMatch(/^bilevel-rl: warning: skipped .*cell-0007\.json: claims cell 7, outside the sweep's cells 0 to 3$/);
+    expect(r.stdout).toContain("merged 3 of 4 cells (sweep feedc0ffee00)");
+    expect(r.stdout).toContain("skipped 2 unreadable or inconsistent cell files");
+    const rows = read(join(d, "summary.csv")).trimEnd().split("\n").slice(1);
+    expect(rows.map((l) => l.split(",")[0])).toEqual(["0", "2", "3"]);
+    expect(read(join(d, "summary.md"))).toContain("Missing cells (1 of 4): 1");
+  });
+
+  it("without --allow-partial stops at a truncated cell or an index outside the sweep with exit 2 naming the file", async () => {
+    const whole = json(cell(1));
+    const truncated = cells("strict-truncated", [["cell-0000.json", json(cell(0))], ["cell-0001.json", whole.slice(0, 40)]]);
+    const outside = cells("strict-outside", [["cell-0000.json", json(cell(0))], ["cell-0007.json", json(cell(7))]]);
+    const [a, b] = [await inProcess(["merge", truncated]), await inProcess(["merge", outside])];
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/cell-0001\.json: JSON syntax error at line \d+, column \d+/);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/cell-0007\.json claims cell 7, outside the sweep's cells 0 to 3/);
+    expect(existsSync(join(outside, "summary.csv"))).toBe(false);
+  });
+
+  it("with --allow-partial keeps the sweep most cells belong to and skips a stray cell of another sweep", async () => {
+    const d = cells("partial-stray", [
+      ["cell-0000.json", json(cell(0, 2, "0ther5weep00"))],
+      ["cell-0001.json", json(cell(1, 2))],
+      ["cell-0002.json", json(cell(0, 2))],
+    ]);
+    const r = await inProcess(["merge", d, "--allow-partial"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/skipped .*cell-0000\.json: belongs to another sweep \(id 0ther5weep00, not feedc0ffee00\)/);
+    expect(r.stdout).toContain("merged 2 of 2 cells (sweep feedc0ffee00)");
+  });
+});
+
+describe("smaller usage errors: deep JSON, misspelt names, non-positive steps", () => {
+  it("a JSON document nested thousands deep is a bad file (exit 2, line and column), not a stack overflow (exit 1)", async () => {
+    const deep = (d: number) => `{"version": 1, "description": ${"[".repeat(d)}${"]".repeat(d)}}`;
+    write("deep.json", deep(5000));
+    write("deep-sweep.json", `{"base": ${deep(5000)}}`);
+    const [run, sweep] = [await inProcess(["run", file("deep.json"), "--out", file("never-deep")]), await inProcess(["sweep", file("deep-sweep.json")])];
+    for (const r of [run, sweep]) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/JSON syntax error.*nested deeper than 512 levels/);
+      expect(r.stderr).not.toContain("call stack");
+    }
+    // level 513 is the 512th '[' (the object is level 1): column = the prefix's length + 512
+    expect(run.stderr).toContain(`deep.json: JSON syntax error at line 1, column ${'{"version": 1, "description": '.length + 512}: nested deeper than 512 levels`);
+  });
+
+  it("a misspelt algorithm or problem name gets a did-you-mean, in a file and in --algorithms", async () => {
+    write("misspelt-algorithm.json", { ...small, algorithm: { name: "msobirl" } });
+    write("misspelt-problem.json", { ...small, problem: { builtin: "gridGaol", params: { size: 3 } } });
+    const algorithm = await inProcess(["run", file("misspelt-algorithm.json")]);
+    const problem = await inProcess(["run", file("misspelt-problem.json")]);
+    const option = await inProcess(["compare", file("small.json"), "--algorithms", "exactDescent,msobirl"]);
+    for (const r of [algorithm, problem, option]) expect(r.code, r.stderr).toBe(2);
+    expect(algorithm.stderr.split("\n")).toContainEqual(expect.stringMatching(/^\/algorithm\/name: expected one of .*, got "msobirl"; did you mean 'mSoBiRL'\?$/));
+    expect(problem.stderr.split("\n")).toContainEqual(expect.stringMatching(/^\/problem\/builtin: expected one of .*, got "gridGaol"; did you mean 'gridGoal'\?$/));
+    expect(option.stderr).toContain(`--algorithms: unknown algorithm "msobirl"; did you mean 'mSoBiRL'?`);
+    // a name far from every algorithm gets no guess
+    const far = await inProcess(["compare", file("small.json"), "--algorithms", "frobnicate"]);
+    expect(far.stderr).toContain('unknown algorithm "frobnicate"; expected some of');
+  });
+
+  it.each([
+    ["hypergrad --method finite-difference --h -1"],
+    ["hypergrad --method phi-sigma --sigma 0"],
+    ["solve --tol -1"],
+  ])("%s: a non-positive step or tolerance exits with 2 and names the option", async (line) => {
+    const [command, ...opts] = line.split(" ");
+    const r = await inProcess([command, file("small.json"), ...opts]);
+    const [name, value] = opts.slice(-2);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`bilevel-rl: ${name}: expected a positive number, got "${value}"\n`);
+  });
 });

@@ -164,11 +164,23 @@ const suites = [
 for (const suite of suites) {
   describe(`compareAlgorithms on ${suite.title}`, () => {
     let rows: CompareRow[] = [];
+    let wallMs = 0;
     const byName = (name: string) => rows.find((r) => r.algorithm === name)!;
 
     beforeAll(() => {
+      const t0 = performance.now();
       rows = compareAlgorithms(suite.make, suite.entries, { iterations: 1 });
+      wallMs = performance.now() - t0;
     }, HOOK_TIMEOUT);
+
+    it("times each run in milliseconds: finite, positive, and together within the wall-clock time of the whole comparison", () => {
+      for (const r of rows) {
+        expect(Number.isFinite(r.timeMs), r.algorithm).toBe(true);
+        expect(r.timeMs, r.algorithm).toBeGreaterThan(0);
+      }
+      // the runs are disjoint parts of the comparison (which also evaluates φ, untimed)
+      expect(rows.reduce((t, r) => t + r.timeMs, 0)).toBeLessThanOrEqual(wallMs);
+    });
 
     it("runs every algorithm once, in order, from the same start whose φ matches an independent evaluation", () => {
       expect(rows.map((r) => r.algorithm)).toEqual(suite.entries.map((e) => e.name));
@@ -194,7 +206,6 @@ for (const suite of suites) {
       const r = byName(name as string);
       expect(r.iterations).toBe(entry.iterations);
       expect(r.history.length).toBe(entry.iterations);
-      expect(r.timeMs).toBeGreaterThan(0);
       expect(r.upperSolves).toBeLessThanOrEqual(r.solves);
       WORK[name as string].check(r, entry.iterations, entry);
     });

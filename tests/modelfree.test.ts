@@ -7,12 +7,13 @@ import { BilevelProblem } from "../src/bilevel/problem";
 import { linearReward } from "../src/bilevel/models";
 import { hypergradient, phi } from "../src/bilevel/hypergradient";
 import { solveLower } from "../src/bilevel/lowerSolve";
-import { enumeratedHypergradient, lowerDerivatives, modelFreeHypergradient, type ModelFreeSettings } from "../src/bilevel/modelFree";
+import { lowerDerivatives, modelFreeHypergradient, type ModelFreeSettings } from "../src/bilevel/modelFree";
+import { enumeratedHypergradient } from "./helpers/enumerated";
 import { enumerateTrajectories, preferenceBCE, trajectoryUpper, type TrajectoryObjective } from "../src/bilevel/trajectory";
 import { soBiRL, type SoBiRLState } from "../src/bilevel/algorithms/soBiRL";
 import { alternating, type AlternatingState } from "../src/bilevel/algorithms/alternating";
 import { rlhf } from "../src/problems/rlhf";
-import { relErrInf as relErr } from "./helpers/rel-err";
+import { relErr } from "./helpers/compare";
 
 beforeAll(async () => {
   await init();

@@ -5,12 +5,11 @@
 // against central differences, and algorithms improving their objectives.
 import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError, ShapeError, exactDescent, hypergradient, init, softValueIteration, soBiRL } from "../src/index";
-import { denseOf } from "./helpers/compare";
+import { denseOf, relErr } from "./helpers/compare";
 import { phi } from "../src/bilevel/hypergradient";
 import { solveLower } from "../src/bilevel/lowerSolve";
 import { shaping } from "../src/problems/shaping";
 import { happyText, HAPPY_VOCABULARY } from "../src/problems/happyText";
-import { relErrInf as relErr } from "./helpers/rel-err";
 
 beforeAll(async () => {
   await init();

@@ -5,7 +5,7 @@
 // x-dependent transitions), and exact hypergradient descent lowering φ.
 import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError, init, occupancy, ShapeError, type TabularMDP } from "../src/index";
-import { denseOf } from "./helpers/compare";
+import { denseOf, relErr } from "./helpers/compare";
 import { hypergradient, phi } from "../src/bilevel/hypergradient";
 import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
 import { solveLower } from "../src/bilevel/lowerSolve";
@@ -29,19 +29,6 @@ beforeAll(async () => {
 });
 
 // ---------- small independent helpers ----------
-
-/** ‖a − b‖∞ / ‖b‖∞ (b is the trusted value); Infinity on NaN or a length mismatch. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let num = 0, den = 0;
-  for (let k = 0; k < b.length; k++) {
-    if (!Number.isFinite(a[k]) || !Number.isFinite(b[k])) return Infinity;
-    num = Math.max(num, Math.abs(a[k] - b[k]));
-    den = Math.max(den, Math.abs(b[k]));
-  }
-  return num === 0 ? 0 : num / den;
-}
-
 
 /** Largest |Σ_s' P(s'|s,a) − 1| over the rows, and the smallest entry. */
 function rowStats(P: Float64Array, rows: number, S: number): { worst: number; min: number } {

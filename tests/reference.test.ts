@@ -24,6 +24,7 @@ import {
   type RefDense,
   type RefMDP,
 } from '../src/reference/index.js';
+import { relErr } from './helpers/compare.js';
 import { mulberry32, randomCsr, randomDense, randomPolicy, randomVector } from './helpers/random-mdp.js';
 
 // ---------- small independent helpers (no reference code inside) ----------
@@ -39,11 +40,6 @@ function maxAbsDiff(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i] - y[i]));
   return m;
-}
-
-/** max|x − y| / max(max|y|, 1e-300): relative error in the ∞-norm. */
-function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
-  return maxAbsDiff(x, y) / Math.max(maxAbs(y), 1e-300);
 }
 
 function sum(x: ArrayLike<number>): number {

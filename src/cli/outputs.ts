@@ -1,8 +1,10 @@
 // Writing a run's files: result.json, history.csv, convergence.svg and, for grid problems,
 // reward.svg and policy.svg. Every file is a function of the result alone (no times), so
-// two runs of the same experiment write byte-identical files.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// two runs of the same experiment write byte-identical files. Every file the command line
+// writes goes through writeFile (atomic: a temporary file, then a rename).
+import { randomBytes } from "node:crypto";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { historyToCSV, resultToJSON } from "../experiment/runner";
 import type { ExperimentResult } from "../experiment/types";
 import { convergenceChart, heatmap, policyArrows, stateValuesToCells, wallsOf } from "../plot/index";
@@ -23,11 +25,19 @@ export function ensureDir(dir: string): void {
   }
 }
 
+/**
+ * Write `text` to `path` atomically: into a temporary file in the same directory, then
+ * renamed over `path` (a rename within one file system is atomic), so a reader, a merge or
+ * a killed process never sees a half-written result, cell or table.
+ */
 export function writeFile(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
   try {
-    writeFileSync(path, text);
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
   } catch (e) {
-    throw new RunFailure(`cannot write ${path}: ${(e as Error).message}`);
+    rmSync(tmp, { force: true });
+    throw new RunFailure(`cannot write ${path}: ${(e as Error).message.replace(tmp, path)}`);
   }
 }
 

@@ -17,6 +17,7 @@ import type { Experiment, ExperimentIssue, ExperimentResult, ValidationResult } 
 import { UsageError } from "./errors";
 import { readText } from "./files";
 import { parsePointer, setPointer } from "./pointer";
+import { toCSV, toMarkdown, type Align } from "./table";
 
 export interface SweepSpec {
   /** The base experiment document (not yet validated). */
@@ -197,22 +198,48 @@ export interface MergeTable {
   hasSeeds: boolean;
 }
 
-/** Collect cell files (already parsed) into one table, sorted by cell index. */
-export function mergeCells(files: { path: string; cell: CellFile }[]): MergeTable {
+/**
+ * Collect cell files (already parsed) into one table, sorted by cell index. A file of
+ * another sweep, a cell index outside [0, total) or one cell twice with different contents
+ * is a UsageError naming the file; with `skip` (merge --allow-partial) such a file is
+ * reported to `skip` and left out instead, and the sweep is the one most files belong to.
+ */
+export function mergeCells(files: { path: string; cell: CellFile }[], skip?: (path: string, why: string) => void): MergeTable {
   if (files.length === 0) throw new UsageError("merge: found no cell files (cell-NNNN.json) in the given directories");
-  const id = files[0].cell.sweep.id, total = files[0].cell.sweep.total;
+  let { id, total } = files[0].cell.sweep;
+  if (skip) {
+    const votes = new Map<string, number>();
+    for (const f of files) {
+      const key = JSON.stringify([f.cell.sweep.id, f.cell.sweep.total]);
+      votes.set(key, (votes.get(key) ?? 0) + 1);
+    }
+    const best = [...votes.entries()].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    [id, total] = JSON.parse(best) as [string, number];
+  }
+  const reject = (path: string, why: string) => {
+    if (!skip) throw new UsageError(`merge: ${path} ${why}`);
+    skip(path, why);
+  };
   const byIndex = new Map<number, { path: string; cell: CellFile }>();
   for (const f of files) {
     const s = f.cell.sweep;
-    if (s.id !== id || s.total !== total) throw new UsageError(`merge: ${f.path} belongs to another sweep (id ${s.id}, not ${id}); merge one sweep at a time`);
+    if (s.id !== id || s.total !== total) {
+      reject(f.path, `belongs to another sweep (id ${s.id}, not ${id}); merge one sweep at a time`);
+      continue;
+    }
+    if (s.index < 0 || s.index >= total) {
+      reject(f.path, `claims cell ${s.index}, outside the sweep's cells 0 to ${total - 1}`);
+      continue;
+    }
     const prev = byIndex.get(s.index);
     if (prev) {
       // the same cell from two directories (a re-run shard): they must agree
-      if (JSON.stringify(prev.cell) !== JSON.stringify(f.cell)) throw new UsageError(`merge: cell ${s.index} appears twice with different contents: ${prev.path} and ${f.path}`);
+      if (JSON.stringify(prev.cell) !== JSON.stringify(f.cell)) reject(f.path, `holds cell ${s.index}, which ${prev.path} holds with different contents`);
       continue;
     }
     byIndex.set(s.index, f);
   }
+  if (byIndex.size === 0) throw new UsageError("merge: none of the cell files could be merged (see the warnings above)");
   const indices = [...byIndex.keys()].sort((a, b) => a - b);
   const keys = Object.keys(byIndex.get(indices[0])!.cell.sweep.params);
   const rows: MergeRow[] = indices.map((i) => {
@@ -243,36 +270,27 @@ function columns(t: MergeTable): string[] {
   return ["cell", ...(t.hasSeeds ? ["seed"] : []), ...t.keys, "algorithm", "status", "iterations", "phi", "f", "hnorm", "sweeps", "solves", "sampledSteps"];
 }
 
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? "" : typeof v === "string" ? v : typeof v === "number" ? String(v) : JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 function rowValues(t: MergeTable, r: MergeRow): unknown[] {
   return [r.index, ...(t.hasSeeds ? [r.seed ?? null] : []), ...t.keys.map((k) => r.params[k]), r.algorithm, r.status, r.iterations, r.phi, r.f, r.hnorm, r.sweeps, r.solves, r.sampledSteps];
 }
 
 /** The table as CSV (numbers at full precision, one row per cell). */
 export function mergeToCSV(t: MergeTable): string {
-  const lines = [columns(t).map(csvField).join(",")];
-  for (const r of t.rows) lines.push(rowValues(t, r).map(csvField).join(","));
-  return lines.join("\n") + "\n";
+  return toCSV(columns(t), t.rows.map((r) => rowValues(t, r)));
 }
 
 /** The table as Markdown (6 significant digits). */
 export function mergeToMarkdown(t: MergeTable): string {
   const head = columns(t).map((c) => (c === "phi" ? "final φ" : c === "f" ? "final f" : c === "hnorm" ? "final ‖ĥ‖" : c === "sampledSteps" ? "sampled steps" : c));
   const numeric = new Set(["cell", "seed", "iterations", "phi", "f", "hnorm", "sweeps", "solves", "sampledSteps"]);
-  const align = columns(t).map((c) => (numeric.has(c) ? "---:" : "---"));
+  const align = columns(t).map((c): Align => (numeric.has(c) ? "right" : "left"));
   const md = (v: unknown): string => {
     if (v === null || v === undefined) return "—";
     if (typeof v === "number") return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(Number(v.toPrecision(6))) : String(v);
-    if (typeof v === "string") return v.replace(/\|/g, "\\|");
-    return JSON.stringify(v).replace(/\|/g, "\\|");
+    if (typeof v === "string") return v;
+    return JSON.stringify(v);
   };
-  const lines = [`| ${head.join(" | ")} |`, `| ${align.join(" | ")} |`];
-  for (const r of t.rows) lines.push(`| ${rowValues(t, r).map(md).join(" | ")} |`);
-  let out = lines.join("\n") + "\n";
+  let out = toMarkdown(head, align, t.rows.map((r) => rowValues(t, r).map(md)));
   const failed = t.rows.filter((r) => r.error);
   if (failed.length) out += "\n" + failed.map((r) => `- cell ${r.index} failed: ${r.error}`).join("\n") + "\n";
   if (t.missing.length) out += `\nMissing cells (${t.missing.length} of ${t.total}): ${t.missing.join(", ")}\n`;

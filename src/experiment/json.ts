@@ -36,6 +36,9 @@ class Fail {
   constructor(readonly offset: number, readonly message: string) {}
 }
 
+/** Objects and arrays nested deeper than this are a syntax error (experiment files need a handful). */
+export const MAX_DEPTH = 512;
+
 /**
  * JSON.parse that also reports where each value sits (JSON pointer → offset) and every
  * duplicate key, with a line and column on a syntax error.
@@ -53,13 +56,21 @@ export function parseJson(text: string): JsonParseResult {
       else break;
     }
   };
+  let depth = 0;
+  const nested = <T>(read: (pointer: string) => T, pointer: string): T => {
+    // the parser recurses once per level: refuse before the engine's stack runs out
+    if (++depth > MAX_DEPTH) throw new Fail(i, `nested deeper than ${MAX_DEPTH} levels`);
+    const v = read(pointer);
+    depth--;
+    return v;
+  };
   const value = (pointer: string): unknown => {
     ws();
     positions.set(pointer, i);
     if (i >= n) throw new Fail(i, "expected a value, got the end of the input");
     const c = text[i];
-    if (c === "{") return object(pointer);
-    if (c === "[") return array(pointer);
+    if (c === "{") return nested(object, pointer);
+    if (c === "[") return nested(array, pointer);
     if (c === '"') return string();
     if (c === "-" || (c >= "0" && c <= "9")) return number();
     for (const [word, v] of [["true", true], ["false", false], ["null", null]] as const) {

@@ -155,6 +155,13 @@ export function schemaErrors(errors: readonly SchemaError[], doc: unknown): Expe
         if (e.instancePath === "/version") push(e.instancePath, `unsupported version ${got(e.data)}: this library reads version 1`);
         else push(e.instancePath, `expected ${describe(parent)}, got ${got(e.data)}`);
         break;
+      case "enum": {
+        // a misspelt name ('msobirl', 'gridGaol'): point at the nearest allowed one
+        const allowed = (parent?.enum as unknown[] | undefined)?.filter((v): v is string => typeof v === "string") ?? [];
+        const hint = typeof e.data === "string" ? suggestion(e.data, allowed) : "";
+        push(e.instancePath, `expected ${describe(parent)}, got ${got(e.data)}${hint}`);
+        break;
+      }
       default:
         push(e.instancePath, `expected ${describe(parent)}, got ${got(e.data)}`);
     }

@@ -15,6 +15,7 @@ import type { ExperimentIssue, ValidationResult } from "./types";
 
 export { GENERATOR_DEFAULTS } from "./normalize";
 export { got, describe } from "./messages";
+export { suggestion } from "./messages";
 
 /**
  * Validate an experiment document (already parsed JSON). On success the experiment comes

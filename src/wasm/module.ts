@@ -2,7 +2,7 @@
 // bundle (no fetch or fs at run time); each build is compiled once and cached.
 import simdBytes from "../../build/bilevel-simd.wasm";
 import scalarBytes from "../../build/bilevel-scalar.wasm";
-import { InitError } from "../errors";
+import { InitError, ShapeError } from "../errors";
 
 /** A compiled kernel module: one per build, shared by every MDP created with it. */
 export interface Backend {
@@ -52,8 +52,12 @@ export interface InitOptions {
  * Call once, before anything else; later calls are cheap. Resolves to the backend.
  */
 export async function init(options: InitOptions = {}): Promise<Backend> {
+  // plain JavaScript callers can pass anything: reject it here, before a property read fails
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new ShapeError("init(options)", "options must be an object such as { simd: true } or left out", options);
+  }
   const want = options.simd;
-  if (want !== undefined && typeof want !== "boolean") throw new TypeError(`init: simd must be a boolean; got ${typeof want}`);
+  if (want !== undefined && typeof want !== "boolean") throw new ShapeError("init(options): simd", "must be true, false or left out", want);
   const supported = simdSupported();
   if (want === true && !supported) {
     throw new InitError("init({ simd: true }): this engine does not support WebAssembly SIMD; call init() or init({ simd: false }) to use the scalar build");

@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import { commands } from "vitest/browser";
 import { instantiateSync } from "@assemblyscript/loader";
 import simdBytes from "../../build/bilevel-simd.wasm";
+import { GOLDEN_SVG, goldenChart } from "../helpers/plot-golden";
 
 function fromBase64(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -82,5 +83,11 @@ describe("library entry in Chromium", () => {
     const backend = await lib.init();
     expect(backend.simd).toBe(true);
     expect(backend.module).toBeInstanceOf(WebAssembly.Module);
+  });
+});
+
+describe("plots in Chromium", () => {
+  test("the golden convergence chart has the same bytes as in Node (tests/golden/convergence.svg)", async () => {
+    expect(goldenChart()).toBe(await commands.readFile(GOLDEN_SVG));
   });
 });

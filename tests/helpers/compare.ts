@@ -7,9 +7,11 @@ import type { RefMDP } from "../../src/reference/index";
 export type NumArray = Float64Array | Int32Array;
 
 /**
- * Normwise relative error ‖a − b‖∞ / ‖b‖∞ (b is the trusted value). 0 when both are all
- * zeros, Infinity on a length mismatch or when either side holds NaN or ±Infinity, so a
- * comparison `relErr(a, b) <= tol` can only pass for two finite arrays of the same length.
+ * The tests' one relative error: normwise ‖a − b‖∞ / ‖b‖∞, b the trusted value. 0 when a
+ * and b are equal (also both all zeros); Infinity on a length mismatch, when either side
+ * holds NaN or ±Infinity, or when b is all zeros and a is not. So `relErr(a, b) <= tol`
+ * passes only for two finite arrays of the same length, and `relErr(a, b) > tol` (they
+ * differ) also holds for arrays that cannot be compared. Tested in tests/rel-err.test.ts.
  */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;

@@ -23,6 +23,7 @@ import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
 import { algorithm, norm2, startX, stepSize, type StepInfo, projectX, type XProjection } from "./common";
 import { exp, log } from "../../util/math";
+import { conjugateGradient, type CgInfo } from "../../linalg";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
 
 const params = [
@@ -387,13 +388,6 @@ function pgSteps(problem: BilevelProblem, r: Float64Array, theta0: Float64Array,
   return { theta, eta, at: cur };
 }
 
-interface CgInfo {
-  iterations: number;
-  residual: number;
-  converged: boolean;
-  negativeCurvature: boolean;
-}
-
 /** The PARL hypergradient at (x, θ) with the derivative options o (`known`: J and ∇_θ J already at (x, θ)). */
 function parlAt(problem: BilevelProblem, x: Float64Array, theta: Float64Array, o: Parsed, known?: At): { value: number; grad: Float64Array; at: At; residual: number; cg: CgInfo } {
   const { S, A } = problem.mdp;
@@ -411,7 +405,7 @@ function parlAt(problem: BilevelProblem, x: Float64Array, theta: Float64Array, o
   const hvp = o.derivatives === "forward"
     ? (v: Float64Array) => hvpForward(problem, at, v, o.linear)
     : (v: Float64Array) => hvpDifference(problem, r, theta, v, o.h, o.linear);
-  const { u, info } = cg((v) => {
+  const { u, info } = conjugateGradient((v) => {
     const Hv = hvp(v);
     for (let i = 0; i < Hv.length; i++) Hv[i] = -Hv[i] + o.damping * v[i];
     return Hv;
@@ -535,35 +529,4 @@ function rewardMovedTo(problem: BilevelProblem, x: Float64Array): Float64Array {
   const r = problem.rewardAt(x);
   problem.moveTo(x);
   return r;
-}
-
-/** Conjugate gradients for M u = rhs with M symmetric (positive definite near a maximum). */
-function cg(M: (v: Float64Array) => Float64Array, rhs: Float64Array, maxIter: number, tol: number): { u: Float64Array; info: CgInfo } {
-  const n = rhs.length;
-  const u = new Float64Array(n);
-  const bn = norm2(rhs);
-  if (bn === 0 || n === 0) return { u, info: { iterations: 0, residual: 0, converged: true, negativeCurvature: false } };
-  const res = Float64Array.from(rhs), p = Float64Array.from(rhs);
-  let rr = dot(res, res), it = 0, negative = false;
-  while (it < maxIter && Math.sqrt(rr) > tol * bn) {
-    it++;
-    const Mp = M(p);
-    const pMp = dot(p, Mp);
-    if (!(pMp > 0)) negative = true;
-    if (pMp === 0 || !Number.isFinite(pMp)) break;
-    const alpha = rr / pMp;
-    for (let i = 0; i < n; i++) { u[i] += alpha * p[i]; res[i] -= alpha * Mp[i]; }
-    const rrNew = dot(res, res);
-    const beta = rrNew / rr;
-    rr = rrNew;
-    for (let i = 0; i < n; i++) p[i] = res[i] + beta * p[i];
-  }
-  const residual = Math.sqrt(rr) / bn;
-  return { u, info: { iterations: it, residual, converged: residual <= tol, negativeCurvature: negative } };
-}
-
-function dot(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
