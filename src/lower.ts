@@ -256,12 +256,14 @@ export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o:
         k.bandSolve(pM, pPiv, pX, S, l, u);
       }
     } else {
+      // dense LU: factor I − γP_π itself; the transpose is solved from the same factors
       const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
-      k.buildSystem(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, tr);
+      k.buildSystem(at.P, at.indptr, at.indices, pPi, pM, S, A, gamma, 0);
       bad = k.luFactor(pM, pPiv, S);
       if (bad === 0) {
         ws.f64(pX, S).set(ws.f64(pB, S));
-        k.luSolve(pM, pPiv, pX, S);
+        if (o.transpose) k.luSolveT(pM, pPiv, pX, S);
+        else k.luSolve(pM, pPiv, pX, S);
       }
     }
     if (bad !== 0) throw new NumericalError(`solveLinear: I − γP_π is singular (zero pivot at column ${bad - 1})`);
