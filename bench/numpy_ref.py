@@ -8,7 +8,8 @@ MANIFEST (written by bench/lib/numpy.ts) names a folder of .npy files and a list
 kinds:
   sweep          K soft Bellman sweeps V ← τ·logsumexp((r + γPV)/τ) from V = 0; P dense (S·A, S) or CSR
   lu             x = (I − γP_π)⁻¹ b or its transpose: build I − γP_π from the dense P, then
-                 scipy.linalg.lu_factor + lu_solve(trans=0/1) (LAPACK dgetrf + dgetrs)
+                 scipy.linalg.lu_factor + lu_solve(trans=0/1) (LAPACK dgetrf + dgetrs); also times
+                 factor + solve alone on the built matrix (factorSolveMs)
   hypergradient  the exact hypergradient of the GridWorld goal problem (bench/bilevel.bench.ts):
                  lower level by policy iteration (scipy.sparse.linalg.spsolve per evaluation) or
                  value iteration with error bounds, then three sparse solves
@@ -56,11 +57,15 @@ def p_pi(P, pi, S, A):
         rows = np.repeat(np.arange(S), A)
         W = scipy.sparse.csr_matrix((pi, (rows, np.arange(S * A))), shape=(S, S * A))
         return (W @ P).tocsc()
-    return np.einsum("sa,sat->st", pi.reshape(S, A), P.reshape(S, A, S))
+    # a batched (1 × A)·(A × S) product per state: 3–4× faster here than einsum or a loop over a
+    return np.matmul(pi.reshape(S, 1, A), P.reshape(S, A, S))[:, 0, :]
 
 
 def lu_solve_system(P, pi, b, S, A, gamma, transpose):
-    M = np.eye(S) - gamma * p_pi(P, pi, S, A)
+    return lu_solve_built(np.eye(S) - gamma * p_pi(P, pi, S, A), b, transpose)
+
+
+def lu_solve_built(M, b, transpose):
     lu = scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
     return scipy.linalg.lu_solve(lu, b, trans=1 if transpose else 0, check_finite=False)
 
@@ -137,7 +142,10 @@ def run_case(c, d):
         return lambda: soft_sweeps(P, a["r"], p["S"], p["A"], p["gamma"], p["tau"], p["K"])
     if kind == "lu":
         P = transitions(a, p)
-        return lambda: lu_solve_system(P, a["pi"], a["b"], p["S"], p["A"], p["gamma"], p["transpose"])
+        M0 = np.eye(p["S"]) - p["gamma"] * p_pi(P, a["pi"], p["S"], p["A"])
+        # second op: factor + solve on the built matrix (a copy each time: lu_factor overwrites it)
+        return (lambda: lu_solve_system(P, a["pi"], a["b"], p["S"], p["A"], p["gamma"], p["transpose"]),
+                lambda: lu_solve_built(M0.copy(), a["b"], p["transpose"]))
     if kind == "hypergradient":
         P = transitions(a, p)
         return lambda: hypergradient(P, a["x"], a["rU"], a["rho"], p)
@@ -177,6 +185,10 @@ def main():
         if only and c["id"] not in only:
             continue
         op = run_case(c, d)
+        extra = None
+        if isinstance(op, tuple):
+            op, op2 = op
+            extra = timed(op2, man.get("minSamples", 5), man.get("maxTime", 1.0))[1]
         c0, w0 = time.process_time(), time.perf_counter()
         out, samples = timed(op, man.get("minSamples", 5), man.get("maxTime", 1.0))
         np.save(os.path.join(d, c["id"] + ".out.npy"), np.asarray(out, dtype=np.float64))
@@ -188,6 +200,8 @@ def main():
             "wallS": time.perf_counter() - w0,
             "out": c["id"] + ".out.npy",
         }
+        if extra:
+            res[c["id"]]["factorSolveMs"] = float(np.median(extra))
     print(json.dumps({
         "python": sys.version.split()[0],
         "numpy": np.__version__,

@@ -28,6 +28,8 @@ export interface NumpyTiming {
   samples: number;
   /** Other processes' average cores while this case ran (machine busy time − Python's CPU time). */
   otherCores: number;
+  /** LU cases: median ms of factor + solve alone on the already built matrix. */
+  factorSolveMs?: number;
 }
 
 export interface NumpyRun {
@@ -116,7 +118,7 @@ export function runNumpy(cases: NumpyCase[], o: { minSamples: number; maxTime: n
         const t = j.cases[c.id];
         // Python's own CPU time is most of the busy time; the rest (node idles meanwhile) is others'
         const otherCores = Math.max(0, (busy - j.cpuS) / wall);
-        run.cases[c.id] = { ms: t.ms, minMs: t.minMs, samples: t.samples, otherCores, out: readNpy(path.join(dir, t.out)) };
+        run.cases[c.id] = { ms: t.ms, minMs: t.minMs, samples: t.samples, otherCores, factorSolveMs: t.factorSolveMs, out: readNpy(path.join(dir, t.out)) };
         o.log(`    numpy ${c.id} (${threads === "1" ? "1 thread" : "all threads"}): ${t.ms.toPrecision(4)} ms/op (median of ${t.samples}), others used ${otherCores.toFixed(2)} cores`);
       }
       if (run) out[threads === "1" ? "one" : "all"] = run;

@@ -31,8 +31,8 @@ export interface CaseResult {
 
 export interface NumpyResult {
   /** OPENBLAS_NUM_THREADS=1, and unset (all threads). */
-  one?: { ms: number; minMs: number; samples: number; otherCores: number };
-  all?: { ms: number; minMs: number; samples: number; otherCores: number };
+  one?: { ms: number; minMs: number; samples: number; otherCores: number; factorSolveMs?: number };
+  all?: { ms: number; minMs: number; samples: number; otherCores: number; factorSolveMs?: number };
   /** What the numpy op does. */
   op: string;
   check: { ok: boolean; detail: string };
@@ -104,7 +104,7 @@ function derivedText(c: CaseResult): string {
     case "csr-sweep":
       return `${f3(d.simdNsPerNnz)} / ${f3(d.scalarNsPerNnz)} / ${f3(d.referenceNsPerNnz)} ns per non-zero; simd vs ref without softValueIteration's per-call cost ${fx(d.simdVsRefExclCallOverhead)}`;
     case "lu":
-      return `factor ≈ ${f3(d.simdGflops)} / ${f3(d.referenceGflops)} GFLOP/s (simd / ref, ⅔n³ over the whole op)${d.numpyGflops ? `; numpy ${f3(d.numpyGflops)}` : ""}`;
+      return `factor ≈ ${f3(d.simdGflops)} / ${f3(d.referenceGflops)} GFLOP/s (simd / ref, ⅔n³ over the whole op)${d.numpyGflops ? `; numpy ${f3(d.numpyGflops)} (${f3(d.numpyFactorSolveGflops)} for factor + solve alone, ${f3(c.numpy?.one?.factorSolveMs ?? NaN)} ms)` : ""}`;
     case "krylov":
       return `${c.params.iterationsSimd} / ${c.params.iterationsRef} iterations as reported (simd / ref${c.params.method === "krylov" ? "; the library may count matrix–vector products, the reference counts BiCGSTAB iterations of 2 products" : ""}), ${f3(d.simdMsPerIteration)} / ${f3(d.referenceMsPerIteration)} ms per reported iteration`;
     case "sampling":
