@@ -1,10 +1,11 @@
 // The lower level: soft value iteration, soft policy evaluation, occupancy measures and
-// linear solves with (I − γP_π) or its transpose (ALGORITHMS.md §1.1–1.2).
+// linear solves with (I − γP_π) or its transpose (docs/math.md#soft-values, docs/math.md#soft-bellman).
 // Shapes: r, Q, pi (S·A) indexed s·A + a; V, rho, b, x (S).
 import { DomainError, NumericalError } from "./errors";
 import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 
+/** Options of `softValueIteration`. */
 export interface SoftValueIterationOptions {
   /** Entropy temperature τ ≥ 0; τ = 0 is the hard max (greedy policy). */
   tau: number;
@@ -25,6 +26,7 @@ export interface SoftValueIterationOptions {
   extrapolate?: boolean;
 }
 
+/** What `softValueIteration` returns. */
 export interface SoftValueIterationResult {
   /** V(s) = τ·log Σ_a exp(Q(s,a)/τ), length S. */
   V: Float64Array;
@@ -129,8 +131,10 @@ export function sweepLoop(mdp: TabularMDP, pr: number, pV: number, pW: number, p
   return { pV, iterations: it, residual, piWritten: piAt === it - 1 };
 }
 
+/** Linear solver for (I − γP_π)x = b: dense LU, GMRES, BiCGSTAB or Richardson (see `SolveOptions.method`). */
 export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
 
+/** Options of `solveLinear`. */
 export interface SolveOptions {
   /** Solve with (I − γP_π)ᵀ instead of (I − γP_π). */
   transpose?: boolean;
@@ -153,6 +157,7 @@ export interface SolveOptions {
   x0?: ArrayLike<number>;
 }
 
+/** What `solveLinear` returns: x with (I − γP_π)x = b (or the transposed system). */
 export interface SolveResult {
   x: Float64Array;
   /** Matrix-vector products of the iterative methods (1 for LU). */
@@ -311,6 +316,7 @@ function gmresAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, pInfo: nu
   }
 }
 
+/** Options of `policyEvaluation` (the linear-solver options of `solveLinear`, plus τ and V0). */
 export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" | "x0"> {
   /** Entropy temperature τ ≥ 0 of the soft values. */
   tau: number;
@@ -318,6 +324,7 @@ export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" 
   V0?: ArrayLike<number>;
 }
 
+/** What `policyEvaluation` returns. */
 export interface PolicyEvaluationResult {
   /** V^π = (I − γP_π)⁻¹(r_π + τH_π), length S. */
   V: Float64Array;
@@ -328,7 +335,7 @@ export interface PolicyEvaluationResult {
   converged: boolean;
 }
 
-/** Soft values of a fixed policy π by one linear solve (ALGORITHMS.md §1.1). */
+/** Soft values of a fixed policy π by one linear solve (docs/math.md#soft-values). */
 export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: ArrayLike<number>, options: PolicyEvaluationOptions): PolicyEvaluationResult {
   requireMdp(mdp);
   const { S, A, gamma, ws, at } = mdp;

@@ -1,4 +1,4 @@
-// Hypergradient engines for φ(x) = f(x, π*_x) (ALGORITHMS.md §2.3, §3.0, §3.3).
+// Hypergradient engines for φ(x) = f(x, π*_x) (docs/math.md#hypergradient, docs/math.md#exact-descent, docs/math.md#amd).
 import { DomainError } from "../errors";
 import { solveLinear, type LinearMethod } from "../lower";
 import type { BilevelProblem } from "./problem";
@@ -6,8 +6,13 @@ import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve"
 import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
 import { log } from "../util/math";
 
+/**
+ * How `hypergradient` computes ∇φ: the implicit-function formula ('exact'), AMD, central
+ * finite differences of φ, or the sampled estimator ('model-free').
+ */
 export type HypergradientMethod = "exact" | "amd" | "finite-difference" | "model-free";
 
+/** Options of `hypergradient`. */
 export interface HypergradientOptions {
   method?: HypergradientMethod;
   /** Lower-level solve (solver, tol, maxIter, V0). */
@@ -22,6 +27,7 @@ export interface HypergradientOptions {
   modelFree?: ModelFreeSettings;
 }
 
+/** What `hypergradient` returns: φ(x), ∇φ(x) and the lower solution at x. */
 export interface HypergradientResult {
   /** φ(x) = f(x, π*_x). */
   value: number;
@@ -174,7 +180,7 @@ function finiteDifference(problem: BilevelProblem, x: Float64Array, options: Hyp
 }
 
 /**
- * AMD / HPGD "Q-tilde" recursion (§3.3) for a return-type upper objective
+ * AMD / HPGD "Q-tilde" recursion (docs/math.md#amd) for a return-type upper objective
  * f = −ρᵀ V_U^π (+ λ/2‖x‖²): sweeps over Q_LL, Q'_LL (S·A × n), Q_U and Q̃ together until
  * they stop changing; ∇(ρᵀV_U) = Σ_s ρ(s) Ṽ(s).
  */

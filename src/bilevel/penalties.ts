@@ -1,4 +1,4 @@
-// PBRL's lower-level penalties and their gradients (ALGORITHMS.md §3.4; ✓C13–C18).
+// PBRL's lower-level penalties and their gradients (docs/math.md#pbrl; ✓C13–C18).
 //   value penalty    p(x,π) = ρᵀ(V*_x − V^π_x)                                   ≥ 0
 //   Bellman penalty  g(x,π) = ρᵀ(LSE_τ(Q^π_x) − V^π_x) = τ E_ρ KL(π ‖ softmax(Q^π_x/τ))  (τ > 0)
 //                           = E_ρ[max_a Q^π_x(s,a) − ⟨π, Q^π_x⟩(s)]                     (τ = 0)
@@ -21,6 +21,7 @@ import { solveLower, type LowerOptions } from "./lowerSolve";
 import { log } from "../util/math";
 import { rowSoftmax } from "../util/softmax";
 
+/** Options of `bellmanPenalty` (and the base of `valuePenalty`'s). */
 export interface PenaltyOptions {
   /** Weights of the states (length S, a distribution); the MDP's ρ by default. Needs full support for p = 0 ⇔ π = π*. */
   rho?: ArrayLike<number>;
@@ -32,6 +33,7 @@ export interface PenaltyOptions {
   linearTol?: number;
 }
 
+/** Options of `valuePenalty`. */
 export interface ValuePenaltyOptions extends PenaltyOptions {
   /**
    * A policy standing in for π*_x (length S·A), e.g. PBRL's π̂ from a few PMD steps. Then
@@ -44,6 +46,7 @@ export interface ValuePenaltyOptions extends PenaltyOptions {
   lower?: LowerOptions;
 }
 
+/** A penalty's value and, unless `gradient: false`, its gradients. */
 export interface PenaltyResult {
   /** The penalty value (≥ 0 up to round-off with the exact π*). */
   value: number;
@@ -60,6 +63,7 @@ export interface PenaltyResult {
   residual: number;
 }
 
+/** What `valuePenalty` returns: the penalty and the π*, V* it used. */
 export interface ValuePenaltyResult extends PenaltyResult {
   /** The policy used for π*_x (the given `star`, or the solved optimum) and its value V*. */
   piStar: Float64Array;
@@ -69,7 +73,7 @@ export interface ValuePenaltyResult extends PenaltyResult {
 /**
  * Value penalty p(x,π) = ρᵀ(V*_x − V^π_x) and, unless `gradient: false`,
  *   ∇_x p   = D_xᵀ(d̃_{π*} ⊙ π*) − D_xᵀ(d̃_π ⊙ π)            (ρᵀ(dV*_x − dV^π_x), Danskin)
- *   ∇_π p   = −d̃_π(s)(Q^π(s,a) − τ log π(a|s) − τ)         (direct table, §2.5 with a minus sign)
+ *   ∇_π p   = −d̃_π(s)(Q^π(s,a) − τ log π(a|s) − τ)         (direct table, docs/math.md#soft-policy-gradient with a minus sign)
  *   ∇_θ p   = −d̃_π(s) π(a|s)(Q^π(s,a) − τ log π(a|s) − V^π(s))
  * with d̃_π = (I − γP_πᵀ)⁻¹ρ and D_x = R_x (+ γ∂P_x V for x-dependent transitions,
  * taken at V* resp. V^π).

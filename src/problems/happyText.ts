@@ -1,5 +1,5 @@
 // Happy-text generation by RLHF [CONSTRUCTED tabular stand-in for seed 000's happy-tweet
-// task; ALGORITHMS.md §4.6 "Seed 000": no details known]. A policy writes a sentence of at
+// task; docs/math.md#happy-text "Seed 000": no details known]. A policy writes a sentence of at
 // most L tokens from a small vocabulary; a hidden sentiment lexicon scores it; preference
 // labels between pairs of sentences come from Bradley–Terry on the lexicon scores; the
 // upper level fits a reward model r_x to those labels (BCE, SoBiRL eq. 12) on sentences the
@@ -41,8 +41,10 @@ export const HAPPY_LEXICON: Readonly<Record<string, number>> = Object.freeze({ h
 /** The default negators: they flip the score of the next token. */
 export const HAPPY_NEGATORS: readonly string[] = Object.freeze(["not"]);
 
+/** Reward model of `happyText`: bigram features or a full table. */
 export type HappyRewardFeatures = "bigram" | "table";
 
+/** Options of `happyText`. */
 export interface HappyTextOptions {
   /** Tokens, the end token last (default HAPPY_VOCABULARY: happy, great, day, not, sad, <end>). */
   vocabulary?: readonly string[];
@@ -78,6 +80,7 @@ export interface HappyTextOptions {
   backend?: Backend;
 }
 
+/** What `happyText` returns. */
 export interface HappyTextInstance {
   problem: BilevelProblem;
   objective: PreferenceBCE;
@@ -103,6 +106,10 @@ export interface HappyTextInstance {
   greedy(pi: ArrayLike<number>): string[];
 }
 
+/**
+ * Happy-text generation by RLHF: sentences of at most L tokens are trajectories, Bradley–Terry
+ * labels come from a sentiment lexicon, and a reward model is fitted to them.
+ */
 export function happyText(options: HappyTextOptions = {}): HappyTextInstance {
   if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
   const vocabulary = options.vocabulary ?? HAPPY_VOCABULARY;

@@ -1,4 +1,4 @@
-// Tabular RLHF (ALGORITHMS.md §4.4, a constructed stand-in): S = 3, A = 2, H = 2 or 3,
+// Tabular RLHF (docs/math.md#rlhf, a constructed stand-in): S = 3, A = 2, H = 2 or 3,
 // γ = 0.9. The lower level learns with the reward table r_x = x (R_x = I, n = S·A); the
 // upper level is the Bradley–Terry cross-entropy of trajectory pairs drawn from the lower
 // policy, labelled by a hidden reward r_true:
@@ -13,6 +13,7 @@ import { Rng } from "../util/random";
 import * as check from "../validate";
 import { log } from "../util/math";
 
+/** Options of `rlhf`. */
 export interface RlhfOptions {
   /** States (default 3). */
   S?: number;
@@ -36,6 +37,7 @@ export interface RlhfOptions {
   seed?: number;
 }
 
+/** What `rlhf` returns. */
 export interface RlhfInstance {
   /** Lower reward r_x = x; upper = trajectoryUpper(objective) (exact by enumeration). */
   problem: BilevelProblem;

@@ -1,9 +1,9 @@
-// Stackelberg Markov game (ALGORITHMS.md §4.4) [CONSTRUCTED stand-in for PBRL's experiment]:
+// Stackelberg Markov game (docs/math.md#stackelberg) [CONSTRUCTED stand-in for PBRL's experiment]:
 // at every state the leader plays b ~ μ_x(·|s) = softmax(x_s) and the follower plays
 // a ~ π(·|s) at the same time; the game moves by T(s'|s, a, b). The follower best-responds
 // (soft, temperature τ) to the leader's policy, which enters both its reward and its dynamics:
 //   lower   r_x(s, a)     = Σ_b μ_x(b|s) R_F(s, a, b)
-//           P_x(s'|s, a)  = Σ_b μ_x(b|s) T(s'|s, a, b)       (x-dependent, ALGORITHMS.md §2.6)
+//           P_x(s'|s, a)  = Σ_b μ_x(b|s) T(s'|s, a, b)       (x-dependent, docs/math.md#x-dependent-transitions)
 //   upper   f(x, π) = −E[Σ_t γ^t R_L(s_t, a_t, b_t)] = −ρᵀ V^π[r_L,x ; P_x]   (no entropy)
 // x ∈ R^{S·B}, x[s·B + b] the leader's logit of b at s.
 // Layouts: R_F, R_L (S·A·B), index (s·A + a)·B + b; T (S·A·B × S), row (s·A + a)·B + b.
@@ -229,6 +229,7 @@ export function leaderObjective(g: StackelbergGame, options: { rho?: ArrayLike<n
   };
 }
 
+/** Options of `stackelberg`. */
 export interface StackelbergOptions {
   /** Number of states (default 6). */
   S?: number;
@@ -247,6 +248,7 @@ export interface StackelbergOptions {
   backend?: Backend;
 }
 
+/** What `stackelberg` returns. */
 export interface StackelbergInstance {
   problem: BilevelProblem;
   /** x_0 = 0: the uniform leader policy. */
@@ -256,6 +258,10 @@ export interface StackelbergInstance {
   leaderPolicy(x: ArrayLike<number>): Float64Array;
 }
 
+/**
+ * A Stackelberg Markov game (docs/math.md#stackelberg): the leader's policy softmax(x_s) enters
+ * the follower's reward and transitions; the follower plays soft-optimally.
+ */
 export function stackelberg(options: StackelbergOptions = {}): StackelbergInstance {
   if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
   const S = options.S === undefined ? 6 : check.positiveInt("S", options.S);

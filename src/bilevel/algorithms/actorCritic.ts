@@ -1,4 +1,4 @@
-// Regularised single-loop actor-critic with decaying entropy (seed 000; ALGORITHMS.md §3.6,
+// Regularised single-loop actor-critic with decaying entropy (seed 000; docs/math.md#actor-critic,
 // a reconstruction). It descends the value-penalty Lagrangian
 //   L_{w,τ}(x, π) = f(x, π) + w · ( max_π' J_τ(x, π') − J_τ(x, π) )
 // with τ_k ↓ 0, one step of every component per iteration, all at (x_k, π_k, π̃_k):
@@ -7,9 +7,9 @@
 //            (expected-SARSA target, ε-exploratory behaviour policy);
 //   upper    x ← x − α_k [ ∇_x f(x, π) + w_k ( ∇_x J(x, π̃) − ∇_x J(x, π) ) ],
 //            ∇_x J(x, π) = D_xᵀ (d̃_π ⊙ π), with exact or sampled occupancies;
-//   actor π̃ one soft PMD step (§2.7) toward π*_{τ_k}: log π̃ ← (log π̃ + η̃ Q̃)/(1 + η̃ τ_k);
-//   actor π  one softmax-logit gradient step on −J_{τ_k}(x, π) + f(x, π)/w_k (§2.5).
-// Schedules are c·(k+1)^{−p} (the penalty weight grows as w·(k+1)^{+p}); defaults §3.9.
+//   actor π̃ one soft PMD step (docs/math.md#policy-mirror-descent) toward π*_{τ_k}: log π̃ ← (log π̃ + η̃ Q̃)/(1 + η̃ τ_k);
+//   actor π  one softmax-logit gradient step on −J_{τ_k}(x, π) + f(x, π)/w_k (docs/math.md#soft-policy-gradient).
+// Schedules are c·(k+1)^{−p} (the penalty weight grows as w·(k+1)^{+p}); defaults docs/math.md#defaults.
 import { DomainError, NumericalError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
 import { sampleTrajectories, type Trajectories } from "../../sampling";
@@ -20,9 +20,12 @@ import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { exp, log, pow } from "../../util/math";
 import { logSoftmaxRows, rowLogSumExp } from "../../util/softmax";
 
+/** The actor-critic's critic: exact soft policy evaluation or batch soft TD(0). */
 export type CriticMode = "exact" | "td";
+/** The actor-critic's occupancies: exact (one transposed solve) or sampled. */
 export type OccupancyMode = "exact" | "sampled";
 
+/** Options of `actorCritic`. */
 export interface ActorCriticOptions {
   x0?: ArrayLike<number>;
   /** 'exact' (soft policy evaluation, one solve per critic; default) or 'td' (batch soft TD(0) on sampled transitions). */
@@ -64,6 +67,7 @@ export interface ActorCriticOptions {
   seed?: number;
 }
 
+/** State of `actorCritic` (plain data: JSON-safe). */
 export interface ActorCriticState {
   k: number;
   x: number[];
@@ -97,6 +101,7 @@ export interface ActorCriticState {
   last?: StepInfo;
 }
 
+/** Regularised single-loop actor-critic with decaying entropy τ_k and penalty weight w_k (docs/math.md#actor-critic). */
 export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
   "actorCritic",
   (problem, o) => {
@@ -352,7 +357,7 @@ function tdStep(Q: Float64Array, tr: Trajectories, H: number, r: Float64Array, p
   return Q;
 }
 
-/** ∂J_τ/∂θ(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (§2.5, softmax logits). @internal */
+/** ∂J_τ/∂θ(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (docs/math.md#soft-policy-gradient, softmax logits). @internal */
 export function softLogitGradient(Q: Float64Array, V: Float64Array, pi: Float64Array, logPi: Float64Array, d: Float64Array, S: number, A: number, tau: number): Float64Array {
   const g = new Float64Array(S * A);
   for (let s = 0; s < S; s++) {

@@ -1,5 +1,5 @@
 // The alternating baseline of deep RLHF (Christiano et al. 2017 style; the "DRLHF"
-// comparison of the SoBiRL paper, ALGORITHMS.md §4.6): fit the reward to preference labels,
+// comparison of the SoBiRL paper, docs/math.md#alternating): fit the reward to preference labels,
 // then solve the lower level with the fitted reward, and repeat. Per outer iteration k:
 //   1. draw `groups` new labelled groups (pairs) from the current policy π_k in M_U and add
 //      them to a buffer that keeps the last `bufferSize` groups;
@@ -17,12 +17,13 @@ import { solveLower, type LowerSolver } from "../lowerSolve";
 import { checkObjective, gradXOf, groupAt, lossOf, objectiveOf, type TrajectoryContext } from "../trajectory";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 
+/** Options of `alternating`. */
 export interface AlternatingOptions {
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
   /** Step β of the reward fit (default 0.1). */
   beta?: number;
-  /** New labelled groups per outer iteration (default 16, as in PBRL's RLHF runs, §4.4). */
+  /** New labelled groups per outer iteration (default 16, as in PBRL's RLHF runs, docs/math.md#rlhf). */
   groups?: number;
   /** Groups kept in the buffer, newest first (default 3000). */
   bufferSize?: number;
@@ -35,6 +36,7 @@ export interface AlternatingOptions {
   seed?: number;
 }
 
+/** State of `alternating` (plain data: JSON-safe). */
 export interface AlternatingState {
   k: number;
   x: number[];
@@ -56,6 +58,7 @@ export interface AlternatingState {
   last?: StepInfo;
 }
 
+/** The alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level (docs/math.md#alternating). */
 export const alternating = algorithm<AlternatingOptions, AlternatingState>(
   "alternating",
   (problem, o) => {

@@ -1,6 +1,6 @@
-// PBRL, penalty-based bilevel RL (Shen, Yang & Chen, ICML 2024; ALGORITHMS.md §3.4).
+// PBRL, penalty-based bilevel RL (Shen, Yang & Chen, ICML 2024; docs/math.md#pbrl).
 // Gradient descent on F_λ(x, π) = f(x, π) + λ·pen(x, π) jointly in x and the policy:
-//   (value penalty)  π̂_k ← T warm-started soft PMD steps on J_τ(x_k, ·) (§2.7), or an exact solve;
+//   (value penalty)  π̂_k ← T warm-started soft PMD steps on J_τ(x_k, ·) (docs/math.md#policy-mirror-descent), or an exact solve;
 //                    pen = ρᵀ(V^{π̂_k} − V^π), whose x-gradient is the Danskin form at π̂_k;
 //   (Bellman penalty) pen = ρᵀ(LSE_τ(Q^π) − V^π): closed form, no inner RL (single loop);
 //   x_{k+1} = Proj_X(x_k − α g_x),
@@ -21,10 +21,13 @@ import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
 import { exp, log } from "../../util/math";
 
+/** PBRL's penalty: the value penalty or the Bellman penalty. */
 export type PenaltyKind = "value" | "bellman";
+/** PBRL's policy variable: softmax logits or the policy table on the simplex. */
 export type PolicyParam = "logits" | "simplex";
 export type { XProjection } from "./common";
 
+/** Options of `pbrl`. */
 export interface PBRLOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
@@ -62,6 +65,7 @@ export interface PBRLOptions {
   linear?: LinearMethod;
 }
 
+/** State of `pbrl` (plain data: JSON-safe). */
 export interface PBRLState {
   k: number;
   x: number[];
@@ -93,6 +97,7 @@ export interface PBRLState {
   last?: StepInfo;
 }
 
+/** PBRL: joint (x, π) descent on the value or Bellman penalty, with backtracking (docs/math.md#pbrl). */
 export const pbrl = algorithm<PBRLOptions, PBRLState>(
   "pbrl",
   (problem, o) => {
@@ -249,7 +254,7 @@ function innerAt(problem: BilevelProblem, x: Float64Array, st: PBRLState, piHat:
 }
 
 /**
- * T soft PMD steps (§2.7) from π̂ at reward r:
+ * T soft PMD steps (docs/math.md#policy-mirror-descent) from π̂ at reward r:
  * π̂(·|s) ∝ exp((log π̂(·|s) + η Q^{π̂}(s,·)) / (1 + ητ)), each after one soft evaluation.
  */
 function pmdSteps(problem: BilevelProblem, r: Float64Array, piHat: Float64Array, T: number, eta: number, linear?: LinearMethod): Float64Array {

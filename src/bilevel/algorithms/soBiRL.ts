@@ -1,6 +1,6 @@
-// SoBiRL, the model-free soft bilevel method (SoBiRL paper, Algorithm 2; ALGORITHMS.md
-// §3.2). Per outer iteration k:
-//   1. T warm-started soft policy-mirror-descent steps at x_k (§2.7):
+// SoBiRL, the model-free soft bilevel method (SoBiRL paper, Algorithm 2;
+// docs/math.md#sobirl). Per outer iteration k:
+//   1. T warm-started soft policy-mirror-descent steps at x_k (docs/math.md#policy-mirror-descent):
 //        π(·|s) ← normalise( π(·|s)^{1/(1+ητ)} exp(η Q^π(s,·)/(1+ητ)) ),
 //      with the soft Q^π exact (one policy evaluation, the tabular default) or by Monte-Carlo
 //      rollouts (M_q per state-action pair, truncated at T_q);
@@ -22,8 +22,10 @@ import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
 import { exp, log } from "../../util/math";
 
+/** Baseline of SoBiRL's hypergradient estimates (see `SoBiRLOptions.baseline`). */
 export type SoBiRLBaseline = "running" | "leave-one-out" | "split" | "none";
 
+/** Options of `soBiRL`. */
 export interface SoBiRLOptions {
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
@@ -61,6 +63,7 @@ export interface SoBiRLOptions {
   seed?: number;
 }
 
+/** State of `soBiRL` (plain data: JSON-safe). */
 export interface SoBiRLState {
   k: number;
   x: number[];
@@ -85,6 +88,7 @@ export interface SoBiRLState {
   last?: StepInfo;
 }
 
+/** SoBiRL, model-free: T soft policy-mirror-descent steps, then a Monte-Carlo hypergradient on trajectory objectives (docs/math.md#sobirl). */
 export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState>(
   "soBiRL",
   (problem, o) => {
