@@ -1,55 +1,73 @@
 // Dense LU with partial pivoting, PA = LU, stored in place (row-major n × n), for
-// (I − γP_π) and its transpose at small and medium S. Called once per exact solve.
-import { dot, axpy, axpy2 } from "./vec";
+// I − γP_π at small and medium S and for the Newton systems of φ-Σ. Called once per exact
+// solve; luSolve and luSolveT then solve with A or Aᵀ from the same factors.
+//
+// Blocked and right-looking, as LAPACK's dgetrf with a recursive panel (dgetrf2): factor a
+// panel of NB columns, solve for the NB rows of U to its right, and subtract L₂₁·U₁₂ from the
+// trailing rows with a register-blocked kernel. Each entry is still updated as
+// a ← a − l_p·u_p for p = 0, 1, 2, … in turn, the order of textbook elimination, so the
+// blocked factors equal the unblocked ones bit for bit, and the SIMD lanes (two columns)
+// and the scalar twin do the same operations in the same order.
+import { dot, axpy } from "./vec";
+
+/** Panel width: the trailing update reads NB·NC doubles of U per pass. */
+const NB = 64;
+/** The recursive panel splits down to this many columns. */
+const BASE = 8;
+/** Columns per pass of the trailing update: NB × NC doubles of U (32 KB) stay in L1. */
+const NC = 64;
+/** Rows per pass of the trailing update: MC × NB doubles of L stay in L2. */
+const MC = 128;
 
 // Factor M in place; piv[k] is the row swapped with row k. Returns 0, or k + 1 when the
-// k-th pivot is exactly zero (singular matrix). Columns are eliminated two at a time: the
-// trailing rows are swept once per pair (half the memory traffic of one column at a time)
-// with exactly the arithmetic of the one-column algorithm, so the results are identical.
+// k-th pivot is exactly zero (singular matrix).
 export function luFactor(M: usize, piv: usize, n: i32): i32 {
   const row = <usize>n << 3;
-  let k = 0;
-  for (; k + 1 < n; k += 2) {
-    const ck = <usize>k << 3, c1 = ck + 8;
-    // step k: pivot, full-row swap, multipliers; update column k + 1 only
-    let p = pivotRow(M, row, ck, k, n);
-    store<i32>(piv + (<usize>k << 2), p);
-    if (load<f64>(M + <usize>p * row + ck) == 0) return k + 1;
-    swapRows(M, row, k, p, n);
-    const mk = M + <usize>k * row;
-    const inv = 1.0 / load<f64>(mk + ck);
-    const u1 = load<f64>(mk + c1);
-    for (let i = k + 1; i < n; i++) {
-      const mi = M + <usize>i * row;
-      const l = load<f64>(mi + ck) * inv;
-      store<f64>(mi + ck, l);
-      store<f64>(mi + c1, load<f64>(mi + c1) + -l * u1);
-    }
-    // step k + 1: pivot on the updated column k + 1 (the rows still owe step k's update
-    // of columns ≥ k + 2, which a full-row swap carries along)
-    p = pivotRow(M, row, c1, k + 1, n);
-    store<i32>(piv + (<usize>(k + 1) << 2), p);
-    if (load<f64>(M + <usize>p * row + c1) == 0) return k + 2;
-    swapRows(M, row, k + 1, p, n);
-    const m1 = M + <usize>(k + 1) * row;
-    const len = n - k - 2;
-    const lk1 = load<f64>(m1 + ck);
-    if (lk1 != 0) axpy(m1 + c1 + 8, -lk1, mk + c1 + 8, len);
-    const inv1 = 1.0 / load<f64>(m1 + c1);
-    // both rank-1 updates in one sweep over each trailing row
-    for (let i = k + 2; i < n; i++) {
-      const mi = M + <usize>i * row;
-      const l1 = load<f64>(mi + c1) * inv1;
-      store<f64>(mi + c1, l1);
-      axpy2(mi + c1 + 8, -load<f64>(mi + ck), mk + c1 + 8, -l1, m1 + c1 + 8, len);
+  for (let k0 = 0; k0 < n; k0 += NB) {
+    const k1 = min(k0 + NB, n);
+    const bad = factorPanel(M, piv, row, n, k0, k1);
+    if (bad != 0) return bad;
+    if (k1 < n) {
+      solveUnitLower(M, row, k0, k1, k1, n);
+      subtractProduct(M, row, k1, n, k1, n, k0, k1);
     }
   }
-  if (k < n) {
-    // the last column when n is odd
+  return 0;
+}
+
+// Factor columns [c0, c1) over rows [c0, n), whose updates by the columns before c0 are
+// done. Rows are swapped whole; columns ≥ c1 get only the swaps. Splits in halves (the
+// left half's U and Schur update are ordinary blocked steps) down to BASE columns.
+function factorPanel(M: usize, piv: usize, row: usize, n: i32, c0: i32, c1: i32): i32 {
+  const w = c1 - c0;
+  if (w <= BASE) return factorNarrow(M, piv, row, n, c0, c1);
+  const mid = c0 + (((w >> 1) + 3) & ~3);
+  const bad = factorPanel(M, piv, row, n, c0, mid);
+  if (bad != 0) return bad;
+  solveUnitLower(M, row, c0, mid, mid, c1);
+  subtractProduct(M, row, mid, n, mid, c1, c0, mid);
+  return factorPanel(M, piv, row, n, mid, c1);
+}
+
+// Textbook elimination of columns [c0, c1), updating only those columns.
+function factorNarrow(M: usize, piv: usize, row: usize, n: i32, c0: i32, c1: i32): i32 {
+  for (let k = c0; k < c1; k++) {
     const ck = <usize>k << 3;
     const p = pivotRow(M, row, ck, k, n);
     store<i32>(piv + (<usize>k << 2), p);
     if (load<f64>(M + <usize>p * row + ck) == 0) return k + 1;
+    if (p != k) swapRows(M + <usize>k * row, M + <usize>p * row, n);
+    const mk = M + <usize>k * row;
+    const inv = 1.0 / load<f64>(mk + ck);
+    for (let i = k + 1; i < n; i++) {
+      const mi = M + <usize>i * row;
+      const l = load<f64>(mi + ck) * inv;
+      store<f64>(mi + ck, l);
+      for (let j = k + 1; j < c1; j++) {
+        const o = <usize>j << 3;
+        store<f64>(mi + o, load<f64>(mi + o) - l * load<f64>(mk + o));
+      }
+    }
   }
   return 0;
 }
@@ -67,30 +85,226 @@ function pivotRow(M: usize, row: usize, c: usize, k: i32, n: i32): i32 {
   return p;
 }
 
+// Exchange n doubles at a and b (moves only: both builds give the same bits).
 // @ts-ignore: decorator
 @inline
-function swapRows(M: usize, row: usize, a: i32, b: i32, n: i32): void {
-  if (a == b) return;
-  const ma = M + <usize>a * row, mb = M + <usize>b * row;
-  for (let j = 0; j < n; j++) {
+function swapRows(a: usize, b: usize, n: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 2 <= n; j += 2) {
+      const o = <usize>j << 3;
+      const t = v128.load(a + o);
+      v128.store(a + o, v128.load(b + o));
+      v128.store(b + o, t);
+    }
+  }
+  for (; j < n; j++) {
     const o = <usize>j << 3;
-    const t = load<f64>(ma + o);
-    store<f64>(ma + o, load<f64>(mb + o));
-    store<f64>(mb + o, t);
+    const t = load<f64>(a + o);
+    store<f64>(a + o, load<f64>(b + o));
+    store<f64>(b + o, t);
   }
 }
 
-// Solve M x = b in place in b, given luFactor's output.
+// U₁₂ of a panel: rows (r0, r1), columns [j0, j1) ← L₁₁⁻¹ · (those rows), L₁₁ the unit-lower
+// block of rows and columns [r0, r1). Four rows at a time: first the product with the rows
+// above the four, then the small triangle among them, so each entry still takes its
+// updates in the order p = r0, r0 + 1, ….
+function solveUnitLower(M: usize, row: usize, r0: i32, r1: i32, j0: i32, j1: i32): void {
+  const len = j1 - j0;
+  const cj = <usize>j0 << 3;
+  for (let i = r0; i < r1; i += 4) {
+    const ie = min(i + 4, r1);
+    subtractProduct(M, row, i, ie, j0, j1, r0, i);
+    for (let q = i + 1; q < ie; q++) {
+      const mq = M + <usize>q * row;
+      for (let p = i; p < q; p++) axpy(mq + cj, -load<f64>(mq + (<usize>p << 3)), M + <usize>p * row + cj, len);
+    }
+  }
+}
+
+// C ← C − L·U on rows [i0, i1) and columns [j0, j1) of M, with L = M[i0:i1, p0:p1] and
+// U = M[p0:p1, j0:j1]: each entry subtracts l_p·u_p for p = p0, p0 + 1, … in turn (no
+// partial sums), held in registers across p.
+function subtractProduct(M: usize, row: usize, i0: i32, i1: i32, j0: i32, j1: i32, p0: i32, p1: i32): void {
+  const K = p1 - p0;
+  if (K <= 0 || i0 >= i1) return;
+  const u = M + <usize>p0 * row;
+  const cp = <usize>p0 << 3;
+  for (let ic = i0; ic < i1; ic += MC) {
+    const ie = min(ic + MC, i1);
+    for (let jc = j0; jc < j1; jc += NC) {
+      const je = min(jc + NC, j1);
+      let i = ic;
+      for (; i + 4 <= ie; i += 4) tile4Rows(M + <usize>i * row, cp, u, row, K, jc, je);
+      for (; i < ie; i++) tile1Row(M + <usize>i * row, cp, u, row, K, jc, je);
+    }
+  }
+}
+
+// Four rows starting at c (their L at c + cp), columns [j0, j1): tiles of 4 × 4 in the SIMD
+// build (8 accumulators, two columns per lane pair), 4 × 2 in the scalar one, then a
+// 4 × 1 tail.
+// @ts-ignore: decorator
+@inline
+function tile4Rows(c: usize, cp: usize, u: usize, row: usize, K: i32, j0: i32, j1: i32): void {
+  const l0 = c + cp, l1 = l0 + row, l2 = l1 + row, l3 = l2 + row;
+  let j = j0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= j1; j += 4) {
+      const o = <usize>j << 3;
+      const c0 = c + o, c1 = c0 + row, c2 = c1 + row, c3 = c2 + row;
+      let a0 = v128.load(c0), b0 = v128.load(c0, 16);
+      let a1 = v128.load(c1), b1 = v128.load(c1, 16);
+      let a2 = v128.load(c2), b2 = v128.load(c2, 16);
+      let a3 = v128.load(c3), b3 = v128.load(c3, 16);
+      let up = u + o;
+      for (let p = 0; p < K; p++) {
+        const q = <usize>p << 3;
+        const u0 = v128.load(up), u1 = v128.load(up, 16);
+        let s = v128.load64_splat(l0 + q);
+        a0 = f64x2.sub(a0, f64x2.mul(s, u0)); b0 = f64x2.sub(b0, f64x2.mul(s, u1));
+        s = v128.load64_splat(l1 + q);
+        a1 = f64x2.sub(a1, f64x2.mul(s, u0)); b1 = f64x2.sub(b1, f64x2.mul(s, u1));
+        s = v128.load64_splat(l2 + q);
+        a2 = f64x2.sub(a2, f64x2.mul(s, u0)); b2 = f64x2.sub(b2, f64x2.mul(s, u1));
+        s = v128.load64_splat(l3 + q);
+        a3 = f64x2.sub(a3, f64x2.mul(s, u0)); b3 = f64x2.sub(b3, f64x2.mul(s, u1));
+        up += row;
+      }
+      v128.store(c0, a0); v128.store(c0, b0, 16);
+      v128.store(c1, a1); v128.store(c1, b1, 16);
+      v128.store(c2, a2); v128.store(c2, b2, 16);
+      v128.store(c3, a3); v128.store(c3, b3, 16);
+    }
+    for (; j + 2 <= j1; j += 2) {
+      const o = <usize>j << 3;
+      const c0 = c + o, c1 = c0 + row, c2 = c1 + row, c3 = c2 + row;
+      let a0 = v128.load(c0), a1 = v128.load(c1), a2 = v128.load(c2), a3 = v128.load(c3);
+      let up = u + o;
+      for (let p = 0; p < K; p++) {
+        const q = <usize>p << 3;
+        const u0 = v128.load(up);
+        a0 = f64x2.sub(a0, f64x2.mul(v128.load64_splat(l0 + q), u0));
+        a1 = f64x2.sub(a1, f64x2.mul(v128.load64_splat(l1 + q), u0));
+        a2 = f64x2.sub(a2, f64x2.mul(v128.load64_splat(l2 + q), u0));
+        a3 = f64x2.sub(a3, f64x2.mul(v128.load64_splat(l3 + q), u0));
+        up += row;
+      }
+      v128.store(c0, a0); v128.store(c1, a1); v128.store(c2, a2); v128.store(c3, a3);
+    }
+  } else {
+    for (; j + 2 <= j1; j += 2) {
+      const o = <usize>j << 3;
+      const c0 = c + o, c1 = c0 + row, c2 = c1 + row, c3 = c2 + row;
+      let a0 = load<f64>(c0), b0 = load<f64>(c0, 8);
+      let a1 = load<f64>(c1), b1 = load<f64>(c1, 8);
+      let a2 = load<f64>(c2), b2 = load<f64>(c2, 8);
+      let a3 = load<f64>(c3), b3 = load<f64>(c3, 8);
+      let up = u + o;
+      for (let p = 0; p < K; p++) {
+        const q = <usize>p << 3;
+        const u0 = load<f64>(up), u1 = load<f64>(up, 8);
+        let s = load<f64>(l0 + q);
+        a0 = a0 - s * u0; b0 = b0 - s * u1;
+        s = load<f64>(l1 + q);
+        a1 = a1 - s * u0; b1 = b1 - s * u1;
+        s = load<f64>(l2 + q);
+        a2 = a2 - s * u0; b2 = b2 - s * u1;
+        s = load<f64>(l3 + q);
+        a3 = a3 - s * u0; b3 = b3 - s * u1;
+        up += row;
+      }
+      store<f64>(c0, a0); store<f64>(c0, b0, 8);
+      store<f64>(c1, a1); store<f64>(c1, b1, 8);
+      store<f64>(c2, a2); store<f64>(c2, b2, 8);
+      store<f64>(c3, a3); store<f64>(c3, b3, 8);
+    }
+  }
+  if (j < j1) {
+    const o = <usize>j << 3;
+    const c0 = c + o, c1 = c0 + row, c2 = c1 + row, c3 = c2 + row;
+    let a0 = load<f64>(c0), a1 = load<f64>(c1), a2 = load<f64>(c2), a3 = load<f64>(c3);
+    let up = u + o;
+    for (let p = 0; p < K; p++) {
+      const q = <usize>p << 3;
+      const u0 = load<f64>(up);
+      a0 = a0 - load<f64>(l0 + q) * u0;
+      a1 = a1 - load<f64>(l1 + q) * u0;
+      a2 = a2 - load<f64>(l2 + q) * u0;
+      a3 = a3 - load<f64>(l3 + q) * u0;
+      up += row;
+    }
+    store<f64>(c0, a0); store<f64>(c1, a1); store<f64>(c2, a2); store<f64>(c3, a3);
+  }
+}
+
+// One row starting at c (its L at c + cp), columns [j0, j1): 1 × 8 tiles in the SIMD build,
+// 1 × 4 in the scalar one, then pairs and a last column.
+// @ts-ignore: decorator
+@inline
+function tile1Row(c: usize, cp: usize, u: usize, row: usize, K: i32, j0: i32, j1: i32): void {
+  const l = c + cp;
+  let j = j0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 8 <= j1; j += 8) {
+      const c0 = c + (<usize>j << 3);
+      let a0 = v128.load(c0), a1 = v128.load(c0, 16), a2 = v128.load(c0, 32), a3 = v128.load(c0, 48);
+      let up = u + (<usize>j << 3);
+      for (let p = 0; p < K; p++) {
+        const s = v128.load64_splat(l + (<usize>p << 3));
+        a0 = f64x2.sub(a0, f64x2.mul(s, v128.load(up)));
+        a1 = f64x2.sub(a1, f64x2.mul(s, v128.load(up, 16)));
+        a2 = f64x2.sub(a2, f64x2.mul(s, v128.load(up, 32)));
+        a3 = f64x2.sub(a3, f64x2.mul(s, v128.load(up, 48)));
+        up += row;
+      }
+      v128.store(c0, a0); v128.store(c0, a1, 16); v128.store(c0, a2, 32); v128.store(c0, a3, 48);
+    }
+    for (; j + 2 <= j1; j += 2) {
+      const c0 = c + (<usize>j << 3);
+      let a0 = v128.load(c0);
+      let up = u + (<usize>j << 3);
+      for (let p = 0; p < K; p++) {
+        a0 = f64x2.sub(a0, f64x2.mul(v128.load64_splat(l + (<usize>p << 3)), v128.load(up)));
+        up += row;
+      }
+      v128.store(c0, a0);
+    }
+  } else {
+    for (; j + 4 <= j1; j += 4) {
+      const c0 = c + (<usize>j << 3);
+      let a0 = load<f64>(c0), a1 = load<f64>(c0, 8), a2 = load<f64>(c0, 16), a3 = load<f64>(c0, 24);
+      let up = u + (<usize>j << 3);
+      for (let p = 0; p < K; p++) {
+        const s = load<f64>(l + (<usize>p << 3));
+        a0 = a0 - s * load<f64>(up);
+        a1 = a1 - s * load<f64>(up, 8);
+        a2 = a2 - s * load<f64>(up, 16);
+        a3 = a3 - s * load<f64>(up, 24);
+        up += row;
+      }
+      store<f64>(c0, a0); store<f64>(c0, a1, 8); store<f64>(c0, a2, 16); store<f64>(c0, a3, 24);
+    }
+  }
+  for (; j < j1; j++) {
+    const c0 = c + (<usize>j << 3);
+    let a0 = load<f64>(c0);
+    let up = u + (<usize>j << 3);
+    for (let p = 0; p < K; p++) {
+      a0 = a0 - load<f64>(l + (<usize>p << 3)) * load<f64>(up);
+      up += row;
+    }
+    store<f64>(c0, a0);
+  }
+}
+
+// Solve A x = b in place in b, given luFactor's output (PA = LU): swap, forward with L, back with U.
 export function luSolve(M: usize, piv: usize, b: usize, n: i32): void {
   const row = <usize>n << 3;
   for (let k = 0; k < n; k++) {
     const p = load<i32>(piv + (<usize>k << 2));
-    if (p != k) {
-      const a = b + (<usize>k << 3), c = b + (<usize>p << 3);
-      const t = load<f64>(a);
-      store<f64>(a, load<f64>(c));
-      store<f64>(c, t);
-    }
+    if (p != k) swapEntries(b, k, p);
   }
   for (let i = 1; i < n; i++) {
     const o = b + (<usize>i << 3);
@@ -102,6 +316,34 @@ export function luSolve(M: usize, piv: usize, b: usize, n: i32): void {
     const tail = <usize>(i + 1) << 3;
     store<f64>(o, (load<f64>(o) - dot(mi + tail, b + tail, n - i - 1)) / load<f64>(mi + (<usize>i << 3)));
   }
+}
+
+// Solve Aᵀ x = b in place in b from the same factors: Aᵀ = Uᵀ Lᵀ P, so forward with Uᵀ,
+// back with Lᵀ, then the swaps in reverse. Both triangles are read by rows (an axpy per
+// row of U or L), so no transposed copy is built. Called once per adjoint solve.
+export function luSolveT(M: usize, piv: usize, b: usize, n: i32): void {
+  const row = <usize>n << 3;
+  for (let j = 0; j < n; j++) {
+    const d = M + <usize>j * row + (<usize>j << 3);
+    const o = b + (<usize>j << 3);
+    const y = load<f64>(o) / load<f64>(d);
+    store<f64>(o, y);
+    axpy(o + 8, -y, d + 8, n - j - 1);
+  }
+  for (let j = n - 1; j > 0; j--) axpy(b, -load<f64>(b + (<usize>j << 3)), M + <usize>j * row, j);
+  for (let k = n - 1; k >= 0; k--) {
+    const p = load<i32>(piv + (<usize>k << 2));
+    if (p != k) swapEntries(b, k, p);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function swapEntries(b: usize, k: i32, p: i32): void {
+  const a = b + (<usize>k << 3), c = b + (<usize>p << 3);
+  const t = load<f64>(a);
+  store<f64>(a, load<f64>(c));
+  store<f64>(c, t);
 }
 
 // ---- Banded LU (row-major band storage) --------------------------------------------

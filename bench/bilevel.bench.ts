@@ -9,6 +9,7 @@
 //   BENCH_QUICK=1 npm run bench:bilevel       10 × 10 grid, 300 E1 iterations; writes bench/results/quick/ (or pass --quick)
 //   BENCH_ONLY=e1 npm run bench:bilevel       only some groups: hypergradient, e1 (writes bench/results/partial/)
 //   BENCH_OUT=dir                             write the results elsewhere
+//   BENCH_NUMPY=0                             skip the numpy/scipy hypergradient (bench/numpy_ref.py under /usr/bin/python3)
 //
 // Run directly: node --expose-gc --import ./scripts/register-wasm.mjs --import tsx bench/bilevel.bench.ts
 // Problem setup and the correctness checks happen outside the timed ops.
@@ -25,6 +26,8 @@ import { refE1, refGridGoal, refHypergradient, refMSoBiRL, type RefLinear } from
 import { bestOf, gc, gitState, runEnvironment, type CaseOptions, type VariantName, type VariantResult, runSuiteQuietly } from "./lib/harness";
 import { closingSections, type RunEnvironment } from "./lib/report";
 import { maxRelDiff } from "./lib/diff";
+import { numpyUnavailable, runNumpy } from "./lib/numpy";
+import type { NumpyResult } from "./lib/report";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
 const GROUPS = ["hypergradient", "e1"] as const;
@@ -81,8 +84,10 @@ interface BilevelCase {
   params: Record<string, number | string>;
   /** Per benny op: one hypergradient / one 3000-iteration run. */
   variants: Record<VariantName, VariantResult>;
-  /** Time ratios: ref ÷ simd, ref ÷ scalar, scalar ÷ simd. */
-  speedup: { simdVsRef: number; scalarVsRef: number; simdVsScalar: number };
+  /** Time ratios: ref ÷ simd, ref ÷ scalar, scalar ÷ simd, numpy (1 thread / all) ÷ simd. */
+  speedup: { simdVsRef: number; scalarVsRef: number; simdVsScalar: number; simdVsNumpy?: number; simdVsNumpyAll?: number };
+  /** numpy/scipy on the same arrays (bench/numpy_ref.py). */
+  numpy?: NumpyResult;
   /** Work counts and the SIMD build's time breakdown (outside the timed ops). */
   derived: Record<string, number | string>;
   check: { ok: boolean; detail: string };
@@ -121,6 +126,8 @@ interface BilevelSummary extends RunEnvironment {
   cases: BilevelCase[];
   targets: BilevelTarget[];
   external: typeof EXTERNAL;
+  /** The numpy/scipy comparison: versions, or why it was skipped. */
+  numpy: { versions?: string; skipped?: string };
 }
 
 // ---------------------------------------------------------------- helpers
@@ -142,6 +149,24 @@ function wasmInfo() {
 const QUIET = { out: OUT, contended: CONTENDED, maxAttempts: MAX_ATTEMPTS, budgetS: RETRY_BUDGET_S, startedAt: t0, log };
 
 const cases: BilevelCase[] = [];
+/** numpy/scipy on the same arrays, unless BENCH_NUMPY=0 or Python/numpy is missing. */
+const NUMPY_SKIPPED = process.env.BENCH_NUMPY === "0" ? "BENCH_NUMPY=0" : numpyUnavailable();
+let numpyVersions: string | undefined;
+
+/** The numpy twin of a hypergradient case, timed right after it; its ∇φ is checked against the library's. */
+function numpyHypergradient(res: BilevelCase, arrays: Record<string, Float64Array | Int32Array>, params: Record<string, number | string | boolean>, grad: Float64Array, op: string): void {
+  if (NUMPY_SKIPPED) return;
+  const r = runNumpy([{ id: res.id, kind: "hypergradient", arrays, params }], { ...cfg.options, log });
+  const one = r.one?.cases[res.id], all = r.all?.cases[res.id];
+  if (r.one) numpyVersions = `Python ${r.one.python}, numpy ${r.one.numpy}, scipy ${r.one.scipy}, OPENBLAS_CORETYPE ${r.one.openblasCoretype}`;
+  const out = one?.out ?? all?.out;
+  const d = out ? maxRelDiff(out, grad) : NaN;
+  const strip = (t: typeof one) => (t ? { ms: t.ms, minMs: t.minMs, samples: t.samples, otherCores: t.otherCores } : undefined);
+  res.numpy = { one: strip(one), all: strip(all), op, check: { ok: d <= CHECK_REL, detail: out ? `max rel |∇φ_numpy − ∇φ| ${d.toExponential(1)} (≤ ${CHECK_REL})` : "numpy produced no result" } };
+  res.speedup.simdVsNumpy = (one?.ms ?? NaN) / res.variants.simd.ms;
+  res.speedup.simdVsNumpyAll = (all?.ms ?? NaN) / res.variants.simd.ms;
+  log(`    → simd ${res.speedup.simdVsNumpy.toFixed(2)}× numpy (1 thread), ${res.speedup.simdVsNumpyAll.toFixed(2)}× (all threads); numpy check: ${res.numpy.check.ok ? "ok" : "FAILED"} (${res.numpy.check.detail})\n`);
+}
 
 async function bench(c: Omit<BilevelCase, "variants" | "speedup" | "file" | "options" | "otherCores" | "attempts">, ops: Record<VariantName, () => unknown>): Promise<BilevelCase> {
   const file = `bilevel-${c.id}`;
@@ -227,7 +252,7 @@ async function hypergradientGroup(): Promise<void> {
       const implicitMs = bestOf(3, () => implicitGrad(problem, x0, low, linear));
 
       const its = solver === "value-iteration" ? "sweeps" : "Newton steps";
-      await bench(
+      const res = await bench(
         {
           id: `hypergradient-${lowerId}-${linear}`,
           group: "hypergradient",
@@ -261,6 +286,16 @@ async function hypergradientGroup(): Promise<void> {
           reference: () => refHypergradient(p, x0, refOpts),
         },
       );
+      // numpy solves sparsely (SuperLU) whatever the library's linear method: time it once, beside 'lu'
+      if (linear === "lu") {
+        numpyHypergradient(
+          res,
+          { P: m.probs, indices: m.indices, indptr: m.indptr, x: x0, rU, rho: problem.mdp.rho },
+          { S, A, gamma, tau: problem.tau, mu: MU, tol: LOWER_TOL, solver, extrapolate },
+          hs.grad,
+          `the same steps vectorised over (S, A) with P a scipy.sparse CSR matrix: ${solver === "value-iteration" ? `value iteration${extrapolate ? " with the same error bounds" : ""} to ${LOWER_TOL}` : `soft policy iteration to ${LOWER_TOL}, each evaluation by scipy.sparse.linalg.spsolve`}; then one scipy.sparse.linalg.splu of I − γP_π (CSC) for the r_U evaluation and the two transposed solves`,
+        );
+      }
       gc();
     }
   }
@@ -363,15 +398,19 @@ function renderBilevelMarkdown(s: BilevelSummary): string {
   L.push("");
   L.push("## Results");
   L.push("");
-  L.push("| case | simd ms | scalar ms | ref ms | simd vs ref | scalar vs ref | simd vs scalar | work (simd / ref) | check | others |");
-  L.push("|---|---:|---:|---:|---:|---:|---:|---|---|---:|");
+  L.push("| case | simd ms | scalar ms | ref ms | numpy ms (1 thread / all) | simd vs ref | scalar vs ref | simd vs scalar | simd vs numpy (1 / all) | work (simd / ref) | check | others |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|");
   for (const c of s.cases) {
     const d = c.derived;
     const work = c.group === "hypergradient"
       ? `${d.lowerIterationsLib} / ${d.lowerIterationsRef} ${d.lowerIterationsUnit}${c.params.linear === "krylov" ? `; ref: ${d.krylovIterationsRef} GMRES/Richardson products over ${d.solvesRef} solves` : `; ref: ${d.solvesRef} banded LU solves`}`
       : `${d.sweepsLib} / ${d.sweepsRef} sweeps; ${f3(Number(d.simdUsPerIteration))} / ${f3(Number(d.referenceUsPerIteration))} µs per iteration`;
-    L.push(`| ${c.title} | ${f3(c.variants.simd.ms)} | ${f3(c.variants.scalar.ms)} | ${f3(c.variants.reference.ms)} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${fx(c.speedup.simdVsScalar)} | ${work} | ${c.check.ok ? "ok" : "**FAILED**"} | ${coresText(c.otherCores, s.contendedAboveCores)} |`);
+    const np = c.numpy ? `${f3(c.numpy.one?.ms ?? NaN)} / ${f3(c.numpy.all?.ms ?? NaN)}` : "—";
+    const npx = c.numpy ? `${fx(c.speedup.simdVsNumpy ?? NaN)} / ${fx(c.speedup.simdVsNumpyAll ?? NaN)}` : "—";
+    const check = c.check.ok && (!c.numpy || c.numpy.check.ok) ? "ok" : "**FAILED**";
+    L.push(`| ${c.title} | ${f3(c.variants.simd.ms)} | ${f3(c.variants.scalar.ms)} | ${f3(c.variants.reference.ms)} | ${np} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${fx(c.speedup.simdVsScalar)} | ${npx} | ${work} | ${check} | ${coresText(c.otherCores, s.contendedAboveCores)} |`);
   }
+  L.push("", s.numpy.skipped ? `numpy skipped: ${s.numpy.skipped}.` : `numpy: ${s.numpy.versions}; "simd vs numpy" is numpy's time ÷ the SIMD build's (> 1: the SIMD build is faster).`);
   const hg = s.cases.filter((c) => c.group === "hypergradient");
   if (hg.length) {
     L.push("");
@@ -440,12 +479,13 @@ const summary: BilevelSummary = {
   cases,
   targets,
   external: EXTERNAL,
+  numpy: NUMPY_SKIPPED ? { skipped: NUMPY_SKIPPED } : { versions: numpyVersions },
 };
 writeFileSync(path.join(OUT, "bilevel.json"), JSON.stringify(summary, null, 2) + "\n");
 writeFileSync(path.join(OUT, "bilevel.md"), renderBilevelMarkdown(summary));
 log(renderBilevelMarkdown(summary));
 log(`done in ${summary.durationS.toFixed(0)} s; wrote ${path.relative(ROOT, path.join(OUT, "bilevel.json"))} and bilevel.md`);
-const failedChecks = cases.filter((c) => !c.check.ok);
+const failedChecks = cases.filter((c) => !c.check.ok || (c.numpy && !c.numpy.check.ok));
 if (failedChecks.length) {
   console.error(`correctness checks FAILED: ${failedChecks.map((c) => c.id).join(", ")}`);
   process.exitCode = 1;

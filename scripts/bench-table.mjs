@@ -44,7 +44,7 @@ function coreName(c) {
     case "dense-sweep": return `dense soft sweep, S = ${sci(p.S)}`;
     case "csr-sweep": return `CSR soft sweep, S = ${sci(p.S)}`;
     case "krylov": return p.method === "bicgstab" ? `solve, BiCGSTAB, S = ${sci(p.S)}` : `solve, 'krylov' (GMRES), S = ${sci(p.S)}`;
-    case "lu": return `solve, dense LU, n = ${sci(p.n)}`;
+    case "lu": return `solve, dense LU${p.transpose === "true" ? " (transposed)" : ""}, n = ${sci(p.n)}`;
     case "sampling": return `sampling ${p.kind === "csr" ? "CSR" : "dense"}, S = ${sci(p.S)} (${p.steps / 1e6} M steps)`;
     default: return c.title;
   }
@@ -52,8 +52,8 @@ function coreName(c) {
 
 function targetText(t) {
   if (!t) return "";
-  const measured = t.unit === "%" ? `${t.measured.toFixed(0)}%` : `${t.measured.toFixed(2)}×`;
-  const req = t.unit === "%" ? `≥ ${t.required}%` : `≥ ${t.required}×`;
+  const measured = t.unit === "%" ? `${t.measured.toFixed(0)}%` : t.unit === "GFLOP/s" ? `${t.measured.toFixed(1)} GFLOP/s` : `${t.measured.toFixed(2)}×`;
+  const req = t.unit === "%" ? `≥ ${t.required}%` : t.unit === "GFLOP/s" ? `≥ ${t.required} GFLOP/s` : `≥ ${t.required}×`;
   return `${req}: **${t.met ? "met" : "not met"}** (${measured})`;
 }
 
@@ -71,14 +71,20 @@ function coreSection(s) {
   const targets = new Map();
   for (const t of s.targets ?? []) if (t.case) (targets.get(t.case) ?? targets.set(t.case, []).get(t.case)).push(t);
   const met = (s.targets ?? []).filter((t) => t.met).length;
-  L.push(`**Core kernels — ${s.engine} (V8 ${s.v8})**, ${machine(s)}; ${day(s.date)}, commit ${s.commit}${s.uncommitted?.length ? "+" : ""}${s.mode === "quick" ? ", QUICK run (not meaningful)" : ""}. Median ms per sweep / solve / call; ratios are the reference's time ÷ the build's. Targets met: ${met} of ${(s.targets ?? []).length}.`);
+  const npNote = s.numpy?.skipped ? ` numpy columns skipped: ${s.numpy.skipped}.` : s.numpy?.versions ? ` numpy = ${s.numpy.versions} on the same arrays, one OpenBLAS thread (all threads in summary.json); × numpy = numpy's time ÷ the SIMD build's (> 1: SIMD faster).` : "";
+  L.push(`**Core kernels — ${s.engine} (V8 ${s.v8})**, ${machine(s)}; ${day(s.date)}, commit ${s.commit}${s.uncommitted?.length ? "+" : ""}${s.mode === "quick" ? ", QUICK run (not meaningful)" : ""}. Median ms per sweep / solve / call; ratios are the reference's time ÷ the build's.${npNote} Targets met: ${met} of ${(s.targets ?? []).length}.`);
   L.push("");
-  L.push("| case | SIMD ms | scalar ms | reference ms | SIMD vs ref | scalar vs ref | target (SIMD vs ref) |");
-  L.push("|---|---:|---:|---:|---:|---:|---|");
+  L.push("| case | SIMD ms | scalar ms | reference ms | numpy ms | SIMD × plain TS | scalar × plain TS | SIMD × numpy | targets |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const c of s.cases) {
-    const per = (v) => f3(c.variants[v].ms / c.unit.perOp);
+    const per = (v) => (v ? f3(v.ms / c.unit.perOp) : "—");
     const ts = (targets.get(c.id) ?? []).filter((t) => t.unit !== "%");
-    L.push(`| ${coreName(c)}${disturbed(c, s.contendedAboveCores)} | ${per("simd")} | ${per("scalar")} | ${per("reference")} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${ts.map(targetText).join("; ")} |`);
+    L.push(`| ${coreName(c)}${disturbed(c, s.contendedAboveCores)} | ${per(c.variants.simd)} | ${per(c.variants.scalar)} | ${per(c.variants.reference)} | ${per(c.numpy?.one)} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${fx(c.speedup.simdVsNumpy)} | ${ts.map(targetText).join("; ")} |`);
+  }
+  const pk = s.diagnostics?.f64x2Peak;
+  if (pk) {
+    L.push("");
+    L.push(`Dense LU: the f64x2 mul + sub ceiling (no FMA in wasm SIMD128 on Node 20; the LU's own 4 × 4 tile on L1 data) measured ${f3(pk.gflops)} GFLOP/s; the LU cases reach ${s.cases.filter((c) => c.group === "lu").map((c) => `${f3(c.derived?.simdGflops)}`).join(" / ")} GFLOP/s (⅔n³ over the whole op, in table order).`);
   }
   const bw = (s.targets ?? []).find((t) => t.unit === "%");
   if (bw && s.bandwidth) {
@@ -97,15 +103,17 @@ function bilevelSection(s) {
   const met = (s.targets ?? []).filter((t) => t.met).length;
   L.push(`**Bilevel — ${s.engine} (V8 ${s.v8})**, ${machine(s)}; ${day(s.date)}, commit ${s.commit}${s.uncommitted?.length ? "+" : ""}${s.mode === "quick" ? ", QUICK run (not meaningful)" : ""}. Median ms per op: one exact hypergradient on the ${s.settings?.gridSize ?? 50} × ${s.settings?.gridSize ?? 50} GridWorld goal problem (S = 2500, A = 4, γ = 0.99, τ = 0.05, n = 2500, lower level to ${s.settings?.lowerTol ?? 1e-10}), or one whole M-SoBiRL run on E1; the reference is the same algorithm in plain TS on the \`src/reference\` kernels. Targets met: ${met} of ${(s.targets ?? []).length}.`);
   L.push("");
-  L.push("| case | SIMD ms | scalar ms | reference ms | SIMD vs ref | scalar vs ref | target (SIMD) |");
-  L.push("|---|---:|---:|---:|---:|---:|---|");
+  if (s.numpy?.skipped) L.push(`numpy columns skipped: ${s.numpy.skipped}.`, "");
+  else if (s.numpy?.versions) L.push(`numpy = ${s.numpy.versions}, one OpenBLAS thread, on the same arrays (sparse P, scipy.sparse.linalg solves); × numpy = numpy's time ÷ the SIMD build's.`, "");
+  L.push("| case | SIMD ms | scalar ms | reference ms | numpy ms | SIMD × plain TS | scalar × plain TS | SIMD × numpy | target (SIMD) |");
+  L.push("|---|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const c of s.cases) {
     const name = c.group === "hypergradient"
       ? `hypergradient, ${c.params.solver === "value-iteration" ? (c.params.extrapolate === "false" ? "value iteration without error bounds" : "value iteration") : "policy iteration"} + ${c.params.linear === "lu" ? "banded LU" : "GMRES"}`
       : `M-SoBiRL on E1, ${c.params.iterations} iterations`;
     const t = byCase.get(c.id);
     const tt = t ? `< ${t.requiredMs} ms: **${t.met ? "met" : "not met"}**` : "";
-    L.push(`| ${name}${disturbed(c, s.contendedAboveCores)} | ${f3(c.variants.simd.ms)} | ${f3(c.variants.scalar.ms)} | ${f3(c.variants.reference.ms)} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${tt} |`);
+    L.push(`| ${name}${disturbed(c, s.contendedAboveCores)} | ${f3(c.variants.simd.ms)} | ${f3(c.variants.scalar.ms)} | ${f3(c.variants.reference.ms)} | ${f3(c.numpy?.one?.ms)} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${fx(c.speedup.simdVsNumpy)} | ${tt} |`);
   }
   const ext = (s.external ?? []).filter((e) => s.cases.some((c) => c.group === e.group));
   if (ext.length && s.mode !== "quick") {

@@ -1,5 +1,5 @@
 // Specs for assembly/lu.ts: luFactor (partial pivoting, in place) and luSolve.
-import { luFactor, luSolve } from "../lu";
+import { luFactor, luSolve, luSolveT } from "../lu";
 import { f64s, Lcg, copyOf, bits } from "./helpers";
 
 // Hand example needing pivoting (the first pivot is 0):
@@ -135,8 +135,8 @@ describe("luSolve", () => {
     }
   });
 
-  it("factors bit for bit like one-column-at-a-time elimination with partial pivoting, for odd and even sizes 1–9 and 16", () => {
-    const sizes: i32[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 16];
+  it("factors bit for bit like one-column-at-a-time elimination with partial pivoting, for sizes 1–9, 16, 17 and across the block edges 63–65, 129 and 200", () => {
+    const sizes: i32[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 63, 64, 65, 129, 200];
     const rng = new Lcg(909);
     for (let t = 0; t < sizes.length; t++) {
       const n = sizes[t];
@@ -158,7 +158,58 @@ describe("luSolve", () => {
           for (let j = k + 1; j < n; j++) R[i * n + j] = R[i * n + j] + -l * R[k * n + j];
         }
       }
-      for (let i = 0; i < n * n; i++) expect(bits(M[i])).toBe(bits(R[i]), "entry " + i.toString() + ", n = " + n.toString());
+      // one expectation per size (first differing entry, or −1), not one per entry
+      let first = -1;
+      for (let i = 0; i < n * n; i++) if (bits(M[i]) != bits(R[i])) { first = i; break; }
+      expect(first).toBe(-1, "first entry whose bits differ, n = " + n.toString());
+    }
+  });
+});
+// Hand example for the transposed solve (A is not symmetric):
+//   A = [[0, 1, 2], [1, 0, 1], [4, 1, 0]], x = [1, 2, 3]  →  Aᵀx = [0+2+12, 1+0+3, 2+2+0] = [14, 4, 4]
+// k = 0: pivot row 2, swap rows 0 and 2 → [[4, 1, 0], [1, 0, 1], [0, 1, 2]];
+//        l = 1/4: row 1 → [0.25 | −0.25, 1]; l = 0: row 2 → [0 | 1, 2]
+// k = 1: pivot row 2 (|1| > |−0.25|), swap rows 1 and 2; l = −0.25: U₂₂ = 1 − (−0.25)·2 = 1.5
+// Factors: [[4, 1, 0], [0, 1, 2], [0.25, −0.25, 1.5]], piv = [2, 2, 2].
+// Uᵀy = b: y = [14/4, (4 − 1·3.5)/1, (4 − 0·3.5 − 2·0.5)/1.5] = [3.5, 0.5, 2]
+// Lᵀz = y: z₂ = 2, z₁ = 0.5 − (−0.25)·2 = 1, z₀ = 3.5 − 0·1 − 0.25·2 = 3 → z = [3, 1, 2]
+// swaps in reverse (k = 1: z₁ ↔ z₂, k = 0: z₀ ↔ z₂): [3, 2, 1] → [1, 2, 3].
+describe("luSolveT", () => {
+  it("solves the transposed 3×3 hand example exactly: x = [1, 2, 3] for Aᵀx = [14, 4, 4]", () => {
+    const M = f64s([0, 1, 2, 1, 0, 1, 4, 1, 0]);
+    const piv = new Int32Array(3);
+    expect(luFactor(M.dataStart, piv.dataStart, 3)).toBe(0);
+    const want: f64[] = [4, 1, 0, 0, 1, 2, 0.25, -0.25, 1.5];
+    for (let i = 0; i < 9; i++) expect(M[i]).toBe(want[i], "entry " + i.toString());
+    const b = f64s([14, 4, 4]);
+    luSolveT(M.dataStart, piv.dataStart, b.dataStart, 3);
+    expect(b[0]).toBe(1.0);
+    expect(b[1]).toBe(2.0);
+    expect(b[2]).toBe(3.0);
+  });
+
+  it("leaves ‖b − Aᵀx‖∞ / (‖Aᵀ‖∞‖x‖∞) < 1e-14 from the factors of A, for sizes 1, 2, 3, 17, 65 and 130", () => {
+    const rng = new Lcg(808);
+    const sizes: i32[] = [1, 2, 3, 17, 65, 130];
+    for (let t = 0; t < sizes.length; t++) {
+      const n = sizes[t];
+      const A = new Float64Array(n * n);
+      for (let i = 0; i < n * n; i++) A[i] = rng.range(-1.0, 1.0);
+      const b = new Float64Array(n);
+      for (let i = 0; i < n; i++) b[i] = rng.range(-1.0, 1.0);
+      const M = copyOf(A), x = copyOf(b);
+      const piv = new Int32Array(n);
+      expect(luFactor(M.dataStart, piv.dataStart, n)).toBe(0, "n = " + n.toString());
+      luSolveT(M.dataStart, piv.dataStart, x.dataStart, n);
+      let res: f64 = 0, anorm: f64 = 0, xnorm: f64 = 0;
+      for (let i = 0; i < n; i++) {
+        let ax: f64 = 0, colsum: f64 = 0;
+        for (let j = 0; j < n; j++) { ax += A[j * n + i] * x[j]; colsum += abs(A[j * n + i]); }
+        res = max(res, abs(b[i] - ax));
+        anorm = max(anorm, colsum);
+        xnorm = max(xnorm, abs(x[i]));
+      }
+      expect(res / (anorm * xnorm)).toBeLessThan(1e-14, "n = " + n.toString());
     }
   });
 });

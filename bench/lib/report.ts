@@ -9,9 +9,14 @@ export interface CaseResult {
   /** A benny op is `perOp` units (K sweeps for the sweep cases; 1 otherwise). */
   unit: { name: string; perOp: number };
   /** Per benny op (not per unit). */
-  variants: { simd: VariantResult; scalar: VariantResult; reference: VariantResult };
-  /** Time ratios: reference ÷ simd, reference ÷ scalar, scalar ÷ simd (> 1 means the first-named build is faster). */
-  speedup: { simdVsRef: number; scalarVsRef: number; simdVsScalar: number };
+  variants: { simd: VariantResult; scalar: VariantResult; reference?: VariantResult };
+  /**
+   * Time ratios: reference ÷ simd, reference ÷ scalar, scalar ÷ simd, and numpy (one
+   * OpenBLAS thread, all threads) ÷ simd (> 1 means the build is faster); NaN when absent.
+   */
+  speedup: { simdVsRef: number; scalarVsRef: number; simdVsScalar: number; simdVsNumpy?: number; simdVsNumpyAll?: number };
+  /** numpy/scipy on the same arrays (bench/numpy_ref.py), per benny op like `variants`. */
+  numpy?: NumpyResult;
   derived?: Record<string, number>;
   check: { ok: boolean; detail: string };
   notes: string[];
@@ -22,6 +27,15 @@ export interface CaseResult {
   attempts: number;
   /** benny's JSON for this case. */
   file: string;
+}
+
+export interface NumpyResult {
+  /** OPENBLAS_NUM_THREADS=1, and unset (all threads). */
+  one?: { ms: number; minMs: number; samples: number; otherCores: number; factorSolveMs?: number };
+  all?: { ms: number; minMs: number; samples: number; otherCores: number; factorSolveMs?: number };
+  /** What the numpy op does. */
+  op: string;
+  check: { ok: boolean; detail: string };
 }
 
 export interface BandwidthResult {
@@ -37,7 +51,7 @@ export interface Target {
   name: string;
   required: number;
   measured: number;
-  unit: "×" | "%";
+  unit: "×" | "%" | "GFLOP/s";
   met: boolean;
   case: string;
 }
@@ -66,6 +80,8 @@ export interface Summary extends RunEnvironment {
   /** Cases during which other processes used more than `contendedAboveCores` cores. */
   contendedCases: string[];
   retries: { maxAttempts: number; budgetS: number };
+  /** The numpy/scipy comparison: versions, or why it was skipped. */
+  numpy?: { versions?: string; skipped?: string };
   settings: Record<string, unknown>;
   cases: CaseResult[];
   /** null when the bandwidth group did not run (BENCH_ONLY). */
@@ -88,7 +104,7 @@ function derivedText(c: CaseResult): string {
     case "csr-sweep":
       return `${f3(d.simdNsPerNnz)} / ${f3(d.scalarNsPerNnz)} / ${f3(d.referenceNsPerNnz)} ns per non-zero; simd vs ref without softValueIteration's per-call cost ${fx(d.simdVsRefExclCallOverhead)}`;
     case "lu":
-      return `factor ≈ ${f3(d.simdGflops)} / ${f3(d.referenceGflops)} GFLOP/s (simd / ref, ⅔n³ over the whole op)`;
+      return `factor ≈ ${f3(d.simdGflops)} / ${f3(d.referenceGflops)} GFLOP/s (simd / ref, ⅔n³ over the whole op)${d.numpyGflops ? `; numpy ${f3(d.numpyGflops)} (${f3(d.numpyFactorSolveGflops)} for factor + solve alone, ${f3(c.numpy?.one?.factorSolveMs ?? NaN)} ms)` : ""}`;
     case "krylov":
       return `${c.params.iterationsSimd} / ${c.params.iterationsRef} iterations as reported (simd / ref${c.params.method === "krylov" ? "; the library may count matrix–vector products, the reference counts BiCGSTAB iterations of 2 products" : ""}), ${f3(d.simdMsPerIteration)} / ${f3(d.referenceMsPerIteration)} ms per reported iteration`;
     case "sampling":
@@ -118,20 +134,24 @@ export function renderMarkdown(s: Summary): string {
   L.push("| target | required | measured | status |");
   L.push("|---|---:|---:|---|");
   for (const t of s.targets) {
-    const measured = t.unit === "%" ? `${t.measured.toFixed(0)}%` : `${t.measured.toFixed(2)}×`;
-    const req = t.unit === "%" ? `≥ ${t.required}%` : `≥ ${t.required}×`;
+    const measured = t.unit === "%" ? `${t.measured.toFixed(0)}%` : t.unit === "GFLOP/s" ? `${t.measured.toFixed(1)} GFLOP/s` : `${t.measured.toFixed(2)}×`;
+    const req = t.unit === "%" ? `≥ ${t.required}%` : t.unit === "GFLOP/s" ? `≥ ${t.required} GFLOP/s` : `≥ ${t.required}×`;
     const short = t.met ? "" : ` (${t.unit === "%" ? `${(t.required - t.measured).toFixed(0)} points short` : `${((100 * (t.required - t.measured)) / t.required).toFixed(0)}% short; needs ${(t.required / t.measured).toFixed(2)}× more`})`;
     L.push(`| ${t.name} | ${req} | ${measured} | ${t.met ? "**met**" : `**not met**${short}`} |`);
   }
   L.push("");
   L.push("## Results");
   L.push("");
-  L.push("| case | per | simd ms | scalar ms | ref ms | simd vs ref | scalar vs ref | simd vs scalar | derived (simd / scalar / ref) | check | others |");
-  L.push("|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|");
+  L.push("| case | per | simd ms | scalar ms | ref ms | numpy ms (1 thread / all) | simd vs ref | scalar vs ref | simd vs scalar | simd vs numpy (1 / all) | derived (simd / scalar / ref) | check | others |");
+  L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|");
   for (const c of s.cases) {
-    const per = (v: VariantResult) => f3(v.ms / c.unit.perOp);
-    L.push(`| ${c.title} | ${c.unit.name} | ${per(c.variants.simd)} | ${per(c.variants.scalar)} | ${per(c.variants.reference)} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${fx(c.speedup.simdVsScalar)} | ${derivedText(c)} | ${c.check.ok ? "ok" : "**FAILED**"} | ${cores(c.otherCores, s.contendedAboveCores)} |`);
+    const per = (v: { ms: number } | undefined) => (v ? f3(v.ms / c.unit.perOp) : "—");
+    const np = c.numpy ? `${per(c.numpy.one)} / ${per(c.numpy.all)}` : "—";
+    const npx = c.numpy ? `${fx(c.speedup.simdVsNumpy ?? NaN)} / ${fx(c.speedup.simdVsNumpyAll ?? NaN)}` : "—";
+    const check = c.check.ok && (!c.numpy || c.numpy.check.ok) ? "ok" : "**FAILED**";
+    L.push(`| ${c.title} | ${c.unit.name} | ${per(c.variants.simd)} | ${per(c.variants.scalar)} | ${per(c.variants.reference)} | ${np} | ${fx(c.speedup.simdVsRef)} | ${fx(c.speedup.scalarVsRef)} | ${fx(c.speedup.simdVsScalar)} | ${npx} | ${derivedText(c)} | ${check} | ${cores(c.otherCores, s.contendedAboveCores)} |`);
   }
+  if (s.numpy) L.push("", s.numpy.skipped ? `numpy columns skipped: ${s.numpy.skipped}.` : `numpy: ${s.numpy.versions}; "simd vs numpy" is numpy's time ÷ the SIMD build's (> 1: the SIMD build is faster). Others' cores during the numpy runs are in summary.json.`);
   const bw = s.bandwidth;
   if (bw) {
     L.push("");
@@ -150,9 +170,15 @@ export function renderMarkdown(s: Summary): string {
   }
   const d = s.diagnostics.csrExpLog as Record<string, number> | undefined;
   const sf = s.diagnostics.samplingFloor as Record<string, number> | undefined;
-  if (d || sf) {
+  const pk = s.diagnostics.f64x2Peak as { gflops: number; cpuGflops: number; note: string } | undefined;
+  if (d || sf || pk) {
     L.push("");
     L.push("## Diagnostics");
+    L.push("");
+  }
+  if (pk) {
+    const lus = s.cases.filter((c) => c.group === "lu");
+    L.push(`f64x2 arithmetic ceiling of the dense LU: **${f3(pk.gflops)} GFLOP/s** (${f3(pk.cpuGflops)} GFLOP/s by CPU time) — ${pk.note}. The LU cases reach ${lus.map((c) => `${c.id} ${f3(c.derived?.simdGflops ?? NaN)}`).join(", ")} GFLOP/s (⅔n³ over the whole solveLinear op, building and residual included)${lus.some((c) => c.derived?.numpyGflops) ? `; numpy with one OpenBLAS thread ${lus.filter((c) => c.derived?.numpyGflops).map((c) => `${c.id} ${f3(c.derived!.numpyGflops)}`).join(", ")}` : ""}.`);
     L.push("");
   }
   if (sf) {
@@ -174,11 +200,14 @@ export function renderMarkdown(s: Summary): string {
 
 /** The closing sections both suites' markdown share: what each op measures, and the settings. */
 export function closingSections(
-  cases: readonly { id: string; notes: readonly string[]; check: { detail: string }; variants: Record<"simd" | "scalar" | "reference", { samples: number }> }[],
+  cases: readonly { id: string; notes: readonly string[]; check: { detail: string }; variants: { simd: { samples: number }; scalar: { samples: number }; reference?: { samples: number } }; numpy?: { op: string; check: { detail: string } } }[],
   settings: unknown,
 ): string[] {
   const L = ["", "## What each op measures", ""];
-  for (const c of cases) L.push(`- **${c.id}** (${c.variants.simd.samples}/${c.variants.scalar.samples}/${c.variants.reference.samples} samples): ${c.notes.map((n) => (n.endsWith(".") ? n : n + ".")).join(" ")} Check: ${c.check.detail}.`);
+  for (const c of cases) {
+    const np = c.numpy ? ` numpy: ${c.numpy.op}; check: ${c.numpy.check.detail}.` : "";
+    L.push(`- **${c.id}** (${c.variants.simd.samples}/${c.variants.scalar.samples}/${c.variants.reference?.samples ?? "no"} samples): ${c.notes.map((n) => (n.endsWith(".") ? n : n + ".")).join(" ")} Check: ${c.check.detail}.${np}`);
+  }
   L.push("", `Settings: ${JSON.stringify(settings)}`, "");
   return L;
 }

@@ -4,6 +4,6 @@
 export type { RefDense, RefCsr, RefMDP } from './types.js';
 export { bellmanSweep, softValueIteration, softmaxPolicy } from './bellman.js';
 export { ppi, ppiT, softRewardPi, qFromV, buildSystem } from './policy.js';
-export { luFactor, luSolve } from './lu.js';
+export { luFactor, luSolve, luSolveT } from './lu.js';
 export { bicgstab, gmres, richardson, solveLinear, policyEvaluation, occupancy } from './krylov.js';
 export { Xoshiro128, sampleTrajectories } from './sampling.js';

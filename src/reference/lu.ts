@@ -64,3 +64,35 @@ export function luSolve(M: Float64Array, piv: Int32Array, b: Float64Array): Floa
   }
   return b;
 }
+
+/**
+ * Solve Mᵀ x = b in place in b from luFactor's output (the factors of M, not of Mᵀ):
+ * PM = LU gives Mᵀ = Uᵀ Lᵀ P, so solve Uᵀ y = b, then Lᵀ z = y, then x = Pᵀ z. Returns b.
+ */
+export function luSolveT(M: Float64Array, piv: Int32Array, b: Float64Array): Float64Array {
+  const n = piv.length;
+  if (b.length !== n) throw new RangeError(`b must have length ${n}; got ${b.length}`);
+  if (M.length !== n * n) throw new RangeError(`M must have length n*n = ${n * n}; got ${M.length}`);
+  // forward substitution with Uᵀ (lower triangular, U's diagonal)
+  for (let i = 0; i < n; i++) {
+    let acc = 0;
+    for (let j = 0; j < i; j++) acc += M[j * n + i] * b[j];
+    b[i] = (b[i] - acc) / M[i * n + i];
+  }
+  // back substitution with Lᵀ (unit upper triangular)
+  for (let i = n - 1; i >= 0; i--) {
+    let acc = 0;
+    for (let j = i + 1; j < n; j++) acc += M[j * n + i] * b[j];
+    b[i] -= acc;
+  }
+  // undo the row swaps, last first
+  for (let k = n - 1; k >= 0; k--) {
+    const p = piv[k];
+    if (p !== k) {
+      const t = b[k];
+      b[k] = b[p];
+      b[p] = t;
+    }
+  }
+  return b;
+}

@@ -25,6 +25,7 @@ export interface Kernels {
   buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;
   luFactor(M: ptr, piv: ptr, n: number): number;
   luSolve(M: ptr, piv: ptr, b: ptr, n: number): void;
+  luSolveT(M: ptr, piv: ptr, b: ptr, n: number): void;
   bandwidth(P: ptr, indptr: ptr, indices: ptr, S: number, A: number, out: ptr): void;
   buildBand(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number, kl: number, ku: number): void;
   bandFactor(M: ptr, piv: ptr, n: number, kl: number, ku: number): number;

@@ -1,5 +1,5 @@
 // Routines of the linear solvers for (I − γP_π) x = b and its transpose: the dense and
-// banded LU (assembly/lu.ts: buildSystem, luFactor, luSolve, buildBand, bandFactor,
+// banded LU (assembly/lu.ts: buildSystem, luFactor, luSolve, luSolveT, buildBand, bandFactor,
 // bandSolve), the Krylov methods (assembly/krylov.ts: gmres, bicgstab, richardson) and
 // systemResidual; soft policy evaluation on top (softRewardPi, then qFromV). No
 // validation: callers pass checked arrays and parsed options.
@@ -96,11 +96,13 @@ function solveAt(inst: Instance, mdp: object, pPi: number, pB: number, pX: numbe
       }
     } else {
       const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
-      k.buildSystem(inst.P, inst.indptr, inst.indices, pPi, pM, S, A, gamma, tr);
+      // dense LU: factor I − γP_π itself; the transpose is solved from the same factors
+      k.buildSystem(inst.P, inst.indptr, inst.indices, pPi, pM, S, A, gamma, 0);
       bad = k.luFactor(pM, pPiv, S);
       if (bad === 0) {
         ws.f64(pX, S).set(ws.f64(pB, S));
-        k.luSolve(pM, pPiv, pX, S);
+        if (tr) k.luSolveT(pM, pPiv, pX, S);
+        else k.luSolve(pM, pPiv, pX, S);
       }
     }
     if (bad !== 0) throw new NumericalError(`solveLinear: I − γP_π is singular (zero pivot at column ${bad - 1})`);
