@@ -224,9 +224,9 @@ export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): 
   }
   if (o.transpose !== undefined && typeof o.transpose !== "boolean") throw new DomainError("transpose", "must be a boolean", o.transpose);
   const tol = o.tol === undefined ? 1e-12 : check.nonNegative("tol", o.tol);
-  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 5000) : check.positiveInt("maxIter", o.maxIter);
+  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 5000) : check.positiveI32("maxIter", o.maxIter);
   const x0 = o.x0 === undefined ? undefined : check.float64("x0", o.x0, S, "S");
-  const restart = Math.min(S, o.restart === undefined ? defaultRestart(S) : check.positiveInt("restart", o.restart));
+  const restart = Math.min(S, o.restart === undefined ? defaultRestart(S) : check.positiveI32("restart", o.restart));
   return { transpose: o.transpose ?? false, method, tol, maxIter, x0, restart };
 }
 
@@ -236,6 +236,33 @@ export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): 
  * @internal
  */
 export function solveAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, o: ParsedSolve): Omit<SolveResult, "x"> {
+  // ---- issue 12: honest results at any scale of b (begin) ----
+  // The iterative kernels and systemResidual work on σb, σ = pow2Scale(b) a power of two
+  // (1 unless max|b_i| lies outside [2^-400, 2^400]), and scale x back. When σ ≠ 1 the
+  // residual is recomputed for the x actually returned (scaling back can round
+  // subnormals). An x that is not finite (the solution overflows f64) or a NaN residual is
+  // a NumericalError: no usable accuracy is reachable.
+  const { S, A, gamma, ws, at } = mdp;
+  const sigma = ws.k.pow2Scale(pB, S);
+  const res = solveAtUnchecked(mdp, pPi, pB, pX, o);
+  if (sigma !== 1) {
+    const pR = ws.allocF64(S);
+    res.residual = ws.k.systemResidual(at.P, at.indptr, at.indices, pPi, pB, pX, pR, S, A, gamma, o.transpose ? 1 : 0);
+    res.converged = res.residual <= (o.method === "lu" ? Math.max(o.tol, 1e-10) : o.tol);
+  }
+  const x = ws.f64(pX, S);
+  for (let i = 0; i < S; i++) {
+    if (!Number.isFinite(x[i])) {
+      const bmax = ws.f64(pB, S).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      throw new NumericalError(`solveLinear (${o.method}): no usable accuracy: x[${i}] = ${x[i]} with max|b| = ${bmax}; the solution does not fit in f64: rescale b`);
+    }
+  }
+  if (Number.isNaN(res.residual)) throw new NumericalError(`solveLinear (${o.method}): no usable accuracy: the residual of the returned x is NaN`);
+  return res;
+}
+
+function solveAtUnchecked(mdp: TabularMDP, pPi: number, pB: number, pX: number, o: ParsedSolve): Omit<SolveResult, "x"> {
+  // ---- issue 12 (end) ----
   const { S, A, gamma, ws, at } = mdp;
   const k = ws.k;
   const tr = o.transpose ? 1 : 0;
