@@ -45,6 +45,7 @@ export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } f
 
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
 export type { Algorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions } from "./bilevel/algorithms/common";
+export { STATE_VERSION, type StateTag } from "./bilevel/algorithms/stateSchema";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./bilevel/algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./bilevel/algorithms/mSoBiRL";
 export { soBiRL, type SoBiRLOptions, type SoBiRLState } from "./bilevel/algorithms/soBiRL";

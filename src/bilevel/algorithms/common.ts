@@ -6,6 +6,9 @@ import { DomainError } from "../../errors";
 import * as check from "../../validate";
 import { phi } from "../hypergradient";
 import type { BilevelProblem, Counters } from "../problem";
+import { checkState, tagState, type StateTag } from "./stateSchema";
+
+export type { StateTag } from "./stateSchema";
 
 /** One row of a run's history. */
 export interface HistoryRecord {
@@ -61,6 +64,8 @@ export interface StepInfo {
 }
 
 export interface Algorithm<O, S extends { k: number; x: number[] }> {
+  // init writes the algorithm's name and the state format in front (StateTag); step and
+  // run({ state }) check a state against the algorithm's schema (stateSchema.ts) first
   readonly name: string;
   init(problem: BilevelProblem, options?: O): S;
   step(problem: BilevelProblem, state: S): S;
@@ -84,9 +89,9 @@ export interface Stepper<S> {
 }
 
 /** Build an algorithm object from init and a step that also reports StepInfo. */
-export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
+export function algorithm<O, S extends StateTag & { k: number; x: number[]; last?: StepInfo }>(
   name: string,
-  init: (problem: BilevelProblem, options: O) => S,
+  init: (problem: BilevelProblem, options: O) => Omit<S, keyof StateTag>,
   step: (problem: BilevelProblem, state: S) => S,
 ): Algorithm<O, S> {
   return steppedAlgorithm(name, init, (problem, state) => new PlainStepper(problem, state, step), step);
@@ -96,9 +101,9 @@ export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo
  * Build an algorithm object from init and a stepper; `step` is one `advance()` of a fresh
  * stepper unless given. `run` drives one stepper for the whole run.
  */
-export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: StepInfo }>(
+export function steppedAlgorithm<O, S extends StateTag & { k: number; x: number[]; last?: StepInfo }>(
   name: string,
-  init: (problem: BilevelProblem, options: O) => S,
+  init: (problem: BilevelProblem, options: O) => Omit<S, keyof StateTag>,
   stepper: (problem: BilevelProblem, state: S) => Stepper<S>,
   step: (problem: BilevelProblem, state: S) => S = (problem, state) => {
     const st = stepper(problem, state);
@@ -106,10 +111,11 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
     return st.state();
   },
 ): Algorithm<O, S> {
+  const initTagged = (problem: BilevelProblem, options: O): S => tagState(name, init(problem, options)) as S;
   return {
     name,
-    init: (problem, options) => init(problem, (options ?? {}) as O),
-    step,
+    init: (problem, options) => initTagged(problem, (options ?? {}) as O),
+    step: (problem, state) => step(problem, checkState(name, problem, state)),
     run(problem, options) {
       if (typeof options !== "object" || options === null) throw new DomainError("options", "must be an object with at least { iterations }", options);
       const K = check.positiveInt("iterations", options.iterations);
@@ -117,7 +123,8 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
       const phiEvery = rec.phiEvery === undefined ? 0 : check.nonNegative("record.phiEvery", rec.phiEvery);
       const before = { ...problem.counters };
       const t0 = now();
-      const it = stepper(problem, options.state ?? init(problem, options));
+      const it = stepper(problem, options.state === undefined ? initTagged(problem, options) : checkState(name, problem, options.state));
+      if (!Number.isSafeInteger(it.k + K)) throw new DomainError("iterations", `must keep k + iterations a safe integer (k = ${it.k})`, K);
       const history: HistoryRecord[] = [];
       let stopped = false;
       const end = it.k + K;

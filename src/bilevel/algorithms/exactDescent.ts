@@ -4,7 +4,7 @@ import type { LinearMethod } from "../../lower";
 import { hypergradient } from "../hypergradient";
 import type { LowerSolver } from "../lowerSolve";
 import type { BilevelProblem } from "../problem";
-import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
+import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection, type StateTag } from "./common";
 
 export interface ExactDescentOptions {
   x0?: ArrayLike<number>;
@@ -18,7 +18,7 @@ export interface ExactDescentOptions {
   project?: XProjection;
 }
 
-export interface ExactDescentState {
+export interface ExactDescentState extends StateTag {
   k: number;
   x: number[];
   /** Warm start for the next lower solve. */

@@ -8,7 +8,7 @@ import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
-import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection } from "./common";
+import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection, type StateTag } from "./common";
 import { rowSoftmax } from "../../util/softmax";
 
 export interface MSoBiRLOptions {
@@ -32,7 +32,7 @@ export interface MSoBiRLOptions {
   project?: XProjection;
 }
 
-export interface MSoBiRLState {
+export interface MSoBiRLState extends StateTag {
   k: number;
   x: number[];
   /** Q_k (S·A) from the last sweep; π_k = softmax(Q_k/τ). */

@@ -21,7 +21,7 @@ import { uTranspose } from "../hypergradient";
 import { bellmanResidual, evaluate, pTransposeSA, solve, tableToLogits, visitation } from "../penalties";
 import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
-import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 
 export type ParlDerivatives = "forward" | "finite-difference";
@@ -132,7 +132,7 @@ export interface PARLOptions extends ParlDerivativeOptions {
   project?: XProjection;
 }
 
-export interface PARLState {
+export interface PARLState extends StateTag {
   k: number;
   x: number[];
   /** Reduced logits θ_k (S·(A−1)), the warm start of the inner solver. */

@@ -26,7 +26,7 @@ import {
   sampledOccupancy,
   softLogitGradient,
 } from "./actorCritic";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
 
@@ -54,7 +54,7 @@ export interface PhiSigmaOptions {
   seed?: number;
 }
 
-export interface PhiSigmaState {
+export interface PhiSigmaState extends StateTag {
   k: number;
   x: number[];
   /** Logits θ̂* (S·A, log-softmax normalised): warm start of loop (i). */
