@@ -190,7 +190,14 @@ export function now(): number {
 export function norm2(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
+  if (s < Infinity && (s > 1e-290 || s === 0)) return Math.sqrt(s);
+  // the squares overflowed or underflowed (|v_i| beyond ~1e154 or below ~1e-145): scale by max|v_i|
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
+  if (!(m < Infinity)) return m; // NaN or ±∞ entries
+  let t = 0;
+  for (let i = 0; i < v.length; i++) t += (v[i] / m) * (v[i] / m);
+  return m * Math.sqrt(t);
 }
 
 /** Positive finite step size option. */
