@@ -1,4 +1,4 @@
-// Soft Bellman optimality sweep (ALGORITHMS.md §1.2):
+// Soft Bellman optimality sweep (docs/math.md#soft-bellman):
 //   Q = r + γ P V,   V'(s) = τ·log Σ_a exp(Q(s,a)/τ)   (max-shifted; τ = 0 is the hard max).
 // Called once per value-iteration sweep; returns ‖V' − V‖∞. When `pi` ≠ 0 the sweep also
 // writes π(·|s) = softmax(Q(s,·)/τ) from the exponentials it already has (the same bits as
@@ -87,7 +87,7 @@ function backupState(q: usize, p: usize, A: i32, tau: f64): f64 {
 }
 
 /** min_s and max_s of V'(s) − V(s) in the last sweep (the bounds of value iteration with
- *  error bounds, ALGORITHMS.md §1.2). */
+ *  error bounds, docs/math.md#error-bounds). */
 export let deltaMin: f64 = 0;
 export let deltaMax: f64 = 0;
 

@@ -1,5 +1,5 @@
 // Products with the policy-induced transition matrix P_π = Π_π P (S × S) and the
-// pieces of soft policy evaluation (ALGORITHMS.md §1.1). Called once per solver
+// pieces of soft policy evaluation (docs/math.md#soft-values). Called once per solver
 // iteration by the Krylov and Richardson solves, and by M-SoBiRL's tracking step.
 import { dot, axpy, csrDot, fill } from "./vec";
 

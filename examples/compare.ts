@@ -1,15 +1,15 @@
 // Every bilevel algorithm of the library side by side, from the same start, scored by the
 // true hyper-objective φ(x) = f(x, π*_x):
-//   * the GridWorld goal-position problem (ALGORITHMS.md §4.3; default 5 × 5),
-//   * the incentive-design problem (§4.4; x ≥ 0 by projection),
-//   * tabular RLHF (§4.4), the one built-in problem with preference labels, where the
+//   * the GridWorld goal-position problem (docs/math.md#grid-goal; default 5 × 5),
+//   * the incentive-design problem (docs/math.md#incentive; x ≥ 0 by projection),
+//   * tabular RLHF (docs/math.md#rlhf), the one built-in problem with preference labels, where the
 //     alternating (deep-RLHF) baseline applies as well.
 // Prints one Markdown table per problem and writes them, with the settings used, to
 // docs/algorithms.md.
 //
 //   npm run asbuild && node --import ./scripts/register-wasm.mjs --import tsx examples/compare.ts [--size=N] [--no-write]
 //
-// Settings. The defaults of ALGORITHMS.md §3.9 are [CONSTRUCTED] starting points (only
+// Settings. The defaults of docs/math.md#defaults are [CONSTRUCTED] starting points (only
 // M-SoBiRL's come from the authors' code, for a different problem), so every algorithm got
 // its step sizes tuned by hand on each problem: the largest step (among a few powers of
 // ~3) that lowers φ steadily, and enough iterations for φ to level off. Everything random
@@ -80,7 +80,7 @@ const backend = await init();
 
 const MU = 1e-3; // gridGoal's default weight of (μ/2)‖x‖²
 
-/** GridWorld goal position (§4.3), with the reward-shaping trajectory loss attached for SoBiRL. */
+/** GridWorld goal position (docs/math.md#grid-goal), with the reward-shaping trajectory loss attached for SoBiRL. */
 function gridProblem(): CompareInstance {
   const g = gridGoal({ size: SIZE, mu: MU });
   const { rU } = g.problem.upper as unknown as { rU: Float64Array }; // upperReturn's r_U = 1{s = target}
@@ -88,7 +88,7 @@ function gridProblem(): CompareInstance {
   return { problem: withTrajectory(g.problem, loss), x0: g.x0 };
 }
 
-/** Incentive design (§4.4), with l = −Σ γ^t (r_D − κx)(s_t, a_t) attached; x ≥ 0 by projection. */
+/** Incentive design (docs/math.md#incentive), with l = −Σ γ^t (r_D − κx)(s_t, a_t) attached; x ≥ 0 by projection. */
 function incentiveProblem(): CompareInstance {
   const inc = incentive();
   // the designer's net reward r_D − κx
@@ -97,7 +97,7 @@ function incentiveProblem(): CompareInstance {
   return { problem: withTrajectory(inc.problem, loss), x0: inc.x0, project: inc.project };
 }
 
-/** Tabular RLHF (§4.4): S = 3, A = 2, H = 2, τ = 1, Bradley–Terry labels; f exact by enumeration. */
+/** Tabular RLHF (docs/math.md#rlhf): S = 3, A = 2, H = 2, τ = 1, Bradley–Terry labels; f exact by enumeration. */
 function rlhfProblem(): CompareInstance {
   const r = rlhf();
   return { problem: r.problem, x0: r.x0 };
@@ -111,7 +111,7 @@ const S_GRID = SIZE * SIZE;
 const suites: Suite[] = [
   {
     id: "grid",
-    title: `GridWorld goal position (§4.3), ${SIZE} × ${SIZE}`,
+    title: `GridWorld goal position (docs/math.md#grid-goal), ${SIZE} × ${SIZE}`,
     about:
       `Slippery ${SIZE} × ${SIZE} grid (slip 0.1, 5 actions, γ = 0.9, τ = 0.1), start (0, 0), target (${SIZE - 1}, ${Math.floor(SIZE / 2)}); ` +
       `lower reward r_x(s) = softmax(x)_s (a soft goal, n = ${S_GRID}); f = −E_{d̃^π}[1{s = target}] + (μ/2)‖x‖², μ = 1e-3; ` +
@@ -149,14 +149,14 @@ const suites: Suite[] = [
         name: "actorCritic",
         algorithm: actorCritic,
         options: { critic: "td", w: 3, alpha: 0.3, alphaPower: 0, actorStep: 3, actorPower: 0, tauPower: 0, seed: 1 },
-        note: "Model-free: TD(0) critics and sampled occupancies (16 episodes × 66 steps per batch, ε = 0.1 exploration); penalty weight w = 3, constant steps α = 0.3 and actor 3, critic 0.5·(k+1)^−0.2, constant τ_k = τ (tauPower 0). With the §3.9 schedules (decaying τ_k, α_k, actor steps) φ moves by < 0.02 in 300 iterations; with w = 10 the TD noise makes φ swing between −4.6 and 0 (the soft goal leaves the target and comes back).",
+        note: "Model-free: TD(0) critics and sampled occupancies (16 episodes × 66 steps per batch, ε = 0.1 exploration); penalty weight w = 3, constant steps α = 0.3 and actor 3, critic 0.5·(k+1)^−0.2, constant τ_k = τ (tauPower 0). With the default schedules of docs/math.md#defaults (decaying τ_k, α_k, actor steps) φ moves by < 0.02 in 300 iterations; with w = 10 the TD noise makes φ swing between −4.6 and 0 (the soft goal leaves the target and comes back).",
       },
       { name: "phiSigma", algorithm: phiSigma, options: { eta: 1, n: 5 }, note: "Exact (tabular) gradients, σ = 0.1, n = 5 inner steps per loop (inner steps τ = τ' = 1), η = 1." },
     ],
   },
   {
     id: "incentive",
-    title: "Incentive design (§4.4)",
+    title: "Incentive design (docs/math.md#incentive)",
     about:
       "S = 8, A = 4, γ = 0.9, τ = 0.1, κ = 1, r_F, r_D ~ N(0, 1), P rows Dirichlet(1) (seed 0); follower reward r_F + x, x ∈ R^{32}; " +
       "f = −J_D(π) + κ Σ d̃_π(s)π(a|s)x(s, a); x_0 = 0 and x ≥ 0: every iterate is projected (PBRL, PARL and M-SoBiRL natively, the others by the comparison after each step).",
@@ -197,7 +197,7 @@ const suites: Suite[] = [
   },
   {
     id: "rlhf",
-    title: "Tabular RLHF (§4.4): where the alternating baseline applies",
+    title: "Tabular RLHF (docs/math.md#rlhf): where the alternating baseline applies",
     about:
       "S = 3, A = 2, γ = 0.9, τ = 1, fragments of H = 2 steps, reward table r_x = x (n = 6), soft Bradley–Terry labels from a hidden r_true (seed 0); " +
       "f = E_{τ1,τ2∼π}[BCE] exactly by enumeration; x_0 = 0.5·N(0, I).",
@@ -248,7 +248,7 @@ function markdown(): string {
   const lines: string[] = [
     "# Algorithms side by side",
     "",
-    "Every algorithm of the library, run from the same start on the GridWorld goal-position problem (ALGORITHMS.md §4.3) and on the incentive-design problem (§4.4), " +
+    "Every algorithm of the library, run from the same start on the GridWorld goal-position problem (docs/math.md#grid-goal) and on the incentive-design problem (docs/math.md#incentive), " +
       "scored by the true hyper-objective φ(x) = f(x, π*_x) (a tight lower solve, tolerance 1e-10, then the exact upper objective). A third table runs them on tabular RLHF, " +
       "the problem where the alternating baseline applies.",
     "",

@@ -1,5 +1,5 @@
 // Behaviour fingerprints, the oracle for refactors: FNV-1a 64 of the result JSON of
-//   - every algorithm × every built-in bilevel problem it applies to (defaults, 12 iterations,
+//   - every algorithm × every built-in bilevel problem it applies to (defaults, 12 iterations (2 on happyText, whose φ enumerates every sentence),
 //     φ every 4, x recorded), and
 //   - every example experiment (examples/experiments/*.json),
 // on the SIMD and the scalar build. Cells that throw are fingerprinted by their error text.
@@ -22,6 +22,8 @@ function fnv(text: string): string {
 }
 
 const args = process.argv.slice(2);
+// The two slowest cells (finite differences and Φσ on happyText, minutes under load) only with FP_FULL=1.
+const FULL = process.env.FP_FULL === "1";
 const ci = args.indexOf("--check");
 const ref = ci >= 0 ? args[ci + 1] : undefined;
 const out = args.find((a, i) => !a.startsWith("--") && (ci < 0 || i !== ci + 1)) ?? "build/fingerprints.json";
@@ -37,7 +39,7 @@ for (const a of ALGORITHMS) {
   for (const p of problems) {
     if (a.needsTrajectory && !p.trajectory) continue;
     names.push(`${a.name}×${p.name}`);
-    cells.push({ version: 1, name: `${a.name}-${p.name}`, seed: 3, problem: { builtin: p.name }, algorithm: { name: a.name }, iterations: 12, x0: "problem", record: { phiEvery: 4, x: true } });
+    cells.push({ version: 1, name: `${a.name}-${p.name}`, seed: 3, problem: { builtin: p.name }, algorithm: { name: a.name }, iterations: p.name === "happyText" ? 2 : 12, x0: "problem", record: { phiEvery: 4, x: true } });
   }
 }
 const dir = "examples/experiments";
@@ -69,6 +71,7 @@ for (const [bname, backend] of backends) {
 for (const [bname, backend] of backends) {
   for (const p of problems) {
     for (const m of HYPERGRADIENT_METHODS) {
+      if (!FULL && p.name === "happyText" && (m.name === "finite-difference" || m.name === "phi-sigma")) continue;
       const key = `${bname}:hypergradient:${m.name}×${p.name}`;
       const t0 = performance.now();
       let text: string;
@@ -88,7 +91,7 @@ writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
 console.log(`${Object.keys(result).length} fingerprints → ${out}`);
 if (ref) {
   const want = JSON.parse(readFileSync(ref, "utf8")) as Record<string, string>;
-  const keys = new Set([...Object.keys(want), ...Object.keys(result)]);
+  const keys = new Set([...Object.keys(want), ...Object.keys(result)].filter((k) => FULL || !/hypergradient:(finite-difference|phi-sigma)×happyText/.test(k)));
   const diff = [...keys].filter((k) => want[k] !== result[k]);
   for (const k of diff) console.log(`DIFF ${k}: ${want[k]} → ${result[k]}`);
   console.log(diff.length ? `${diff.length} of ${keys.size} differ` : `all ${keys.size} identical`);

@@ -1,5 +1,5 @@
 // The lower level: soft value iteration, soft policy evaluation, occupancy measures and
-// linear solves with (I − γP_π) or its transpose (ALGORITHMS.md §1.1–1.2).
+// linear solves with (I − γP_π) or its transpose (docs/math.md#soft-values, docs/math.md#soft-bellman).
 // Shapes: r, Q, pi (S·A) indexed s·A + a; V, rho, b, x (S).
 import { DomainError, NumericalError } from "./errors";
 import { requireMdp, type TabularMDP } from "./mdp";
@@ -353,7 +353,7 @@ export interface PolicyEvaluationResult {
   converged: boolean;
 }
 
-/** Soft values of a fixed policy π by one linear solve (ALGORITHMS.md §1.1). */
+/** Soft values of a fixed policy π by one linear solve (docs/math.md#soft-values). */
 export function policyEvaluation(mdp: TabularMDP, r: ArrayLike<number>, pi: ArrayLike<number>, options: PolicyEvaluationOptions): PolicyEvaluationResult {
   requireMdp(mdp);
   const { S, A, gamma, ws, at } = mdp;

@@ -1,5 +1,5 @@
-// The regularised actor-critic with decaying entropy (seed 000, ALGORITHMS.md §3.6) and the
-// Hessian-free penalty method Φσ (seed 004, §3.7): the O(σ) bias of ∇Φσ (§4.5 item 4),
+// The regularised actor-critic with decaying entropy (seed 000, docs/math.md#actor-critic) and the
+// Hessian-free penalty method Φσ (seed 004, docs/math.md#phi-sigma): the O(σ) bias of ∇Φσ (docs/math.md#consistency-checks item 4),
 // ∇Φσ against finite differences of Φσ (C22/C23), fixed points of both algorithms against
 // the tight solves, descent of the true φ, determinism, JSON resume and typed errors.
 import { beforeAll, describe, expect, it } from "vitest";
@@ -23,7 +23,7 @@ interface Make {
   tau?: number;
 }
 
-/** A random problem of the §4.5 kind: S = 4, A = 3, n = 3, γ = 0.8, τ = 0.7, r_x = Φx. */
+/** A random problem of the docs/math.md#consistency-checks kind: S = 4, A = 3, n = 3, γ = 0.8, τ = 0.7, r_x = Φx. */
 function makeProblem(o: Make = {}): BilevelProblem {
   const seed = o.seed ?? 1;
   let mdp: TabularMDP;

@@ -1,5 +1,5 @@
 // Side-by-side comparison (src/bilevel/compare.ts) on the GridWorld goal-position problem
-// (ALGORITHMS.md §4.3) and the incentive-design problem (§4.4): every applicable algorithm
+// (docs/math.md#grid-goal) and the incentive-design problem (docs/math.md#incentive): every applicable algorithm
 // lowers the true hyper-objective φ from the same start, the work counters match what each
 // method does per iteration, and formatTable gives one row per algorithm. Also: why the
 // alternating baseline is excluded there (and that it works on tabular RLHF, where it
@@ -157,8 +157,8 @@ const WORK: Record<string, { says: string; check: (r: CompareRow, K: number, ent
 // ---------- the two problems ----------
 
 const suites = [
-  { title: "the GridWorld goal-position problem (§4.3, 5 × 5)", make: gridProblem, entries: GRID, projected: false },
-  { title: "the incentive-design problem (§4.4, x ≥ 0)", make: incentiveProblem, entries: INCENTIVE, projected: true },
+  { title: "the GridWorld goal-position problem (docs/math.md#grid-goal, 5 × 5)", make: gridProblem, entries: GRID, projected: false },
+  { title: "the incentive-design problem (docs/math.md#incentive, x ≥ 0)", make: incentiveProblem, entries: INCENTIVE, projected: true },
 ];
 
 for (const suite of suites) {

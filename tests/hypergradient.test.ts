@@ -102,7 +102,7 @@ describe("the exact hypergradient (eq. 9)", () => {
   });
 });
 
-describe("the AMD recursion (§3.3)", () => {
+describe("the AMD recursion (docs/math.md#amd)", () => {
   it.each([["dense", 21], ["csr", 22], ["dense", 23]] as const)("equals the exact hypergradient to 1e-6 for a return-type objective on a random %s MDP (seed %i)", (kind, seed) => {
     const mdp = makeMdp(kind, seed);
     const SA = mdp.S * mdp.A, n = 3;
@@ -120,7 +120,7 @@ describe("the AMD recursion (§3.3)", () => {
   });
 });
 
-describe("M-SoBiRL's w iteration (ALGORITHMS.md §4.5 item 6)", () => {
+describe("M-SoBiRL's w iteration (docs/math.md#consistency-checks item 6)", () => {
   it.each([["least-squares", 3000], ["richardson", 200]] as const)("converges to the transposed solve with frozen x and π (%s), so its ĥ equals the exact hypergradient", (mode, steps) => {
     const mdp = makeMdp("dense", 31, 5, 3, 0.8);
     const SA = 15, n = 3;

@@ -124,7 +124,7 @@ describe.each(PROBLEMS.map((p) => [p.label, p.m] as const))("the lower level on 
       // the returned policy is exactly softmax of the returned Q, and close to softmax(Q*/τ)
       expect(relErr(got.pi, softmaxRows(got.Q, S, A, tau))).toBeLessThanOrEqual(1e-12);
       expect(maxAbs(got.pi.map((p, i) => p - softmaxRows(Qnext, S, A, tau)[i]))).toBeLessThanOrEqual(1e-8);
-      // the soft-optimal policy's own soft value is V* (ALGORITHMS.md §1.2, eq. 5–7)
+      // the soft-optimal policy's own soft value is V* (docs/math.md#soft-bellman, eq. 5–7)
       const Vpi = gaussSolve(systemMatrix(P, got.pi, S, A, m.gamma), softRewardOfPolicy(r, got.pi, S, A, tau));
       expect(maxAbs(Vpi.map((v, s) => v - got.V[s]))).toBeLessThanOrEqual(1e-6);
     }

@@ -1,6 +1,6 @@
 // The model-free part: trajectory objectives (eq. 12) with exact enumeration, the
 // Monte-Carlo hypergradient of Prop. 5.2 with rollout derivatives (Prop. 5.1), SoBiRL
-// (Algorithm 2) and the alternating deep-RLHF baseline, on the tabular RLHF problem (§4.4).
+// (Algorithm 2) and the alternating deep-RLHF baseline, on the tabular RLHF problem (docs/math.md#rlhf).
 import { beforeAll, describe, expect, it } from "vitest";
 import { init, DomainError, ShapeError, TabularMDP, softValueIteration } from "../src/index";
 import { BilevelProblem } from "../src/bilevel/problem";

@@ -14,7 +14,7 @@ beforeAll(async () => {
   await init();
 });
 
-describe("E1, the SoBiRL paper's experiment (ALGORITHMS.md §4.1)", () => {
+describe("E1, the SoBiRL paper's experiment (docs/math.md#e1)", () => {
   it.each([0, 1, 2, 3])("M-SoBiRL with the authors' settings reaches f within 1e-3 of 1.0 by iteration 900 and ‖ĥ‖ shrinks by a factor in [0.07, 0.11] from 500 to 800 (seed %i)", (seed) => {
     const { problem, x0, phiStar } = e1({ seed });
     expect(phiStar).toBe(1);

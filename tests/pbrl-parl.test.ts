@@ -1,4 +1,4 @@
-// PBRL (ALGORITHMS.md §3.4) and PARL (§3.5, check C21): the simplex projection, PARL's
+// PBRL (docs/math.md#pbrl) and PARL (docs/math.md#parl, check C21): the simplex projection, PARL's
 // implicit-function hypergradient against HG-EXACT (eq. 9), descent of the true φ from a
 // common start, line-search and projection behaviour, JSON resumption, and bad input.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ beforeAll(async () => {
   await init();
 });
 
-// ---------- problems (§5's check set, tests/helpers/random-bilevel.ts) ----------
+// ---------- problems (the check set of docs/math.md#checks, tests/helpers/random-bilevel.ts) ----------
 
 /** The descent problem: r_x = Φx, f = cᵀπ + 0.05‖x‖² (policyLinear) or f = −ρᵀV_U^π + 0.05‖x‖² (upperReturn). */
 function small(kind: 'dense' | 'csr', seed: number, upper: 'policyLinear' | 'upperReturn', tau = 0.5): BilevelProblem {

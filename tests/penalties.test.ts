@@ -1,4 +1,4 @@
-// PBRL's value and Bellman penalties (ALGORITHMS.md §3.4, checks C13–C18): values against
+// PBRL's value and Bellman penalties (docs/math.md#pbrl, checks C13–C18): values against
 // independent formulas, every gradient against central finite differences (x; the policy
 // table along tangent directions; full softmax logits), zero at π* with quadratic growth,
 // x-dependent transitions, work counters and bad input.
@@ -10,7 +10,7 @@ import type { BilevelProblem } from '../src/bilevel/problem.js';
 import { solveLower } from '../src/bilevel/lowerSolve.js';
 import { bellmanPenalty, tableToLogits, valuePenalty } from '../src/bilevel/penalties.js';
 import { randomPolicy, randomVector } from './helpers/random-mdp.js';
-// the problems: §5's check set, S = 4, A = 3, n = 3, γ = 0.8, τ = 0.7
+// the problems: the check set of docs/math.md#checks, S = 4, A = 3, n = 3, γ = 0.8, τ = 0.7
 import { A, genericProblem, n, S, stackelbergProblem, TAU } from './helpers/random-bilevel.js';
 import { maxAbs } from './helpers/compare.js';
 import { relErrChecked as relErr } from './helpers/rel-err.js';

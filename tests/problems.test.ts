@@ -1,7 +1,7 @@
 // The built-in problem generators: construction (shapes, stochastic rows, absorbing
 // cells, walls, the defining property of each generator), the hand-derived derivatives
 // of their models and objectives against finite differences, the exact hypergradient
-// against central differences of φ (ALGORITHMS.md §3.0; §2.6 for Stackelberg's
+// against central differences of φ (docs/math.md#exact-descent; docs/math.md#x-dependent-transitions for Stackelberg's
 // x-dependent transitions), and exact hypergradient descent lowering φ.
 import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError, init, occupancy, ShapeError, type TabularMDP } from "../src/index";
@@ -332,10 +332,10 @@ describe("garnet", () => {
   });
 });
 
-// ---------- GridWorld goal position (§4.3) ----------
+// ---------- GridWorld goal position (docs/math.md#grid-goal) ----------
 
 describe("gridGoal", () => {
-  it("defaults to §4.3: 5 × 5, five actions, γ = 0.9, τ = 0.1, ρ on (0, 0), target (4, 2), n = 25", () => {
+  it("defaults to docs/math.md#grid-goal: 5 × 5, five actions, γ = 0.9, τ = 0.1, ρ on (0, 0), target (4, 2), n = 25", () => {
     const g = gridGoal();
     const { mdp } = g.problem;
     expect([mdp.S, mdp.A, mdp.gamma, g.problem.tau, g.problem.n]).toEqual([25, 5, 0.9, 0.1, 25]);
@@ -441,7 +441,7 @@ describe("gridGoal at benchmark size (50 × 50, one-hot goal features)", () => {
   }, 60_000);
 });
 
-// ---------- incentive design (§4.4) ----------
+// ---------- incentive design (docs/math.md#incentive) ----------
 
 describe("incentive", () => {
   it("builds S = 8, A = 4, γ = 0.9, τ = 0.1, κ = 1, Dirichlet(1) rows and the follower reward r_F + x", () => {
@@ -521,7 +521,7 @@ describe("incentive", () => {
   });
 });
 
-// ---------- Stackelberg Markov game (§4.4) ----------
+// ---------- Stackelberg Markov game (docs/math.md#stackelberg) ----------
 
 describe("stackelberg", () => {
   it("builds S = 6, A = 3, B = 2, γ = 0.9, τ = 0.1 with Dirichlet(1) rows of T and x-dependent transitions", () => {

@@ -10,7 +10,7 @@
 // Also here: `returnLoss` and `withTrajectory`, which let the trajectory-based methods
 // (SoBiRL, the alternating baseline) run on a problem whose upper level is a return:
 // f(x, π) = −E[Σ_t γ^t r_U(s_t, a_t)] + (λ/2)‖x‖² is eq. (12) with N = 1 and the reward-
-// shaping loss l = −Σ_t γ^t r_U(s_t, a_t) (ALGORITHMS.md §2.4).
+// shaping loss l = −Σ_t γ^t r_U(s_t, a_t) (docs/math.md#model-free).
 import { DomainError, ShapeError } from "../errors";
 import type { TabularMDP } from "../mdp";
 import * as check from "../validate";

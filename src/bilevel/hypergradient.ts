@@ -1,4 +1,4 @@
-// Hypergradient engines for φ(x) = f(x, π*_x) (ALGORITHMS.md §2.3, §3.0, §3.3).
+// Hypergradient engines for φ(x) = f(x, π*_x) (docs/math.md#hypergradient, docs/math.md#exact-descent, docs/math.md#amd).
 import { DomainError } from "../errors";
 import { solveLinear, type LinearMethod } from "../lower";
 import type { BilevelProblem } from "./problem";
@@ -213,7 +213,7 @@ function finiteDifference(problem: BilevelProblem, x: Float64Array, options: Hyp
 }
 
 /**
- * AMD / HPGD "Q-tilde" recursion (§3.3) for a return-type upper objective
+ * AMD / HPGD "Q-tilde" recursion (docs/math.md#amd) for a return-type upper objective
  * f = −ρᵀ V_U^π (+ λ/2‖x‖²): sweeps over Q_LL, Q'_LL (S·A × n), Q_U and Q̃ together until
  * they stop changing; ∇(ρᵀV_U) = Σ_s ρ(s) Ṽ(s).
  */

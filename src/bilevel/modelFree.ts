@@ -1,5 +1,5 @@
 // Model-free hypergradient of a trajectory objective (SoBiRL Prop. 5.1 and 5.2;
-// ALGORITHMS.md §2.4, §3.2). With groups (τ_1..τ_N) of H-step trajectories of M_U under π*:
+// docs/math.md#model-free, docs/math.md#sobirl). With groups (τ_1..τ_N) of H-step trajectories of M_U under π*:
 //   ∇φ(x) = E[ ∇_x l(x; τ_{1:N}) ]                                              (13)
 //         + E[ (l(x; τ_{1:N}) − b) · Σ_i Σ_t ∇_x log π*_x(a^i_t | s^i_t) ]          (14)
 //   ∇_x log π*(a|s) = ( ∂Q*(s,a)/∂x − ∂V*(s)/∂x ) / τ
@@ -58,7 +58,7 @@ export interface ModelFreeSettings {
   baseline?: BaselineMode | number;
   /** Groups drawn for the 'split' baseline (default: `groups`). */
   baselineGroups?: number;
-  /** ∂Q*, ∂V* by Monte-Carlo rollouts (default, Prop. 5.1) or exactly from the model (§2.1). */
+  /** ∂Q*, ∂V* by Monte-Carlo rollouts (default, Prop. 5.1) or exactly from the model (docs/math.md#fixed-point-derivative). */
   derivative?: DerivativeMode;
   /** M_d, rollouts per state-action pair (default 32). */
   Md?: number;
@@ -435,7 +435,7 @@ export interface LowerDerivatives {
 
 /**
  * ∂Q^π/∂x and ∂V^π/∂x, the values of the vector reward ∇_x r_x under π (Prop. 5.1; at π = π*_x
- * these are the derivatives ∂Q* and ∂V* of §2.1), by rollouts or exactly.
+ * these are the derivatives ∂Q* and ∂V* of docs/math.md#fixed-point-derivative), by rollouts or exactly.
  */
 export function lowerDerivatives(problem: BilevelProblem, x: ArrayLike<number>, pi: ArrayLike<number>, options: LowerDerivativeOptions = {}): LowerDerivatives {
   const xx = problem.checkX(x);
@@ -499,7 +499,7 @@ export function lowerDerivatives(problem: BilevelProblem, x: ArrayLike<number>, 
 
 /**
  * The exact expectation of the estimator (13) + (14) with exact ∂Q*, ∂V*, by enumerating every
- * group of trajectories (tiny problems; ALGORITHMS.md check C24):
+ * group of trajectories (tiny problems; docs/math.md#checks, check C24):
  *   ∇φ = E[∇_x l] + Σ_{s,a} ∂f/∂π(a|s) · π*(a|s) ∇_x log π*(a|s).
  * Independent of eq. (9)'s transposed solve: a cross-check for both.
  */

@@ -1,4 +1,4 @@
-// Built-in reward models and upper objectives (ALGORITHMS.md §2, §4).
+// Built-in reward models and upper objectives (docs/math.md#derivatives, docs/math.md#problems).
 import { DomainError, NumericalError, ShapeError } from "../errors";
 import { occupancy, policyEvaluation, type LinearMethod } from "../lower";
 import type { TabularMDP } from "../mdp";
@@ -114,7 +114,7 @@ export function policyLinear(c: ArrayLike<number>, lambda = 0): PolicyObjective 
   };
 }
 
-/** E1's objective f(x, π) = ½‖x‖² + ½ Σ π² (ALGORITHMS.md §4.1). */
+/** E1's objective f(x, π) = ½‖x‖² + ½ Σ π² (docs/math.md#e1). */
 export function policyL2(): PolicyObjective {
   return {
     value(x, pi) {
@@ -142,7 +142,7 @@ export interface UpperReturnSpec {
 
 /**
  * f(x, π) = −ρᵀ V_U^π + (λ/2)‖x‖²: minus the unregularised return of π under r_U in the
- * lower MDP's dynamics. ∂f/∂π(a|s) = −d̃_π(s) Q_U^π(s,a) (ALGORITHMS.md §2.4–2.5).
+ * lower MDP's dynamics. ∂f/∂π(a|s) = −d̃_π(s) Q_U^π(s,a) (docs/math.md#model-free, docs/math.md#soft-policy-gradient).
  */
 export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly rU: Float64Array; readonly rhoU?: Float64Array } {
   if (typeof spec !== "object" || spec === null) throw new ShapeError("upperReturn", "takes { r, rho?, lambda? }", spec);

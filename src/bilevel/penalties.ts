@@ -1,4 +1,4 @@
-// PBRL's lower-level penalties and their gradients (ALGORITHMS.md §3.4; ✓C13–C18).
+// PBRL's lower-level penalties and their gradients (docs/math.md#pbrl; ✓C13–C18).
 //   value penalty    p(x,π) = ρᵀ(V*_x − V^π_x)                                   ≥ 0
 //   Bellman penalty  g(x,π) = ρᵀ(LSE_τ(Q^π_x) − V^π_x) = τ E_ρ KL(π ‖ softmax(Q^π_x/τ))  (τ > 0)
 //                           = E_ρ[max_a Q^π_x(s,a) − ⟨π, Q^π_x⟩(s)]                     (τ = 0)
@@ -69,7 +69,7 @@ export interface ValuePenaltyResult extends PenaltyResult {
 /**
  * Value penalty p(x,π) = ρᵀ(V*_x − V^π_x) and, unless `gradient: false`,
  *   ∇_x p   = D_xᵀ(d̃_{π*} ⊙ π*) − D_xᵀ(d̃_π ⊙ π)            (ρᵀ(dV*_x − dV^π_x), Danskin)
- *   ∇_π p   = −d̃_π(s)(Q^π(s,a) − τ log π(a|s) − τ)         (direct table, §2.5 with a minus sign)
+ *   ∇_π p   = −d̃_π(s)(Q^π(s,a) − τ log π(a|s) − τ)         (direct table, docs/math.md#soft-policy-gradient with a minus sign)
  *   ∇_θ p   = −d̃_π(s) π(a|s)(Q^π(s,a) − τ log π(a|s) − V^π(s))
  * with d̃_π = (I − γP_πᵀ)⁻¹ρ and D_x = R_x (+ γ∂P_x V for x-dependent transitions,
  * taken at V* resp. V^π).

@@ -1,4 +1,4 @@
-// The bilevel problem (ALGORITHMS.md §1, §2): an upper level chooses x ∈ Rⁿ, the lower
+// The bilevel problem (docs/math.md#conventions, docs/math.md#derivatives): an upper level chooses x ∈ Rⁿ, the lower
 // level is the entropy-regularised MDP with reward r_x (and optionally transitions P_x),
 // and the upper objective f(x, π) is evaluated at the lower optimum π*_x.
 // Shapes: x (n); r_x, π, ∇_π f (S·A, index s·A + a); R_x = ∂r_x/∂x (S·A × n, row-major).
@@ -22,7 +22,7 @@ export interface RewardModel {
   readonly rows?: number;
 }
 
-/** x-dependent transitions P_x (ALGORITHMS.md §2.6); the MDP must be dense. */
+/** x-dependent transitions P_x (docs/math.md#x-dependent-transitions); the MDP must be dense. */
 export interface TransitionModel {
   /** Write P_x (S·A × S, row-major, rows stochastic) into out (or return it). */
   P(x: Float64Array, out: Float64Array): Float64Array | void;

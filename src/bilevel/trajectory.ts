@@ -1,5 +1,5 @@
 // Upper objectives given as functions of sampled trajectories, SoBiRL eq. (12)
-// (ALGORITHMS.md §2.4):  f(x, π) = E_{τ_1..τ_N ∼ Pr^π_{M_U}}[ l(x; τ_1, …, τ_N) ],
+// (docs/math.md#model-free):  f(x, π) = E_{τ_1..τ_N ∼ Pr^π_{M_U}}[ l(x; τ_1, …, τ_N) ],
 // where each τ_i is an H-step trajectory of the upper MDP M_U run with the lower policy.
 //
 // Shapes:
@@ -11,7 +11,7 @@
 //
 // Exact values (tiny problems only): every H-step trajectory of M_U is enumerated with its
 // probability ρ_U(s_0) Π_t π(a_t|s_t) Π_t P_U(s_{t+1}|s_t,a_t), and E[l] is the sum over all
-// groups of N trajectories (ALGORITHMS.md §4.4, check C24).
+// groups of N trajectories (docs/math.md#rlhf, check C24).
 import { DomainError, ShapeError, type Where } from "../errors";
 import { TabularMDP } from "../mdp";
 import * as check from "../validate";
@@ -146,7 +146,7 @@ export interface PreferenceBCESpec {
   /**
    * Discount of the fragment returns R(τ) = Σ_{t<H} γ_U^t r(s_t, a_t). Default 1: undiscounted
    * sums over the H-step fragment, the return differences of deep RLHF reward learning
-   * (ALGORITHMS.md §3.2 "CE on return differences", §4.4).
+   * (docs/math.md#sobirl "CE on return differences", docs/math.md#rlhf).
    */
   gammaU?: number;
   /** Weight of (λ/2)‖x‖² added to l (default 0). */

@@ -40,7 +40,7 @@ export interface ParamSpec {
 
 export interface ProblemInfo {
   name: string;
-  /** ALGORITHMS.md section or seed the problem stands in for. */
+  /** docs/math.md anchor or seed the problem stands in for. */
   source: string;
   description: string;
   /** 'bilevel': a complete problem; 'mdp': an MDP generator, completed by `reward`, `upper` and `tau`. */
@@ -110,7 +110,7 @@ const gridParams = (size: number): ParamSpec[] => [
 export const PROBLEMS: readonly ProblemInfo[] = [
   {
     name: "e1",
-    source: "ALGORITHMS.md §4.1",
+    source: "docs/math.md#e1",
     description: "The SoBiRL paper's synthetic problem: random MDP, r_x(s,a) = c_{s,a}·xᵀMx, f = ½‖x‖² + ½Σπ²; φ* = S/(2A) at x = 0.",
     kind: "bilevel",
     trajectory: false,
@@ -125,7 +125,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "gridGoal",
-    source: "ALGORITHMS.md §4.3",
+    source: "docs/math.md#grid-goal",
     description: "GridWorld goal position: x places a soft goal (lower reward), the upper level wants the agent to visit a target cell.",
     kind: "bilevel",
     trajectory: false,
@@ -146,7 +146,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "incentive",
-    source: "ALGORITHMS.md §4.4",
+    source: "docs/math.md#incentive",
     description: "Incentive design: the follower learns with r_F + x, the designer wants design return minus κ·payments; x ≥ 0 (use project 'nonnegative').",
     kind: "bilevel",
     trajectory: false,
@@ -162,7 +162,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "stackelberg",
-    source: "ALGORITHMS.md §4.4",
+    source: "docs/math.md#stackelberg",
     description: "Stackelberg Markov game: the leader's policy softmax(x_s) enters the follower's reward and transitions (x-dependent P).",
     kind: "bilevel",
     trajectory: false,
@@ -179,7 +179,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "rlhf",
-    source: "ALGORITHMS.md §4.4",
+    source: "docs/math.md#rlhf",
     description: "Tabular RLHF: the reward table r_x = x is fitted to Bradley–Terry labels from a hidden reward on trajectory pairs of the lower policy (exact by enumeration).",
     kind: "bilevel",
     trajectory: true,
@@ -242,7 +242,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
   },
   {
     name: "gridworld",
-    source: "ALGORITHMS.md §4.3 (MDP generator)",
+    source: "docs/math.md#gridworld (MDP generator)",
     description: "A slippery gridworld MDP; the problem's reward (default one-hot per state), upper (default: the return of reaching the 'G' cells, else the last cell) and tau (default 0.1) complete it.",
     kind: "mdp",
     trajectory: false,
@@ -282,7 +282,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
 export const ALGORITHMS: readonly AlgorithmInfo[] = [
   {
     name: "exactDescent",
-    source: "ALGORITHMS.md §3.0",
+    source: "docs/math.md#exact-descent",
     description: "Exact hypergradient descent x ← x − β∇φ(x): the oracle baseline.",
     needsSoft: true,
     needsTrajectory: false,
@@ -295,7 +295,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "mSoBiRL",
-    source: "ALGORITHMS.md §3.1 (SoBiRL paper, Alg. 1)",
+    source: "docs/math.md#m-sobirl (SoBiRL paper, Alg. 1)",
     description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
     needsSoft: true,
     needsTrajectory: false,
@@ -311,7 +311,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "soBiRL",
-    source: "ALGORITHMS.md §3.2 (SoBiRL paper, Alg. 2)",
+    source: "docs/math.md#sobirl (SoBiRL paper, Alg. 2)",
     description: "SoBiRL, model-free: T soft policy-mirror-descent steps, then the Monte-Carlo hypergradient of eq. (15).",
     needsSoft: true,
     needsTrajectory: true,
@@ -334,7 +334,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "pbrl",
-    source: "ALGORITHMS.md §3.4 (seed 003)",
+    source: "docs/math.md#pbrl (seed 003)",
     description: "PBRL: joint (x, π) descent on the value or Bellman penalty F_λ, with backtracking.",
     needsSoft: false,
     needsTrajectory: false,
@@ -359,7 +359,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "parl",
-    source: "ALGORITHMS.md §3.5",
+    source: "docs/math.md#parl",
     description: "PARL: implicit differentiation in reduced logits with conjugate gradients; soft policy-gradient inner loop.",
     needsSoft: true,
     needsTrajectory: false,
@@ -382,7 +382,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "actorCritic",
-    source: "ALGORITHMS.md §3.6 (seed 000)",
+    source: "docs/math.md#actor-critic (seed 000)",
     description: "Regularised single-loop actor-critic with decaying entropy τ_k and penalty w_k.",
     needsSoft: false,
     needsTrajectory: false,
@@ -409,7 +409,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "phiSigma",
-    source: "ALGORITHMS.md §3.7 (seed 004)",
+    source: "docs/math.md#phi-sigma (seed 004)",
     description: "Hessian-free penalty method Φσ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ).",
     needsSoft: false,
     needsTrajectory: false,
@@ -427,7 +427,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
   },
   {
     name: "alternating",
-    source: "ALGORITHMS.md §4.6 (deep-RLHF baseline)",
+    source: "docs/math.md#alternating (deep-RLHF baseline)",
     description: "Alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level.",
     needsSoft: false,
     needsTrajectory: true,

@@ -1,4 +1,4 @@
-// E1, the SoBiRL paper's synthetic problem (ALGORITHMS.md §4.1): S = 10, A = 5, γ = 0.5,
+// E1, the SoBiRL paper's synthetic problem (docs/math.md#e1): S = 10, A = 5, γ = 0.5,
 // τ = 1, n = 100, r_x(s,a) = c_{s,a}·xᵀMx, f(x, π) = ½‖x‖² + ½Σπ². Global minimum φ* = S/(2A).
 import { TabularMDP } from "../mdp";
 import { BilevelProblem, type RewardModel } from "../bilevel/problem";

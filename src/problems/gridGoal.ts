@@ -1,4 +1,4 @@
-// E3 stand-in, the GridWorld goal-position problem (ALGORITHMS.md §4.3) [CONSTRUCTED]:
+// E3 stand-in, the GridWorld goal-position problem (docs/math.md#grid-goal) [CONSTRUCTED]:
 // the upper level places a soft goal, the lower level is a slippery gridworld whose
 // reward is that goal, and the upper level wants the agent to visit a target cell.
 //   lower reward  r_x(s, a) = softmax(x)_s             (features 'softmax', the default)

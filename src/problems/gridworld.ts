@@ -1,4 +1,4 @@
-// MDP generators: slippery gridworlds (ALGORITHMS.md §4.3) and GARNET random MDPs.
+// MDP generators: slippery gridworlds (docs/math.md#gridworld) and GARNET random MDPs.
 // Both return a TabularMDP plus the helpers a caller needs to read or plot it.
 //
 // Gridworld conventions:

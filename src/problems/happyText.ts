@@ -1,5 +1,5 @@
 // Happy-text generation by RLHF [CONSTRUCTED tabular stand-in for seed 000's happy-tweet
-// task; ALGORITHMS.md §4.6 "Seed 000": no details known]. A policy writes a sentence of at
+// task; docs/math.md#happy-text "Seed 000": no details known]. A policy writes a sentence of at
 // most L tokens from a small vocabulary; a hidden sentiment lexicon scores it; preference
 // labels between pairs of sentences come from Bradley–Terry on the lexicon scores; the
 // upper level fits a reward model r_x to those labels (BCE, SoBiRL eq. 12) on sentences the

@@ -1,4 +1,4 @@
-// Incentive design (ALGORITHMS.md §4.4) [CONSTRUCTED stand-in for PBRL's experiment]:
+// Incentive design (docs/math.md#incentive) [CONSTRUCTED stand-in for PBRL's experiment]:
 // a designer pays the follower an incentive x(s, a) ≥ 0 on top of the follower's own
 // reward r_F, and wants the follower's soft-optimal policy to earn the design reward r_D
 // while paying as little as possible:

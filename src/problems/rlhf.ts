@@ -1,4 +1,4 @@
-// Tabular RLHF (ALGORITHMS.md §4.4, a constructed stand-in): S = 3, A = 2, H = 2 or 3,
+// Tabular RLHF (docs/math.md#rlhf, a constructed stand-in): S = 3, A = 2, H = 2 or 3,
 // γ = 0.9. The lower level learns with the reward table r_x = x (R_x = I, n = S·A); the
 // upper level is the Bradley–Terry cross-entropy of trajectory pairs drawn from the lower
 // policy, labelled by a hidden reward r_true:

@@ -1,9 +1,9 @@
-// Stackelberg Markov game (ALGORITHMS.md §4.4) [CONSTRUCTED stand-in for PBRL's experiment]:
+// Stackelberg Markov game (docs/math.md#stackelberg) [CONSTRUCTED stand-in for PBRL's experiment]:
 // at every state the leader plays b ~ μ_x(·|s) = softmax(x_s) and the follower plays
 // a ~ π(·|s) at the same time; the game moves by T(s'|s, a, b). The follower best-responds
 // (soft, temperature τ) to the leader's policy, which enters both its reward and its dynamics:
 //   lower   r_x(s, a)     = Σ_b μ_x(b|s) R_F(s, a, b)
-//           P_x(s'|s, a)  = Σ_b μ_x(b|s) T(s'|s, a, b)       (x-dependent, ALGORITHMS.md §2.6)
+//           P_x(s'|s, a)  = Σ_b μ_x(b|s) T(s'|s, a, b)       (x-dependent, docs/math.md#x-dependent-transitions)
 //   upper   f(x, π) = −E[Σ_t γ^t R_L(s_t, a_t, b_t)] = −ρᵀ V^π[r_L,x ; P_x]   (no entropy)
 // x ∈ R^{S·B}, x[s·B + b] the leader's logit of b at s.
 // Layouts: R_F, R_L (S·A·B), index (s·A + a)·B + b; T (S·A·B × S), row (s·A + a)·B + b.

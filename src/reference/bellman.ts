@@ -1,4 +1,4 @@
-// Plain-TypeScript reference for assembly/bellman.ts (ALGORITHMS.md §1.2).
+// Plain-TypeScript reference for assembly/bellman.ts (docs/math.md#soft-bellman).
 import { checkLength, rowDot, type RefMDP } from './types.js';
 
 /**

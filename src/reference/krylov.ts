@@ -1,5 +1,5 @@
 // Plain-TypeScript reference for assembly/krylov.ts and the exact solves built on
-// assembly/lu.ts: (I − γP_π) x = b or its transpose (ALGORITHMS.md §1.1, §3.0).
+// assembly/lu.ts: (I − γP_π) x = b or its transpose (docs/math.md#soft-values, docs/math.md#exact-descent).
 import { buildSystem, ppi, ppiT, softRewardPi, qFromV } from './policy.js';
 import { luFactor, luSolve } from './lu.js';
 import { checkLength, type RefMDP } from './types.js';
@@ -274,7 +274,7 @@ export function solveLinear(
   return { x, iterations: 0, residual, converged: Number.isFinite(residual) };
 }
 
-/** Soft policy evaluation (§1.1): V = (I − γP_π)⁻¹(r_π + τH_π) by LU, Q = r + γPV. */
+/** Soft policy evaluation (docs/math.md#soft-values): V = (I − γP_π)⁻¹(r_π + τH_π) by LU, Q = r + γPV. */
 export function policyEvaluation(m: RefMDP, r: Float64Array, pi: Float64Array, tau: number): { V: Float64Array; Q: Float64Array } {
   checkLength('pi', pi, m.S * m.A);
   const b = softRewardPi(r, pi, m.S, m.A, tau);

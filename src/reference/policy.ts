@@ -1,4 +1,4 @@
-// Plain-TypeScript reference for assembly/policy.ts (ALGORITHMS.md §1.1).
+// Plain-TypeScript reference for assembly/policy.ts (docs/math.md#soft-values).
 import { checkLength, rowDot, type RefMDP } from './types.js';
 
 /** out = P_π v, where P_π(s, s') = Σ_a π(a|s) P(s'|s,a). */

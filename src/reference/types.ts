@@ -1,5 +1,5 @@
 // Plain-TypeScript reference: problem types and shape checks.
-// Shapes (ALGORITHMS.md §1): flat index i = s*A + a; dense P has length S*A*S with
+// Shapes (docs/math.md#conventions): flat index i = s*A + a; dense P has length S*A*S with
 // P[(s*A+a)*S + s'] = P(s'|s,a); CSR P has indptr (S*A+1), indices and probs (nnz).
 
 /** MDP with a dense transition tensor P: (S·A, S) row-major. */

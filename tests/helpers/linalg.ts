@@ -1,5 +1,5 @@
 // Small, independent dense linear algebra for the tests: textbook formulas written
-// directly from ALGORITHMS.md §1, sharing no code with src/ or src/reference/.
+// directly from docs/math.md#conventions, sharing no code with src/ or src/reference/.
 // P is the dense (S·A, S) row-major transition matrix, pi the (S·A) policy table.
 
 /** P_π (S × S, row-major): P_π[s][s'] = Σ_a π(a|s) P(s'|s,a). */

@@ -1,4 +1,4 @@
-// Seeded random bilevel problems on ALGORITHMS.md §5's check set (S = 4, A = 3, n = 3,
+// Seeded random bilevel problems on the check set of docs/math.md#checks (S = 4, A = 3, n = 3,
 // γ = 0.8, τ = 0.7), shared by the PBRL/PARL and penalty tests: a non-linear reward
 // r_x = Φx + 0.3 sin(Ψx), a smooth upper objective with an x–π cross term, and a
 // Stackelberg-type configurable MDP whose transitions depend on x.
@@ -6,7 +6,7 @@ import { TabularMDP } from '../../src/index.js';
 import { BilevelProblem, type PolicyObjective, type RewardModel, type TransitionModel } from '../../src/bilevel/problem.js';
 import { mulberry32, randomCsr, randomDense, randomVector } from './random-mdp.js';
 
-/** §5's check set. */
+/** the check set of docs/math.md#checks. */
 export const S = 4, A = 3, n = 3, GAMMA = 0.8, TAU = 0.7;
 
 export type MdpKind = 'dense' | 'csr';
@@ -77,7 +77,7 @@ export function genericProblem(kind: MdpKind, seed: number, tau = TAU): BilevelP
 }
 
 /**
- * A Stackelberg-type configurable MDP (§2.6, §4.4): the leader's x ∈ R^{S·B} (B = 2) sets
+ * A Stackelberg-type configurable MDP (docs/math.md#x-dependent-transitions, docs/math.md#stackelberg): the leader's x ∈ R^{S·B} (B = 2) sets
  * μ_x(·|s) = softmax(x_s); P_x(s'|s,a) = Σ_b μ(b|s) T(s'|s,a,b), r_x(s,a) = Σ_b μ(b|s) R(s,a,b);
  * the upper objective is crossObjective(S·A, S·B, seed + 300).
  */

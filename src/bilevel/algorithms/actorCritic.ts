@@ -1,4 +1,4 @@
-// Regularised single-loop actor-critic with decaying entropy (seed 000; ALGORITHMS.md §3.6,
+// Regularised single-loop actor-critic with decaying entropy (seed 000; docs/math.md#actor-critic,
 // a reconstruction). It descends the value-penalty Lagrangian
 //   L_{w,τ}(x, π) = f(x, π) + w · ( max_π' J_τ(x, π') − J_τ(x, π) )
 // with τ_k ↓ 0, one step of every component per iteration, all at (x_k, π_k, π̃_k):
@@ -7,9 +7,9 @@
 //            (expected-SARSA target, ε-exploratory behaviour policy);
 //   upper    x ← x − α_k [ ∇_x f(x, π) + w_k ( ∇_x J(x, π̃) − ∇_x J(x, π) ) ],
 //            ∇_x J(x, π) = D_xᵀ (d̃_π ⊙ π), with exact or sampled occupancies;
-//   actor π̃ one soft PMD step (§2.7) toward π*_{τ_k}: log π̃ ← (log π̃ + η̃ Q̃)/(1 + η̃ τ_k);
-//   actor π  one softmax-logit gradient step on −J_{τ_k}(x, π) + f(x, π)/w_k (§2.5).
-// Schedules are c·(k+1)^{−p} (the penalty weight grows as w·(k+1)^{+p}); defaults §3.9.
+//   actor π̃ one soft PMD step (docs/math.md#policy-mirror-descent) toward π*_{τ_k}: log π̃ ← (log π̃ + η̃ Q̃)/(1 + η̃ τ_k);
+//   actor π  one softmax-logit gradient step on −J_{τ_k}(x, π) + f(x, π)/w_k (docs/math.md#soft-policy-gradient).
+// Schedules are c·(k+1)^{−p} (the penalty weight grows as w·(k+1)^{+p}); defaults docs/math.md#defaults.
 import { DomainError, NumericalError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
 import { sampleTrajectories, type Trajectories } from "../../sampling";
@@ -352,7 +352,7 @@ function tdStep(Q: Float64Array, tr: Trajectories, H: number, r: Float64Array, p
   return Q;
 }
 
-/** ∂J_τ/∂θ(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (§2.5, softmax logits). @internal */
+/** ∂J_τ/∂θ(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (docs/math.md#soft-policy-gradient, softmax logits). @internal */
 export function softLogitGradient(Q: Float64Array, V: Float64Array, pi: Float64Array, logPi: Float64Array, d: Float64Array, S: number, A: number, tau: number): Float64Array {
   const g = new Float64Array(S * A);
   for (let s = 0; s < S; s++) {

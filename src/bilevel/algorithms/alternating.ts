@@ -1,5 +1,5 @@
 // The alternating baseline of deep RLHF (Christiano et al. 2017 style; the "DRLHF"
-// comparison of the SoBiRL paper, ALGORITHMS.md §4.6): fit the reward to preference labels,
+// comparison of the SoBiRL paper, docs/math.md#alternating): fit the reward to preference labels,
 // then solve the lower level with the fitted reward, and repeat. Per outer iteration k:
 //   1. draw `groups` new labelled groups (pairs) from the current policy π_k in M_U and add
 //      them to a buffer that keeps the last `bufferSize` groups;
@@ -22,7 +22,7 @@ export interface AlternatingOptions {
   x0?: ArrayLike<number>;
   /** Step β of the reward fit (default 0.1). */
   beta?: number;
-  /** New labelled groups per outer iteration (default 16, as in PBRL's RLHF runs, §4.4). */
+  /** New labelled groups per outer iteration (default 16, as in PBRL's RLHF runs, docs/math.md#rlhf). */
   groups?: number;
   /** Groups kept in the buffer, newest first (default 3000). */
   bufferSize?: number;

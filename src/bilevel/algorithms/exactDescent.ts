@@ -1,4 +1,4 @@
-// Exact hypergradient descent (ALGORITHMS.md §3.0): the oracle baseline.
+// Exact hypergradient descent (docs/math.md#exact-descent): the oracle baseline.
 // x_{k+1} = x_k − β ∇φ(x_k), each ∇φ by a tight lower solve and one transposed solve.
 import type { LinearMethod } from "../../lower";
 import { hypergradient } from "../hypergradient";

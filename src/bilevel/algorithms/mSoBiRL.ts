@@ -1,5 +1,5 @@
 // M-SoBiRL, the model-based soft bilevel method (SoBiRL paper, Algorithm 1;
-// ALGORITHMS.md §3.1). Per outer iteration: one least-squares gradient step on w
+// docs/math.md#m-sobirl). Per outer iteration: one least-squares gradient step on w
 // (tracking (I − γP_π)^{-T} Uᵀ v without a solve), the hypergradient estimate, an
 // x step, then N warm-started soft Bellman sweeps at the new x.
 import { DomainError } from "../../errors";

@@ -1,13 +1,13 @@
-// PARL / A-PARL (Chakraborty et al., ICLR 2024; ALGORITHMS.md §3.5; tabular form ✓C21):
+// PARL / A-PARL (Chakraborty et al., ICLR 2024; docs/math.md#parl; tabular form ✓C21):
 // the lower policy is parameterised by reduced softmax logits θ ∈ R^{S(A−1)} (the last
 // logit of every state fixed at 0, which removes the per-state shift invariance), τ > 0.
 // At the lower optimum ∇_θ J(x, θ*) = 0, so by the implicit function theorem
 //   ∇φ(x) = ∇_x f − Cᵀu,   H u = ∇_θ f,   H = ∂(∇_θ J)/∂θ,   C = ∂(∇_θ J)/∂x,
-// with J = ρᵀV^{π_θ}_x (soft) and ∇_θ J(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (§2.5).
+// with J = ρᵀV^{π_θ}_x (soft) and ∇_θ J(s,a) = d̃(s) π(a|s) (Q(s,a) − τ log π(a|s) − V(s)) (docs/math.md#soft-policy-gradient).
 // H is the Hessian of J: symmetric, and negative definite at a strict maximum, so u is
 // found by conjugate gradients on (−H + δI) u = −∇_θ f with Hessian-vector products.
 // Derivatives of ∇_θ J: exact forward mode (default; 2 solves per Hessian-vector product,
-// 1–2 solves for Cᵀu) or central finite differences of the analytic gradient (§2.5).
+// 1–2 solves for Cᵀu) or central finite differences of the analytic gradient (docs/math.md#soft-policy-gradient).
 // The A-PARL loop (`parl`): K warm-started soft-PG ascent steps on J(x_k, ·) (or an exact
 // soft VI), the hypergradient above at (x_k, θ_k), then x_{k+1} = Proj_X(x_k − β ∇̂φ).
 // At an inexact θ_k, H may be indefinite; CG then flags negativeCurvature (diagnostics).

@@ -1,6 +1,6 @@
-// PBRL, penalty-based bilevel RL (Shen, Yang & Chen, ICML 2024; ALGORITHMS.md §3.4).
+// PBRL, penalty-based bilevel RL (Shen, Yang & Chen, ICML 2024; docs/math.md#pbrl).
 // Gradient descent on F_λ(x, π) = f(x, π) + λ·pen(x, π) jointly in x and the policy:
-//   (value penalty)  π̂_k ← T warm-started soft PMD steps on J_τ(x_k, ·) (§2.7), or an exact solve;
+//   (value penalty)  π̂_k ← T warm-started soft PMD steps on J_τ(x_k, ·) (docs/math.md#policy-mirror-descent), or an exact solve;
 //                    pen = ρᵀ(V^{π̂_k} − V^π), whose x-gradient is the Danskin form at π̂_k;
 //   (Bellman penalty) pen = ρᵀ(LSE_τ(Q^π) − V^π): closed form, no inner RL (single loop);
 //   x_{k+1} = Proj_X(x_k − α g_x),
@@ -249,7 +249,7 @@ function innerAt(problem: BilevelProblem, x: Float64Array, st: PBRLState, piHat:
 }
 
 /**
- * T soft PMD steps (§2.7) from π̂ at reward r:
+ * T soft PMD steps (docs/math.md#policy-mirror-descent) from π̂ at reward r:
  * π̂(·|s) ∝ exp((log π̂(·|s) + η Q^{π̂}(s,·)) / (1 + ητ)), each after one soft evaluation.
  */
 function pmdSteps(problem: BilevelProblem, r: Float64Array, piHat: Float64Array, T: number, eta: number, linear?: LinearMethod): Float64Array {

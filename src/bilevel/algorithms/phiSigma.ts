@@ -1,4 +1,4 @@
-// Hessian-free penalty method (seed 004; ALGORITHMS.md §3.7, a reconstruction following
+// Hessian-free penalty method (seed 004; docs/math.md#phi-sigma, a reconstruction following
 // the penalty proxy of Kwon et al. 2023). With g(x, θ) = −J_τ(x, π_θ) (softmax logits θ,
 // τ = the problem's temperature):
 //   h_σ(x) = min_θ [ σ f(x, π_θ) − J(x, π_θ) ],   h_0(x) = −max_θ J(x, π_θ),

@@ -1,6 +1,6 @@
-// SoBiRL, the model-free soft bilevel method (SoBiRL paper, Algorithm 2; ALGORITHMS.md
-// §3.2). Per outer iteration k:
-//   1. T warm-started soft policy-mirror-descent steps at x_k (§2.7):
+// SoBiRL, the model-free soft bilevel method (SoBiRL paper, Algorithm 2;
+// docs/math.md#sobirl). Per outer iteration k:
+//   1. T warm-started soft policy-mirror-descent steps at x_k (docs/math.md#policy-mirror-descent):
 //        π(·|s) ← normalise( π(·|s)^{1/(1+ητ)} exp(η Q^π(s,·)/(1+ητ)) ),
 //      with the soft Q^π exact (one policy evaluation, the tabular default) or by Monte-Carlo
 //      rollouts (M_q per state-action pair, truncated at T_q);
