@@ -74,8 +74,8 @@ export function hypergradient(problem: BilevelProblem, x: ArrayLike<number>, opt
 function exact(problem: BilevelProblem, x: Float64Array, options: HypergradientOptions): HypergradientResult {
   problem.requireSoft("the exact hypergradient");
   const low = solveLower(problem, x, options.lower);
-  const { grad, linear, w } = implicitGrad(problem, x, low, options.linear, options.linearTol);
-  const gradientError = roundingOfGrad(problem, x, low, w);
+  const { grad, linear, w, v } = implicitGrad(problem, x, low, options.linear, options.linearTol);
+  const gradientError = roundingOfGrad(problem, x, low, v, w);
   const { gamma } = problem.mdp;
   return {
     value: problem.value(x, low.pi),
@@ -97,14 +97,13 @@ function exact(problem: BilevelProblem, x: Float64Array, options: HypergradientO
   };
 }
 
-/** ε·‖D_xᵀ(|v| + |π ⊙ E w|)/τ‖₂: the size of the rounding noise in the implicit term of ∇φ. */
-function roundingOfGrad(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, w: Float64Array): number {
+/** ε·‖D_xᵀ(|v| + |π ⊙ E w|)/τ‖₂ (v = π ⊙ ∇_π f): the size of the rounding noise in the implicit term of ∇φ. One vjp. */
+function roundingOfGrad(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, v: Float64Array, w: Float64Array): number {
   const { S, A } = problem.mdp;
   const tau = problem.tau;
   const pi = low.pi;
-  const gPi = problem.gradPi(x, pi);
   const u = new Float64Array(S * A);
-  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = (Math.abs(pi[s * A + a] * gPi[s * A + a]) + Math.abs(pi[s * A + a] * w[s])) / tau;
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = (Math.abs(v[s * A + a]) + Math.abs(pi[s * A + a] * w[s])) / tau;
   return Number.EPSILON * norm2(problem.vjp(x, u, low.V));
 }
 
@@ -160,7 +159,7 @@ export function implicitGrad(problem: BilevelProblem, x: Float64Array, low: Pick
   const sol = solveLinear(mdp, pi, b, { transpose: true, method: linear, tol: linearTol, x0: w0 });
   problem.counters.solves += 1;
   const grad = combine(problem, x, low, v, sol.x);
-  return { grad, w: sol.x, linear: sol };
+  return { grad, w: sol.x, linear: sol, v };
 }
 
 /** ∇_x f + (1/τ) D_xᵀ (v − π ⊙ E w). @internal */

@@ -303,13 +303,13 @@ export function checkState<S>(algorithm: string, problem: BilevelProblem, state:
     const v = st[key];
     if (v === undefined) {
       if (f.optional) continue;
-      throw new ShapeError(`state.${key}`, `is missing (a ${algorithm} state holds ${Object.keys(fields).filter((k) => !fields[k].optional).join(", ")})`, v);
+      throw new ShapeError(`state.${key}`, `is missing (${algorithm} states hold ${Object.keys(fields).filter((k) => !fields[k].optional).join(", ")})`, v);
     }
     f.rule(`state.${key}`, v, c);
   }
   for (const key of Object.keys(st)) {
     if (key !== "algorithm" && key !== "version" && !(key in fields)) {
-      throw new ShapeError("state", `has a key that a ${algorithm} state does not hold (${Object.keys(fields).join(", ")})`, key);
+      throw new ShapeError("state", `has a key that ${algorithm} states do not hold (${Object.keys(fields).join(", ")})`, key);
     }
   }
   return state;
