@@ -5,13 +5,18 @@
 //   2. as-pect kernel specs                 SIMD build, then the scalar twin if configured
 //   3. vitest --project node                JSON report → .vitest-reports/node.json
 //   4. vitest --project browser (Chromium)  JSON report → .vitest-reports/browser.json
+//   5. end to end (scripts/e2e.mjs)          demo page and consumer app in Chromium
+//   6. other engines (scripts/engines.mjs)   Deno, Bun, Firefox ESR: every example experiment on
+//                                            both builds gives Node's result JSON (one step each)
+//   7. API reference (scripts/api-docs.mjs)  every public export documented (TypeDoc validation);
+//                                            docs/api matches what `npm run docs:api` generates
 //
 // A failing step is counted and the later steps still run. A step that crashes or leaves
 // no report counts as one failure. The totals go to build/test-summary.json and the last
 // line printed is exactly `N passed, N failed`; the exit code is 1 when anything failed.
 //
 // Environment:
-//   REQUIRE_BROWSER=1   a missing Chromium is a failure (CI sets this), not a warning
+//   REQUIRE_BROWSER=1   a missing Chromium, Deno, Bun or Firefox is a failure (CI sets this), not a warning
 //   CHROMIUM_BIN=path   the Chromium to use (default /usr/bin/chromium, else `chromium` on PATH)
 //   STEP_TIMEOUT_MIN=n  kill a step after n minutes (default 30) and count it as failed
 import { spawn } from "node:child_process";
@@ -84,7 +89,7 @@ const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
 // ── 1. AssemblyScript build ────────────────────────────────────────────────────────
 async function asbuild() {
-  banner("1/5 npm run asbuild");
+  banner("1/7 npm run asbuild");
   const r = await run("npm", ["run", "asbuild"]);
   if (r.code === 0) console.log(paint("32", "[test] asbuild ok"));
   else record("asbuild", 0, 1, 0, describeExit(r));
@@ -117,7 +122,7 @@ async function aspect(name, args) {
 }
 
 async function kernelSpecs() {
-  banner("2/5 as-pect kernel specs");
+  banner("2/7 as-pect kernel specs");
   if (!existsSync("as-pect.config.js")) {
     record("as-pect (simd)", 0, 1, 0, "as-pect.config.js is missing");
     return;
@@ -127,7 +132,7 @@ async function kernelSpecs() {
   const scalarConfig = existsSync("as-pect.scalar.config.js") ? "as-pect.scalar.config.js" : null;
   const scalarAsconfig = existsSync("as-pect.scalar.asconfig.json") ? "as-pect.scalar.asconfig.json" : null;
   if (scalarConfig || scalarAsconfig) {
-    banner("2/5 as-pect kernel specs (scalar build)");
+    banner("2/7 as-pect kernel specs (scalar build)");
     await aspect("as-pect (scalar)", [
       "--config", scalarConfig ?? "as-pect.config.js",
       ...(scalarAsconfig ? ["--as-config", scalarAsconfig] : []),
@@ -189,13 +194,13 @@ async function browser() {
     else steps.push({ name: "vitest browser", passed: 0, failed: 0, skipped: 0, note: "SKIPPED: Chromium missing" });
     return;
   }
-  await vitest("browser", `4/5 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
+  await vitest("browser", `4/7 vitest --project browser (${chromium})`, { CHROMIUM_BIN: chromium });
 }
 
 async function e2e() {
   const chromium = findChromium();
   if (!chromium) return; // browser() has already warned (and counted the failure under REQUIRE_BROWSER=1)
-  banner(`5/5 end to end (scripts/e2e.mjs, ${chromium})`);
+  banner(`5/7 end to end (scripts/e2e.mjs, ${chromium})`);
   const report = join(REPORT_DIR, "e2e.json");
   rmSync(report, { force: true });
   const r = await run(process.execPath, [join(root, "scripts/e2e.mjs"), "--report", report], { env: { CHROMIUM_BIN: chromium } });
@@ -208,6 +213,36 @@ async function e2e() {
   const notes = broken ? [`${broken} file(s) failed outside any test`] : [];
   if (r.code !== 0 && failed === 0) { failed = 1; notes.push(`scripts/e2e.mjs ${describeExit(r)} without a failed test`); }
   record("e2e", json.numPassedTests ?? 0, failed, json.numPendingTests ?? 0, notes.join("; ") || undefined);
+}
+
+async function engines() {
+  banner("6/7 Deno, Bun and Firefox ESR (scripts/engines.mjs)");
+  const report = join(REPORT_DIR, "engines.json");
+  rmSync(report, { force: true });
+  const r = await run(process.execPath, [join(root, "scripts/engines.mjs"), "--report", report]);
+  let json;
+  try { json = JSON.parse(readFileSync(report, "utf8")); }
+  catch { record("engines", 0, 1, 0, `no JSON report (${describeExit(r)})`); return; }
+  const entries = json.engines ?? [];
+  for (const e of entries) {
+    if (e.note?.startsWith("SKIPPED")) steps.push({ name: e.name, passed: 0, failed: 0, skipped: 0, note: e.note });
+    else record(e.name, e.passed ?? 0, e.failed ?? 0, e.skipped ?? 0, e.note);
+  }
+  if (r.code !== 0 && !entries.some((e) => e.failed > 0)) record("engines", 0, 1, 0, `scripts/engines.mjs ${describeExit(r)} without a failed test`);
+}
+
+async function apiDocs() {
+  banner("7/7 API reference (scripts/api-docs.mjs)");
+  const report = join(REPORT_DIR, "api-docs.json");
+  rmSync(report, { force: true });
+  const r = await run(process.execPath, [join(root, "scripts/api-docs.mjs"), "--report", report]);
+  let json;
+  try { json = JSON.parse(readFileSync(report, "utf8")); }
+  catch { record("api docs", 0, 1, 0, `no JSON report (${describeExit(r)})`); return; }
+  let failed = json.numFailedTests ?? 0;
+  const notes = [];
+  if (r.code !== 0 && failed === 0) { failed = 1; notes.push(`scripts/api-docs.mjs ${describeExit(r)} without a failed test`); }
+  record("api docs", json.numPassedTests ?? 0, failed, 0, notes.join("; ") || undefined);
 }
 
 // ── main ─────────────────────────────────────────────────────────────────────────
@@ -236,9 +271,11 @@ try {
   mkdirSync(REPORT_DIR, { recursive: true });
   await asbuild();
   await kernelSpecs();
-  await vitest("node", "3/5 vitest --project node");
+  await vitest("node", "3/7 vitest --project node");
   await browser();
   await e2e();
+  await engines();
+  await apiDocs();
   finish();
 } catch (e) {
   console.error(e);

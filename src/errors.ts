@@ -13,6 +13,7 @@ function describeWhere(where: Where): string {
 /** Wrong type or shape (length, dimension) of an argument. */
 export class ShapeError extends TypeError {
   override name = "ShapeError";
+  /** `argument` broke `rule` with `value`; `where` locates the bad entry (see `Where`). */
   constructor(readonly argument: string, readonly rule: string, readonly value: unknown, readonly where?: Where) {
     super(`${argument}${describeWhere(where)}: ${rule}; got ${show(value)}`);
   }
@@ -21,6 +22,7 @@ export class ShapeError extends TypeError {
 /** A value outside its domain: NaN, a negative count, a row that is not a distribution… */
 export class DomainError extends RangeError {
   override name = "DomainError";
+  /** `argument` broke `rule` with `value`; `where` locates the bad entry (see `Where`). */
   constructor(readonly argument: string, readonly rule: string, readonly value: unknown, readonly where?: Where) {
     super(`${argument}${describeWhere(where)}: ${rule}; got ${show(value)}`);
   }
@@ -29,6 +31,7 @@ export class DomainError extends RangeError {
 /** The problem does not fit into wasm32 linear memory (4 GiB). */
 export class MemoryLimitError extends RangeError {
   override name = "MemoryLimitError";
+  /** Needed and available bytes, and what to do instead (e.g. use CSR transitions). */
   constructor(readonly bytesNeeded: number, readonly bytesAvailable: number, advice: string) {
     super(`needs ${bytesNeeded} bytes of wasm memory but at most ${bytesAvailable} are available; ${advice}`);
   }

@@ -16,7 +16,7 @@ export {
   type LinearMethod,
 } from "./lower";
 export { sampleTrajectories, type SampleOptions, type Trajectories } from "./sampling";
-export { ShapeError, DomainError, MemoryLimitError, InitError, NumericalError } from "./errors";
+export { ShapeError, DomainError, MemoryLimitError, InitError, NumericalError, type Where } from "./errors";
 
 // Bilevel layer
 export {
@@ -37,22 +37,47 @@ export {
   type TrajectoryContext,
   type PreferenceBCESpec,
   type PreferenceBCE,
+  type TrajectoryTable,
+  type TrajectoryPolicyObjective,
 } from "./bilevel/trajectory";
 export { hypergradient, phi, type HypergradientMethod, type HypergradientOptions, type HypergradientResult } from "./bilevel/hypergradient";
-export { modelFreeHypergradient, type ModelFreeSettings, type ModelFreeOptions, type ModelFreeResult } from "./bilevel/modelFree";
+export {
+  modelFreeHypergradient,
+  type ModelFreeSettings,
+  type ModelFreeOptions,
+  type ModelFreeResult,
+  type DerivativeMode,
+  type BaselineMode,
+} from "./bilevel/modelFree";
 export { valuePenalty, bellmanPenalty, type PenaltyOptions, type ValuePenaltyOptions, type PenaltyResult, type ValuePenaltyResult } from "./bilevel/penalties";
 export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } from "./bilevel/lowerSolve";
 
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
-export type { Algorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions } from "./bilevel/algorithms/common";
+export type { Algorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions, StepInfo, XProjection } from "./bilevel/algorithms/common";
 export { STATE_VERSION, type StateTag } from "./bilevel/algorithms/stateSchema";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./bilevel/algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./bilevel/algorithms/mSoBiRL";
-export { soBiRL, type SoBiRLOptions, type SoBiRLState } from "./bilevel/algorithms/soBiRL";
-export { pbrl, projectSimplex, type PBRLOptions, type PBRLState } from "./bilevel/algorithms/pbrl";
-export { parl, parlHypergradient, type PARLOptions, type PARLState } from "./bilevel/algorithms/parl";
-export { actorCritic, type ActorCriticOptions, type ActorCriticState } from "./bilevel/algorithms/actorCritic";
-export { phiSigma, phiSigmaGradient, type PhiSigmaOptions, type PhiSigmaState } from "./bilevel/algorithms/phiSigma";
+export { soBiRL, type SoBiRLOptions, type SoBiRLState, type SoBiRLBaseline } from "./bilevel/algorithms/soBiRL";
+export { pbrl, projectSimplex, type PBRLOptions, type PBRLState, type PenaltyKind, type PolicyParam } from "./bilevel/algorithms/pbrl";
+export {
+  parl,
+  parlHypergradient,
+  type PARLOptions,
+  type PARLState,
+  type ParlDerivatives,
+  type ParlHypergradientOptions,
+  type ParlHypergradientResult,
+} from "./bilevel/algorithms/parl";
+export { actorCritic, type ActorCriticOptions, type ActorCriticState, type CriticMode, type OccupancyMode } from "./bilevel/algorithms/actorCritic";
+export {
+  phiSigma,
+  phiSigmaGradient,
+  type PhiSigmaOptions,
+  type PhiSigmaState,
+  type PhiSigmaGradientMode,
+  type PhiSigmaGradientOptions,
+  type PhiSigmaGradientResult,
+} from "./bilevel/algorithms/phiSigma";
 export { alternating, type AlternatingOptions, type AlternatingState } from "./bilevel/algorithms/alternating";
 
 export {
@@ -64,6 +89,10 @@ export {
   type CompareOptions,
   type CompareRow,
   type ProblemFactory,
+  type CompareInstance,
+  type FormatTableOptions,
+  type ReturnLoss,
+  type ReturnLossSpec,
 } from "./bilevel/compare";
 
 // Built-in problems

@@ -5,6 +5,7 @@ import { DomainError, NumericalError } from "./errors";
 import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 
+/** Options of `softValueIteration`. */
 export interface SoftValueIterationOptions {
   /** Entropy temperature τ ≥ 0; τ = 0 is the hard max (greedy policy). */
   tau: number;
@@ -25,6 +26,7 @@ export interface SoftValueIterationOptions {
   extrapolate?: boolean;
 }
 
+/** What `softValueIteration` returns. */
 export interface SoftValueIterationResult {
   /** V(s) = τ·log Σ_a exp(Q(s,a)/τ), length S. */
   V: Float64Array;
@@ -129,8 +131,10 @@ export function sweepLoop(mdp: TabularMDP, pr: number, pV: number, pW: number, p
   return { pV, iterations: it, residual, piWritten: piAt === it - 1 };
 }
 
+/** Linear solver for (I − γP_π)x = b: dense LU, GMRES, BiCGSTAB or Richardson (see `SolveOptions.method`). */
 export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
 
+/** Options of `solveLinear`. */
 export interface SolveOptions {
   /** Solve with (I − γP_π)ᵀ instead of (I − γP_π). */
   transpose?: boolean;
@@ -153,6 +157,7 @@ export interface SolveOptions {
   x0?: ArrayLike<number>;
 }
 
+/** What `solveLinear` returns: x with (I − γP_π)x = b (or the transposed system). */
 export interface SolveResult {
   x: Float64Array;
   /** Matrix-vector products of the iterative methods (1 for LU). */
@@ -336,6 +341,7 @@ function gmresAt(mdp: TabularMDP, pPi: number, pB: number, pX: number, pInfo: nu
   }
 }
 
+/** Options of `policyEvaluation` (the linear-solver options of `solveLinear`, plus τ and V0). */
 export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" | "x0"> {
   /** Entropy temperature τ ≥ 0 of the soft values. */
   tau: number;
@@ -343,6 +349,7 @@ export interface PolicyEvaluationOptions extends Omit<SolveOptions, "transpose" 
   V0?: ArrayLike<number>;
 }
 
+/** What `policyEvaluation` returns. */
 export interface PolicyEvaluationResult {
   /** V^π = (I − γP_π)⁻¹(r_π + τH_π), length S. */
   V: Float64Array;

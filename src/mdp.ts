@@ -17,14 +17,17 @@ interface Common {
   /** Kernel build to use; the one chosen by the last `init()` when omitted. */
   backend?: Backend;
 }
+/** A dense MDP: P of shape (S·A, S) row-major, P[(s·A + a)·S + s'] = P(s'|s,a). */
 export interface DenseSpec extends Common {
   P: ArrayLike<number>;
 }
+/** A CSR MDP: row i = s·A + a of P has its next states in `indices[indptr[i] … indptr[i+1])` and their probabilities at the same positions of `probs`. */
 export interface SparseSpec extends Common {
   indptr: ArrayLike<number>;
   indices: ArrayLike<number>;
   probs: ArrayLike<number>;
 }
+/** Options of `TabularMDP.fromNested` (nested P[s][a][s']). */
 export interface NestedOptions {
   gamma: number;
   rho?: ArrayLike<number>;
@@ -52,6 +55,11 @@ export interface Counters {
   sampledSteps: number;
 }
 
+/**
+ * A validated tabular MDP (S states, A actions, discount γ, initial distribution ρ) whose
+ * transitions, dense or CSR, live in their own kernel instance. Build one with `dense`,
+ * `sparse` or `fromNested`.
+ */
 export class TabularMDP {
   readonly S: number;
   readonly A: number;

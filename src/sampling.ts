@@ -2,6 +2,7 @@
 import { requireMdp, type TabularMDP } from "./mdp";
 import * as check from "./validate";
 
+/** Options of `sampleTrajectories`. */
 export interface SampleOptions {
   /** Number of episodes (rows of the outputs). */
   episodes: number;
@@ -15,6 +16,7 @@ export interface SampleOptions {
   r?: ArrayLike<number>;
 }
 
+/** What `sampleTrajectories` returns: row-major (episodes, horizon) tables. */
 export interface Trajectories {
   /** s_t, shape (episodes, horizon) row-major. */
   states: Int32Array;

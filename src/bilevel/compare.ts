@@ -36,6 +36,7 @@ export type ProblemFactory = () => BilevelProblem | CompareInstance;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyAlgorithm = Algorithm<any, any>;
 
+/** One row of `compareAlgorithms`: an algorithm with its options. */
 export interface CompareEntry {
   /** Row label (unique within a comparison). */
   name: string;
@@ -47,6 +48,7 @@ export interface CompareEntry {
   iterations?: number;
 }
 
+/** Options of `compareAlgorithms`. */
 export interface CompareOptions {
   /** Outer iterations of every entry without its own count. */
   iterations: number;
@@ -64,6 +66,7 @@ export interface CompareOptions {
   onRow?: (row: CompareRow) => void;
 }
 
+/** One result row of `compareAlgorithms`. */
 export interface CompareRow {
   /** The entry's name. */
   algorithm: string;
@@ -266,6 +269,7 @@ function instrumentUpper(problem: BilevelProblem): Counters {
 // ---------------------------------------------------------------------------------------
 // Markdown table
 
+/** Options of `formatTable`. */
 export interface FormatTableOptions {
   /** Decimals of φ and Δφ (default 5; values below 1e-3 or from 1e6 in magnitude use exponents). */
   digits?: number;
@@ -311,6 +315,7 @@ export function formatTable(rows: readonly CompareRow[], options: FormatTableOpt
 // ---------------------------------------------------------------------------------------
 // Return-type upper levels as trajectory objectives (reward shaping, eq. 12 with N = 1)
 
+/** Options of `returnLoss`. */
 export interface ReturnLossSpec {
   /** The upper reward r_U: a fixed table (length S·A), or a reward model r_U(x) (with vjp or jacobian). */
   reward: ArrayLike<number> | RewardModel;
@@ -324,6 +329,7 @@ export interface ReturnLossSpec {
   upperMDP?: TabularMDP;
 }
 
+/** The trajectory objective that `returnLoss` returns. */
 export interface ReturnLoss extends TrajectoryObjective {
   readonly gamma: number;
   readonly lambda: number;

@@ -6,8 +6,13 @@ import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve"
 import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
 import { log } from "../util/math";
 
+/**
+ * How `hypergradient` computes ∇φ: the implicit-function formula ('exact'), AMD, central
+ * finite differences of φ, or the sampled estimator ('model-free').
+ */
 export type HypergradientMethod = "exact" | "amd" | "finite-difference" | "model-free";
 
+/** Options of `hypergradient`. */
 export interface HypergradientOptions {
   method?: HypergradientMethod;
   /** Lower-level solve (solver, tol, maxIter, V0). */
@@ -22,6 +27,7 @@ export interface HypergradientOptions {
   modelFree?: ModelFreeSettings;
 }
 
+/** What `hypergradient` returns: φ(x), ∇φ(x) and the lower solution at x. */
 export interface HypergradientResult {
   /** φ(x) = f(x, π*_x). */
   value: number;

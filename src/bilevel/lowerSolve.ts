@@ -7,8 +7,10 @@ import * as check from "../validate";
 import type { BilevelProblem } from "./problem";
 import { rowSoftmax } from "../util/softmax";
 
+/** Solver of the lower soft-optimality problem: value iteration or policy iteration (Newton). */
 export type LowerSolver = "value-iteration" | "policy-iteration";
 
+/** Options of `solveLower`. */
 export interface LowerOptions {
   /** 'value-iteration' (default) or 'policy-iteration'. */
   solver?: LowerSolver;
@@ -28,6 +30,7 @@ export interface LowerOptions {
   extrapolate?: boolean;
 }
 
+/** What `solveLower` returns: r_x and the soft-optimal V*, Q*, π* under it. */
 export interface LowerSolution {
   r: Float64Array;
   V: Float64Array;

@@ -43,7 +43,9 @@ import {
 } from "./trajectory";
 import { log } from "../util/math";
 
+/** How the model-free estimator gets ∂Q*, ∂V*: Monte-Carlo rollouts or exactly from the model. */
 export type DerivativeMode = "rollout" | "exact";
+/** Baseline of the model-free estimator (or a constant number in its options). */
 export type BaselineMode = "leave-one-out" | "split" | "none";
 
 /** The estimator's settings (the `modelFree` field of `hypergradient` options). */
@@ -71,6 +73,7 @@ export interface ModelFreeOptions extends ModelFreeSettings {
   lower?: LowerOptions;
 }
 
+/** What `modelFreeHypergradient` returns: the estimate and its standard errors. */
 export interface ModelFreeResult extends HypergradientResult {
   /** Standard error of each coordinate of grad: sd of the per-group terms / √M_u (derivative noise, shared by the groups, not included). */
   stdError: Float64Array;

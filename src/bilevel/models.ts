@@ -129,6 +129,7 @@ export function policyL2(): PolicyObjective {
   };
 }
 
+/** Options of `upperReturn`. */
 export interface UpperReturnSpec {
   /** Upper reward r_U (length S·A). */
   r: ArrayLike<number>;

@@ -21,6 +21,7 @@ import { solveLower, type LowerOptions } from "./lowerSolve";
 import { log } from "../util/math";
 import { rowSoftmax } from "../util/softmax";
 
+/** Options of `bellmanPenalty` (and the base of `valuePenalty`'s). */
 export interface PenaltyOptions {
   /** Weights of the states (length S, a distribution); the MDP's ρ by default. Needs full support for p = 0 ⇔ π = π*. */
   rho?: ArrayLike<number>;
@@ -32,6 +33,7 @@ export interface PenaltyOptions {
   linearTol?: number;
 }
 
+/** Options of `valuePenalty`. */
 export interface ValuePenaltyOptions extends PenaltyOptions {
   /**
    * A policy standing in for π*_x (length S·A), e.g. PBRL's π̂ from a few PMD steps. Then
@@ -44,6 +46,7 @@ export interface ValuePenaltyOptions extends PenaltyOptions {
   lower?: LowerOptions;
 }
 
+/** A penalty's value and, unless `gradient: false`, its gradients. */
 export interface PenaltyResult {
   /** The penalty value (≥ 0 up to round-off with the exact π*). */
   value: number;
@@ -60,6 +63,7 @@ export interface PenaltyResult {
   residual: number;
 }
 
+/** What `valuePenalty` returns: the penalty and the π*, V* it used. */
 export interface ValuePenaltyResult extends PenaltyResult {
   /** The policy used for π*_x (the given `star`, or the solved optimum) and its value V*. */
   piStar: Float64Array;

@@ -32,8 +32,11 @@ export interface TransitionModel {
 
 /** An upper objective on policy tables: f(x, π), ∂f/∂x and ∂f/∂π(a|s) (table entries, not logits). */
 export interface PolicyObjective {
+  /** f(x, π). */
   value(x: Float64Array, pi: Float64Array, mdp: TabularMDP): number;
+  /** ∂f/∂x (length n), written into `out`. */
   gradX(x: Float64Array, pi: Float64Array, out: Float64Array, mdp: TabularMDP): Float64Array | void;
+  /** ∂f/∂π(a|s) (length S·A), written into `out`. */
   gradPi(x: Float64Array, pi: Float64Array, out: Float64Array, mdp: TabularMDP): Float64Array | void;
   /** S·A when the objective has a fixed size (checked against the MDP). */
   readonly rows?: number;
@@ -41,6 +44,7 @@ export interface PolicyObjective {
   readonly dim?: number;
 }
 
+/** The parts of a `BilevelProblem`. */
 export interface BilevelProblemSpec {
   mdp: TabularMDP;
   /** Lower-level entropy temperature τ ≥ 0 (most methods need τ > 0). */
@@ -52,6 +56,11 @@ export interface BilevelProblemSpec {
 
 export type { Counters } from "../mdp";
 
+/**
+ * A bilevel problem min_x f(x, π*_x), π*_x the soft-optimal policy of the MDP under the
+ * reward r_x at temperature τ: the MDP, the reward model, the upper objective and,
+ * optionally, x-dependent transitions.
+ */
 export class BilevelProblem {
   readonly mdp: TabularMDP;
   readonly tau: number;
@@ -65,6 +74,7 @@ export class BilevelProblem {
   private jac?: Float64Array;
   private lastP?: Float64Array;
 
+  /** Checks that the parts fit together (sizes of the reward model, the upper objective and the transitions against the MDP). */
   constructor(spec: BilevelProblemSpec) {
     if (typeof spec !== "object" || spec === null) throw new ShapeError("spec", "must be an object { mdp, tau, reward, upper, transitions? }", spec);
     if (!(spec.mdp instanceof TabularMDP)) throw new ShapeError("mdp", "must be a TabularMDP", spec.mdp);

@@ -129,6 +129,7 @@ export function rewardVjp(reward: RewardModel, x: Float64Array, u: Float64Array)
 // ---------------------------------------------------------------------------------------
 // Preference learning: Bradley–Terry cross-entropy on trajectory pairs
 
+/** Options of `preferenceBCE`. */
 export interface PreferenceBCESpec {
   /** The hidden reward r_true (length S·A) of the Bradley–Terry labeller. */
   rTrue: ArrayLike<number>;

@@ -3,6 +3,7 @@
 // records where each value starts, by JSON pointer, so that validation errors can point
 // into the file. Duplicate keys are reported too (JSON.parse silently keeps the last).
 
+/** A JSON syntax error and where it is. */
 export interface JsonSyntaxError {
   /** 0-based character offset. */
   offset: number;
@@ -12,6 +13,7 @@ export interface JsonSyntaxError {
   message: string;
 }
 
+/** What `parseJson` returns. */
 export type JsonParseResult =
   | { ok: true; value: unknown; positions: Map<string, number>; duplicates: { pointer: string; offset: number }[] }
   | { ok: false; error: JsonSyntaxError };
@@ -34,6 +36,10 @@ class Fail {
   constructor(readonly offset: number, readonly message: string) {}
 }
 
+/**
+ * JSON.parse that also reports where each value sits (JSON pointer → offset) and every
+ * duplicate key, with a line and column on a syntax error.
+ */
 export function parseJson(text: string): JsonParseResult {
   const positions = new Map<string, number>();
   const duplicates: { pointer: string; offset: number }[] = [];

@@ -14,6 +14,7 @@ export type ParamType = "number" | "integer" | "boolean" | "string" | "number[]"
 /** A JSON value. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
+/** One parameter of a registry entry: type, default and constraints. */
 export interface ParamSpec {
   name: string;
   type: ParamType;
@@ -38,6 +39,7 @@ export interface ParamSpec {
   seeded?: boolean;
 }
 
+/** A built-in problem in the registry. */
 export interface ProblemInfo {
   name: string;
   /** docs/math.md anchor or seed the problem stands in for. */
@@ -54,6 +56,7 @@ export interface ProblemInfo {
   params: ParamSpec[];
 }
 
+/** An algorithm in the registry. */
 export interface AlgorithmInfo {
   name: string;
   source: string;
@@ -65,6 +68,7 @@ export interface AlgorithmInfo {
   params: ParamSpec[];
 }
 
+/** A reward model or an upper objective of custom problems in the registry. */
 export interface ObjectiveInfo {
   name: string;
   /** 'reward': a lower-level reward model r_x; 'upper': an upper objective f(x, π). */
@@ -107,6 +111,7 @@ const gridParams = (size: number): ParamSpec[] => [
 // ---------------------------------------------------------------------------------------
 // built-in problems
 
+/** The built-in problems an experiment file can name, with their parameters. */
 export const PROBLEMS: readonly ProblemInfo[] = [
   {
     name: "e1",
@@ -279,6 +284,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
 // ---------------------------------------------------------------------------------------
 // algorithms (x0 is the experiment's, not an algorithm parameter)
 
+/** The algorithms an experiment file can name, with their options. */
 export const ALGORITHMS: readonly AlgorithmInfo[] = [
   {
     name: "exactDescent",
@@ -446,6 +452,7 @@ export const ALGORITHMS: readonly AlgorithmInfo[] = [
 // ---------------------------------------------------------------------------------------
 // custom problems: reward models and upper objectives
 
+/** The reward models of custom problems. */
 export const REWARDS: readonly ObjectiveInfo[] = [
   {
     name: "linear",
@@ -471,6 +478,7 @@ export const REWARDS: readonly ObjectiveInfo[] = [
   },
 ];
 
+/** The upper objectives of custom problems. */
 export const UPPERS: readonly ObjectiveInfo[] = [
   {
     name: "policyLinear",
@@ -520,13 +528,17 @@ export const HYPERGRADIENT_METHODS: readonly { name: string; description: string
   { name: "phi-sigma", description: "The Φσ penalty gradient (σ = 0.01), biased by O(σ)." },
 ];
 
+/** The names of `PROBLEMS`, in order. */
 export const PROBLEM_NAMES = PROBLEMS.map((p) => p.name);
+/** The names of `ALGORITHMS`, in order. */
 export const ALGORITHM_NAMES = ALGORITHMS.map((a) => a.name);
 
+/** The registry entry of a built-in problem; undefined for an unknown name. */
 export function problemInfo(name: string): ProblemInfo | undefined {
   return PROBLEMS.find((p) => p.name === name);
 }
 
+/** The registry entry of an algorithm; undefined for an unknown name. */
 export function algorithmInfo(name: string): AlgorithmInfo | undefined {
   return ALGORITHMS.find((a) => a.name === name);
 }

@@ -57,11 +57,13 @@ const ALGORITHM_OBJECTS: Record<AlgorithmName, Algorithm<any, any>> = {
   alternating,
 };
 
+/** Options of `buildExperiment`. */
 export interface BuildOptions {
   /** Kernel build for the MDPs (default: the one chosen by the last `init()`). */
   backend?: Backend;
 }
 
+/** What `buildExperiment` returns: the problem an experiment describes and its x_0. */
 export interface BuiltExperiment {
   /** The validated, normalised experiment. */
   experiment: Experiment;
@@ -71,6 +73,7 @@ export interface BuiltExperiment {
   x0: Float64Array;
 }
 
+/** Options of `runExperiment`. */
 export interface RunExperimentOptions extends BuildOptions {
   /** Called after each iteration with its history row, k and the total K; return false to stop (status 'interrupted'). */
   onIteration?: (row: HistoryRecord, k: number, total: number) => void | boolean;
@@ -348,8 +351,10 @@ export function historyToCSV(result: ExperimentResult): string {
 // ---------------------------------------------------------------------------------------
 // single evaluations at x_0
 
+/** The methods `hypergradientOf` accepts: `hypergradient`'s and the PARL and Φ_σ gradients. */
 export type HypergradientOfMethod = HypergradientMethod | "parl" | "phi-sigma";
 
+/** Options of `hypergradientOf`. */
 export interface HypergradientOfOptions extends BuildOptions {
   /** 'finite-difference': the central-difference step (default 1e-5). */
   h?: number;
@@ -412,6 +417,7 @@ export function hypergradientOf(experiment: Experiment | unknown, method: Hyperg
   return report;
 }
 
+/** Options of `solveLowerOf`. */
 export interface SolveLowerOfOptions extends BuildOptions {
   /** 'value-iteration' (default) or 'policy-iteration'. */
   solver?: LowerSolver;
@@ -438,6 +444,7 @@ export interface LowerReport {
   phi?: number;
 }
 
+/** Solve the lower problem of an experiment at its x_0 (what `bilevel-rl solve` prints). */
 export function solveLowerOf(experiment: Experiment | unknown, options: SolveLowerOfOptions = {}): LowerReport {
   const { problem, summary, x0 } = buildExperiment(experiment, options);
   const low = mapped(() => solveLower(problem, x0, { solver: options.solver, tol: options.tol ?? 1e-10, maxIter: options.maxIter, extrapolate: options.extrapolate }), () => undefined);

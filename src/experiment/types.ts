@@ -3,7 +3,9 @@
 import type { HistoryRecord } from "../bilevel/algorithms/common";
 import type { Counters } from "../mdp";
 
+/** The names of the built-in problems. */
 export type BuiltinName = "e1" | "gridGoal" | "incentive" | "stackelberg" | "rlhf" | "shaping" | "happyText" | "gridworld" | "garnet";
+/** The names of the algorithms. */
 export type AlgorithmName = "exactDescent" | "mSoBiRL" | "soBiRL" | "pbrl" | "parl" | "actorCritic" | "phiSigma" | "alternating";
 
 /** Φ in CSR form. */
@@ -13,6 +15,7 @@ export interface CsrSpec {
   values: number[];
 }
 
+/** The MDP of a custom problem: dense P or CSR. */
 export interface MdpSpec {
   S: number;
   A: number;
@@ -25,17 +28,20 @@ export interface MdpSpec {
   csr?: { indptr: number[]; indices: number[]; probs: number[] };
 }
 
+/** The lower reward model r_x of a custom problem. */
 export type RewardSpec =
   | { linear: { Phi: number[] | number[][] | CsrSpec; n: number; offset?: number[] } }
   | { table: { offset?: number[] } }
   | { state: { offset?: number[] } };
 
+/** The upper objective f of a custom problem. */
 export type UpperSpec =
   | { policyLinear: { c: number[]; lambda?: number } }
   | { policyL2: Record<string, never> }
   | { upperReturn: { r?: number[]; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
   | { preference: { rTrue: number[]; horizon: number; pairs?: number; labels?: "soft" | "hard"; gammaU?: number; lambda?: number } };
 
+/** A built-in problem by name, with its parameters. */
 export interface BuiltinProblemSpec {
   builtin: BuiltinName;
   params: Record<string, unknown>;
@@ -47,6 +53,7 @@ export interface BuiltinProblemSpec {
   tau?: number;
 }
 
+/** A problem given in full: MDP, reward model, upper objective and τ. */
 export interface CustomProblemSpec {
   mdp: MdpSpec;
   reward: RewardSpec;
@@ -54,13 +61,16 @@ export interface CustomProblemSpec {
   tau: number;
 }
 
+/** The `problem` of an experiment: a built-in or a custom problem. */
 export type ProblemSpec = BuiltinProblemSpec | CustomProblemSpec;
 
+/** The `algorithm` of an experiment: a name and that algorithm's options. */
 export interface AlgorithmSpec {
   name: AlgorithmName;
   [option: string]: unknown;
 }
 
+/** The `record` of an experiment: extra history columns. */
 export interface RecordSpec {
   /** Record φ(x_k) every this many iterations (0 = never). */
   phiEvery: number;
@@ -92,11 +102,13 @@ export interface ExperimentIssue {
   column?: number;
 }
 
+/** What `validateExperiment` and `parseExperiment` return: the normalised experiment or every issue found. */
 export type ValidationResult = { ok: true; experiment: Experiment } | { ok: false; errors: ExperimentIssue[] };
 
 /** Thrown by the runner when an experiment that passed validation still cannot be built (e.g. x0 of the wrong length for a built-in problem). */
 export class ExperimentError extends Error {
   override name = "ExperimentError";
+  /** The issues, each with its JSON pointer; the message lists them one per line. */
   constructor(readonly errors: ExperimentIssue[]) {
     super(errors.map((e) => `${e.path || "/"}: ${e.message}`).join("\n"));
   }
@@ -113,6 +125,7 @@ export interface ProblemSummary {
   gamma: number;
 }
 
+/** The `final` part of an experiment result. */
 export interface FinalState {
   /** x_K, the returned point. */
   x: number[];

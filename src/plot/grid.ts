@@ -17,6 +17,7 @@ export interface CellMark {
   color?: string;
 }
 
+/** Options of `heatmap`. */
 export interface HeatmapOptions {
   title?: string;
   /** Per cell (length width·height): truthy = wall (dark grey, no value). */
@@ -43,6 +44,7 @@ export interface GridShape {
   actions?: readonly string[];
 }
 
+/** Options of `policyArrows`. */
 export interface PolicyArrowsOptions {
   title?: string;
   /** 'all': an arrow per action, length ∝ π(a|s); 'greedy': the most likely action only. Default: 'all' when cells are at least 24 px. */

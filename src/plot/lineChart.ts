@@ -28,6 +28,7 @@ export interface Series {
   markers?: boolean;
 }
 
+/** Options of `lineChart`. */
 export interface LineChartOptions {
   title?: string;
   xLabel?: string;
@@ -84,6 +85,7 @@ export interface ConvergenceRun {
   dash?: string;
 }
 
+/** Options of `convergenceChart`. */
 export interface ConvergenceChartOptions {
   title?: string;
   /** Pixel size (default 1000 × 400). */

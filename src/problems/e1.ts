@@ -7,6 +7,7 @@ import { Rng } from "../util/random";
 import { DenseMatrix } from "../linalg";
 import * as check from "../validate";
 
+/** Options of `e1` (defaults S = 10, A = 5, n = 100, γ = 0.5, τ = 1, seed 0). */
 export interface E1Options {
   S?: number;
   A?: number;
@@ -17,6 +18,7 @@ export interface E1Options {
   seed?: number;
 }
 
+/** What `e1` returns. */
 export interface E1Instance {
   problem: BilevelProblem;
   /** x_0 ~ N(0, I_n). */
@@ -25,6 +27,10 @@ export interface E1Instance {
   phiStar: number;
 }
 
+/**
+ * The SoBiRL paper's synthetic problem E1 (docs/math.md#e1): a random MDP with
+ * r_x(s,a) = c_{s,a}·xᵀMx and f = ½‖x‖² + ½Σπ²; φ* = S/(2A) at x = 0.
+ */
 export function e1(options: E1Options = {}): E1Instance {
   const S = options.S === undefined ? 10 : check.positiveInt("S", options.S);
   const A = options.A === undefined ? 5 : check.positiveInt("A", options.A);

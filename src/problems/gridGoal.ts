@@ -16,6 +16,7 @@ import { cellAt, type GridWorld } from "./gridworld";
 import { cellIndicator, gridSettings, gridTask, oneOf, openGrid, type GridProblemOptions } from "./gridProblem";
 import { exp } from "../util/math";
 
+/** Features of gridGoal's reward: a softmax over cells or one-hot cells. */
 export type GoalFeatures = "softmax" | "one-hot";
 const GOAL_FEATURES: readonly GoalFeatures[] = ["softmax", "one-hot"];
 
@@ -45,6 +46,7 @@ export interface GridGoalOptions extends GridProblemOptions {
   x0?: "random" | "ramp";
 }
 
+/** What `gridGoal` returns. */
 export interface GridGoalInstance {
   problem: BilevelProblem;
   /** x_0 (see GridGoalOptions.x0). */
@@ -67,6 +69,10 @@ export interface GridGoalInstance {
  */
 export const GRID_GOAL_BENCHMARK: Readonly<GridGoalOptions> = Object.freeze({ size: 50, actions: 4, gamma: 0.99, tau: 0.05, features: "one-hot", x0: "ramp" });
 
+/**
+ * GridWorld goal position (docs/math.md#grid-goal): x places a soft goal (the lower reward) and
+ * the upper level wants the agent to visit a target cell.
+ */
 export function gridGoal(options: GridGoalOptions = {}): GridGoalInstance {
   const { size, tau, mu, features, sparse } = gridSettings(options, { size: 5, tau: 0.1, mu: 1e-3 }, GOAL_FEATURES);
   const seed = options.seed === undefined ? 0 : check.seed(options.seed);

@@ -18,11 +18,13 @@ import { log } from "../util/math";
 
 /** Action names, in action-index order. */
 export const GRID_ACTIONS = ["U", "D", "L", "R", "stay"] as const;
+/** A gridworld action name. */
 export type GridAction = (typeof GRID_ACTIONS)[number];
 
 /** Row and column offsets of U, D, L, R, stay. */
 const MOVES: ReadonlyArray<readonly [number, number]> = [[-1, 0], [1, 0], [0, -1], [0, 1], [0, 0]];
 
+/** Options of `gridworld`. */
 export interface GridworldOptions {
   /**
    * The grid, one string per row, all of the same length: '#' wall, '.' free,
@@ -48,6 +50,7 @@ export interface GridworldOptions {
   backend?: Backend;
 }
 
+/** A gridworld MDP with its map and the cell ↔ state correspondence. */
 export interface GridWorld {
   mdp: TabularMDP;
   /** Number of states (non-wall cells). */
@@ -250,6 +253,7 @@ export function dirichletRow(rng: Rng, out: Float64Array | number[], k: number, 
   for (let j = 0; j < k; j++) out[offset + j] /= z;
 }
 
+/** Options of `garnet`. */
 export interface GarnetOptions {
   /** Number of states (default 10). */
   S?: number;
@@ -268,6 +272,7 @@ export interface GarnetOptions {
   backend?: Backend;
 }
 
+/** A random Garnet MDP and a reward table drawn with it. */
 export interface Garnet {
   mdp: TabularMDP;
   S: number;

@@ -41,8 +41,10 @@ export const HAPPY_LEXICON: Readonly<Record<string, number>> = Object.freeze({ h
 /** The default negators: they flip the score of the next token. */
 export const HAPPY_NEGATORS: readonly string[] = Object.freeze(["not"]);
 
+/** Reward model of `happyText`: bigram features or a full table. */
 export type HappyRewardFeatures = "bigram" | "table";
 
+/** Options of `happyText`. */
 export interface HappyTextOptions {
   /** Tokens, the end token last (default HAPPY_VOCABULARY: happy, great, day, not, sad, <end>). */
   vocabulary?: readonly string[];
@@ -78,6 +80,7 @@ export interface HappyTextOptions {
   backend?: Backend;
 }
 
+/** What `happyText` returns. */
 export interface HappyTextInstance {
   problem: BilevelProblem;
   objective: PreferenceBCE;
@@ -103,6 +106,10 @@ export interface HappyTextInstance {
   greedy(pi: ArrayLike<number>): string[];
 }
 
+/**
+ * Happy-text generation by RLHF: sentences of at most L tokens are trajectories, Bradley–Terry
+ * labels come from a sentiment lexicon, and a reward model is fitted to them.
+ */
 export function happyText(options: HappyTextOptions = {}): HappyTextInstance {
   if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
   const vocabulary = options.vocabulary ?? HAPPY_VOCABULARY;

@@ -15,6 +15,7 @@ import { Rng } from "../util/random";
 import * as check from "../validate";
 import { dirichletRow, positive } from "./gridworld";
 
+/** Options of `incentiveObjective`. */
 export interface IncentiveObjectiveSpec {
   /** Design reward r_D (length S·A). */
   rD: ArrayLike<number>;
@@ -93,6 +94,7 @@ export function additiveReward(base: Float64Array, scale = 1): RewardModel {
   };
 }
 
+/** Options of `incentive`. */
 export interface IncentiveOptions {
   /** Number of states (default 8). */
   S?: number;
@@ -111,6 +113,7 @@ export interface IncentiveOptions {
   backend?: Backend;
 }
 
+/** What `incentive` returns. */
 export interface IncentiveInstance {
   problem: BilevelProblem;
   /** x_0 = 0: no incentive (feasible). */
@@ -126,6 +129,10 @@ export interface IncentiveInstance {
   project(x: ArrayLike<number>): Float64Array;
 }
 
+/**
+ * Incentive design (docs/math.md#incentive): the follower learns with r_F + x; the designer
+ * wants the design return minus κ·payments.
+ */
 export function incentive(options: IncentiveOptions = {}): IncentiveInstance {
   if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
   const S = options.S === undefined ? 8 : check.positiveInt("S", options.S);

@@ -13,6 +13,7 @@ import { Rng } from "../util/random";
 import * as check from "../validate";
 import { log } from "../util/math";
 
+/** Options of `rlhf`. */
 export interface RlhfOptions {
   /** States (default 3). */
   S?: number;
@@ -36,6 +37,7 @@ export interface RlhfOptions {
   seed?: number;
 }
 
+/** What `rlhf` returns. */
 export interface RlhfInstance {
   /** Lower reward r_x = x; upper = trajectoryUpper(objective) (exact by enumeration). */
   problem: BilevelProblem;

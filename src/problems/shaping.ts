@@ -26,6 +26,7 @@ import { parseMap, type GridWorld } from "./gridworld";
 import { cellIndicator, gridSettings, gridTask, oneOf, openGrid, type GridProblemOptions } from "./gridProblem";
 import { oneHotFeatures } from "./gridGoal";
 
+/** Features Φ of `shaping`: per state, per state-action, or potential-based. */
 export type ShapingFeatures = "state" | "state-action" | "potential";
 const SHAPING_FEATURES: readonly ShapingFeatures[] = ["state", "state-action", "potential"];
 
@@ -45,6 +46,7 @@ export interface ShapingOptions extends GridProblemOptions {
   x0Scale?: number;
 }
 
+/** What `shaping` returns. */
 export interface ShapingInstance {
   /** Lower reward r_x = r_true + Φx; upper = upperReturn(r_true) with (μ/2)‖x‖². */
   problem: BilevelProblem;
@@ -66,6 +68,10 @@ export interface ShapingInstance {
   trueReturn(pi: ArrayLike<number>): number;
 }
 
+/**
+ * Reward shaping on a gridworld: a sparse true reward at a goal cell (the upper level
+ * minimises minus its return) and a learned shaping bonus, r_x = r_true + Φx, below.
+ */
 export function shaping(options: ShapingOptions = {}): ShapingInstance {
   const { size, tau, mu, features, sparse } = gridSettings(options, { size: 6, tau: 0.5, mu: 1e-2 }, SHAPING_FEATURES);
   const x0Scale = options.x0Scale === undefined ? 0 : check.nonNegative("x0Scale", options.x0Scale);

@@ -229,6 +229,7 @@ export function leaderObjective(g: StackelbergGame, options: { rho?: ArrayLike<n
   };
 }
 
+/** Options of `stackelberg`. */
 export interface StackelbergOptions {
   /** Number of states (default 6). */
   S?: number;
@@ -247,6 +248,7 @@ export interface StackelbergOptions {
   backend?: Backend;
 }
 
+/** What `stackelberg` returns. */
 export interface StackelbergInstance {
   problem: BilevelProblem;
   /** x_0 = 0: the uniform leader policy. */
@@ -256,6 +258,10 @@ export interface StackelbergInstance {
   leaderPolicy(x: ArrayLike<number>): Float64Array;
 }
 
+/**
+ * A Stackelberg Markov game (docs/math.md#stackelberg): the leader's policy softmax(x_s) enters
+ * the follower's reward and transitions; the follower plays soft-optimally.
+ */
 export function stackelberg(options: StackelbergOptions = {}): StackelbergInstance {
   if (typeof options !== "object" || options === null) throw new ShapeError("options", "must be an object", options);
   const S = options.S === undefined ? 6 : check.positiveInt("S", options.S);

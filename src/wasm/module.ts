@@ -43,6 +43,7 @@ export function loadBackend(simd: boolean): Promise<Backend> {
   return p;
 }
 
+/** Options of `init`. */
 export interface InitOptions {
   /** Force the SIMD build (`true`) or the scalar build (`false`); default: SIMD when the engine supports it. */
   simd?: boolean;

@@ -20,9 +20,12 @@ import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from
 import { exp, log, pow } from "../../util/math";
 import { logSoftmaxRows, rowLogSumExp } from "../../util/softmax";
 
+/** The actor-critic's critic: exact soft policy evaluation or batch soft TD(0). */
 export type CriticMode = "exact" | "td";
+/** The actor-critic's occupancies: exact (one transposed solve) or sampled. */
 export type OccupancyMode = "exact" | "sampled";
 
+/** Options of `actorCritic`. */
 export interface ActorCriticOptions {
   x0?: ArrayLike<number>;
   /** 'exact' (soft policy evaluation, one solve per critic; default) or 'td' (batch soft TD(0) on sampled transitions). */
@@ -64,6 +67,7 @@ export interface ActorCriticOptions {
   seed?: number;
 }
 
+/** State of `actorCritic` (plain data: JSON-safe). */
 export interface ActorCriticState extends StateTag {
   k: number;
   x: number[];
@@ -97,6 +101,7 @@ export interface ActorCriticState extends StateTag {
   last?: StepInfo;
 }
 
+/** Regularised single-loop actor-critic with decaying entropy τ_k and penalty weight w_k (docs/math.md#actor-critic). */
 export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState>(
   "actorCritic",
   (problem, o) => {

@@ -17,6 +17,7 @@ import { solveLower, type LowerSolver } from "../lowerSolve";
 import { checkObjective, gradXOf, groupAt, lossOf, objectiveOf, type TrajectoryContext } from "../trajectory";
 import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 
+/** Options of `alternating`. */
 export interface AlternatingOptions {
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
@@ -35,6 +36,7 @@ export interface AlternatingOptions {
   seed?: number;
 }
 
+/** State of `alternating` (plain data: JSON-safe). */
 export interface AlternatingState extends StateTag {
   k: number;
   x: number[];
@@ -56,6 +58,7 @@ export interface AlternatingState extends StateTag {
   last?: StepInfo;
 }
 
+/** The alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level (docs/math.md#alternating). */
 export const alternating = algorithm<AlternatingOptions, AlternatingState>(
   "alternating",
   (problem, o) => {

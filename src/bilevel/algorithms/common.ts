@@ -28,6 +28,7 @@ export interface HistoryRecord {
   x?: number[];
 }
 
+/** What `run` records in the history besides the default columns. */
 export interface RecordOptions {
   /** Record φ(x_k) every this many iterations (0 = never; default 0). */
   phiEvery?: number;
@@ -35,6 +36,7 @@ export interface RecordOptions {
   x?: boolean;
 }
 
+/** Options every algorithm's `run` takes besides its own. */
 export interface RunOptionsBase {
   /** Outer iterations K. */
   iterations: number;
@@ -44,6 +46,7 @@ export interface RunOptionsBase {
   record?: RecordOptions;
 }
 
+/** What an algorithm's `run` returns. */
 export interface RunResult<S> {
   state: S;
   x: Float64Array;
@@ -63,12 +66,19 @@ export interface StepInfo {
   penalty?: number;
 }
 
+/**
+ * An algorithm module: `init` makes the state, `step` advances it one outer iteration and
+ * `run` drives K iterations with a history.
+ */
 export interface Algorithm<O, S extends { k: number; x: number[] }> {
   // init writes the algorithm's name and the state format in front (StateTag); step and
   // run({ state }) check a state against the algorithm's schema (stateSchema.ts) first
   readonly name: string;
+  /** The state before the first iteration (x_0 and the algorithm's warm starts). */
   init(problem: BilevelProblem, options?: O): S;
+  /** One outer iteration: a new state (the given one is not modified). */
   step(problem: BilevelProblem, state: S): S;
+  /** `options.iterations` steps from `options.state` (default `init`), with a history row per iteration. */
   run(problem: BilevelProblem, options: O & RunOptionsBase & { state?: S }): RunResult<S>;
 }
 

@@ -6,6 +6,7 @@ import type { LowerSolver } from "../lowerSolve";
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection, type StateTag } from "./common";
 
+/** Options of `exactDescent`. */
 export interface ExactDescentOptions {
   x0?: ArrayLike<number>;
   /** Step size β (default 0.1). */
@@ -18,6 +19,7 @@ export interface ExactDescentOptions {
   project?: XProjection;
 }
 
+/** State of `exactDescent` (plain data: JSON-safe). */
 export interface ExactDescentState extends StateTag {
   k: number;
   x: number[];
@@ -31,6 +33,7 @@ export interface ExactDescentState extends StateTag {
   last?: StepInfo;
 }
 
+/** Exact hypergradient descent x ← x − β∇φ(x), the oracle baseline (docs/math.md#exact-descent). */
 export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState>(
   "exactDescent",
   (problem: BilevelProblem, o) => ({

@@ -11,6 +11,7 @@ import type { TabularMDP } from "../../mdp";
 import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection, type StateTag } from "./common";
 import { rowSoftmax } from "../../util/softmax";
 
+/** Options of `mSoBiRL`. */
 export interface MSoBiRLOptions {
   /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
   x0?: ArrayLike<number>;
@@ -32,6 +33,7 @@ export interface MSoBiRLOptions {
   project?: XProjection;
 }
 
+/** State of `mSoBiRL` (plain data: JSON-safe). */
 export interface MSoBiRLState extends StateTag {
   k: number;
   x: number[];
@@ -49,6 +51,7 @@ export interface MSoBiRLState extends StateTag {
   last?: StepInfo;
 }
 
+/** M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration (docs/math.md#m-sobirl). */
 export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState>(
   "mSoBiRL",
   (problem, o) => {

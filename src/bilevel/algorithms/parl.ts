@@ -24,6 +24,7 @@ import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
 import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 
+/** How PARL gets H and C: forward mode (exact) or finite differences of ∇_θ J. */
 export type ParlDerivatives = "forward" | "finite-difference";
 
 export interface ParlDerivativeOptions {
@@ -41,6 +42,7 @@ export interface ParlDerivativeOptions {
   linear?: LinearMethod;
 }
 
+/** Options of `parlHypergradient`. */
 export interface ParlHypergradientOptions extends ParlDerivativeOptions {
   /** Reduced logits at which to differentiate (length S·(A−1)); default θ*_x from a tight lower solve. */
   theta?: ArrayLike<number>;
@@ -48,6 +50,7 @@ export interface ParlHypergradientOptions extends ParlDerivativeOptions {
   lower?: LowerOptions;
 }
 
+/** What `parlHypergradient` returns. */
 export interface ParlHypergradientResult {
   /** f(x, π_θ). */
   value: number;
@@ -112,6 +115,7 @@ export function parlHypergradient(problem: BilevelProblem, x: ArrayLike<number>,
   };
 }
 
+/** Options of `parl`. */
 export interface PARLOptions extends ParlDerivativeOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
@@ -132,6 +136,7 @@ export interface PARLOptions extends ParlDerivativeOptions {
   project?: XProjection;
 }
 
+/** State of `parl` (plain data: JSON-safe). */
 export interface PARLState extends StateTag {
   k: number;
   x: number[];
@@ -158,6 +163,7 @@ export interface PARLState extends StateTag {
   last?: StepInfo;
 }
 
+/** PARL: implicit differentiation in reduced logits, with a soft policy-gradient inner loop (docs/math.md#parl). */
 export const parl = algorithm<PARLOptions, PARLState>(
   "parl",
   (problem, o) => {

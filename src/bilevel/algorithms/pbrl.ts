@@ -21,10 +21,13 @@ import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 
+/** PBRL's penalty: the value penalty or the Bellman penalty. */
 export type PenaltyKind = "value" | "bellman";
+/** PBRL's policy variable: softmax logits or the policy table on the simplex. */
 export type PolicyParam = "logits" | "simplex";
 export type { XProjection } from "./common";
 
+/** Options of `pbrl`. */
 export interface PBRLOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
@@ -62,6 +65,7 @@ export interface PBRLOptions {
   linear?: LinearMethod;
 }
 
+/** State of `pbrl` (plain data: JSON-safe). */
 export interface PBRLState extends StateTag {
   k: number;
   x: number[];
@@ -93,6 +97,7 @@ export interface PBRLState extends StateTag {
   last?: StepInfo;
 }
 
+/** PBRL: joint (x, π) descent on the value or Bellman penalty, with backtracking (docs/math.md#pbrl). */
 export const pbrl = algorithm<PBRLOptions, PBRLState>(
   "pbrl",
   (problem, o) => {

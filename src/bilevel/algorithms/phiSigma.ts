@@ -30,8 +30,10 @@ import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from
 import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
 
+/** How `phiSigma` gets its gradients: exactly from the model or from sampled trajectories. */
 export type PhiSigmaGradientMode = "exact" | "sampled";
 
+/** Options of `phiSigma`. */
 export interface PhiSigmaOptions {
   x0?: ArrayLike<number>;
   /** Penalty parameter σ > 0 (default 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
@@ -54,6 +56,7 @@ export interface PhiSigmaOptions {
   seed?: number;
 }
 
+/** State of `phiSigma` (plain data: JSON-safe). */
 export interface PhiSigmaState extends StateTag {
   k: number;
   x: number[];
@@ -74,6 +77,7 @@ export interface PhiSigmaState extends StateTag {
   last?: StepInfo;
 }
 
+/** The Hessian-free penalty method Φ_σ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ) (docs/math.md#phi-sigma). */
 export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState>(
   "phiSigma",
   (problem, o) => {
@@ -321,6 +325,7 @@ function maxAbs(v: Float64Array): number {
 
 // ---------- ∇Φ_σ with the inner problems solved to high accuracy (for tests) ----------
 
+/** Options of `phiSigmaGradient`. */
 export interface PhiSigmaGradientOptions {
   /** Target ‖∇_θ(σf − J)‖∞ at θ_σ (default 1e-11). */
   tol?: number;
@@ -332,6 +337,7 @@ export interface PhiSigmaGradientOptions {
   h?: number;
 }
 
+/** What `phiSigmaGradient` returns. */
 export interface PhiSigmaGradientResult {
   /** Φ_σ(x) = (h_σ(x) − h_0(x))/σ = f(x, π_σ) + (J(x, π*) − J(x, π_σ))/σ. */
   value: number;

@@ -22,8 +22,10 @@ import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 
+/** Baseline of SoBiRL's hypergradient estimates (see `SoBiRLOptions.baseline`). */
 export type SoBiRLBaseline = "running" | "leave-one-out" | "split" | "none";
 
+/** Options of `soBiRL`. */
 export interface SoBiRLOptions {
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
@@ -61,6 +63,7 @@ export interface SoBiRLOptions {
   seed?: number;
 }
 
+/** State of `soBiRL` (plain data: JSON-safe). */
 export interface SoBiRLState extends StateTag {
   k: number;
   x: number[];
@@ -85,6 +88,7 @@ export interface SoBiRLState extends StateTag {
   last?: StepInfo;
 }
 
+/** SoBiRL, model-free: T soft policy-mirror-descent steps, then a Monte-Carlo hypergradient on trajectory objectives (docs/math.md#sobirl). */
 export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState>(
   "soBiRL",
   (problem, o) => {
