@@ -2,10 +2,19 @@ import { defineConfig } from "tsup";
 
 export default defineConfig([
   {
-    entry: ["src/index.ts"],
+    // The package's entry points (package.json "exports"): "." is everything; the subpaths let
+    // an app take less, e.g. bilevel-rl/core without the bilevel layer, the experiment files
+    // (their schema validator) or the plots.
+    entry: {
+      index: "src/index.ts",
+      core: "src/core.ts",
+      bilevel: "src/bilevel/index.ts",
+      experiment: "src/experiment/index.ts",
+      plot: "src/plot/index.ts",
+    },
     outDir: "dist",
-    format: ["esm", "cjs"], // dist/index.js + dist/index.cjs (package.json "type": "module")
-    dts: true, // dist/index.d.ts + dist/index.d.cts
+    format: ["esm", "cjs"], // dist/<entry>.js + dist/<entry>.cjs (package.json "type": "module")
+    dts: true, // dist/<entry>.d.ts + dist/<entry>.d.cts
     // Inline the wasm bytes as base64: `import bytes from "../../build/x.wasm"` → Uint8Array.
     loader: { ".wasm": "binary" },
     // "neutral" makes esbuild decode the inlined base64 without Node's Buffer, so the same
@@ -15,7 +24,10 @@ export default defineConfig([
     sourcemap: true,
     // Clean dist/ except the command line's bundle, which the second config writes concurrently.
     clean: ["!cli.js", "!cli.js.map"],
-    splitting: false,
+    // Shared modules go to chunks that every entry imports, in both formats (tsup splits CJS
+    // too when asked): one copy of the kernels' state and of the error classes, so that
+    // init() from bilevel-rl/core also serves bilevel-rl/experiment, and instanceof holds.
+    splitting: true,
     treeshake: true,
   },
   {

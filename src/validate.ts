@@ -127,8 +127,8 @@ export function stochasticDense(P: Float64Array, S: number, A: number): void {
   }
 }
 
-/** CSR P: monotone indptr, in-range and unique column indices, stochastic rows. */
-export function stochasticCsr(indptr: Int32Array, indices: Int32Array, probs: Float64Array, S: number, A: number): void {
+/** CSR P's structure: indptr of length S·A + 1, from 0 and non-decreasing; indices and probs of length indptr[S·A]. */
+export function csrStructure(indptr: ArrayLike<number>, indices: ArrayLike<number>, probs: ArrayLike<number>, S: number, A: number): void {
   const n = S * A;
   if (indptr.length !== n + 1) throw new ShapeError("indptr", `must have length S·A + 1 = ${n + 1}`, indptr.length);
   if (indptr[0] !== 0) throw new DomainError("indptr", "must start at 0", indptr[0], 0);
@@ -138,18 +138,34 @@ export function stochasticCsr(indptr: Int32Array, indices: Int32Array, probs: Fl
   const nnz = indptr[n];
   if (indices.length !== nnz) throw new ShapeError("indices", `must have length indptr[S·A] = ${nnz}`, indices.length);
   if (probs.length !== nnz) throw new ShapeError("probs", `must have length indptr[S·A] = ${nnz}`, probs.length);
+}
+
+/**
+ * The entries of row i = s·A + a of a CSR P (structure checked): next states in [0, S), none
+ * twice (`seen[j] === i` marks state j as seen in row i; `seen` starts filled with −1), and
+ * non-negative probabilities. Returns the row's sum.
+ */
+export function csrRow(indptr: ArrayLike<number>, indices: ArrayLike<number>, probs: ArrayLike<number>, S: number, A: number, i: number, seen: Int32Array): number {
+  let sum = 0;
+  for (let k = indptr[i]; k < indptr[i + 1]; k++) {
+    const j = indices[k];
+    if (j < 0 || j >= S) throw new DomainError("indices", `must lie in [0, S) = [0, ${S})`, j, k);
+    if (seen[j] === i) throw new DomainError("indices", "must not repeat within a row", j, { s: Math.floor(i / A), a: i % A, k });
+    seen[j] = i;
+    if (probs[k] < 0) throw new DomainError("probs", "entries must be ≥ 0", probs[k], k);
+    sum += probs[k];
+  }
+  return sum;
+}
+
+/** CSR P: monotone indptr, in-range and unique column indices, stochastic rows; reports the worst row. */
+export function stochasticCsr(indptr: Int32Array, indices: Int32Array, probs: Float64Array, S: number, A: number): void {
+  csrStructure(indptr, indices, probs, S, A);
+  const n = S * A;
   const seen = new Int32Array(S).fill(-1);
   let worst = -1, worstSum = 1, worstErr = 0;
   for (let i = 0; i < n; i++) {
-    let sum = 0;
-    for (let k = indptr[i]; k < indptr[i + 1]; k++) {
-      const j = indices[k];
-      if (j < 0 || j >= S) throw new DomainError("indices", `must lie in [0, S) = [0, ${S})`, j, k);
-      if (seen[j] === i) throw new DomainError("indices", "must not repeat within a row", j, { s: Math.floor(i / A), a: i % A, k });
-      seen[j] = i;
-      if (probs[k] < 0) throw new DomainError("probs", "entries must be ≥ 0", probs[k], k);
-      sum += probs[k];
-    }
+    const sum = csrRow(indptr, indices, probs, S, A, i, seen);
     const err = Math.abs(sum - 1);
     if (err > worstErr) { worst = i; worstErr = err; worstSum = sum; }
   }

@@ -1,5 +1,5 @@
-// The experiment module in Chromium: an example file parses, validates (ajv compiles the
-// schema in the page) and runs; the same run twice gives the same bytes, and they are the
+// The experiment module in Chromium: an example file parses, validates (the schema's
+// validator precompiled at build time, src/experiment/generated/) and runs; the same run twice gives the same bytes, and they are the
 // bytes the Node run wrote to build/experiment-node-result.json (run the node project
 // first; a missing file fails this test). This holds because the kernels are wasm and the
 // host-side maths uses src/util/math.ts instead of the engines' Math.exp/log, which differ

@@ -33,6 +33,14 @@ const EXPERIMENT = `{
   "iterations": 12, "record": { "phiEvery": 4 }
 }`;
 
+/** An experiment with two mistakes: parseExperiment must name both by JSON path (the page runs under a strict CSP in tests/e2e). */
+const BAD_EXPERIMENT = `{
+  "version": 1, "seed": 0,
+  "problem": { "builtin": "e1" },
+  "algorithm": { "name": "mSoBiRL", "beta": -0.1, "zetta": 0.5 },
+  "iterations": 10
+}`;
+
 export interface BuildOutput {
   simd: boolean;
   /** Soft value iteration on the four-rooms gridworld. */
@@ -48,6 +56,8 @@ export interface BuildOutput {
 
 export interface ConsumerOutput {
   S: number;
+  /** parseExperiment's messages for BAD_EXPERIMENT, as `path: message (line l, column c)`. */
+  invalid: string[];
   auto: BuildOutput;
   scalar: BuildOutput;
 }
@@ -86,5 +96,7 @@ export async function solveAll(): Promise<ConsumerOutput> {
   const auto = await init(); // SIMD where the engine validates v128, else scalar
   const scalar = await init({ simd: false });
   const a = solveOn(auto), s = solveOn(scalar);
-  return { S: a.S, auto: a.out, scalar: s.out };
+  const bad = parseExperiment(BAD_EXPERIMENT);
+  const invalid = bad.ok ? [] : bad.errors.map((e) => `${e.path}: ${e.message} (line ${e.line}, column ${e.column})`);
+  return { S: a.S, invalid, auto: a.out, scalar: s.out };
 }

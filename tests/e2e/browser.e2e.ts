@@ -1,19 +1,21 @@
 // End to end in real Chromium (Debian's, through playwright-core): the package is built
 // with tsup, the demo page (web/) and a consumer app (tests/consumer/) with Vite; both are
-// served as plain static files on 127.0.0.1 and driven like a user would. Every number the
-// page shows is compared with runExperiment in Node on the same built package.
+// served as plain static files on 127.0.0.1 under a strict Content-Security-Policy (no
+// 'unsafe-eval': experiment validation must compile no code at run time) and driven like a
+// user would. Every number the page shows is compared with runExperiment in Node on the same
+// built package.
 //
 //   node scripts/e2e.mjs            (npm test runs it as its last step)
 //
 // Artifacts: build/e2e/demo.png (copied to docs/demo.png for the README when that is missing
 // or UPDATE_DEMO_PNG=1), the files the page downloaded (build/e2e/downloads/) and the
 // consumer app's output in both runtimes (build/e2e/consumer-output.json).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { Browser, BrowserContext, Download, Page } from "playwright-core";
 import type * as Package from "../../src/index";
-import { ROOT, buildLibrary, launchChromium, serveStatic, sh, viteBuild, type StaticServer } from "./support";
+import { ROOT, STRICT_CSP, buildLibrary, launchChromium, serveStatic, sh, viteBuild, type StaticServer } from "./support";
 import { fnv1a64Text } from "../../web/src/hash";
 
 const OUT = join(ROOT, "build", "e2e");
@@ -26,6 +28,7 @@ const PACKAGE = "bilevel-rl";
 /** What tests/consumer/solve.ts returns (see there). */
 interface ConsumerOutput {
   S: number;
+  invalid: string[];
   auto: Record<string, unknown> & { simd: boolean; sweeps: number };
   scalar: Record<string, unknown> & { simd: boolean; sweeps: number };
 }
@@ -37,6 +40,42 @@ let page: Page;
 let web: StaticServer | undefined;
 let consumer: StaticServer | undefined;
 const problems: string[] = [];
+/** Violations of the pages' Content-Security-Policy, as the securitypolicyviolation events report them. */
+const violations: string[] = [];
+
+/** Code that a bundle would compile from strings at run time (forbidden by a CSP without 'unsafe-eval'). */
+const COMPILES_CODE = /new Function|\beval\(/;
+/** Text only the schema validator, the experiment files, the bilevel algorithms or the plots hold. */
+const NOT_CORE = ["urn:bilevel-rl:experiment", "mSoBiRL", "parseExperiment", "viewBox", "ajv"];
+
+/** Record CSP violations of every page of `ctx` (read back with `cspViolations`). */
+async function watchCsp(ctx: BrowserContext): Promise<void> {
+  await ctx.addInitScript(() => {
+    const seen: string[] = ((globalThis as unknown as { __csp: string[] }).__csp = []);
+    document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.effectiveDirective} blocked ${e.blockedURI || "(inline)"} at ${e.sourceFile}:${e.lineNumber}`));
+  });
+}
+const cspViolations = (p: Page) => p.evaluate(() => (globalThis as unknown as { __csp: string[] }).__csp);
+
+/** The JavaScript files of a folder (recursively), with their text. */
+function scripts(dir: string): { file: string; text: string }[] {
+  return readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => /\.(c|m)?js$/.test(f))
+    .map((f) => ({ file: f, text: readFileSync(join(dir, f), "utf8") }));
+}
+
+/** dist/<entry>.js and every chunk it imports, transitively. */
+function importGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of readFileSync(join(ROOT, "dist", file), "utf8").matchAll(/(?:from|import)\s*["']\.\/([\w.-]+)["']/g)) visit(m[1]);
+  };
+  visit(entry);
+  return [...seen];
+}
 /** The page's result JSON of the default experiment (test 'runs the default experiment'). */
 let defaultResult: string | undefined;
 
@@ -84,6 +123,40 @@ describe("builds", () => {
     lib = (await import(/* @vite-ignore */ PACKAGE)) as typeof Package;
     expect(typeof lib.runExperiment).toBe("function");
     await lib.init();
+  }, 360_000); // 5 entries in 2 formats with their .d.ts: minutes on a busy machine
+
+  test("no bundle in dist/ compiles code from strings (new Function, eval): the experiment schema's validator is precompiled", () => {
+    const files = scripts(join(ROOT, "dist"));
+    expect(files.map((f) => f.file)).toEqual(expect.arrayContaining(["index.js", "index.cjs", "core.js", "experiment.js", "cli.js"]));
+    expect(files.filter((f) => COMPILES_CODE.test(f.text)).map((f) => f.file)).toEqual([]);
+  });
+
+  test("the subpath entries load by name in Node, as ES modules and CommonJS, and share one kernel state: init() from bilevel-rl/core serves bilevel-rl/experiment", async () => {
+    const script = `
+      const core = require("bilevel-rl/core"), exp = require("bilevel-rl/experiment"), all = require("bilevel-rl");
+      if (core.DomainError !== all.DomainError || core.init !== all.init) throw new Error("two copies of the core");
+      core.init().then(async () => {
+        const v = exp.validateExperiment({ version: 1, seed: 0, problem: { builtin: "e1" }, algorithm: { name: "mSoBiRL" }, iterations: 2 });
+        const cjs = exp.resultToJSON(exp.runExperiment(v.experiment));
+        const [ecore, eexp, eplot, ebil] = await Promise.all(["core", "experiment", "plot", "bilevel"].map((n) => import("bilevel-rl/" + n)));
+        await ecore.init(); // the ES modules are their own copy (the dual-package rule): one init for them too
+        const esm = eexp.resultToJSON(eexp.runExperiment(v.experiment));
+        console.log(JSON.stringify({ same: cjs === esm, core: Object.keys(ecore).length, plot: typeof eplot.lineChart, bilevel: typeof ebil.BilevelProblem }));
+      });`;
+    const out = JSON.parse((await sh(process.execPath, ["-e", script])).trim().split("\n").at(-1)!);
+    expect(out).toEqual({ same: true, core: expect.any(Number), plot: "function", bilevel: "function" });
+    expect(out.core).toBeGreaterThan(10);
+  });
+
+  test("bilevel-rl/core holds no schema validator, experiment code, bilevel algorithms or plots (dist/core.js and the chunks it imports)", () => {
+    const graph = importGraph("core.js");
+    expect(graph.length).toBeGreaterThan(1);
+    const text = graph.map((f) => readFileSync(join(ROOT, "dist", f), "utf8")).join("\n");
+    expect(text).toMatch(/softValueIteration/);
+    for (const marker of NOT_CORE) expect(text.includes(marker), marker).toBe(false);
+    // the root entry does hold them (the markers are real)
+    const all = importGraph("index.js").map((f) => readFileSync(join(ROOT, "dist", f), "utf8")).join("\n");
+    for (const marker of NOT_CORE.filter((m) => m !== "ajv")) expect(all.includes(marker), marker).toBe(true);
   });
 
   test("Vite builds the demo page into web/dist: static files only (index.html, assets), and it type-checks against the published .d.ts", async () => {
@@ -98,14 +171,25 @@ describe("builds", () => {
     expect(existsSync(join(OUT, "consumer/index.html"))).toBe(true);
     await sh(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tests/consumer/tsconfig.json"]);
   });
+
+  test("a core-only consumer page (bilevel-rl/core) builds with Vite into a bundle without the schema validator, experiment code or plots", async () => {
+    await viteBuild(join(ROOT, "tests/consumer"), join(OUT, "consumer-core"), "core.html");
+    const files = scripts(join(OUT, "consumer-core"));
+    expect(files.length).toBeGreaterThan(0);
+    const text = files.map((f) => f.text).join("\n");
+    for (const marker of NOT_CORE) expect(text.includes(marker), marker).toBe(false);
+    // the full consumer app's bundle does hold the validator (so the markers would be seen)
+    expect(scripts(join(OUT, "consumer")).some((f) => f.text.includes("urn:bilevel-rl:experiment"))).toBe(true);
+  });
 });
 
 describe("the demo page in Chromium", () => {
   beforeAll(async () => {
     if (!lib) throw new Error("the package was not built (see the first test)");
-    web = await serveStatic(join(ROOT, "web/dist"));
+    web = await serveStatic(join(ROOT, "web/dist"), {}, { "content-security-policy": STRICT_CSP });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    await watchCsp(context);
     page = await context.newPage();
     page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
     page.on("console", (m) => {
@@ -260,6 +344,10 @@ describe("the demo page in Chromium", () => {
     expect(await page.$$eval("#errors-list li", (lis) => lis.map((li) => (li as HTMLElement).dataset.path))).toEqual(["/x0"]);
   });
 
+  test("the page ran under its strict Content-Security-Policy without a single violation", async () => {
+    expect(await cspViolations(page)).toEqual([]);
+  });
+
   test("nothing was written to the console and no exception escaped", () => {
     expect(problems).toEqual([]);
   });
@@ -268,16 +356,19 @@ describe("the demo page in Chromium", () => {
 describe("a consumer app in Chromium", () => {
   test("the consumer bundle solves a gridworld, samples trajectories and runs an experiment to Node's bytes, on both kernel builds", async () => {
     if (!lib) throw new Error("the package was not built (see the first test)");
-    consumer = await serveStatic(join(OUT, "consumer"));
+    consumer = await serveStatic(join(OUT, "consumer"), {}, { "content-security-policy": STRICT_CSP });
     browser ??= await launchChromium();
-    const p = await browser.newPage();
+    const ctx = await browser.newContext();
+    await watchCsp(ctx);
+    const p = await ctx.newPage();
     const errors: string[] = [];
     p.on("pageerror", (e) => errors.push(e.message));
     await p.goto(consumer.url);
     await p.waitForSelector('#out:not([data-state="running"])', { timeout: 60_000 });
     expect(await p.getAttribute("#out", "data-state"), await p.textContent("#out") ?? "").toBe("done");
     const inChromium = JSON.parse((await p.textContent("#out")) ?? "") as ConsumerOutput;
-    await p.close();
+    violations.push(...(await cspViolations(p)));
+    await ctx.close();
     // imported by path: tests/consumer/ imports "bilevel-rl" (dist/), so the repository's own type check can leave it out
     const { solveAll } = (await import(/* @vite-ignore */ join(ROOT, "tests/consumer/solve.ts"))) as { solveAll(): Promise<ConsumerOutput> };
     const inNode = await solveAll();
@@ -287,6 +378,37 @@ describe("a consumer app in Chromium", () => {
     expect({ ...inChromium.scalar, simd: true }).toEqual(inChromium.auto); // the two builds agree bit for bit
     expect(inChromium).toEqual(inNode);
     expect(inChromium.auto.sweeps).toBeGreaterThan(10);
+    // parseExperiment under script-src 'self': both mistakes named by JSON path, line and column
+    expect(inChromium.invalid).toContain("/algorithm/beta: expected a positive number, got -0.1 (line 4, column 45)");
+    expect(inChromium.invalid.some((m) => m.startsWith("/algorithm/zetta: unknown parameter") && m.includes("did you mean 'zeta'"))).toBe(true);
     expect(errors).toEqual([]);
+    expect(violations).toEqual([]);
+  });
+
+  test("the core-only page runs under the strict CSP, and the policy is in force there (eval throws and is reported)", async () => {
+    // a same-origin script that tries what a CSP without 'unsafe-eval' forbids (the control)
+    const probe = `try { new Function("return 1")(); document.documentElement.dataset.probe = "allowed"; } catch (e) { document.documentElement.dataset.probe = e.name; }`;
+    const server = await serveStatic(join(OUT, "consumer-core"), { "/csp-probe.js": probe }, { "content-security-policy": STRICT_CSP });
+    try {
+      browser ??= await launchChromium();
+      const ctx = await browser.newContext();
+      await watchCsp(ctx);
+      const p = await ctx.newPage();
+      await p.goto(`${server.url}core.html`);
+      await p.waitForSelector('#out:not([data-state="running"])', { timeout: 60_000 });
+      expect(await p.getAttribute("#out", "data-state"), (await p.textContent("#out")) ?? "").toBe("done");
+      const out = JSON.parse((await p.textContent("#out")) ?? "");
+      expect(out).toMatchObject({ simd: true, checked: true });
+      expect(out.V0).toBeGreaterThan(0);
+      expect(await cspViolations(p)).toEqual([]);
+      // the control: what the library must not do is blocked on this page, and the listener sees it
+      await p.addScriptTag({ url: `${server.url}csp-probe.js` });
+      expect(await p.getAttribute("html", "data-probe")).toBe("EvalError");
+      await p.waitForFunction(() => (globalThis as unknown as { __csp: string[] }).__csp.length > 0, undefined, { timeout: 5_000 });
+      expect((await cspViolations(p)).join("\n")).toMatch(/script-src.*blocked eval/);
+      await ctx.close();
+    } finally {
+      await server.close();
+    }
   });
 });

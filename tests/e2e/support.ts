@@ -81,10 +81,11 @@ export async function buildLibrary(): Promise<void> {
   await sh(process.execPath, [join(ROOT, "node_modules/tsup/dist/cli-default.js")], { timeoutMs: 300_000 });
 }
 
-/** `vite build` of an app folder (its vite.config.ts), to `outDir` when given. */
-export async function viteBuild(root: string, outDir?: string): Promise<void> {
+/** `vite build` of an app folder (its vite.config.ts), to `outDir` when given, of the page `input` (default index.html). */
+export async function viteBuild(root: string, outDir?: string, input?: string): Promise<void> {
   const { build } = await import("vite");
-  await build({ root, logLevel: "error", ...(outDir ? { build: { outDir, emptyOutDir: true } } : {}) });
+  const options = { ...(outDir ? { outDir, emptyOutDir: true } : {}), ...(input ? { rollupOptions: { input: join(root, input) } } : {}) };
+  await build({ root, logLevel: "error", build: options });
 }
 
 const TYPES: Record<string, string> = {
@@ -106,16 +107,24 @@ export interface StaticServer {
 }
 
 /**
- * A plain static file server for a folder (what any static host does: no special headers),
- * on 127.0.0.1 and a free port chosen by the OS. `pages` adds in-memory files (path → body).
+ * A strict Content-Security-Policy: scripts only from the page's own origin, no 'unsafe-eval'
+ * (no eval, no new Function) and no inline scripts. Chromium compiles WebAssembly only with
+ * 'wasm-unsafe-eval', which allows wasm and nothing else.
  */
-export async function serveStatic(dir: string, pages: Record<string, string> = {}): Promise<StaticServer> {
+export const STRICT_CSP = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; object-src 'none'; base-uri 'none'";
+
+/**
+ * A plain static file server for a folder (what any static host does: no special headers,
+ * unless `headers` are given: sent with every response), on 127.0.0.1 and a free port chosen
+ * by the OS. `pages` adds in-memory files (path → body).
+ */
+export async function serveStatic(dir: string, pages: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<StaticServer> {
   const base = resolve(dir);
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
     const rel = path.endsWith("/") ? `${path}index.html` : path;
     if (pages[rel] !== undefined) {
-      res.writeHead(200, { "content-type": TYPES[extname(rel)] ?? "application/octet-stream", "cache-control": "no-store" });
+      res.writeHead(200, { ...headers, "content-type": TYPES[extname(rel)] ?? "application/octet-stream", "cache-control": "no-store" });
       res.end(pages[rel]);
       return;
     }
@@ -125,7 +134,7 @@ export async function serveStatic(dir: string, pages: Record<string, string> = {
       res.end("not found");
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+    res.writeHead(200, { ...headers, "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
     res.end(readFileSync(file));
   });
   await new Promise<void>((ok, fail) => {
