@@ -2,8 +2,10 @@
 // products (dense P when indptr == 0, CSR otherwise). Called once per solve; x holds
 // the initial guess on entry and the answer on exit. info receives
 // [iterations, relative residual ‖b − Ax‖₂/‖b‖₂] as two f64.
+// Each solve works on σb and σx with σ = pow2Scale(b) (1 unless max|b_i| lies outside
+// [2^-400, 2^400]), so its norms neither overflow nor underflow; x is scaled back on exit.
 import { ppi } from "./policy";
-import { dot, axpy } from "./vec";
+import { dot, axpy, pow2Scale, scale as scaleBy, sumSquaresScaled } from "./vec";
 
 // y = x − γ·P_π x  (or the transpose).
 // @ts-ignore: decorator
@@ -16,14 +18,14 @@ function apply(P: usize, indptr: usize, indices: usize, pi: usize, x: usize, y: 
   }
 }
 
-// r = b − A x; returns ‖r‖₂.
+// r = σb − A x; returns ‖r‖₂.
 // @ts-ignore: decorator
 @inline
-function residual(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, x: usize, r: usize, S: i32, A: i32, gamma: f64, transpose: bool): f64 {
+function residual(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, sigma: f64, x: usize, r: usize, S: i32, A: i32, gamma: f64, transpose: bool): f64 {
   apply(P, indptr, indices, pi, x, r, S, A, gamma, transpose);
   for (let i = 0; i < S; i++) {
     const o = <usize>i << 3;
-    store<f64>(r + o, load<f64>(b + o) - load<f64>(r + o));
+    store<f64>(r + o, sigma * load<f64>(b + o) - load<f64>(r + o));
   }
   return Math.sqrt(dot(r, r, S));
 }
@@ -36,9 +38,11 @@ const BREAKDOWN: f64 = 1e-14;
 export function bicgstab(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, x: usize, work: usize, S: i32, A: i32, gamma: f64, transpose: bool, tol: f64, maxIter: i32, info: usize): void {
   const len = <usize>S << 3;
   const r = work, rh = work + len, p = work + 2 * len, v = work + 3 * len, s = work + 4 * len, t = work + 5 * len;
-  const bnorm = Math.sqrt(dot(b, b, S));
+  const sigma = pow2Scale(b, S);
+  if (sigma != 1.0) scaleBy(x, sigma, S);
+  const bnorm = Math.sqrt(sumSquaresScaled(b, sigma, S));
   const scale = bnorm > 0 ? bnorm : 1.0;
-  let rnorm = residual(P, indptr, indices, pi, b, x, r, S, A, gamma, transpose);
+  let rnorm = residual(P, indptr, indices, pi, b, sigma, x, r, S, A, gamma, transpose);
   let it = 0;
   let rho: f64 = 1, alpha: f64 = 1, omega: f64 = 1, rhn: f64 = 0;
   let fresh = true;
@@ -79,22 +83,26 @@ export function bicgstab(P: usize, indptr: usize, indices: usize, pi: usize, b: 
     if (omega == 0) fresh = true;
   }
   // report the true residual, not the recursively updated one
-  if (it > 0) rnorm = residual(P, indptr, indices, pi, b, x, r, S, A, gamma, transpose);
+  if (it > 0) rnorm = residual(P, indptr, indices, pi, b, sigma, x, r, S, A, gamma, transpose);
+  if (sigma != 1.0) scaleBy(x, 1.0 / sigma, S);
   store<f64>(info, <f64>it);
   store<f64>(info, rnorm / scale, 8);
 }
 
 // Richardson (Neumann) iteration x ← x + (b − A x), a γ-contraction. work: S doubles.
 export function richardson(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, x: usize, work: usize, S: i32, A: i32, gamma: f64, transpose: bool, tol: f64, maxIter: i32, info: usize): void {
-  const bnorm = Math.sqrt(dot(b, b, S));
+  const sigma = pow2Scale(b, S);
+  if (sigma != 1.0) scaleBy(x, sigma, S);
+  const bnorm = Math.sqrt(sumSquaresScaled(b, sigma, S));
   const scale = bnorm > 0 ? bnorm : 1.0;
-  let rnorm = residual(P, indptr, indices, pi, b, x, work, S, A, gamma, transpose);
+  let rnorm = residual(P, indptr, indices, pi, b, sigma, x, work, S, A, gamma, transpose);
   let it = 0;
   while (rnorm / scale > tol && it < maxIter) {
     it++;
     axpy(x, 1.0, work, S);
-    rnorm = residual(P, indptr, indices, pi, b, x, work, S, A, gamma, transpose);
+    rnorm = residual(P, indptr, indices, pi, b, sigma, x, work, S, A, gamma, transpose);
   }
+  if (sigma != 1.0) scaleBy(x, 1.0 / sigma, S);
   store<f64>(info, <f64>it);
   store<f64>(info, rnorm / scale, 8);
 }
@@ -102,8 +110,15 @@ export function richardson(P: usize, indptr: usize, indices: usize, pi: usize, b
 // Relative residual ‖b − A x‖₂/‖b‖₂ of any candidate x (used to report LU solves honestly).
 // work: S doubles.
 export function systemResidual(P: usize, indptr: usize, indices: usize, pi: usize, b: usize, x: usize, work: usize, S: i32, A: i32, gamma: f64, transpose: bool): f64 {
-  const bnorm = Math.sqrt(dot(b, b, S));
-  return residual(P, indptr, indices, pi, b, x, work, S, A, gamma, transpose) / (bnorm > 0 ? bnorm : 1.0);
+  // σ(b − Ax) = σb − A(σx), without scaling x in place (that could round it)
+  const sigma = pow2Scale(b, S);
+  const bnorm = Math.sqrt(sumSquaresScaled(b, sigma, S));
+  apply(P, indptr, indices, pi, x, work, S, A, gamma, transpose);
+  for (let i = 0; i < S; i++) {
+    const o = <usize>i << 3;
+    store<f64>(work + o, sigma * load<f64>(b + o) - sigma * load<f64>(work + o));
+  }
+  return Math.sqrt(dot(work, work, S)) / (bnorm > 0 ? bnorm : 1.0);
 }
 
 // Restarted GMRES(m) with modified Gram–Schmidt and Givens rotations (Saad & Schultz
@@ -120,9 +135,11 @@ export function gmres(P: usize, indptr: usize, indices: usize, pi: usize, b: usi
   const sn = cs + (<usize>m << 3);                  // m
   const g = sn + (<usize>m << 3);                   // m + 1
   const y = g + (<usize>(m + 1) << 3);              // m
-  const bnorm = Math.sqrt(dot(b, b, S));
+  const sigma = pow2Scale(b, S);
+  if (sigma != 1.0) scaleBy(x, sigma, S);
+  const bnorm = Math.sqrt(sumSquaresScaled(b, sigma, S));
   const scale = bnorm > 0 ? bnorm : 1.0;
-  let beta = residual(P, indptr, indices, pi, b, x, Vb, S, A, gamma, transpose);
+  let beta = residual(P, indptr, indices, pi, b, sigma, x, Vb, S, A, gamma, transpose);
   let it = 0;
   while (beta / scale > tol && it < maxIter) {
     // v_0 = r / β (the residual already sits in the first basis slot)
@@ -177,9 +194,10 @@ export function gmres(P: usize, indptr: usize, indices: usize, pi: usize, b: usi
     }
     for (let i = 0; i < k; i++) axpy(x, load<f64>(y + (<usize>i << 3)), Vb + <usize>i * len, S);
     const prev = beta;
-    beta = residual(P, indptr, indices, pi, b, x, Vb, S, A, gamma, transpose);
+    beta = residual(P, indptr, indices, pi, b, sigma, x, Vb, S, A, gamma, transpose);
     if (!(beta < prev)) break; // no progress over a whole cycle: stop honestly
   }
+  if (sigma != 1.0) scaleBy(x, 1.0 / sigma, S);
   store<f64>(info, <f64>it);
   store<f64>(info, beta / scale, 8);
 }

@@ -162,9 +162,9 @@ export function parseSolve(options: SolveOptions | undefined, mdp: TabularMDP): 
   }
   if (o.transpose !== undefined && typeof o.transpose !== "boolean") throw new DomainError("transpose", "must be a boolean", o.transpose);
   const tol = o.tol === undefined ? 1e-12 : check.nonNegative("tol", o.tol);
-  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 5000) : check.positiveInt("maxIter", o.maxIter);
+  const maxIter = o.maxIter === undefined ? (method === "richardson" ? 100000 : 5000) : check.positiveI32("maxIter", o.maxIter);
   const x0 = o.x0 === undefined ? undefined : check.float64("x0", o.x0, S, "S");
-  const restart = Math.min(S, o.restart === undefined ? defaultRestart(S) : check.positiveInt("restart", o.restart));
+  const restart = Math.min(S, o.restart === undefined ? defaultRestart(S) : check.positiveI32("restart", o.restart));
   return { transpose: o.transpose ?? false, method, tol, maxIter, x0, restart };
 }
 

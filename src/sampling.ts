@@ -37,8 +37,8 @@ export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, optio
   const { S, A } = mdp;
   const p = check.policy("pi", pi, S, A);
   const o = options ?? ({} as SampleOptions);
-  const episodes = check.positiveInt("episodes", o.episodes);
-  const horizon = check.positiveInt("horizon", o.horizon);
+  const episodes = check.positiveI32("episodes", o.episodes);
+  const horizon = check.positiveI32("horizon", o.horizon);
   const seed = check.seed(o.seed);
   const rho = o.rho === undefined ? undefined : check.distribution("rho", o.rho, S);
   const r = o.r === undefined ? undefined : check.float64("r", o.r, S * A, "S·A, index s·A + a");

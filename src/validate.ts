@@ -10,6 +10,16 @@ export function positiveInt(arg: string, v: unknown): number {
   return v;
 }
 
+/** The largest count a kernel's i32 parameter holds (2³¹ − 1). */
+export const I32_MAX = 2147483647;
+
+/** A positive integer that is passed to a kernel as an i32 (iteration caps, sizes, counts). */
+export function positiveI32(arg: string, v: unknown): number {
+  const n = positiveInt(arg, v);
+  if (n > I32_MAX) throw new DomainError(arg, `must be at most 2³¹ − 1 = ${I32_MAX} (a 32-bit count in the kernels)`, v);
+  return n;
+}
+
 /** An optional boolean. */
 export function flag(arg: string, v: unknown, fallback: boolean): boolean {
   if (v === undefined) return fallback;

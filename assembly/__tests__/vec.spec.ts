@@ -1,7 +1,7 @@
 // Specs for assembly/vec.ts (dot, axpy, csrDot, fill) and the two helpers of index.ts.
 // Each spec runs twice (SIMD build and scalar build, see as-pect.config.js); the lane-
 // order references below must match both, bit for bit.
-import { dot, axpy, axpy2, csrDot, fill } from "../vec";
+import { dot, axpy, axpy2, csrDot, fill, pow2Scale, sumSquaresScaled, scale } from "../vec";
 import { heapBase, simdBuild } from "../index";
 import { f64s, i32s, Lcg, relDiff, naiveDot, bits } from "./helpers";
 
@@ -262,5 +262,66 @@ describe("axpy2", () => {
         }
       }
     }
+  });
+});
+
+describe("pow2Scale", () => {
+  it("is 1 for zero, non-finite and ordinary vectors (max|x| in [2^-400, 2^400])", () => {
+    expect(pow2Scale(f64s([0, 0]).dataStart, 2)).toBe(1.0);
+    expect(pow2Scale(f64s([1, -3, 1e100, -1e-100]).dataStart, 4)).toBe(1.0);
+    expect(pow2Scale(f64s([1, Infinity]).dataStart, 2)).toBe(1.0);
+    expect(pow2Scale(f64s([NaN, 2]).dataStart, 2)).toBe(1.0);
+  });
+
+  it("is a power of two that maps max|x| into [0.5, 1) for tiny and huge vectors", () => {
+    const vals: f64[] = [1e-300, -3e-170, 2.5e-121, 7e200, -1e300, 2.6e120];
+    for (let i = 0; i < vals.length; i++) {
+      const v = vals[i];
+      const x = f64s([v / 3, v, -v / 7]);
+      const s = pow2Scale(x.dataStart, 3);
+      const m = abs(v) * s;
+      expect(m >= 0.5 && m < 1.0).toBe(true, "v = " + v.toString());
+      expect(reinterpret<u64>(s) & 0x000fffffffffffff).toBe(0, "a power of two");
+    }
+  });
+
+  it("clamps the exponent to ±1022 for subnormal and near-overflow maxima", () => {
+    expect(pow2Scale(f64s([5e-324]).dataStart, 1)).toBe(reinterpret<f64>(<u64>(1022 + 1023) << 52));
+    expect(pow2Scale(f64s([1.7e308]).dataStart, 1)).toBe(reinterpret<f64>(<u64>(1) << 52));
+  });
+});
+
+describe("sumSquaresScaled", () => {
+  it("with σ = 1 equals dot(x, x, n) bit for bit for every tested length", () => {
+    const rng = new Lcg(31);
+    for (let t = 0; t < LENGTHS.length; t++) {
+      const n = LENGTHS[t];
+      const x = data(n, rng, -2.0, 2.0);
+      expect(bits(sumSquaresScaled(x.dataStart, 1.0, n))).toBe(bits(dot(x.dataStart, x.dataStart, n)), "n = " + n.toString());
+    }
+  });
+
+  it("with σ a power of two equals σ²·dot(x, x, n) bit for bit (scaling is exact), where the plain sum would overflow", () => {
+    const rng = new Lcg(32);
+    for (let t = 0; t < LENGTHS.length; t++) {
+      const n = LENGTHS[t];
+      const x = data(n, rng, -2.0, 2.0);
+      const big = new Float64Array(n + 2);
+      const up = reinterpret<f64>(<u64>(600 + 1023) << 52), down = reinterpret<f64>(<u64>(-600 + 1023) << 52); // 2^±600
+      for (let i = 0; i < n; i++) big[i] = x[i] * up;
+      const got = sumSquaresScaled(big.dataStart, down, n);
+      expect(bits(got)).toBe(bits(dot(x.dataStart, x.dataStart, n)), "n = " + n.toString());
+    }
+  });
+});
+
+describe("scale", () => {
+  it("multiplies every entry and nothing past n", () => {
+    const x = f64s([1, -2, 3, NaN]);
+    scale(x.dataStart, 0.5, 3);
+    expect(x[0]).toBe(0.5);
+    expect(x[1]).toBe(-1.0);
+    expect(x[2]).toBe(1.5);
+    expect(isNaN(x[3])).toBe(true);
   });
 });

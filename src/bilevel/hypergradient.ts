@@ -46,6 +46,20 @@ export interface HypergradientResult {
     linearIterations: number;
     linearResidual: number;
     linearConverged: boolean;
+    /**
+     * 'exact' only: an estimate of ‖∇φ‖'s rounding error, ε·‖D_xᵀ(|v| + |π ⊙ E w|)/τ‖₂. The
+     * implicit term subtracts two tables of size |v|/τ; when the policy is saturated (rewards
+     * ≫ τ) they cancel to rounding noise that D_x (a reward scale) multiplies.
+     */
+    gradientError?: number;
+    /** 'exact' only: (1 + γ)/(1 − γ), a bound on the ∞-norm condition number of I − γP_π. */
+    conditionBound?: number;
+    /**
+     * 'exact' only: true when the gradient cannot be trusted to about 8 digits
+     * (gradientError > 1e-8·‖∇φ‖₂, or a solve not converged). Both diagnostics above stay
+     * silent about this: they measure residuals, which rounding keeps small.
+     */
+    precisionLost?: boolean;
   };
 }
 
@@ -67,7 +81,9 @@ export function hypergradient(problem: BilevelProblem, x: ArrayLike<number>, opt
 function exact(problem: BilevelProblem, x: Float64Array, options: HypergradientOptions): HypergradientResult {
   problem.requireSoft("the exact hypergradient");
   const low = solveLower(problem, x, options.lower);
-  const { grad, linear } = implicitGrad(problem, x, low, options.linear, options.linearTol);
+  const { grad, linear, w, v } = implicitGrad(problem, x, low, options.linear, options.linearTol);
+  const gradientError = roundingOfGrad(problem, x, low, v, w);
+  const { gamma } = problem.mdp;
   return {
     value: problem.value(x, low.pi),
     grad,
@@ -81,8 +97,30 @@ function exact(problem: BilevelProblem, x: Float64Array, options: HypergradientO
       linearIterations: linear.iterations,
       linearResidual: linear.residual,
       linearConverged: linear.converged,
+      gradientError,
+      conditionBound: (1 + gamma) / (1 - gamma),
+      precisionLost: !(gradientError <= 1e-8 * norm2(grad)) || !low.converged || !linear.converged,
     },
   };
+}
+
+/** ε·‖D_xᵀ(|v| + |π ⊙ E w|)/τ‖₂ (v = π ⊙ ∇_π f): the size of the rounding noise in the implicit term of ∇φ. One vjp. */
+function roundingOfGrad(problem: BilevelProblem, x: Float64Array, low: Pick<LowerSolution, "pi" | "V">, v: Float64Array, w: Float64Array): number {
+  const { S, A } = problem.mdp;
+  const tau = problem.tau;
+  const pi = low.pi;
+  const u = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] = (Math.abs(v[s * A + a]) + Math.abs(pi[s * A + a] * w[s])) / tau;
+  return Number.EPSILON * norm2(problem.vjp(x, u, low.V));
+}
+
+function norm2(v: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
+  if (m === 0 || !Number.isFinite(m)) return m;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += (v[i] / m) * (v[i] / m);
+  return m * Math.sqrt(s);
 }
 
 /**
@@ -114,7 +152,7 @@ export function implicitGrad(problem: BilevelProblem, x: Float64Array, low: Pick
   // π is the lower solve's softmax and b is built from checked callbacks: no re-validation
   const sol = solveLinearUnchecked(mdp, pi, b, parseSolve({ transpose: true, method: linear, tol: linearTol, x0: w0 }, mdp));
   const grad = combine(problem, x, low, v, sol.x);
-  return { grad, w: sol.x, linear: sol };
+  return { grad, w: sol.x, linear: sol, v };
 }
 
 /** Scratch and output of `combine` (fresh arrays when omitted). */

@@ -37,6 +37,7 @@ export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } f
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
 export type { Algorithm, DescribedAlgorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions, StepInfo, XProjection } from "./algorithms/common";
 export { ALGORITHM_LIST } from "./algorithms/index";
+export { STATE_VERSION, type StateTag } from "./algorithms/stateSchema";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./algorithms/mSoBiRL";
 export { soBiRL, type SoBiRLOptions, type SoBiRLState, type SoBiRLBaseline } from "./algorithms/soBiRL";

@@ -1,5 +1,5 @@
 // Built-in reward models and upper objectives (docs/math.md#derivatives, docs/math.md#problems).
-import { NumericalError, ShapeError } from "../errors";
+import { DomainError, NumericalError, ShapeError } from "../errors";
 import { occupancy, policyEvaluation, type LinearMethod } from "../lower";
 import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
@@ -22,6 +22,8 @@ export function linearReward(Phi: ArrayLike<number> | CsrMatrix, n: number): Rew
     const indptr = check.int32("Phi.indptr", Phi.indptr);
     const rows = indptr.length - 1;
     if (rows < 1) throw new ShapeError("Phi.indptr", "must have at least 2 entries (rows + 1)", indptr.length);
+    // a row's entries are values[indptr[i]..indptr[i+1]): entries before indptr[0] would be ignored
+    if (indptr[0] !== 0) throw new DomainError("Phi.indptr", "must start at 0", indptr[0], 0);
     const nnz = indptr[rows];
     const indices = check.int32("Phi.indices", Phi.indices, nnz);
     const values = check.float64("Phi.values", Phi.values, nnz);

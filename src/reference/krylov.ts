@@ -21,6 +21,27 @@ function apply(m: RefMDP, pi: Float64Array, x: Float64Array, transpose: boolean,
   return y;
 }
 
+const SCALE_LO = 2 ** -400, SCALE_HI = 2 ** 400;
+
+/**
+ * assembly/vec.ts pow2Scale: σ = 2^k putting max|v_i| into [0.5, 1) (k clamped to ±1022), or 1
+ * when max|v_i| is 0, not finite or within [2^-400, 2^400]. Solves work on σb and σx so their
+ * norms neither overflow nor underflow; powers of two scale exactly.
+ */
+export function pow2Scale(v: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
+  if (!(m < Infinity) || m === 0 || (m >= SCALE_LO && m <= SCALE_HI)) return 1;
+  const bits = new Float64Array([m]);
+  const biased = (new Uint32Array(bits.buffer)[1] >>> 20) & 0x7ff;
+  return 2 ** Math.min(1022, Math.max(-1022, 1022 - biased));
+}
+
+/** σ·v (a copy). */
+function scaled(v: Float64Array, sigma: number): Float64Array {
+  return sigma === 1 ? v : v.map((e) => sigma * e);
+}
+
 /** r = b − A x; returns ‖r‖₂. */
 function residualInto(m: RefMDP, pi: Float64Array, b: Float64Array, x: Float64Array, transpose: boolean, r: Float64Array): number {
   apply(m, pi, x, transpose, r);
@@ -50,7 +71,9 @@ export function bicgstab(m: RefMDP, pi: Float64Array, b: Float64Array, opts: Sol
   const tol = opts.tol ?? 1e-12;
   const maxIter = opts.maxIter ?? 1000;
   const S = m.S;
-  const x = start(m, pi, b, opts.x0);
+  const sigma = pow2Scale(b);
+  const x = scaled(start(m, pi, b, opts.x0), sigma);
+  b = scaled(b, sigma);
   const bnorm = Math.sqrt(dot(b, b));
   const scale = bnorm > 0 ? bnorm : 1;
   const r = new Float64Array(S), rh = new Float64Array(S), p = new Float64Array(S);
@@ -105,7 +128,7 @@ export function bicgstab(m: RefMDP, pi: Float64Array, b: Float64Array, opts: Sol
   // report the true residual, not the recursively updated one
   if (it > 0) rnorm = residualInto(m, pi, b, x, transpose, r);
   const residual = rnorm / scale;
-  return { x, iterations: it, residual, converged: residual <= tol };
+  return { x: scaled(x, 1 / sigma), iterations: it, residual, converged: residual <= tol };
 }
 
 /** Relative size below which BiCGSTAB's inner products count as a breakdown. */
@@ -123,7 +146,9 @@ export function gmres(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveO
   const S = m.S;
   // the library's default restart (src/lower.ts defaultRestart)
   const mm = Math.min(S, opts.restart ?? Math.max(10, Math.min(100, Math.floor(2 ** 26 / (8 * S)) - 2)));
-  const x = start(m, pi, b, opts.x0);
+  const sigma = pow2Scale(b);
+  const x = scaled(start(m, pi, b, opts.x0), sigma);
+  b = scaled(b, sigma);
   const bnorm = Math.sqrt(dot(b, b));
   const scale = bnorm > 0 ? bnorm : 1;
   const V = Array.from({ length: mm + 1 }, () => new Float64Array(S));
@@ -177,7 +202,7 @@ export function gmres(m: RefMDP, pi: Float64Array, b: Float64Array, opts: SolveO
     if (!(beta < prev)) break;
   }
   const residual = beta / scale;
-  return { x, iterations: it, residual, converged: residual <= tol };
+  return { x: scaled(x, 1 / sigma), iterations: it, residual, converged: residual <= tol };
 }
 
 /**
@@ -188,7 +213,9 @@ export function richardson(m: RefMDP, pi: Float64Array, b: Float64Array, opts: S
   const transpose = opts.transpose ?? false;
   const tol = opts.tol ?? 1e-12;
   const maxIter = opts.maxIter ?? 100000;
-  const x = start(m, pi, b, opts.x0);
+  const sigma = pow2Scale(b);
+  const x = scaled(start(m, pi, b, opts.x0), sigma);
+  b = scaled(b, sigma);
   const bnorm = Math.sqrt(dot(b, b));
   const scale = bnorm > 0 ? bnorm : 1;
   const r = new Float64Array(m.S);
@@ -200,13 +227,17 @@ export function richardson(m: RefMDP, pi: Float64Array, b: Float64Array, opts: S
     rnorm = residualInto(m, pi, b, x, transpose, r);
   }
   const residual = rnorm / scale;
-  return { x, iterations: it, residual, converged: residual <= tol };
+  return { x: scaled(x, 1 / sigma), iterations: it, residual, converged: residual <= tol };
 }
 
 /** True relative residual ‖b − Ax‖₂/‖b‖₂ (‖b‖ replaced by 1 when b = 0). */
 export function systemResidual(m: RefMDP, pi: Float64Array, b: Float64Array, x: Float64Array, transpose: boolean): number {
-  const bnorm = Math.sqrt(dot(b, b));
-  return residualInto(m, pi, b, x, transpose, new Float64Array(m.S)) / (bnorm > 0 ? bnorm : 1);
+  const sigma = pow2Scale(b);
+  const bs = scaled(b, sigma);
+  const bnorm = Math.sqrt(dot(bs, bs));
+  const r = apply(m, pi, x, transpose, new Float64Array(m.S));
+  for (let i = 0; i < m.S; i++) r[i] = sigma * b[i] - sigma * r[i];
+  return Math.sqrt(dot(r, r)) / (bnorm > 0 ? bnorm : 1);
 }
 
 /** Exact solve by dense LU of I − γP_π (or its transpose). b is not modified. */

@@ -33,6 +33,7 @@ export interface Kernels {
   bicgstab(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
   gmres(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, m: number, info: ptr): void;
   richardson(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number, tol: number, maxIter: number, info: ptr): void;
+  pow2Scale(x: ptr, n: number): number;
   systemResidual(P: ptr, indptr: ptr, indices: ptr, pi: ptr, b: ptr, x: ptr, work: ptr, S: number, A: number, gamma: number, transpose: boolean | number): number;
   seedRng(rng: ptr, lo: number, hi: number): void;
   seedStream(rng: ptr, lo: number, hi: number, stream: number): void;

@@ -143,14 +143,39 @@ export class Workspace {
   }
 }
 
+/** Linear memory of a fresh instance (bytes), as last seen: what a new instance needs at least. */
+let instanceBytes = 0;
+
 /**
  * A fresh instance (its own linear memory) of a backend's module. The loader supplies
  * the `env` imports (an `abort` that becomes a readable Error); hot paths call the raw
  * exports, never the loader's array helpers.
  */
-function instantiateKernels(backend: Backend): { exports: Kernels; memory: WebAssembly.Memory } {
-  const { instance } = instantiateSync<Record<string, unknown>>(backend.module, {});
+export function instantiateKernels(
+  backend: Backend,
+  /** @internal for tests: stands in for the loader's instantiateSync. */
+  instantiate: (module: WebAssembly.Module) => { instance: WebAssembly.Instance } = (m) => instantiateSync(m, {}),
+): { exports: Kernels; memory: WebAssembly.Memory } {
+  let instance: WebAssembly.Instance;
+  try {
+    ({ instance } = instantiate(backend.module));
+  } catch (e) {
+    // Each instance reserves its own linear memory (on 64-bit engines, several GiB of
+    // address space with guard regions): V8 runs out after roughly 12 800 live ones and
+    // throws a RangeError ("WebAssembly.Instance(): Out of memory").
+    if (e instanceof RangeError) {
+      throw new MemoryLimitError(
+        instanceBytes,
+        0,
+        `the engine could not create another kernel instance (${e.message}). Every MDP (and DenseMatrix) owns one ` +
+          `wasm instance until it is garbage-collected: drop references to MDPs you no longer need, reuse one MDP ` +
+          `(setTransitions for dense P), or run fewer problems per process`,
+      );
+    }
+    throw e;
+  }
   const exports = instance.exports as unknown as Kernels;
+  instanceBytes = Math.max(instanceBytes, exports.memory.buffer.byteLength);
   return { exports, memory: exports.memory };
 }
 

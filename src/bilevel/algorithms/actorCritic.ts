@@ -16,7 +16,7 @@ import { sampleTrajectories, type Trajectories } from "../../sampling";
 import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { exp, log, pow } from "../../util/math";
 import { logSoftmaxRows, rowLogSumExp } from "../../util/softmax";
 import { byName, count, describe, int, nonNeg, num, oneOf, positive, seedParam, str, unit } from "../../util/params";
@@ -101,7 +101,7 @@ export interface ActorCriticOptions {
 }
 
 /** State of `actorCritic` (plain data: JSON-safe). */
-export interface ActorCriticState {
+export interface ActorCriticState extends StateTag {
   k: number;
   x: number[];
   /** log π (S·A), the actor of the penalised problem (softmax logits, normalised per state). */

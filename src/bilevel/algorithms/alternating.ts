@@ -15,7 +15,7 @@ import { Rng } from "../../util/random";
 import * as check from "../../validate";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { checkObjective, gradXOf, groupAt, lossOf, objectiveOf, type TrajectoryContext } from "../trajectory";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { byName, count, describe, int, num, oneOf, positive, seedParam, solverParam } from "../../util/params";
 
 const params = [
@@ -59,7 +59,7 @@ export interface AlternatingOptions {
 }
 
 /** State of `alternating` (plain data: JSON-safe). */
-export interface AlternatingState {
+export interface AlternatingState extends StateTag {
   k: number;
   x: number[];
   /** π_k: the policy that draws the next pairs (uniform at k = 0). */

@@ -8,6 +8,9 @@ import { phi } from "../hypergradient";
 import type { BilevelProblem, Counters } from "../problem";
 import type { AlgorithmInfo } from "../../util/params";
 import { closeReading, noWork, openReading, tally } from "../../wasm/routines/index";
+import { checkState, tagState, type StateTag } from "./stateSchema";
+
+export type { StateTag } from "./stateSchema";
 
 /** One row of a run's history. */
 export interface HistoryRecord {
@@ -70,6 +73,8 @@ export interface StepInfo {
  * `run` drives K iterations with a history.
  */
 export interface Algorithm<O, S extends { k: number; x: number[] }> {
+  // init writes the algorithm's name and the state format in front (StateTag); step and
+  // run({ state }) check a state against the algorithm's schema (stateSchema.ts) first
   readonly name: string;
   /** Its parameters (type, default, range, description): the library's algorithms all carry it. */
   readonly info?: AlgorithmInfo;
@@ -104,9 +109,9 @@ export type DescribedAlgorithm<O, S extends { k: number; x: number[] }, N extend
 };
 
 /** Build an algorithm object from its specification, init and a step that also reports StepInfo. */
-export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo }, N extends string = string>(
+export function algorithm<O, S extends StateTag & { k: number; x: number[]; last?: StepInfo }, N extends string = string>(
   info: AlgorithmInfo & { name: N },
-  init: (problem: BilevelProblem, options: O) => S,
+  init: (problem: BilevelProblem, options: O) => Omit<S, keyof StateTag>,
   step: (problem: BilevelProblem, state: S) => S,
 ): DescribedAlgorithm<O, S, N> {
   return steppedAlgorithm(info, init, (problem, state) => new PlainStepper(problem, state, step), step);
@@ -116,9 +121,9 @@ export function algorithm<O, S extends { k: number; x: number[]; last?: StepInfo
  * Build an algorithm object from init and a stepper; `step` is one `advance()` of a fresh
  * stepper unless given. `run` drives one stepper for the whole run.
  */
-export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: StepInfo }, N extends string = string>(
+export function steppedAlgorithm<O, S extends StateTag & { k: number; x: number[]; last?: StepInfo }, N extends string = string>(
   info: AlgorithmInfo & { name: N },
-  init: (problem: BilevelProblem, options: O) => S,
+  init: (problem: BilevelProblem, options: O) => Omit<S, keyof StateTag>,
   stepper: (problem: BilevelProblem, state: S) => Stepper<S>,
   step: (problem: BilevelProblem, state: S) => S = (problem, state) => {
     const st = stepper(problem, state);
@@ -126,11 +131,13 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
     return st.state();
   },
 ): DescribedAlgorithm<O, S, N> {
+  const name = info.name;
+  const initTagged = (problem: BilevelProblem, options: O): S => tagState(name, init(problem, options)) as S;
   return {
-    name: info.name,
+    name,
     info,
-    init: (problem, options) => init(problem, (options ?? {}) as O),
-    step,
+    init: (problem, options) => initTagged(problem, (options ?? {}) as O),
+    step: (problem, state) => step(problem, checkState(name, problem, state)),
     run(problem, options) {
       if (typeof options !== "object" || options === null) throw new DomainError("options", "must be an object with at least { iterations }", options);
       const K = check.positiveInt("iterations", options.iterations);
@@ -139,7 +146,8 @@ export function steppedAlgorithm<O, S extends { k: number; x: number[]; last?: S
       // the run's work: init and the steps, not the φ diagnostics in between
       const counters = noWork();
       const t0 = now();
-      const it = tally(counters, () => stepper(problem, options.state ?? init(problem, options)));
+      const it = tally(counters, () => stepper(problem, options.state === undefined ? initTagged(problem, options) : checkState(name, problem, options.state)));
+      if (!Number.isSafeInteger(it.k + K)) throw new DomainError("iterations", `must keep k + iterations a safe integer (k = ${it.k})`, K);
       const history: HistoryRecord[] = [];
       let stopped = false;
       const end = it.k + K;
@@ -204,7 +212,14 @@ export function now(): number {
 export function norm2(v: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
+  if (s < Infinity && (s > 1e-290 || s === 0)) return Math.sqrt(s);
+  // the squares overflowed or underflowed (|v_i| beyond ~1e154 or below ~1e-145): scale by max|v_i|
+  let m = 0;
+  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
+  if (!(m < Infinity)) return m; // NaN or ±∞ entries
+  let t = 0;
+  for (let i = 0; i < v.length; i++) t += (v[i] / m) * (v[i] / m);
+  return m * Math.sqrt(t);
 }
 
 /** Positive finite step size option. */

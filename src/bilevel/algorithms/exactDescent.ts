@@ -5,7 +5,7 @@ import { hypergradient } from "../hypergradient";
 import type { LowerSolver } from "../lowerSolve";
 import type { BilevelProblem } from "../problem";
 import { LINEAR, byName, describe, num, positive, solverParam, str } from "../../util/params";
-import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection } from "./common";
+import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection, type StateTag } from "./common";
 
 const params = [
   num("beta", "Step size β.", { default: 0.1, ...positive }),
@@ -39,7 +39,7 @@ export interface ExactDescentOptions {
 }
 
 /** State of `exactDescent` (plain data: JSON-safe). */
-export interface ExactDescentState {
+export interface ExactDescentState extends StateTag {
   k: number;
   x: number[];
   /** Warm start for the next lower solve. */

@@ -9,7 +9,7 @@ import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
-import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection } from "./common";
+import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection, type StateTag } from "./common";
 import { rowSoftmax } from "../../util/softmax";
 import { arr, byName, count, describe, int, nonNeg, num, oneOf, positive, seedParam, str } from "../../util/params";
 
@@ -57,7 +57,7 @@ export interface MSoBiRLOptions {
 }
 
 /** State of `mSoBiRL` (plain data: JSON-safe). */
-export interface MSoBiRLState {
+export interface MSoBiRLState extends StateTag {
   k: number;
   x: number[];
   /** Q_k (S·A) from the last sweep; π_k = softmax(Q_k/τ). */

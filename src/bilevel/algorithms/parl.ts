@@ -21,7 +21,7 @@ import { bellmanResidual, evaluate, solve, tableToLogits, visitation } from "../
 import { pTransposeSA } from "../../wasm/routines/index";
 import { result, type BilevelProblem } from "../problem";
 import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
-import { algorithm, norm2, startX, stepSize, type StepInfo, projectX, type XProjection } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 import { conjugateGradient, type CgInfo } from "../../linalg";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
@@ -167,7 +167,7 @@ export interface PARLOptions extends ParlDerivativeOptions {
 }
 
 /** State of `parl` (plain data: JSON-safe). */
-export interface PARLState {
+export interface PARLState extends StateTag {
   k: number;
   x: number[];
   /** Reduced logits θ_k (S·(A−1)), the warm start of the inner solver. */

@@ -18,7 +18,7 @@ import * as check from "../../validate";
 import { bellmanPenalty, evaluate, tableToLogits, valuePenalty, type PenaltyResult } from "../penalties";
 import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
-import { algorithm, startX, stepSize, type StepInfo, projectX, type XProjection } from "./common";
+import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
 
@@ -97,7 +97,7 @@ export interface PBRLOptions {
 }
 
 /** State of `pbrl` (plain data: JSON-safe). */
-export interface PBRLState {
+export interface PBRLState extends StateTag {
   k: number;
   x: number[];
   /** The policy variable: θ (full logits, S·A) for 'logits', the table π (S·A) for 'simplex'. */

@@ -27,7 +27,7 @@ import {
   sampledOccupancy,
   softLogitGradient,
 } from "./actorCritic";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
 import { byName, count, describe, int, num, oneOf, positive, seedParam, str } from "../../util/params";
@@ -82,7 +82,7 @@ export interface PhiSigmaOptions {
 }
 
 /** State of `phiSigma` (plain data: JSON-safe). */
-export interface PhiSigmaState {
+export interface PhiSigmaState extends StateTag {
   k: number;
   x: number[];
   /** Logits θ̂* (S·A, log-softmax normalised): warm start of loop (i). */

@@ -19,7 +19,7 @@ import { Rng } from "../../util/random";
 import * as check from "../../validate";
 import { defaultTd, estimateAt, occupancyRows, parseModelFree, requireModelFree, type DerivativeMode } from "../modelFree";
 import type { BilevelProblem } from "../problem";
-import { algorithm, norm2, startX, stepSize, type StepInfo } from "./common";
+import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 import { arr, byName, count, describe, int, num, oneOf, positive, seedParam, str } from "../../util/params";
 
@@ -93,7 +93,7 @@ export interface SoBiRLOptions {
 }
 
 /** State of `soBiRL` (plain data: JSON-safe). */
-export interface SoBiRLState {
+export interface SoBiRLState extends StateTag {
   k: number;
   x: number[];
   /** π_{k−1}: the warm start of the next inner loop (S·A). */

@@ -10,3 +10,4 @@ export { solveSystem, evaluatePolicy, luSolveDense, type LinearMethod, type Solv
 export { sample, type Sampled } from "./sampling";
 export { storeMatrix, matvec } from "./matrix";
 export { meter, tally, openReading, closeReading, unmetered, noWork, type Work } from "./work";
+export { instantiateKernels } from "../workspace";

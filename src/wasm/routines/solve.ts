@@ -75,7 +75,35 @@ export function evaluatePolicy(mdp: object, r: Float64Array, pi: Float64Array, t
 }
 
 /** Solve in kernel memory: x (holding the initial guess) ← A⁻¹ b; scratch above the current mark. */
+/**
+ * Honest results at any scale of b (issue 12): the iterative kernels and systemResidual
+ * work on σb, σ = pow2Scale(b) a power of two (1 unless max|b_i| lies outside
+ * [2^-400, 2^400]), and scale x back. When σ ≠ 1 the residual is recomputed for the x
+ * actually returned (scaling back can round subnormals). An x that is not finite (the
+ * solution overflows f64) or a NaN residual is a NumericalError: no usable accuracy is
+ * reachable.
+ */
 function solveAt(inst: Instance, mdp: object, pPi: number, pB: number, pX: number, o: SolveSettings): SolveInfo {
+  const { ws, k, S, A, gamma } = inst;
+  const sigma = k.pow2Scale(pB, S);
+  const res = solveAtScaled(inst, mdp, pPi, pB, pX, o);
+  if (sigma !== 1) {
+    const pR = ws.allocF64(S);
+    res.residual = k.systemResidual(inst.P, inst.indptr, inst.indices, pPi, pB, pX, pR, S, A, gamma, o.transpose ? 1 : 0);
+    res.converged = res.residual <= (o.method === "lu" ? Math.max(o.tol, 1e-10) : o.tol);
+  }
+  const x = ws.f64(pX, S);
+  for (let i = 0; i < S; i++) {
+    if (!Number.isFinite(x[i])) {
+      const bmax = ws.f64(pB, S).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      throw new NumericalError(`solveLinear (${o.method}): no usable accuracy: x[${i}] = ${x[i]} with max|b| = ${bmax}; the solution does not fit in f64: rescale b`);
+    }
+  }
+  if (Number.isNaN(res.residual)) throw new NumericalError(`solveLinear (${o.method}): no usable accuracy: the residual of the returned x is NaN`);
+  return res;
+}
+
+function solveAtScaled(inst: Instance, mdp: object, pPi: number, pB: number, pX: number, o: SolveSettings): SolveInfo {
   const { ws, k, S, A, gamma } = inst;
   const tr = o.transpose ? 1 : 0;
   if (o.method === "lu") {

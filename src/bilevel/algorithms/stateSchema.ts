@@ -1,0 +1,316 @@
+// The schema of every algorithm's plain-data state (issue 12): which keys it holds, their
+// types, lengths tied to the problem's S, A and n, their ranges, the algorithm's name and
+// the format version. `run({ state })` and `step(problem, state)` check a state against it
+// before any arithmetic, so a state that was edited, truncated, written by another
+// algorithm or by another problem fails with a ShapeError (a missing key, a wrong type or
+// length) or a DomainError (a value out of range, NaN, null, another algorithm's name)
+// naming `state.<key>`, the rule and the value, instead of a raw TypeError or an endless run.
+import { DomainError, ShapeError } from "../../errors";
+import * as check from "../../validate";
+import type { BilevelProblem } from "../problem";
+import { objectiveOf } from "../trajectory";
+
+/** Version of the state format written by `init` (and kept by `step`). */
+export const STATE_VERSION = 1;
+
+/** The two keys every state carries in front of its own. */
+export interface StateTag {
+  /** The algorithm that wrote the state (its `name`). */
+  algorithm: string;
+  /** The state format (STATE_VERSION). */
+  version: number;
+}
+
+interface Ctx {
+  S: number;
+  A: number;
+  n: number;
+  problem: BilevelProblem;
+  state: Record<string, unknown>;
+}
+
+type Rule = (arg: string, v: unknown, c: Ctx) => void;
+
+interface Field {
+  rule: Rule;
+  optional?: boolean;
+}
+
+// ---------- rules ----------
+
+function number(arg: string, v: unknown): number {
+  if (typeof v !== "number") throw new (v === null ? DomainError : ShapeError)(arg, "must be a number", v);
+  return check.finiteNumber(arg, v);
+}
+
+const positive: Rule = (arg, v) => {
+  if (number(arg, v) <= 0) throw new DomainError(arg, "must be > 0", v);
+};
+const nonNegative: Rule = (arg, v) => {
+  if (number(arg, v) < 0) throw new DomainError(arg, "must be ≥ 0", v);
+};
+const finite: Rule = (arg, v) => {
+  number(arg, v);
+};
+/** A number in [lo, hi) or [lo, hi] (closed when `closed`). */
+const interval = (lo: number, hi: number, closed = false, openLo = false): Rule => (arg, v) => {
+  const x = number(arg, v);
+  if (x < lo || (openLo && x === lo) || x > hi || (!closed && x === hi)) {
+    throw new DomainError(arg, `must lie in ${openLo ? "(" : "["}${lo}, ${hi}${closed ? "]" : ")"}`, v);
+  }
+};
+/** A count handed to loops and kernels: 1 ≤ v ≤ 2³¹ − 1. */
+const count: Rule = (arg, v) => {
+  if (typeof v !== "number") throw new (v === null ? DomainError : ShapeError)(arg, "must be a number", v);
+  check.positiveI32(arg, v);
+};
+/** The iteration index: a safe non-negative integer (so k + iterations stays exact). */
+const iteration: Rule = (arg, v) => {
+  if (typeof v !== "number") throw new (v === null ? DomainError : ShapeError)(arg, "must be a number", v);
+  if (!Number.isSafeInteger(v) || v < 0) throw new DomainError(arg, "must be a non-negative safe integer (≤ 2⁵³ − 1)", v);
+};
+const oneOf = (...values: string[]): Rule => (arg, v) => {
+  if (typeof v !== "string" || !values.includes(v)) throw new DomainError(arg, `must be ${values.map((s) => `'${s}'`).join(" or ")}`, v);
+};
+/** Finite numbers, of the length `len` gives. */
+const vector = (len: (c: Ctx) => number, shape: string): Rule => (arg, v, c) => {
+  check.float64(arg, v, len(c), shape);
+};
+/** A policy table (S·A, each row a distribution). */
+const policyTable: Rule = (arg, v, c) => {
+  check.policy(arg, v, c.S, c.A);
+};
+/** The four uint32 words of a xoshiro128** generator, not all zero. */
+const rngWords: Rule = (arg, v) => {
+  if (!Array.isArray(v) || v.length !== 4) throw new ShapeError(arg, "must hold the 4 words of the generator", Array.isArray(v) ? v.length : v);
+  for (let i = 0; i < 4; i++) {
+    const w = v[i];
+    if (typeof w !== "number" || !Number.isInteger(w) || w < 0 || w > 0xffffffff) throw new DomainError(arg, "entries must be 32-bit unsigned integers", w, i);
+  }
+  if ((v[0] | v[1] | v[2] | v[3]) === 0) throw new DomainError(arg, "must not be all zero (a xoshiro128** state never is)", 0);
+};
+/** Informational numbers (JSON turns NaN into null). */
+const numberOrNull: Rule = (arg, v) => {
+  if (v !== null && typeof v !== "number") throw new ShapeError(arg, "must be a number or null", v);
+};
+const stepInfo: Rule = (arg, v) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ShapeError(arg, "must be an object { f, hnorm, lowerResidual, penalty? }", v);
+  for (const [key, x] of Object.entries(v)) numberOrNull(`${arg}.${key}`, x, undefined as never);
+};
+const runningMean: Rule = (arg, v) => {
+  if (v !== null) finite(arg, v, undefined as never);
+};
+/** Buffered trajectories (alternating): integers in [0, bound), a whole number of groups. */
+const buffer = (what: "states" | "actions"): Rule => (arg, v, c) => {
+  const a = check.int32(arg, v);
+  const bound = what === "states" ? c.S : c.A;
+  for (let i = 0; i < a.length; i++) if (a[i] < 0 || a[i] >= bound) throw new DomainError(arg, `entries must lie in [0, ${bound}) (${what === "states" ? "S" : "A"})`, a[i], i);
+  const obj = objectiveOf(c.problem, undefined);
+  const G = obj.groupSize * obj.horizon;
+  if (a.length % G !== 0) throw new ShapeError(arg, `must have a length that is a multiple of groupSize·horizon = ${G}`, a.length);
+  const other = c.state[what === "states" ? "bufferActions" : "bufferStates"];
+  if (Array.isArray(other) && other.length !== a.length) throw new ShapeError(arg, "must have the length of bufferStates and bufferActions alike", a.length);
+};
+
+const linearMethod: Field = { rule: oneOf("lu", "krylov", "bicgstab", "richardson"), optional: true };
+const lowerSolver: Field = { rule: oneOf("value-iteration", "policy-iteration") };
+const projection: Field = { rule: oneOf("none", "nonnegative") };
+const SA = (c: Ctx) => c.S * c.A;
+const S = (c: Ctx) => c.S;
+
+// ---------- the schemas ----------
+
+/** Keys every state starts with (the tag and the iterate), then `last`. */
+function schema(own: Record<string, Field>): Record<string, Field> {
+  return {
+    k: { rule: iteration },
+    x: { rule: vector((c) => c.n, "n") },
+    ...own,
+    last: { rule: stepInfo, optional: true },
+  };
+}
+
+const SCHEMAS: Record<string, Record<string, Field>> = {
+  exactDescent: schema({
+    V: { rule: vector(S, "S") },
+    beta: { rule: positive },
+    tol: { rule: positive },
+    solver: lowerSolver,
+    linear: linearMethod,
+    project: projection,
+  }),
+  mSoBiRL: schema({
+    Q: { rule: vector(SA, "S·A") },
+    V: { rule: vector(S, "S") },
+    w: { rule: vector(S, "S") },
+    beta: { rule: positive },
+    zeta: { rule: positive },
+    N: { rule: count },
+    earlyStop: { rule: nonNegative },
+    wStep: { rule: oneOf("least-squares", "richardson") },
+    project: projection,
+  }),
+  soBiRL: schema({
+    pi: { rule: policyTable },
+    rng: { rule: rngWords },
+    beta: { rule: positive },
+    eta: { rule: positive },
+    T: { rule: count },
+    evaluation: { rule: oneOf("exact", "monte-carlo") },
+    Mq: { rule: count },
+    Tq: { rule: count },
+    groups: { rule: count },
+    derivative: { rule: oneOf("rollout", "exact") },
+    Md: { rule: count },
+    Td: { rule: count },
+    baseline: { rule: oneOf("running", "leave-one-out", "split", "none") },
+    baselineDecay: { rule: interval(0, 1) },
+    runningMean: { rule: runningMean },
+  }),
+  pbrl: schema({
+    // the enums first: the lengths of policy, piHat and Vhat depend on them
+    penalty: { rule: oneOf("value", "bellman") },
+    param: { rule: oneOf("logits", "simplex") },
+    inner: { rule: oneOf("pmd", "exact") },
+    policy: {
+      rule: (arg, v, c) => (c.state.param === "simplex" ? policyTable(arg, v, c) : vector(SA, "S·A")(arg, v, c)),
+    },
+    piHat: { rule: (arg, v, c) => (c.state.penalty === "value" ? policyTable(arg, v, c) : vector(() => 0, "[] for the Bellman penalty")(arg, v, c)) },
+    Vhat: { rule: vector((c) => (c.state.penalty === "value" && c.state.inner === "exact" ? c.S : 0), "S with the value penalty and inner 'exact', else 0") },
+    lambda: { rule: positive },
+    alpha: { rule: positive },
+    stepRule: { rule: oneOf("backtracking", "fixed") },
+    shrink: { rule: interval(0, 1, false, true) },
+    maxBacktracks: { rule: count },
+    floor: { rule: (arg, v, c) => interval(0, 1 / c.A)(arg, v, c) },
+    T: { rule: count },
+    eta: { rule: positive },
+    innerTol: { rule: positive },
+    solver: lowerSolver,
+    project: projection,
+    linear: linearMethod,
+    lastAlpha: { rule: numberOrNull, optional: true },
+    lastF: { rule: numberOrNull, optional: true },
+  }),
+  parl: schema({
+    inner: { rule: oneOf("pg", "exact") },
+    theta: { rule: vector((c) => c.S * (c.A - 1), "S·(A−1)") },
+    V: { rule: vector((c) => (c.state.inner === "exact" ? c.S : 0), "S with inner 'exact', else 0") },
+    beta: { rule: positive },
+    K: { rule: count },
+    eta: { rule: positive },
+    tol: { rule: positive },
+    solver: lowerSolver,
+    project: projection,
+    derivatives: { rule: oneOf("forward", "finite-difference") },
+    h: { rule: positive },
+    cgMaxIter: { rule: count },
+    cgTol: { rule: nonNegative },
+    damping: { rule: nonNegative },
+    linear: linearMethod,
+    lastCg: { rule: numberOrNull, optional: true },
+  }),
+  actorCritic: schema({
+    theta: { rule: vector(SA, "S·A") },
+    thetaT: { rule: vector(SA, "S·A") },
+    Q: { rule: vector(SA, "S·A") },
+    QT: { rule: vector(SA, "S·A") },
+    rng: { rule: rngWords },
+    critic: { rule: oneOf("exact", "td") },
+    occupancy: { rule: oneOf("exact", "sampled") },
+    tau0: { rule: positive },
+    tauPower: { rule: nonNegative },
+    w: { rule: positive },
+    wPower: { rule: nonNegative },
+    alpha: { rule: positive },
+    alphaPower: { rule: nonNegative },
+    actorStep: { rule: positive },
+    actorPower: { rule: nonNegative },
+    pmdStep: { rule: positive },
+    pmdPower: { rule: nonNegative },
+    criticStep: { rule: positive },
+    criticPower: { rule: nonNegative },
+    episodes: { rule: count },
+    explore: { rule: interval(0, 1, true) },
+    horizon: {
+      rule: (arg, v, c) => {
+        count(arg, v, c);
+        if ((v as number) < 2) throw new DomainError(arg, "must be ≥ 2 (TD needs a next state)", v);
+      },
+    },
+  }),
+  phiSigma: schema({
+    thetaStar: { rule: vector(SA, "S·A") },
+    thetaSigma: { rule: vector(SA, "S·A") },
+    rng: { rule: rngWords },
+    sigma: { rule: positive },
+    n: { rule: count },
+    eta: { rule: positive },
+    lowerStep: { rule: positive },
+    penaltyStep: { rule: positive },
+    gradient: { rule: oneOf("exact", "sampled") },
+    batch: { rule: count },
+    horizon: { rule: count },
+  }),
+  alternating: schema({
+    pi: { rule: policyTable },
+    V: { rule: vector(S, "S") },
+    rng: { rule: rngWords },
+    bufferStates: { rule: buffer("states") },
+    bufferActions: { rule: buffer("actions") },
+    beta: { rule: positive },
+    groups: { rule: count },
+    bufferSize: { rule: count },
+    rewardSteps: { rule: count },
+    tol: { rule: positive },
+    solver: lowerSolver,
+  }),
+};
+
+/** The algorithms that have a state schema. */
+export const STATE_SCHEMA_ALGORITHMS: readonly string[] = Object.keys(SCHEMAS);
+
+/** `{ algorithm, version, ...state }`: the tag in front, as `init` writes it. */
+export function tagState<S extends object>(algorithm: string, state: S): S & StateTag {
+  return { algorithm, version: STATE_VERSION, ...state };
+}
+
+/**
+ * Check a state handed to `run({ state })` or `step` against `algorithm`'s schema for this
+ * problem. Throws a ShapeError or DomainError naming `state.<key>`; returns the state.
+ */
+export function checkState<S>(algorithm: string, problem: BilevelProblem, state: S): S {
+  const fields = SCHEMAS[algorithm];
+  if (fields === undefined) return state; // an algorithm without a schema (none today)
+  if (typeof state !== "object" || state === null || Array.isArray(state)) {
+    throw new ShapeError("state", `must be the plain object that ${algorithm}.init or a previous run returned`, state);
+  }
+  const st = state as Record<string, unknown>;
+  // the name first: another algorithm's state is named as such, not as a missing key
+  if (st.algorithm === undefined) {
+    throw new ShapeError("state.algorithm", `is missing: states carry the name of the algorithm that wrote them (states written before format version ${STATE_VERSION} lack it; add "algorithm": "${algorithm}", "version": ${STATE_VERSION})`, undefined);
+  }
+  if (st.algorithm !== algorithm) {
+    const other = typeof st.algorithm === "string" && SCHEMAS[st.algorithm] ? ` (this is a state of ${st.algorithm}: resume it with ${st.algorithm}.run)` : "";
+    throw new DomainError("state.algorithm", `must be '${algorithm}'${other}`, st.algorithm);
+  }
+  if (st.version !== STATE_VERSION) {
+    throw new DomainError("state.version", `must be ${STATE_VERSION} (the state format this library reads)`, st.version);
+  }
+  const { S, A } = problem.mdp;
+  const c: Ctx = { S, A, n: problem.n, problem, state: st };
+  for (const [key, f] of Object.entries(fields)) {
+    const v = st[key];
+    if (v === undefined) {
+      if (f.optional) continue;
+      throw new ShapeError(`state.${key}`, `is missing (${algorithm} states hold ${Object.keys(fields).filter((k) => !fields[k].optional).join(", ")})`, v);
+    }
+    f.rule(`state.${key}`, v, c);
+  }
+  for (const key of Object.keys(st)) {
+    if (key !== "algorithm" && key !== "version" && !(key in fields)) {
+      throw new ShapeError("state", `has a key that ${algorithm} states do not hold (${Object.keys(fields).join(", ")})`, key);
+    }
+  }
+  return state;
+}
