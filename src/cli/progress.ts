@@ -211,7 +211,7 @@ export class CellsProgress {
     this.lastDraw = t;
     const cells = [...this.running.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => `cell ${i} ${r.done}/${r.total}`);
     let line = this.counts() + (cells.length ? `: ${cells.join(", ")}` : "");
-    const columns = this.o.columns ?? 100;
+    const columns = this.o.columns || 100; // 0 when the terminal reports no size
     if (line.length > columns - 1) line = line.slice(0, Math.max(0, columns - 2)) + "…";
     this.o.write("\r\x1b[2K" + line);
     this.drawn = true;
