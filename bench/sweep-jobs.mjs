@@ -5,11 +5,14 @@
 // included) and the sweep alone (from the command's first line to its last, worker
 // start-up included). The runs alternate (1, 2, 1, 2, …) so that a change in the machine's
 // load hits both; the best of the repeats is reported. The cell files of every run are
-// checked to be the same bytes (exit 1 otherwise). Results: bench/results/sweep-jobs.json.
+// checked to be the same bytes (exit 1 otherwise). With GNU time (/usr/bin/time) the CPU
+// time of each command is recorded too: CPU ÷ wall time is the cores the command got, which
+// tells a sweep that could not scale (a busy machine) from one that did not.
+// Results: bench/results/sweep-jobs.json.
 //
-//   npm run bench:sweep [-- --cells 12 --iterations 600 --repeats 2 --jobs-list 1,2 --dist]
+//   npm run bench:sweep [-- --cells 12 --iterations 1500 --repeats 2 --jobs-list 1,2 --dist]
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +20,7 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 // --dist: the bundle users run (dist/cli.js, after `npm run build`) instead of the sources under tsx
 const DIST = process.argv.includes("--dist");
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 const ENTRY = DIST ? ["dist/cli.js"] : ["--import", "./scripts/register-wasm.mjs", "--import", "tsx", "src/cli/main.ts"];
 
 function arg(name, fallback) {
@@ -32,7 +36,7 @@ function positiveInt(name, fallback) {
   return Number(v);
 }
 const cells = positiveInt("cells", 12);
-const iterations = positiveInt("iterations", 600);
+const iterations = positiveInt("iterations", 1500);
 const repeats = positiveInt("repeats", 2);
 const jobsList = arg("jobs-list", "1,2").split(",").map((s) => {
   if (!/^\d+$/.test(s.trim()) || Number(s) < 1) {
@@ -65,7 +69,10 @@ function runSweep(jobs, out) {
   return new Promise((done, fail) => {
     const t0 = performance.now();
     let tFirst, stdout = "", stderr = "";
-    const child = spawn(process.execPath, [...ENTRY, "sweep", join(dir, "sweep.json"), "--jobs", String(jobs), "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const argv = [process.execPath, ...ENTRY, "sweep", join(dir, "sweep.json"), "--jobs", String(jobs), "--out", out];
+    // GNU time, when there, adds the command's CPU time: CPU ÷ wall is the cores it got
+    const cmd = TIME ? [TIME, "-f", "bench-cpu %U %S", ...argv] : argv;
+    const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.setEncoding("utf8").on("data", (d) => {
       tFirst ??= performance.now();
       stdout += d;
@@ -76,7 +83,10 @@ function runSweep(jobs, out) {
       const t1 = performance.now();
       if (code !== 0) return fail(new Error(`sweep --jobs ${jobs} exited with ${code}: ${stderr}`));
       const lines = stdout.trimEnd().split("\n");
-      done({ commandS: (t1 - t0) / 1000, sweepS: (t1 - (tFirst ?? t0)) / 1000, closing: lines.at(-1) });
+      const cpu = /^bench-cpu ([\d.]+) ([\d.]+)$/m.exec(stderr);
+      const commandS = (t1 - t0) / 1000;
+      const cpuS = cpu ? Number(cpu[1]) + Number(cpu[2]) : null;
+      done({ commandS, sweepS: (t1 - (tFirst ?? t0)) / 1000, cpuS, cores: cpuS === null ? null : cpuS / commandS, closing: lines.at(-1) });
     });
   });
 }
@@ -100,8 +110,9 @@ try {
         if (closing !== reference.closing) throw new Error(`--jobs ${jobs}: the closing line differs: ${closing} vs ${reference.closing}`);
       }
       rmSync(out, { recursive: true, force: true });
-      runs.push({ jobs, repeat: r, commandS: t.commandS, sweepS: t.sweepS });
-      console.log(`  --jobs ${jobs} (repeat ${r + 1}): command ${t.commandS.toFixed(2)} s, sweep ${t.sweepS.toFixed(2)} s = ${(cellCount / t.sweepS).toFixed(2)} cells/s`);
+      runs.push({ jobs, repeat: r, commandS: t.commandS, sweepS: t.sweepS, cpuS: t.cpuS, cores: t.cores });
+      const cpu = t.cpuS === null ? "" : `; CPU ${t.cpuS.toFixed(2)} s = ${t.cores.toFixed(2)} cores busy`;
+      console.log(`  --jobs ${jobs} (repeat ${r + 1}): command ${t.commandS.toFixed(2)} s, sweep ${t.sweepS.toFixed(2)} s = ${(cellCount / t.sweepS).toFixed(2)} cells/s${cpu}`);
     }
   }
 } catch (e) {
@@ -115,14 +126,16 @@ const after = loadavg();
 const best = jobsList.map((jobs) => {
   const mine = runs.filter((r) => r.jobs === jobs);
   const sweepS = Math.min(...mine.map((r) => r.sweepS));
-  const commandS = Math.min(...mine.map((r) => r.commandS));
-  return { jobs, sweepS, commandS, cellsPerS: cellCount / sweepS, cellsPerSCommand: cellCount / commandS };
+  const fastest = mine.reduce((a, b) => (b.commandS < a.commandS ? b : a));
+  const commandS = fastest.commandS;
+  return { jobs, sweepS, commandS, cellsPerS: cellCount / sweepS, cellsPerSCommand: cellCount / commandS, cpuS: fastest.cpuS, cores: fastest.cores };
 });
 const one = best[0];
-console.log("\n| --jobs | sweep (s) | cells/s | × --jobs " + one.jobs + " | command (s) | cells/s (command) |");
-console.log("| ---: | ---: | ---: | ---: | ---: | ---: |");
+console.log("\n| --jobs | sweep (s) | cells/s | × --jobs " + one.jobs + " | command (s) | cells/s (command) | CPU (s) | cores busy |");
+console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 for (const b of best) {
-  console.log(`| ${b.jobs} | ${b.sweepS.toFixed(2)} | ${b.cellsPerS.toFixed(2)} | ${(b.cellsPerS / one.cellsPerS).toFixed(2)}× | ${b.commandS.toFixed(2)} | ${b.cellsPerSCommand.toFixed(2)} |`);
+  const cpu = b.cpuS === null ? "— | —" : `${b.cpuS.toFixed(2)} | ${b.cores.toFixed(2)}`;
+  console.log(`| ${b.jobs} | ${b.sweepS.toFixed(2)} | ${b.cellsPerS.toFixed(2)} | ${(b.cellsPerS / one.cellsPerS).toFixed(2)}× | ${b.commandS.toFixed(2)} | ${b.cellsPerSCommand.toFixed(2)} | ${cpu} |`);
 }
 console.log(`\nload average before ${before.map((x) => x.toFixed(2)).join(", ")}, after ${after.map((x) => x.toFixed(2)).join(", ")}; every run wrote the same cell files`);
 
