@@ -96,6 +96,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
     description: "Incentive design: the follower learns with r_F + x, the designer wants design return minus κ·payments; x ≥ 0 (use project 'nonnegative').",
     kind: "bilevel",
     trajectory: false,
+    returnObjective: true,
     params: [
       int("S", "States.", { default: 8, ...count }),
       int("A", "Actions.", { default: 4, ...count }),
