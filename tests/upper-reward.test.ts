@@ -2,14 +2,14 @@
 // hypergradient method, and the reverse-mode 'amd' with its warm start (docs/math.md#amd),
 // on the SIMD and the scalar build.
 import { beforeAll, describe, expect, it } from "vitest";
-import { init, TabularMDP, DomainError, ShapeError, type Backend } from "../src/index";
+import { init, TabularMDP, DomainError, ShapeError, buildExperiment, validateExperiment, type Backend } from "../src/index";
 import { BilevelProblem, type RewardModel } from "../src/bilevel/problem";
 import { linearReward, upperReturn } from "../src/bilevel/models";
 import { hypergradient, phi, type AmdState } from "../src/bilevel/hypergradient";
 import { modelFreeHypergradient } from "../src/bilevel/modelFree";
 import { returnLoss, withTrajectory } from "../src/bilevel/compare";
 import { garnet } from "../src/problems/gridworld";
-import { incentive } from "../src/problems/incentive";
+import { incentive, incentiveObjective } from "../src/problems/incentive";
 import { oneHotFeatures } from "../src/problems/gridGoal";
 import { randomCsr, randomDense, randomPolicy, randomVector } from "./helpers/random-mdp";
 import { sineReward } from "./helpers/random-bilevel";
@@ -248,3 +248,46 @@ function garnetProblem(S: number, backend: Backend): { problem: BilevelProblem; 
   const problem = new BilevelProblem({ mdp: g.mdp, tau: 0.1, reward, upper: upperReturn({ r: upperModel, lambda: 1e-3 }) });
   return { problem, x: randomVector(S, 3, -0.3, 0.3) };
 }
+
+describe("experiment files: upperReturn with an x-dependent reward in the lower reward's vocabulary", () => {
+  // S = 2, A = 2: lower r_x = r_F + x (table), upper r_U(x) = r_D − κx (linear with offset), κ = 0.5
+  const P = [[[0.9, 0.1], [0.2, 0.8]], [[0.5, 0.5], [0, 1]]];
+  const rF = [0.3, -0.2, 0.5, 0.1], rD = [1, -0.5, 0.2, 0.7];
+  const Phi = [[-0.5, 0, 0, 0], [0, -0.5, 0, 0], [0, 0, -0.5, 0], [0, 0, 0, -0.5]];
+  const doc = (upper: unknown) => ({
+    version: 1,
+    seed: 1,
+    problem: { mdp: { S: 2, A: 2, gamma: 0.9, P }, reward: { table: { offset: rF } }, upper, tau: 0.2 },
+    algorithm: { name: "exactDescent" },
+    iterations: 2,
+  });
+
+  it("builds the incentive designer's objective: the same φ and ∇φ as incentiveObjective, within 1e-12", () => {
+    const v = validateExperiment(doc({ upperReturn: { reward: { linear: { Phi, n: 4, offset: rD } } } }));
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect((v.experiment.problem as { upper: { upperReturn: { reward?: unknown } } }).upper.upperReturn.reward).toEqual({ linear: { Phi, n: 4, offset: rD } });
+    const { problem } = buildExperiment(v.experiment);
+    const direct = new BilevelProblem({ mdp: problem.mdp, tau: 0.2, reward: problem.reward, upper: incentiveObjective({ rD, kappa: 0.5 }) });
+    const x = Float64Array.from([0.2, 0.1, 0, 0.4]);
+    for (const method of ["exact", "amd"] as const) {
+      const a = hypergradient(problem, x, { method }), b = hypergradient(direct, x, { method: "exact" });
+      expect(Math.abs(a.value - b.value)).toBeLessThan(1e-12);
+      expect(relErr(a.grad, b.grad)).toBeLessThan(1e-12);
+    }
+  });
+
+  it("names the path when both r and reward are given, or when the upper reward's n is not the lower reward's", () => {
+    const both = validateExperiment(doc({ upperReturn: { r: rD, reward: { table: {} } } }));
+    expect(both.ok).toBe(false);
+    if (!both.ok) expect(both.errors.map((e) => e.path)).toContain("/problem/upper/upperReturn/reward");
+    const wrongN = validateExperiment(doc({ upperReturn: { reward: { state: {} } } }));
+    expect(wrongN.ok).toBe(false);
+    if (!wrongN.ok) expect(wrongN.errors.map((e) => `${e.path}: ${e.message}`).join("\n")).toMatch(/upperReturn\/reward: expected an upper reward of the lower reward's dimension n = 4, got n = 2/);
+    const badPhi = validateExperiment(doc({ upperReturn: { reward: { linear: { Phi: [1, 2, 3], n: 4 } } } }));
+    expect(badPhi.ok).toBe(false);
+    if (!badPhi.ok) expect(badPhi.errors[0].path).toBe("/problem/upper/upperReturn/reward/linear/Phi");
+    const unknownKind = validateExperiment(doc({ upperReturn: { reward: { cubic: {} } } }));
+    expect(unknownKind.ok).toBe(false);
+  });
+});
