@@ -96,6 +96,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
     description: "Incentive design: the follower learns with r_F + x, the designer wants design return minus κ·payments; x ≥ 0 (use project 'nonnegative').",
     kind: "bilevel",
     trajectory: false,
+    returnObjective: true,
     params: [
       int("S", "States.", { default: 8, ...count }),
       int("A", "Actions.", { default: 4, ...count }),
@@ -274,7 +275,7 @@ export const UPPERS: readonly ObjectiveInfo[] = [
   {
     name: "upperReturn",
     kind: "upper",
-    description: "f(x, π) = −ρ_Uᵀ V^π[r_U] + (λ/2)‖x‖²: minus the unregularised return of π under an upper reward.",
+    description: "f(x, π) = −ρ_Uᵀ V^π[r_U] + (λ/2)‖x‖²: minus the unregularised return of π under an upper reward: a fixed r, or an x-dependent 'reward' r_U(x) given like the lower reward (linear, table, state).",
     params: [
       arr("r", "Upper reward r_U (length S·A); optional for the 'gridworld' (goal cells) and 'garnet' (its reward) generators.", { length: "S·A" }),
       arr("rho", "Upper initial distribution (default the MDP's ρ).", { length: "S", distribution: true }),

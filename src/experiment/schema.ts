@@ -101,6 +101,12 @@ const upperSchema: Schema = { ...oneKey(UPPERS), description: "The upper objecti
   const props = upperSchema.properties as Record<string, Schema>;
   props.policyLinear = { ...props.policyLinear, required: ["c"] };
   props.preference = { ...props.preference, required: ["rTrue", "horizon"] };
+  // an x-dependent upper reward r_U(x) in the lower reward's vocabulary (docs/math.md#upper-reward)
+  const ur = props.upperReturn;
+  props.upperReturn = {
+    ...ur,
+    properties: { ...(ur.properties as Record<string, Schema>), reward: { $ref: "#/$defs/reward", description: "An x-dependent upper reward r_U(x) = offset + Φx given like the lower reward (linear, table, state; its n must be the lower reward's); instead of r." } },
+  };
 }
 
 const tauSchema: Schema = { type: "number", minimum: 0, description: "Lower-level entropy temperature τ ≥ 0 (most methods need τ > 0)." };

@@ -182,14 +182,18 @@ function checkReward(reward: S, path: string, S: number, A: number, out: Issues)
   return numbers(values, `${pp}/values`, nnz, "nnz", out) ? n : undefined;
 }
 
-function checkUpper(upper: S, path: string, S: number, A: number, out: Issues, rOptional: boolean): void {
+function checkUpper(upper: S, path: string, S: number, A: number, out: Issues, rOptional: boolean, n?: number): void {
   const SA = S * A;
   const [kind, spec] = Object.entries(upper)[0] as [string, S];
   const p = `${path}/${kind}`;
   if (kind === "policyLinear") numbers(spec.c, `${p}/c`, SA, "S·A", out);
   if (kind === "upperReturn") {
-    if (spec.r !== undefined) numbers(spec.r, `${p}/r`, SA, "S·A", out);
-    else if (!rOptional) out.add(`${p}/r`, `missing (required); expected S·A = ${SA} numbers (only the 'gridworld' and 'garnet' generators supply a default)`);
+    if (spec.reward !== undefined) {
+      if (spec.r !== undefined) out.add(`${p}/reward`, "expected either r (a fixed upper reward) or reward (an x-dependent one), got both");
+      const nU = checkReward(spec.reward as S, `${p}/reward`, S, A, out);
+      if (nU !== undefined && n !== undefined && nU !== n) out.add(`${p}/reward`, `expected an upper reward of the lower reward's dimension n = ${n}, got n = ${nU}`);
+    } else if (spec.r !== undefined) numbers(spec.r, `${p}/r`, SA, "S·A", out);
+    else if (!rOptional) out.add(`${p}/r`, `missing (required); expected S·A = ${SA} numbers (or an x-dependent reward; only the 'gridworld' and 'garnet' generators supply a default)`);
     if (spec.rho !== undefined) distribution(spec.rho, `${p}/rho`, S, out);
   }
   if (kind === "preference") numbers(spec.rTrue, `${p}/rTrue`, SA, "S·A", out);
@@ -290,8 +294,8 @@ export function semantic(doc: S): ExperimentIssue[] {
     const mdp = prob.mdp as S;
     checkMdp(mdp, "/problem/mdp", out);
     const S = mdp.S as number, A = mdp.A as number;
-    checkReward(prob.reward as S, "/problem/reward", S, A, out);
-    checkUpper(prob.upper as S, "/problem/upper", S, A, out, false);
+    const n = checkReward(prob.reward as S, "/problem/reward", S, A, out);
+    checkUpper(prob.upper as S, "/problem/upper", S, A, out, false, n);
     trajectory = Object.keys(prob.upper as S)[0] === "preference";
     tau = prob.tau as number;
   }

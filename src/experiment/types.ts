@@ -39,7 +39,7 @@ export type RewardSpec =
 export type UpperSpec =
   | { policyLinear: { c: number[]; lambda?: number } }
   | { policyL2: Record<string, never> }
-  | { upperReturn: { r?: number[]; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
+  | { upperReturn: { r?: number[]; reward?: RewardSpec; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
   | { preference: { rTrue: number[]; horizon: number; pairs?: number; labels?: "soft" | "hard"; gammaU?: number; lambda?: number } };
 
 /** A built-in problem by name, with its parameters. */
