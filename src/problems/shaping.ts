@@ -136,8 +136,9 @@ export function shapingFeatures(mdp: TabularMDP, features: ShapingFeatures): Flo
     for (let i = 0; i < S * A; i++) F[i * S + oh.indices[i]] = 1;
     return F;
   }
-  // potential: row (s, a) = γ P(·|s, a) − e_s
-  const tr = mdp.transitions();
+  // potential: row (s, a) = γ P(·|s, a) − e_s, with no continuation after a terminal state
+  // (its row of P is zero: docs/math.md#terminal-states)
+  const tr = mdp.transitions({ masked: true });
   for (let i = 0; i < S * A; i++) {
     if ("P" in tr) for (let j = 0; j < S; j++) F[i * S + j] = gamma * tr.P[i * S + j];
     else for (let k = tr.indptr[i]; k < tr.indptr[i + 1]; k++) F[i * S + tr.indices[k]] += gamma * tr.probs[k];
