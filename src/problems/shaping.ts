@@ -36,7 +36,7 @@ const SHAPING_FEATURES: readonly ShapingFeatures[] = ["state", "state-action", "
  * linear 'lu' for S ≤ 500 else 'richardson' ('bicgstab' is not accepted).
  */
 export interface ShapingOptions extends GridProblemOptions {
-  /** A gridworld map ('#' wall, '.' free, 'S' start; see gridworld) instead of an open grid. Do not mark the goal with 'G': use `goal`. */
+  /** A gridworld map ('#' wall, '.' free, 'S' start, 'T' terminal; see gridworld) instead of an open grid. Do not mark the goal with 'G': use `goal`. */
   map?: readonly string[];
   /** The rewarding goal cell [row, col], made absorbing (default [height − 1, width − 1]). */
   goal?: readonly [number, number];
