@@ -182,12 +182,13 @@ export function stochasticCsr(indptr: Int32Array, indices: Int32Array, probs: Fl
 export function terminal(arg: string, v: unknown, S: number): Uint8Array | undefined {
   if (!isArrayLike(v)) throw new ShapeError(arg, "must be a mask (booleans or a Uint8Array of 0/1, length S) or an array of state indices", v);
   const mask = new Uint8Array(S);
-  if (v instanceof Uint8Array || (v.length > 0 && typeof v[0] === "boolean")) {
+  const bytes = v instanceof Uint8Array;
+  if (bytes || (v.length > 0 && typeof v[0] === "boolean")) {
     if (v.length !== S) throw new ShapeError(arg, `a mask must have length S = ${S}`, v.length);
     for (let s = 0; s < S; s++) {
       const x = v[s];
-      if (x === true || x === 1) mask[s] = 1;
-      else if (x !== false && x !== 0) throw new DomainError(arg, v instanceof Uint8Array ? "mask entries must be 0 or 1" : "mask entries must all be booleans", x, s);
+      if (x === true || (bytes && x === 1)) mask[s] = 1;
+      else if (bytes ? x !== 0 : x !== false) throw new DomainError(arg, bytes ? "mask entries must be 0 or 1" : "mask entries must all be booleans", x, s);
     }
   } else {
     for (let i = 0; i < v.length; i++) {
