@@ -390,7 +390,7 @@ export function returnLoss(spec: ReturnLossSpec): ReturnLoss {
       const A = ctx.mdp.A;
       const r = rewardAt(x, SAof(ctx));
       let l = 0;
-      for (let t = 0; t < H; t++) l -= gpow[t] * r[group.states[t] * A + group.actions[t]];
+      for (let t = 0; t < H && group.states[t] >= 0; t++) l -= gpow[t] * r[group.states[t] * A + group.actions[t]]; // −1: ended (docs/math.md#terminal-states)
       if (lambda > 0) {
         let sq = 0;
         for (let k = 0; k < x.length; k++) sq += x[k] * x[k];
@@ -404,7 +404,7 @@ export function returnLoss(spec: ReturnLossSpec): ReturnLoss {
       if (model) {
         const A = ctx.mdp.A;
         const c = new Float64Array(SAof(ctx));
-        for (let t = 0; t < H; t++) c[group.states[t] * A + group.actions[t]] -= gpow[t];
+        for (let t = 0; t < H && group.states[t] >= 0; t++) c[group.states[t] * A + group.actions[t]] -= gpow[t];
         const g = rewardVjp(model, x, c);
         if (g.length !== out.length) throw new ShapeError("reward", `has dim ${g.length} but x has length ${out.length}`, g.length);
         out.set(g);

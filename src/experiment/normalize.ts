@@ -59,6 +59,7 @@ export function normalize(doc: S): Experiment {
     const mdp = prob.mdp as S;
     const m: S = { S: mdp.S, A: mdp.A, gamma: mdp.gamma };
     if (mdp.rho !== undefined) m.rho = clone(mdp.rho);
+    if (mdp.terminal !== undefined) m.terminal = clone(mdp.terminal);
     if (mdp.P !== undefined) m.P = clone(mdp.P);
     if (mdp.csr !== undefined) {
       const c = mdp.csr as S;

@@ -44,7 +44,7 @@ const rhoParam = arr("rho", "Initial distribution ρ over the states (default un
 
 const gridParams = (size: number): ParamSpec[] => [
   int("size", "Side of the square open grid (ignored when `map` is given).", { default: size, ...count }),
-  { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'S' start (instead of an open grid)." },
+  { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'S' start, 'T' terminal (the episode ends after the step there) (instead of an open grid)." },
   num("slip", "Probability of moving to a uniformly random neighbour instead.", { default: 0.1, ...unit }),
   int("actions", "5 = U, D, L, R, stay; 4 = U, D, L, R.", { default: 5, enum: [4, 5] }),
 ];
@@ -194,7 +194,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
     kind: "mdp",
     trajectory: false,
     params: [
-      { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'G' absorbing goal, 'S' start." },
+      { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'G' absorbing goal, 'S' start, 'T' terminal (the episode ends after the step there; docs/math.md#terminal-states)." },
       int("width", "Width of an open grid (no `map`).", { defaultText: "5", ...count }),
       int("height", "Height of an open grid (no `map`).", { defaultText: "5", ...count }),
       num("slip", "Probability of moving to a uniformly random neighbour instead.", { default: 0.1, ...unit }),

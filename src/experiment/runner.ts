@@ -136,11 +136,11 @@ function buildUpper(spec: UpperSpec, reward: RewardModel, S: number, A: number, 
 }
 
 function customMdp(mdp: CustomProblemSpec["mdp"], backend: Backend | undefined): TabularMDP {
-  const { S, A, gamma, rho } = mdp;
-  if (mdp.csr) return TabularMDP.sparse({ S, A, gamma, rho, backend, ...mdp.csr });
+  const { S, A, gamma, rho, terminal } = mdp;
+  if (mdp.csr) return TabularMDP.sparse({ S, A, gamma, rho, terminal, backend, ...mdp.csr });
   const P = mdp.P!;
-  if (Array.isArray(P[0])) return TabularMDP.fromNested(P as number[][][], { gamma, rho, backend });
-  return TabularMDP.dense({ S, A, gamma, rho, backend, P: P as number[] });
+  if (Array.isArray(P[0])) return TabularMDP.fromNested(P as number[][][], { gamma, rho, terminal, backend });
+  return TabularMDP.dense({ S, A, gamma, rho, terminal, backend, P: P as number[] });
 }
 
 function summaryOf(name: string, problem: BilevelProblem): ProblemSummary {
@@ -209,7 +209,7 @@ export function buildExperiment(experiment: Experiment | unknown, options: Build
     name = exp.problem.builtin;
   } else {
     const spec = exp.problem;
-    const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `/problem/mdp${["rho", "P"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
+    const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `/problem/mdp${["rho", "P", "terminal"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
     const reward = mapped(() => buildReward(spec.reward, mdp.S, mdp.A), () => `/problem/reward/${Object.keys(spec.reward)[0]}`);
     const upper = mapped(() => buildUpper(spec.upper, reward, mdp.S, mdp.A), () => `/problem/upper/${Object.keys(spec.upper)[0]}`);
     problem = mapped(() => new BilevelProblem({ mdp, tau: spec.tau, reward, upper }), () => "/problem");

@@ -77,6 +77,10 @@ function rowSum(row: number[], path: string, label: string, out: Issues): boolea
 function checkMdp(mdp: S, path: string, out: Issues): void {
   const S = mdp.S as number, A = mdp.A as number;
   if (mdp.rho !== undefined) distribution(mdp.rho, `${path}/rho`, S, out);
+  if (mdp.terminal !== undefined) {
+    const e = broken(() => check.terminal(`${path}/terminal`, mdp.terminal, S));
+    if (e) out.add(`${path}/terminal`, `expected S = ${S} booleans or distinct state indices in [0, ${S}), got ${e.message.replace(/^[^:]*: /, "")}`);
+  }
   const hasP = mdp.P !== undefined, hasCsr = mdp.csr !== undefined;
   if (hasP === hasCsr) { out.add(path, `expected exactly one of 'P' (dense) or 'csr' (sparse) transitions, got ${hasP ? "both" : "neither"}`); return; }
   if (hasP) {
@@ -210,7 +214,7 @@ function gridRows(builtin: string, params: S): string[] | undefined {
 function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
   const p = "/problem/params";
   if (builtin === "gridworld" || builtin === "gridGoal" || builtin === "shaping") {
-    const allowed = builtin === "shaping" ? "#.S" : "#.GS";
+    const allowed = builtin === "shaping" ? "#.ST" : "#.GST";
     if (Array.isArray(params.map)) {
       const m = params.map as string[];
       if (m.length === 0) { out.add(`${p}/map`, "expected at least one row, got an empty array"); return; }
@@ -218,7 +222,7 @@ function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
         if (m[r].length === 0 || m[r].length !== m[0].length) { out.add(`${p}/map/${r}`, `expected a row of ${m[0].length || "≥ 1"} characters (the first row's length), got ${got(m[r])}`); return; }
         for (const ch of m[r]) if (!allowed.includes(ch)) { out.add(`${p}/map/${r}`, `expected only ${list(allowed.split(""))} cells${builtin === "shaping" ? " (the goal is the 'goal' parameter)" : ""}, got ${JSON.stringify(ch)} in ${got(m[r])}`); return; }
       }
-      if (!m.some((row) => /[.GS]/.test(row))) { out.add(`${p}/map`, "expected at least one non-wall cell, got only walls"); return; }
+      if (!m.some((row) => /[.GST]/.test(row))) { out.add(`${p}/map`, "expected at least one non-wall cell, got only walls"); return; }
     }
     const rows = gridRows(builtin, params)!;
     for (const name of ["start", "target", "goal"]) {

@@ -27,6 +27,8 @@ export interface MdpSpec {
   P?: number[] | number[][][];
   /** Sparse transitions. */
   csr?: { indptr: number[]; indices: number[]; probs: number[] };
+  /** Terminal states: S booleans (a mask) or a list of state indices (docs/math.md#terminal-states). */
+  terminal?: boolean[] | number[];
 }
 
 /** The lower reward model r_x of a custom problem. */
