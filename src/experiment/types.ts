@@ -1,6 +1,6 @@
 // The experiment document (format version 1) and the result of running it.
 // See docs/experiment-format.md for the full description.
-import type { HistoryRecord } from "../bilevel/algorithms/common";
+import type { HistoryRecord, RunStatus } from "../bilevel/algorithms/common";
 import type { Counters } from "../mdp";
 import type { AlgorithmName } from "../bilevel/algorithms/index";
 
@@ -27,6 +27,8 @@ export interface MdpSpec {
   P?: number[] | number[][][];
   /** Sparse transitions. */
   csr?: { indptr: number[]; indices: number[]; probs: number[] };
+  /** Terminal states: S booleans (a mask) or a list of state indices (docs/math.md#terminal-states). */
+  terminal?: boolean[] | number[];
 }
 
 /** The lower reward model r_x of a custom problem. */
@@ -39,7 +41,7 @@ export type RewardSpec =
 export type UpperSpec =
   | { policyLinear: { c: number[]; lambda?: number } }
   | { policyL2: Record<string, never> }
-  | { upperReturn: { r?: number[]; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
+  | { upperReturn: { r?: number[]; reward?: RewardSpec; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
   | { preference: { rTrue: number[]; horizon: number; pairs?: number; labels?: "soft" | "hard"; gammaU?: number; lambda?: number } };
 
 /** A built-in problem by name, with its parameters. */
@@ -88,6 +90,8 @@ export interface Experiment {
   problem: ProblemSpec;
   algorithm: AlgorithmSpec;
   iterations: number;
+  /** Stop with status 'converged' once the algorithm's convergence measure is ≤ stopTol (0: run all iterations). */
+  stopTol: number;
   /** 'problem': the problem's own x_0 (zeros for custom problems). */
   x0: number[] | "problem";
   record: RecordSpec;
@@ -149,8 +153,14 @@ export interface ExperimentResult {
   /** The algorithm's name. */
   algorithm: AlgorithmName;
   seed: number;
-  /** 'interrupted' when the signal aborted or onIteration returned false. */
-  status: "completed" | "interrupted";
+  /**
+   * Why the run ended: 'converged' (measure ≤ stopTol), 'max-iterations' (all iterations
+   * done), 'diverged' (non-finite values or growth past the divergence bound: see
+   * `message`), 'interrupted' (the signal aborted or onIteration returned false).
+   */
+  status: RunStatus;
+  /** One line on why a run converged or diverged (the iteration, and for 'diverged' the hyperparameter most likely at fault). */
+  message?: string;
   /** Iterations done. */
   iterations: number;
   history: HistoryRecord[];

@@ -27,6 +27,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const mSoBiRLInfo = describe({
   name: "mSoBiRL",
+  stepParam: "beta",
   source: "docs/math.md#m-sobirl (SoBiRL paper, Alg. 1)",
   description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
   needsSoft: true,

@@ -81,14 +81,14 @@ async function cmdSweep(ctx: Ctx, file: string, opts: SweepOptions): Promise<num
 
   const runCell = async (cell: SweepCell, worker: ExperimentWorker): Promise<void> => {
     const label = `cell ${cell.index} of ${total} (${describeParams(cell.params, cell.seed)})`;
-    const record: CellFile = { sweep: { id: spec.id, index: cell.index, total, ...(cell.seed !== undefined ? { seed: cell.seed } : {}), params: cell.params }, status: "completed" };
+    const record: CellFile = { sweep: { id: spec.id, index: cell.index, total, ...(cell.seed !== undefined ? { seed: cell.seed } : {}), params: cell.params }, status: "failed" };
     let line: string;
     progress?.start(cell.index, cell.experiment.iterations);
     try {
       const onRow = progress && io.isTTY ? (u: { done: number }) => progress.update(cell.index, u.done) : undefined;
       const { result, runInfo } = await worker.run(cell.experiment, { onRow });
       const diverged = nonFinite(result);
-      record.status = diverged ? "failed" : result.status;
+      record.status = diverged && result.status !== "diverged" ? "failed" : result.status;
       if (diverged) record.error = diverged;
       record.result = JSON.parse(resultToJSON(result)) as ExperimentResult;
       line = `${label}: ${diverged ? `failed: ${diverged}` : summaryLine(result, runInfo.timeMs)}`;
@@ -98,7 +98,7 @@ async function cmdSweep(ctx: Ctx, file: string, opts: SweepOptions): Promise<num
       record.error = f.message;
       line = `${label}: ${f.message}`;
     }
-    if (record.status === "failed") failed++;
+    if (record.status === "failed" || record.status === "diverged") failed++;
     done++;
     writeFile(join(cellDir, cellFileName(cell.index)), JSON.stringify(record, null, 2) + "\n");
     if (progress) progress.finish(cell.index, line);
