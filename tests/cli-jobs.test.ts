@@ -164,14 +164,14 @@ describe("sweep --jobs 2 and SIGTERM", () => {
     expect(r.stderr).not.toContain("exiting without writing");
     expect(r.stdout.trimEnd().split("\n").at(-1)).toMatch(/^wrote \d cell files? to .* \(\d ok, 0 failed\), interrupted; collect them with: /);
 
-    // no temporary files; every kept file is whole JSON: cell 0 completed, the cells that
+    // no temporary files; every kept file is whole JSON: cell 0 ran to the end, the cells that
     // were running say "interrupted" with the iterations they did, the rest never started
     const kept = readdirSync(join(out, "cells")).sort();
     expect(kept.every((n) => /^cell-000\d\.json$/.test(n)), kept.join(" ")).toBe(true);
     expect(kept[0]).toBe("cell-0000.json");
     expect(kept.length).toBeLessThan(4); // cell 3 can only start after cell 1 or 2 ran 4000 iterations
     const cells = kept.map((n) => JSON.parse(read(join(out, "cells", n))));
-    expect(cells[0].status).toBe("completed");
+    expect(cells[0].status).toBe("max-iterations");
     expect(cells[0].result.iterations).toBe(2);
     for (const c of cells.slice(1)) {
       expect(c.status).toBe("interrupted");
@@ -189,7 +189,7 @@ describe("sweep --jobs 2 and SIGTERM", () => {
     const merged = await cli(["merge", out]);
     expect(merged.code, merged.stderr).toBe(0);
     expect(merged.stdout).toContain("merged 4 of 4 cells");
-    expect(read(join(out, "summary.csv")).trimEnd().split("\n").slice(1).map((l) => l.split(",")[3])).toEqual(["completed", "completed", "completed", "completed"]);
+    expect(read(join(out, "summary.csv")).trimEnd().split("\n").slice(1).map((l) => l.split(",")[3])).toEqual(["max-iterations", "max-iterations", "max-iterations", "max-iterations"]);
     // the first cell is the same bytes whether its run was the stopped one or the rerun
     expect(read(join(out, "cells", "cell-0000.json"))).toBe(JSON.stringify(cells[0], null, 2) + "\n");
   }, 180_000);
