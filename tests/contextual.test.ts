@@ -299,7 +299,7 @@ describe("contextual experiment files", () => {
     if (!neg.ok) expect(neg.errors.some((e) => e.path === "/problem/contexts/1/weight" && /-0\.5/.test(e.message))).toBe(true);
     const sum = validateExperiment(ctxDoc([0.5, 0.6]));
     expect(sum.ok).toBe(false);
-    if (!sum.ok) expect(sum.errors).toEqual([{ path: "/problem/contexts", message: expect.stringMatching(/sum to 1.*1\.1/) }]);
+    if (!sum.ok) expect(sum.errors).toEqual([{ path: "/problem/contexts", message: expect.stringMatching(/summing to 1.*1\.1/) }]);
     const ok = validateExperiment(ctxDoc([0.5, 0.5]));
     expect(ok.ok).toBe(true);
   });
