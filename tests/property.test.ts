@@ -311,7 +311,7 @@ describe("the bilevel API: a typed error, or a finite, correctly shaped result",
     }, 250);
   }, TIMEOUT);
 
-  it("every algorithm for 1–3 iterations with random options: x of length n, one history row per iteration, finite records", () => {
+  it("every algorithm for 1–3 iterations with random options: x of length n, one history row per iteration, finite records (or a named divergence)", () => {
     const algs = { exactDescent, mSoBiRL, pbrl, parl, actorCritic, phiSigma } as const;
     const arb = fc.record({
       v: bilevelArb,
@@ -325,9 +325,16 @@ describe("the bilevel API: a typed error, or a finite, correctly shaped result",
       const opts: Record<string, unknown> = { iterations, x0: v.x };
       if (beta !== undefined) opts[alg === "phiSigma" || alg === "actorCritic" ? (alg === "phiSigma" ? "eta" : "alpha") : "beta"] = beta;
       if (alg === "phiSigma") opts.n = 2;
-      const run = typedOr(() => (algs[alg].run as (p: BilevelProblem, o: object) => { x: Float64Array; history: { f: number; hnorm: number }[]; state: { k: number } })(problem, opts));
+      const run = typedOr(() => (algs[alg].run as (p: BilevelProblem, o: object) => { x: Float64Array; history: { f: number; hnorm: number }[]; state: { k: number }; status: string; message?: string })(problem, opts));
       if (!run) return;
       expect(run.x).toHaveLength(v.n);
+      if (run.status === "diverged") {
+        // a step too large for the problem's scale (rewards up to 1e16): reported, with the step named
+        expect(run.message).toMatch(/^diverged at iteration k = \d+: .*likely cause/);
+        expect(run.history.length).toBeLessThanOrEqual(iterations);
+        return;
+      }
+      expect(run.status).toBe("max-iterations");
       expect(allFinite(run.x)).toBe(true);
       expect(run.history).toHaveLength(iterations);
       expect(run.state.k).toBe(iterations);
