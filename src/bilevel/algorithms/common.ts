@@ -66,6 +66,8 @@ export interface StepInfo {
   hnorm: number;
   lowerResidual: number;
   penalty?: number;
+  /** The algorithm's own convergence measure, when ‖ĥ‖ is not the right one (the driver uses measure ?? hnorm). */
+  measure?: number;
 }
 
 /**

@@ -112,6 +112,23 @@ const buffer = (what: "states" | "actions"): Rule => (arg, v, c) => {
   if (Array.isArray(other) && other.length !== a.length) throw new ShapeError(arg, "must have the length of bufferStates and bufferActions alike", a.length);
 };
 
+/** The update rule's state (update.ts): the rule, its constants and Adam's moments. */
+const updateState: Rule = (arg, v, c) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ShapeError(arg, "must be an object { rule, clipNorm, beta1, beta2, eps, m, v, t }", v);
+  const u = v as Record<string, unknown>;
+  oneOf("plain", "clipped", "adam")(`${arg}.rule`, u.rule, c);
+  positive(`${arg}.clipNorm`, u.clipNorm, c);
+  interval(0, 1)(`${arg}.beta1`, u.beta1, c);
+  interval(0, 1)(`${arg}.beta2`, u.beta2, c);
+  positive(`${arg}.eps`, u.eps, c);
+  const len = u.rule === "adam" ? c.n : 0;
+  vector(() => len, u.rule === "adam" ? "n with 'adam'" : "[] unless 'adam'")(`${arg}.m`, u.m, c);
+  vector(() => len, u.rule === "adam" ? "n with 'adam'" : "[] unless 'adam'")(`${arg}.v`, u.v, c);
+  iteration(`${arg}.t`, u.t, c);
+  for (const key of Object.keys(u)) if (!["rule", "clipNorm", "beta1", "beta2", "eps", "m", "v", "t"].includes(key)) throw new ShapeError(arg, "has a key that update states do not hold (rule, clipNorm, beta1, beta2, eps, m, v, t)", key);
+};
+const update: Field = { rule: updateState };
+
 const linearMethod: Field = { rule: oneOf("lu", "krylov", "bicgstab", "richardson"), optional: true };
 const lowerSolver: Field = { rule: oneOf("value-iteration", "policy-iteration") };
 const projection: Field = { rule: oneOf("none", "nonnegative") };
@@ -134,6 +151,8 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
   exactDescent: schema({
     V: { rule: vector(S, "S") },
     beta: { rule: positive },
+    stepRule: { rule: oneOf("armijo", "fixed") },
+    update,
     tol: { rule: positive },
     solver: lowerSolver,
     linear: linearMethod,
