@@ -197,3 +197,4 @@ export function armijo(merit: (x: Float64Array) => number, x: ArrayLike<number>,
   }
   return { x: Float64Array.from(x), beta: 0, value, trials: s.maxTrials, next: beta0 * Math.pow(s.shrink, 4) };
 }
+
