@@ -103,7 +103,7 @@ describe("bilevel-rl run", () => {
       expect(read(join(file("run1"), name)), name).toBe(read(join(file("run2"), name)));
     }
     const result = JSON.parse(read(join(file("run1"), "result.json")));
-    expect(result.status).toBe("completed");
+    expect(result.status).toBe("max-iterations");
     expect(result.iterations).toBe(6);
     expect(result.history).toHaveLength(6);
     expect(result.problem).toMatchObject({ name: "gridGoal", S: 9, A: 5, n: 9 });
@@ -169,8 +169,8 @@ describe("bilevel-rl compare and list", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\| algorithm \| status \| final φ .*\| iterations \| time \(ms\) \| sweeps \| solves \| sampled steps \|$/m);
-    expect(r.stdout).toMatch(/^\| mSoBiRL \| completed \| /m);
-    expect(r.stdout).toMatch(/^\| exactDescent \| completed \| /m);
+    expect(r.stdout).toMatch(/^\| mSoBiRL \| max-iterations \| /m);
+    expect(r.stdout).toMatch(/^\| exactDescent \| max-iterations \| /m);
     const svg = read(file("cmp/compare.svg"));
     expect(svgProblems(svg)).toEqual([]);
     expect(svg).toContain(">mSoBiRL<");
@@ -240,11 +240,12 @@ describe("usage and errors", () => {
     expect(results[4].stderr).toContain("no such file");
   }, 30_000);
 
-  it("a run that fails exits with 1 and one clear message, with the stack only under --verbose", async () => {
+  it("a run that diverges exits with 1 and one line naming the iteration and the step, with the stack only under --verbose", async () => {
     const [plain, verbose] = await Promise.all([cli(["run", file("diverges.json"), "--out", file("div1")]), cli(["run", file("diverges.json"), "--out", file("div2"), "--verbose"])]);
     expect(plain.code).toBe(1);
-    expect(plain.stderr).toMatch(/^bilevel-rl: the run failed: DomainError: .*finite/m);
-    expect(plain.stderr).not.toMatch(/^\s+at /m);
+    expect(plain.stderr).toMatch(/^bilevel-rl: diverged at iteration k = 0: .*the step 'beta' \(= 1e\+300\) is the likely cause/m);
+    expect(plain.stderr.trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(read(file("div1/result.json"))).status).toBe("diverged");
     expect(verbose.code).toBe(1);
     expect(verbose.stderr).toMatch(/^\s+at /m);
   }, 30_000);
@@ -395,7 +396,7 @@ describe("files: atomic writes and merge --allow-partial", () => {
   /** A cell file as `sweep` writes it, with a made-up result. */
   const cell = (index: number, total = 4, id = "feedc0ffee00") => ({
     sweep: { id, index, total, seed: index, params: { "/algorithm/beta": 0.1 } },
-    status: "completed",
+    status: "max-iterations",
     result: { algorithm: "exactDescent", iterations: 3, final: { phi: -1 - index, f: -1, hnorm: 0.5, x: [0] }, counters: { sweeps: 1, solves: 2, sampledSteps: 0 } },
   });
   const cells = (name: string, entries: [string, string][]) => {

@@ -14,7 +14,7 @@
 import { DomainError, ShapeError } from "../errors";
 import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
-import type { Algorithm, HistoryRecord } from "./algorithms/common";
+import type { Algorithm, HistoryRecord, RunStart, RunStatus } from "./algorithms/common";
 import { now } from "./algorithms/common";
 import { phi } from "./hypergradient";
 import { BilevelProblem, type Counters, type RewardModel } from "./problem";
@@ -57,6 +57,8 @@ export interface CompareOptions {
   x0?: ArrayLike<number>;
   /** Projection applied to every iterate (default: the instance's `project`, if any). */
   project?: (x: ArrayLike<number>) => ArrayLike<number>;
+  /** Each run's `stopTol` (default 0: all iterations). */
+  stopTol?: number;
   /** Lower-level tolerance of the φ evaluations (default 1e-10, as in the run histories). */
   phiTol?: number;
   /** Record φ(x_k) in the rows' histories every this many iterations (0 = never, default; not timed, not counted). */
@@ -73,8 +75,12 @@ export interface CompareRow {
   algorithm: string;
   /** φ(x_0), the same for every row. */
   phi0: number;
-  /** φ(x_K) at the final iterate (NaN when the entry failed). */
+  /** φ(x_K) at the final iterate (NaN when the entry failed or diverged). */
   phiFinal: number;
+  /** Why the run ended ('max-iterations', 'converged', 'diverged'; 'interrupted' when it threw). */
+  status: RunStatus;
+  /** The run's message when it converged or diverged. */
+  message?: string;
   /** Outer iterations run. */
   iterations: number;
   /** Wall time of the run (ms), without the two φ evaluations. */
@@ -109,6 +115,7 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
   const K = check.positiveInt("iterations", options.iterations);
   const phiTol = options.phiTol === undefined ? 1e-10 : check.nonNegative("phiTol", options.phiTol);
   const phiEvery = options.phiEvery === undefined || options.phiEvery === 0 ? 0 : check.positiveInt("phiEvery", options.phiEvery);
+  const stopTol = options.stopTol === undefined ? 0 : check.nonNegative("stopTol", options.stopTol);
   const onError = options.onError ?? "throw";
   if (onError !== "throw" && onError !== "record") throw new DomainError("onError", "must be 'throw' or 'record'", onError);
   const names = new Set<string>();
@@ -151,12 +158,14 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
     const work = noWork(), upperWork = noWork();
     let row: CompareRow;
     try {
-      const run = runEntry(problem, entry, iterations, x0, project, phiEvery, phiTol, work, upperWork);
+      const run = runEntry(problem, entry, iterations, x0, project, phiEvery, phiTol, stopTol, work, upperWork);
       const upperSolves = upperWork.solves;
       row = {
         algorithm: entry.name,
         phi0,
-        phiFinal: phi(problem, run.x, { tol: phiTol }).value,
+        phiFinal: run.status === "diverged" ? NaN : phi(problem, run.x, { tol: phiTol }).value,
+        status: run.status,
+        ...(run.message !== undefined ? { message: run.message } : {}),
         iterations: run.iterations,
         timeMs: run.timeMs,
         ...work,
@@ -170,6 +179,7 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
         algorithm: entry.name,
         phi0,
         phiFinal: NaN,
+        status: "interrupted",
         iterations: 0,
         timeMs: NaN,
         ...work,
@@ -187,6 +197,8 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
 
 interface EntryRun {
   x: Float64Array;
+  status: RunStatus;
+  message?: string;
   iterations: number;
   timeMs: number;
   history: HistoryRecord[];
@@ -198,8 +210,8 @@ interface EntryRun {
  * between. The work of the run calls goes to `work`, the part of it done inside the upper
  * objective to `upperWork`; φ evaluations are neither timed nor counted.
  */
-function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: Float64Array, project: CompareOptions["project"], phiEvery: number, phiTol: number, work: Counters, upperWork: Counters): EntryRun {
-  const base = { ...(entry.options ?? {}), x0: Float64Array.from(x0) };
+function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: Float64Array, project: CompareOptions["project"], phiEvery: number, phiTol: number, stopTol: number, work: Counters, upperWork: Counters): EntryRun {
+  const base = { ...(entry.options ?? {}), x0: Float64Array.from(x0), stopTol };
   // a run's own work, and what its objective evaluations added to the problem's reading
   const runOnce = (options: Record<string, unknown>) => {
     const u0 = problem.upperWork;
@@ -214,25 +226,32 @@ function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: F
   };
   if (!project && phiEvery === 0) {
     const r = runOnce({ iterations: K });
-    return { x: r.x, iterations: r.history.length, timeMs: r.timeMs, history: r.history };
+    return { x: r.x, status: r.status, ...(r.message !== undefined ? { message: r.message } : {}), iterations: r.history.length, timeMs: r.timeMs, history: r.history };
   }
   const history: HistoryRecord[] = [];
   let timeMs = 0;
   let state: { k: number; x: number[] } | undefined;
+  let start: RunStart | undefined; // the divergence test's reference: the first iterate's, across the one-step calls
   let x: Float64Array = Float64Array.from(x0);
   for (let k = 0; k < K; k++) {
     let phiK: number | undefined;
     if (phiEvery > 0 && (k % phiEvery === 0 || k === K - 1)) {
       phiK = phi(problem, x, { tol: phiTol }).value;
     }
-    const r = runOnce({ iterations: 1, ...(state ? { state } : {}) });
+    const r = runOnce({ iterations: 1, ...(state ? { state } : {}), ...(start ? { divergence: { start } } : {}) });
+    start ??= r.start;
+    for (const row of r.history) history.push(phiK === undefined ? row : { ...row, phi: phiK });
+    if (r.status === "diverged" || r.status === "converged") {
+      timeMs += r.timeMs;
+      const xK = r.status === "converged" && project ? projectChecked(problem, project, r.x) : r.x;
+      return { x: xK, status: r.status, ...(r.message !== undefined ? { message: r.message } : {}), iterations: history.length, timeMs, history };
+    }
     const t0 = now();
     x = project ? projectChecked(problem, project, r.x) : Float64Array.from(r.x);
     state = { ...r.state, x: Array.from(x) };
     timeMs += r.timeMs + (now() - t0);
-    for (const row of r.history) history.push(phiK === undefined ? row : { ...row, phi: phiK });
   }
-  return { x, iterations: K, timeMs, history };
+  return { x, status: "max-iterations", iterations: K, timeMs, history };
 }
 
 function projectChecked(problem: BilevelProblem, project: NonNullable<CompareOptions["project"]>, x: ArrayLike<number>): Float64Array {

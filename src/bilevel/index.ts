@@ -35,7 +35,8 @@ export { valuePenalty, bellmanPenalty, type PenaltyOptions, type ValuePenaltyOpt
 export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } from "./lowerSolve";
 
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)
-export type { Algorithm, DescribedAlgorithm, HistoryRecord, RunOptionsBase, RunResult, RecordOptions, StepInfo, XProjection } from "./algorithms/common";
+export type { Algorithm, DescribedAlgorithm, HistoryRecord, RunOptionsBase, RunResult, RunStart, RunStatus, RecordOptions, StepInfo, XProjection } from "./algorithms/common";
+export { DIVERGENCE_FACTOR } from "./algorithms/common";
 export { ALGORITHM_LIST } from "./algorithms/index";
 export { STATE_VERSION, type StateTag } from "./algorithms/stateSchema";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./algorithms/exactDescent";

@@ -26,7 +26,9 @@ export function problemLine(r: Pick<ExperimentResult, "problem">): string {
   return `${p.name} (S = ${p.S}, A = ${p.A}, n = ${p.n}, γ = ${p.gamma}, τ = ${p.tau})`;
 }
 
+/** Why a run counts as diverged (status 'diverged', or a non-finite value that slipped through), or undefined. */
 export function nonFinite(result: ExperimentResult): string | undefined {
+  if (result.status === "diverged") return result.message ?? "the run diverged";
   const bad = (v: number | null | undefined) => typeof v === "number" && !Number.isFinite(v);
   const at = result.history.findIndex((r) => bad(r.f) || bad(r.hnorm) || bad(r.phi));
   if (at >= 0) {
@@ -46,7 +48,12 @@ export function summaryLine(result: ExperimentResult, timeMs?: number): string {
   if (f.f !== null) parts.push(`f = ${fmtNum(f.f)}`);
   if (f.hnorm !== null) parts.push(`‖ĥ‖ = ${fmtExp(f.hnorm)}`);
   const time = timeMs === undefined ? "" : ` in ${(timeMs / 1000).toFixed(2)} s`;
-  const verb = result.status === "interrupted" ? `interrupted after ${result.iterations} of ${result.experiment.iterations} iterations` : `completed ${result.iterations} iterations`;
+  const of = `${result.iterations} of ${result.experiment.iterations} iterations`;
+  const verb =
+    result.status === "interrupted" ? `interrupted after ${of}`
+    : result.status === "converged" ? `converged after ${of} (stopTol ${result.experiment.stopTol})`
+    : result.status === "diverged" ? `diverged after ${of}`
+    : `completed ${result.iterations} iterations`;
   return `${verb}${time}: ${parts.join(", ")}`;
 }
 

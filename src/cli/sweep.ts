@@ -43,7 +43,8 @@ export interface SweepCell {
 /** What a cell file holds: which cell it is, and the run's result (or its error). */
 export interface CellFile {
   sweep: { id: string; index: number; total: number; seed?: number; params: Record<string, unknown> };
-  status: "completed" | "interrupted" | "failed";
+  /** The run's status, or 'failed' when it could not run. */
+  status: ExperimentResult["status"] | "failed";
   error?: string;
   result?: ExperimentResult;
 }

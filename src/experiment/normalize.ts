@@ -76,6 +76,7 @@ export function normalize(doc: S): Experiment {
     problem,
     algorithm,
     iterations: doc.iterations,
+    stopTol: (doc.stopTol as number | undefined) ?? 0,
     x0: doc.x0 === undefined ? "problem" : clone(doc.x0),
     record: { phiEvery: (record.phiEvery as number | undefined) ?? 0, x: (record.x as boolean | undefined) ?? false },
   });

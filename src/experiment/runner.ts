@@ -10,7 +10,7 @@ import { linearReward, policyL2, policyLinear, upperReturn } from "../bilevel/mo
 import { preferenceBCE, trajectoryUpper } from "../bilevel/trajectory";
 import { hypergradient, phi, type HypergradientMethod } from "../bilevel/hypergradient";
 import { solveLower, type LowerSolver } from "../bilevel/lowerSolve";
-import type { Algorithm, HistoryRecord } from "../bilevel/algorithms/common";
+import type { Algorithm, HistoryRecord, RunStart, RunStatus } from "../bilevel/algorithms/common";
 import { ALGORITHM_LIST } from "../bilevel/algorithms/index";
 import { parlHypergradient } from "../bilevel/algorithms/parl";
 import { phiSigmaGradient } from "../bilevel/algorithms/phiSigma";
@@ -227,6 +227,7 @@ function orderedRow(r: HistoryRecord): HistoryRecord {
   const o: HistoryRecord = { k: r.k, f: r.f, hnorm: r.hnorm, lowerResidual: r.lowerResidual };
   if (r.phi !== undefined) o.phi = r.phi;
   if (r.penalty !== undefined) o.penalty = r.penalty;
+  if (r.measure !== undefined) o.measure = r.measure;
   if (r.x !== undefined) o.x = r.x.slice();
   return o;
 }
@@ -254,10 +255,12 @@ export interface ExperimentSession {
   readonly total: number;
   /** Iterations done so far. */
   readonly done: number;
-  /** All K iterations are done. */
+  /** The run has ended: all K iterations done, converged or diverged (an interrupted run is not finished). */
   readonly finished: boolean;
   /** The last advance was cut short by its signal or onIteration. */
   readonly stopped: boolean;
+  /** Why the run ended so far: 'max-iterations', 'converged', 'diverged', or 'interrupted' while unfinished. */
+  readonly status: RunStatus;
   /** Every history row so far. */
   readonly history: readonly HistoryRecord[];
   /** The current x_k (a copy). */
@@ -268,7 +271,7 @@ export interface ExperimentSession {
    * algorithm rejects an option.
    */
   advance(options?: AdvanceOptions): HistoryRecord[];
-  /** The result so far, with φ at the current x: status 'completed' once all K iterations are done, else 'interrupted'. */
+  /** The result so far, with φ at the current x and the session's status. */
   result(): ExperimentRun;
   /** `resultToJSON(result())`. */
   resultJSON(): string;
@@ -295,6 +298,8 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
   const counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
   let state: { k: number; x: number[] } | undefined;
   let stopped = false;
+  let ended: { status: RunStatus; message?: string } | undefined; // converged or diverged
+  let start: RunStart | undefined; // the divergence test's reference, kept across slices
   let timeMs = 0;
   /** Where a library error thrown by the algorithm points in the document. */
   const at = (a: string) => {
@@ -314,23 +319,28 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
       return history.length;
     },
     get finished() {
-      return history.length >= total;
+      return ended !== undefined || history.length >= total;
     },
     get stopped() {
       return stopped;
+    },
+    get status(): RunStatus {
+      return ended ? ended.status : history.length >= total ? "max-iterations" : "interrupted";
     },
     history,
     x() {
       return state ? Float64Array.from(state.x) : Float64Array.from(x0);
     },
     advance(o = {}) {
-      if (history.length >= total) return [];
+      if (session.finished) return [];
       const run = mapped(
         () =>
           alg.run(problem, {
             ...hyper,
             x0,
             iterations: total - history.length,
+            stopTol: exp.stopTol,
+            ...(start ? { divergence: { start } } : {}),
             record: { phiEvery: exp.record.phiEvery, x: exp.record.x },
             ...(state ? { state } : {}),
             signal: o.signal,
@@ -340,6 +350,8 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
       );
       state = run.state;
       stopped = run.stopped;
+      start ??= run.start;
+      if (run.status === "converged" || run.status === "diverged") ended = run.message === undefined ? { status: run.status } : { status: run.status, message: run.message };
       timeMs += run.timeMs;
       history.push(...run.history);
       counters.sweeps += run.counters.sweeps;
@@ -351,10 +363,12 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
       const xK = session.x();
       const x = Array.from(xK);
       let phiFinal: number | undefined;
-      try {
-        phiFinal = phi(problem, xK, { tol: 1e-10 }).value; // after the slices: not in their counters
-      } catch {
-        phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
+      if (ended?.status !== "diverged" && xK.every(Number.isFinite)) {
+        try {
+          phiFinal = phi(problem, xK, { tol: 1e-10 }).value; // after the slices: not in their counters
+        } catch {
+          phiFinal = undefined; // e.g. a trajectory objective built without exact enumeration
+        }
       }
       const last = history[history.length - 1];
       const final: ExperimentResult["final"] = phiFinal !== undefined ? { x, phi: phiFinal, f: null, hnorm: null } : { x, f: null, hnorm: null };
@@ -366,7 +380,8 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
         problem: summary,
         algorithm: name,
         seed: exp.seed,
-        status: history.length >= total ? "completed" : "interrupted",
+        status: session.status,
+        ...(ended?.message !== undefined ? { message: ended.message } : {}),
         iterations: history.length,
         history: history.map(orderedRow),
         final,
@@ -394,6 +409,7 @@ export function runExperiment(experiment: Experiment | unknown, options: RunExpe
   session.advance({ signal: options.signal, onIteration: options.onIteration });
   const result = session.result();
   if (session.stopped) result.status = "interrupted"; // also when stopped at the very last iteration
+  // (a run stopped by onIteration at the very iteration it converged is reported converged: the driver tests convergence first)
   return result;
 }
 
@@ -410,6 +426,7 @@ export function resultToJSON(result: ExperimentResult): string {
     algorithm: result.algorithm,
     seed: result.seed,
     status: result.status,
+    ...(result.message !== undefined ? { message: result.message } : {}),
     iterations: result.iterations,
     history: result.history.map(orderedRow),
     final,
@@ -419,19 +436,22 @@ export function resultToJSON(result: ExperimentResult): string {
 }
 
 /**
- * The history as CSV: header `k,f,hnorm,lowerResidual,phi,penalty` (plus `x0,…,x{n−1}` when
- * x was recorded), one line per iteration, empty cells for values not recorded, numbers as
+ * The history as CSV: header `k,f,hnorm,lowerResidual,phi,penalty` (plus `measure` when an
+ * algorithm reports its own convergence measure, and `x0,…,x{n−1}` when x was recorded), one line per iteration, empty cells for values not recorded, numbers as
  * JavaScript prints them, '\n' line ends (final newline included).
  */
 export function historyToCSV(result: ExperimentResult): string {
   const withX = result.history.some((r) => r.x !== undefined);
   const n = result.problem.n;
+  const withMeasure = result.history.some((r) => r.measure !== undefined);
   const header = ["k", "f", "hnorm", "lowerResidual", "phi", "penalty"];
+  if (withMeasure) header.push("measure");
   if (withX) for (let i = 0; i < n; i++) header.push(`x${i}`);
   const cell = (v: number | undefined) => (v === undefined ? "" : String(v));
   const lines = [header.join(",")];
   for (const r of result.history) {
     const row = [cell(r.k), cell(r.f), cell(r.hnorm), cell(r.lowerResidual), cell(r.phi), cell(r.penalty)];
+    if (withMeasure) row.push(cell(r.measure));
     if (withX) for (let i = 0; i < n; i++) row.push(cell(r.x?.[i]));
     lines.push(row.join(","));
   }

@@ -156,7 +156,8 @@ export const experimentSchema: Schema = {
     seed: { ...nonNegInt, maximum: Number.MAX_SAFE_INTEGER, description: "Master seed: used by every problem and algorithm parameter named seed that is not given." },
     problem: { $ref: "#/$defs/problem" },
     algorithm: { $ref: "#/$defs/algorithm" },
-    iterations: { type: "integer", minimum: 1, description: "Outer iterations K." },
+    iterations: { type: "integer", minimum: 1, description: "Outer iterations K (the most the run does)." },
+    stopTol: { type: "number", minimum: 0, default: 0, description: "Stop with status 'converged' once the algorithm's convergence measure (‖ĥ‖ unless its documentation names another) is ≤ stopTol; 0 = run all iterations." },
     x0: {
       anyOf: [{ const: "problem" }, { ...numbers }],
       default: "problem",

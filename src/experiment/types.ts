@@ -1,6 +1,6 @@
 // The experiment document (format version 1) and the result of running it.
 // See docs/experiment-format.md for the full description.
-import type { HistoryRecord } from "../bilevel/algorithms/common";
+import type { HistoryRecord, RunStatus } from "../bilevel/algorithms/common";
 import type { Counters } from "../mdp";
 import type { AlgorithmName } from "../bilevel/algorithms/index";
 
@@ -88,6 +88,8 @@ export interface Experiment {
   problem: ProblemSpec;
   algorithm: AlgorithmSpec;
   iterations: number;
+  /** Stop with status 'converged' once the algorithm's convergence measure is ≤ stopTol (0: run all iterations). */
+  stopTol: number;
   /** 'problem': the problem's own x_0 (zeros for custom problems). */
   x0: number[] | "problem";
   record: RecordSpec;
@@ -149,8 +151,14 @@ export interface ExperimentResult {
   /** The algorithm's name. */
   algorithm: AlgorithmName;
   seed: number;
-  /** 'interrupted' when the signal aborted or onIteration returned false. */
-  status: "completed" | "interrupted";
+  /**
+   * Why the run ended: 'converged' (measure ≤ stopTol), 'max-iterations' (all iterations
+   * done), 'diverged' (non-finite values or growth past the divergence bound: see
+   * `message`), 'interrupted' (the signal aborted or onIteration returned false).
+   */
+  status: RunStatus;
+  /** One line on why a run converged or diverged (the iteration, and for 'diverged' the hyperparameter most likely at fault). */
+  message?: string;
   /** Iterations done. */
   iterations: number;
   history: HistoryRecord[];

@@ -53,6 +53,8 @@ export interface AlgorithmInfo {
   needsSoft: boolean;
   /** Needs a trajectory objective (problem.upper.preference, rlhf, happyText). */
   needsTrajectory: boolean;
+  /** The parameter a divergence message names as the likely cause (the upper step, e.g. 'beta'). */
+  stepParam?: string;
   params: ParamSpec[];
 }
 

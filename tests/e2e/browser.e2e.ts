@@ -97,7 +97,7 @@ async function saveDownload(click: () => Promise<void>): Promise<{ name: string;
 }
 
 /** Click Run and wait for the result panel to say `status`. */
-async function runToEnd(status = "completed", timeout = 90_000): Promise<void> {
+async function runToEnd(status = "max-iterations", timeout = 90_000): Promise<void> {
   await page.click("#run");
   await page.waitForSelector(`#final[data-status="${status}"]`, { timeout });
 }
@@ -213,7 +213,7 @@ describe("the demo page in Chromium", () => {
     const node = nodeResult(readJson(DEFAULT_EXPERIMENT));
     const n = JSON.parse(node);
     await runToEnd();
-    expect(await text("#final-status")).toBe("completed");
+    expect(await text("#final-status")).toBe("max-iterations");
     expect(await text("#final-iterations")).toBe(String(n.iterations));
     expect(await text("#final-phi")).toBe(String(n.final.phi));
     expect(await text("#final-f")).toBe(String(n.final.f));
@@ -312,7 +312,7 @@ describe("the demo page in Chromium", () => {
     expect(k(await text("#progress"))).toBe(at); // nothing ran while paused
     expect(await text("#run")).toBe("Resume");
     const node = nodeResult(doc);
-    await runToEnd("completed", 110_000);
+    await runToEnd("max-iterations", 110_000);
     expect(await text("#final-iterations")).toBe("20000");
     expect(await text("#final-hash")).toBe(fnv1a64Text(node));
   });

@@ -20,7 +20,7 @@ import type { FromWorker, GridView, Issue, Picture, Row, ToWorker } from "./prot
 import "./style.css";
 
 type Doc = Record<string, any>;
-type Phase = "loading" | "idle" | "running" | "paused" | "completed" | "interrupted" | "failed" | "invalid";
+type Phase = "loading" | "idle" | "running" | "paused" | "max-iterations" | "converged" | "diverged" | "interrupted" | "failed" | "invalid";
 
 // ---------------------------------------------------------------------------------------
 // presets: the repository's example experiments, one per problem
@@ -280,9 +280,9 @@ function useText(text: string, source: string): boolean {
 function setPhase(p: Phase): void {
   phase = p;
   ui.status.dataset.state = p;
-  ui.status.textContent = p === "idle" ? "ready" : p;
+  ui.status.textContent = p === "idle" ? "ready" : p === "max-iterations" ? "completed (max iterations)" : p;
   const active = p === "running" || p === "paused";
-  ui.run.disabled = !(p === "idle" || p === "paused" || p === "completed" || p === "interrupted" || p === "failed" || p === "invalid");
+  ui.run.disabled = !(p === "idle" || p === "paused" || p === "max-iterations" || p === "converged" || p === "diverged" || p === "interrupted" || p === "failed" || p === "invalid");
   ui.run.textContent = p === "paused" ? "Resume" : "Run";
   ui.pause.disabled = p !== "running";
   ui.reset.disabled = p === "loading" || p === "idle";
@@ -390,7 +390,7 @@ function onWorker(m: FromWorker): void {
       resultJson = m.json;
       worker?.terminate();
       worker = null;
-      ui.finalStatus.textContent = m.status;
+      ui.finalStatus.textContent = m.message === undefined ? m.status : `${m.status}: ${m.message}`;
       ui.finalIterations.textContent = String(m.done);
       ui.finalPhi.textContent = m.final.phi === undefined ? "(not evaluable)" : String(m.final.phi);
       ui.finalF.textContent = String(m.final.f);

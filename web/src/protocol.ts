@@ -53,7 +53,9 @@ export type FromWorker =
   | { type: "resumed"; done: number }
   | {
       type: "finished";
-      status: "completed" | "interrupted";
+      status: "max-iterations" | "converged" | "diverged" | "interrupted";
+      /** Why a run converged or diverged (the iteration; for 'diverged' the step most likely at fault). */
+      message?: string;
       done: number;
       json: string;
       hash: string;

@@ -22,7 +22,7 @@ export interface SteppedRun extends Omit<ExperimentSession, "advance" | "result"
    * rejects an option.
    */
   advance(stop: () => boolean): HistoryRecord[];
-  /** The result so far: status 'completed' once all iterations are done, else 'interrupted'. */
+  /** The result so far, with the session's status ('max-iterations', 'converged', 'diverged', or 'interrupted' while unfinished). */
   result(): ExperimentResult;
 }
 
@@ -69,6 +69,9 @@ export function startRun(lib: Lib, document: unknown, options: { backend?: unkno
     },
     get stopped() {
       return session.stopped;
+    },
+    get status() {
+      return session.status;
     },
     get history() {
       return session.history;

@@ -132,6 +132,7 @@ function finish(current: SteppedRun): void {
   post({
     type: "finished",
     status: result.status,
+    ...(result.message !== undefined ? { message: result.message } : {}),
     done: current.done,
     json,
     hash: fnv1a64Text(json),

@@ -46,6 +46,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const actorCriticInfo = describe({
   name: "actorCritic",
+  stepParam: "alpha",
   source: "docs/math.md#actor-critic (seed 000)",
   description: "Regularised single-loop actor-critic with decaying entropy τ_k and penalty w_k.",
   needsSoft: false,

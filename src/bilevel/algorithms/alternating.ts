@@ -32,6 +32,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const alternatingInfo = describe({
   name: "alternating",
+  stepParam: "beta",
   source: "docs/math.md#alternating (deep-RLHF baseline)",
   description: "Alternating baseline: fit the reward to labels of the current policy's pairs, then re-solve the lower level.",
   needsSoft: false,

@@ -26,6 +26,8 @@ export interface HistoryRecord {
   phi?: number;
   /** Penalty value, for penalty methods. */
   penalty?: number;
+  /** The method's convergence measure at x_k when it is not ‖ĥ_k‖ (see `StepInfo.measure`). */
+  measure?: number;
   /** x_k, when `record.x` is set. */
   x?: number[];
 }
@@ -38,12 +40,44 @@ export interface RecordOptions {
   x?: boolean;
 }
 
+/**
+ * Why a run ended (docs/math.md#stopping):
+ * - `converged`: the method's convergence measure fell to `stopTol` or below;
+ * - `max-iterations`: all `iterations` were done;
+ * - `diverged`: a non-finite value, or f or ‖x‖ grew past the divergence bound;
+ * - `interrupted`: the signal aborted or `onIteration` returned false.
+ */
+export type RunStatus = "converged" | "max-iterations" | "diverged" | "interrupted";
+
+/** Reference values of the divergence test: f and ‖x‖ at the run's first iterate. */
+export interface RunStart {
+  /** f(x_0, π_0), the first history row's f. */
+  f: number;
+  /** ‖x_0‖₂. */
+  xnorm: number;
+}
+
+/** Default growth factor of the divergence test (docs/math.md#stopping). */
+export const DIVERGENCE_FACTOR = 1e6;
+
 /** Options every algorithm's `run` takes besides its own. */
 export interface RunOptionsBase {
-  /** Outer iterations K. */
+  /** The most outer iterations K to do. */
   iterations: number;
-  /** Called after each iteration; return false to stop early. */
+  /**
+   * Stop with status 'converged' once the method's convergence measure at x_k (its
+   * `measure`, else ‖ĥ_k‖; each module's doc comment names it) is ≤ stopTol. Default 0: never.
+   */
+  stopTol?: number;
+  /**
+   * Divergence test: stop with status 'diverged' when f_k, ĥ_k or x_k is not finite, or
+   * |f_k − f_0| > factor·(1 + |f_0|), or ‖x_k‖ > factor·(1 + ‖x_0‖). Default factor 1e6;
+   * `start` gives f_0 and ‖x_0‖ when resuming (default: this run's first iterate).
+   */
+  divergence?: { factor?: number; start?: RunStart };
+  /** Called after each iteration; return false to stop early (status 'interrupted'). */
   onIteration?: (record: HistoryRecord, k: number) => void | boolean;
+  /** Aborting stops the run before the next iteration (status 'interrupted'). */
   signal?: AbortSignal;
   record?: RecordOptions;
 }
@@ -53,8 +87,14 @@ export interface RunResult<S> {
   state: S;
   x: Float64Array;
   history: HistoryRecord[];
-  /** True when stopped by the signal or by onIteration returning false. */
+  /** Why the run ended. */
+  status: RunStatus;
+  /** One line on why it ended, for 'converged' and 'diverged' (naming the iteration and, when diverged, the hyperparameter most likely at fault). */
+  message?: string;
+  /** True when stopped by the signal or by onIteration returning false (status 'interrupted'). */
   stopped: boolean;
+  /** The divergence test's reference values (pass them back as `divergence.start` to resume). */
+  start?: RunStart;
   /** Work done during the run. */
   counters: Counters;
   timeMs: number;
@@ -66,7 +106,11 @@ export interface StepInfo {
   hnorm: number;
   lowerResidual: number;
   penalty?: number;
-  /** The algorithm's own convergence measure, when ‖ĥ‖ is not the right one (the driver uses measure ?? hnorm). */
+  /**
+   * The method's convergence measure at x_k when ‖ĥ_k‖ is not the right one (e.g. the
+   * projected-gradient mapping ‖x_k − x_{k+1}‖/β_k under a projection). `stopTol` compares
+   * it; the history records it.
+   */
   measure?: number;
 }
 
@@ -134,6 +178,7 @@ export function steppedAlgorithm<O, S extends StateTag & { k: number; x: number[
   },
 ): DescribedAlgorithm<O, S, N> {
   const name = info.name;
+  const spec = info;
   const initTagged = (problem: BilevelProblem, options: O): S => tagState(name, init(problem, options)) as S;
   return {
     name,
@@ -145,19 +190,31 @@ export function steppedAlgorithm<O, S extends StateTag & { k: number; x: number[
       const K = check.positiveInt("iterations", options.iterations);
       const rec = options.record ?? {};
       const phiEvery = rec.phiEvery === undefined ? 0 : check.nonNegative("record.phiEvery", rec.phiEvery);
+      const stopTol = options.stopTol === undefined ? 0 : check.nonNegative("stopTol", options.stopTol);
+      const factor = options.divergence?.factor === undefined ? DIVERGENCE_FACTOR : check.finiteNumber("divergence.factor", options.divergence.factor);
+      if (!(factor > 0)) throw new DomainError("divergence.factor", "must be > 0", factor);
+      if (options.divergence?.start !== undefined) {
+        const st = options.divergence.start;
+        if (typeof st !== "object" || st === null) throw new DomainError("divergence.start", "must be { f, xnorm } (a RunResult's start)", st);
+        check.finiteNumber("divergence.start.f", st.f);
+        check.nonNegative("divergence.start.xnorm", st.xnorm);
+      }
       // the run's work: init and the steps, not the φ diagnostics in between
       const counters = noWork();
       const t0 = now();
       const it = tally(counters, () => stepper(problem, options.state === undefined ? initTagged(problem, options) : checkState(name, problem, options.state)));
       if (!Number.isSafeInteger(it.k + K)) throw new DomainError("iterations", `must keep k + iterations a safe integer (k = ${it.k})`, K);
       const history: HistoryRecord[] = [];
-      let stopped = false;
+      let status: RunStatus = "max-iterations";
+      let message: string | undefined;
+      let start = options.divergence?.start;
       const end = it.k + K;
       const keepX = phiEvery > 0 || rec.x === true;
       while (it.k < end) {
-        if (options.signal?.aborted) { stopped = true; break; }
+        if (options.signal?.aborted) { status = "interrupted"; break; }
         const k = it.k;
         const xk = keepX ? Float64Array.from(it.x) : undefined;
+        if (start === undefined) start = { f: NaN, xnorm: norm2(it.x) };
         let info: StepInfo;
         openReading();
         try {
@@ -165,20 +222,57 @@ export function steppedAlgorithm<O, S extends StateTag & { k: number; x: number[
         } finally {
           closeReading(counters);
         }
+        if (Number.isNaN(start.f)) start.f = info.f;
         const row: HistoryRecord = { k, f: info.f, hnorm: info.hnorm, lowerResidual: info.lowerResidual };
         if (info.penalty !== undefined) row.penalty = info.penalty;
-        if (phiEvery > 0 && (k % phiEvery === 0 || it.k === end)) {
+        if (info.measure !== undefined) row.measure = info.measure;
+        const bad = divergenceOf(info, it.x, start, factor);
+        if (phiEvery > 0 && !bad && (k % phiEvery === 0 || it.k === end)) {
           row.phi = phi(problem, xk!, { tol: 1e-10 }).value; // a diagnostic: not the algorithm's work
         }
         if (rec.x) row.x = Array.from(xk!);
         history.push(row);
-        if (options.onIteration && options.onIteration(row, k) === false) { stopped = true; break; }
+        if (bad) {
+          status = "diverged";
+          message = `diverged at iteration k = ${k}: ${bad}; ${blame(spec, it.state() as unknown as Record<string, unknown>)}`;
+          break;
+        }
+        const measure = info.measure ?? info.hnorm;
+        if (stopTol > 0 && measure <= stopTol) {
+          status = "converged";
+          message = `converged at iteration k = ${k}: ${info.measure === undefined ? "‖ĥ‖" : "the convergence measure"} = ${measure} ≤ stopTol = ${stopTol}`;
+          break;
+        }
+        if (options.onIteration && options.onIteration(row, k) === false) { status = "interrupted"; break; }
       }
       const state = it.state();
-      problem.moveTo(Float64Array.from(state.x)); // leave the MDP at P_{x_K}
-      return { state, x: Float64Array.from(state.x), history, stopped, counters, timeMs: now() - t0 };
+      if (status !== "diverged") problem.moveTo(Float64Array.from(state.x)); // leave the MDP at P_{x_K}
+      const result: RunResult<S> = { state, x: Float64Array.from(state.x), history, status, stopped: status === "interrupted", counters, timeMs: now() - t0 };
+      if (message !== undefined) result.message = message;
+      if (start !== undefined && !Number.isNaN(start.f)) result.start = start;
+      return result;
     },
   };
+}
+
+/** Why step k diverged (docs/math.md#stopping), or undefined: a non-finite f, ĥ, measure or x_{k+1}, or growth of f or ‖x‖ past the bound. */
+function divergenceOf(info: StepInfo, x: Float64Array, start: RunStart, factor: number): string | undefined {
+  if (!Number.isFinite(info.f)) return `f = ${info.f}`;
+  if (!Number.isFinite(info.hnorm)) return `‖ĥ‖ = ${info.hnorm}`;
+  if (info.measure !== undefined && !Number.isFinite(info.measure)) return `the convergence measure is ${info.measure}`;
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return `x[${i}] = ${x[i]} after the step`;
+  if (Math.abs(info.f - start.f) > factor * (1 + Math.abs(start.f))) return `f = ${info.f} moved more than ${factor}·(1 + |f_0|) from f_0 = ${start.f}`;
+  const xn = norm2(x);
+  if (xn > factor * (1 + start.xnorm)) return `‖x‖ = ${xn} grew past ${factor}·(1 + ‖x_0‖) (‖x_0‖ = ${start.xnorm})`;
+  return undefined;
+}
+
+/** The hyperparameter most likely at fault when a run diverges: the algorithm's step parameter and its value. */
+function blame(info: AlgorithmInfo, state: Record<string, unknown>): string {
+  const p = info.stepParam;
+  if (p === undefined) return "the upper step size is the likely cause";
+  const v = state[p];
+  return `the step '${p}'${typeof v === "number" ? ` (= ${v})` : ""} is the likely cause: use a smaller one, or leave it unset for the default step rule`;
 }
 
 /** The stepper of an algorithm given by its plain-state step. */

@@ -32,6 +32,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const exactDescentInfo = describe({
   name: "exactDescent",
+  stepParam: "beta",
   source: "docs/math.md#exact-descent",
   description: "Exact hypergradient descent x ← x − β∇φ(x), β by backtracking on φ: the oracle baseline.",
   needsSoft: true,

@@ -54,6 +54,7 @@ const GROW = 1.25, MAX_STEP = 1e6, TRACK = 1e-3;
 /** What an experiment file can set (x0 is the experiment's). */
 export const mSoBiRLInfo = describe({
   name: "mSoBiRL",
+  stepParam: "beta",
   source: "docs/math.md#m-sobirl (SoBiRL paper, Alg. 1)",
   description: "M-SoBiRL: one w step, the hypergradient estimate, an x step and N warm-started soft Bellman sweeps per iteration.",
   needsSoft: true,

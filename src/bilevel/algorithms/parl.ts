@@ -58,6 +58,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const parlInfo = describe({
   name: "parl",
+  stepParam: "beta",
   source: "docs/math.md#parl",
   description: "PARL: implicit differentiation in reduced logits with conjugate gradients; soft policy-gradient inner loop.",
   needsSoft: true,

@@ -45,6 +45,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const pbrlInfo = describe({
   name: "pbrl",
+  stepParam: "alpha",
   source: "docs/math.md#pbrl (seed 003)",
   description: "PBRL: joint (x, π) descent on the value or Bellman penalty F_λ, with backtracking.",
   needsSoft: false,

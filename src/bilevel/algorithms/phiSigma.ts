@@ -64,6 +64,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const phiSigmaInfo = describe({
   name: "phiSigma",
+  stepParam: "eta",
   source: "docs/math.md#phi-sigma (seed 004)",
   description: "Hessian-free penalty method Φσ: two policy-gradient loops and a finite-difference hypergradient of bias O(σ).",
   needsSoft: false,

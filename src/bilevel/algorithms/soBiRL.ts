@@ -44,6 +44,7 @@ const P = byName(params);
 /** What an experiment file can set (x0 is the experiment's). */
 export const soBiRLInfo = describe({
   name: "soBiRL",
+  stepParam: "beta",
   source: "docs/math.md#sobirl (SoBiRL paper, Alg. 2)",
   description: "SoBiRL, model-free: T soft policy-mirror-descent steps, then the Monte-Carlo hypergradient of eq. (15).",
   needsSoft: true,

@@ -61,12 +61,12 @@ async function cmdSweep(ctx: Ctx, file: string, opts: { shard?: string; out?: st
     for (const cell of mine) {
       if (worker.interrupted) break;
       const label = `cell ${cell.index} of ${total} (${describeParams(cell.params, cell.seed)})`;
-      const record: CellFile = { sweep: { id: spec.id, index: cell.index, total, ...(cell.seed !== undefined ? { seed: cell.seed } : {}), params: cell.params }, status: "completed" };
+      const record: CellFile = { sweep: { id: spec.id, index: cell.index, total, ...(cell.seed !== undefined ? { seed: cell.seed } : {}), params: cell.params }, status: "failed" };
       let line: string;
       try {
         const { result, runInfo } = await worker.run(cell.experiment);
         const diverged = nonFinite(result);
-        record.status = diverged ? "failed" : result.status;
+        record.status = diverged && result.status !== "diverged" ? "failed" : result.status;
         if (diverged) record.error = diverged;
         record.result = JSON.parse(resultToJSON(result)) as ExperimentResult;
         line = `${label}: ${diverged ? `failed: ${diverged}` : summaryLine(result, runInfo.timeMs)}`;
@@ -76,7 +76,7 @@ async function cmdSweep(ctx: Ctx, file: string, opts: { shard?: string; out?: st
         record.error = f.message;
         line = `${label}: ${f.message}`;
       }
-      if (record.status === "failed") failed++;
+      if (record.status === "failed" || record.status === "diverged") failed++;
       done++;
       const path = join(cellDir, cellFileName(cell.index));
       writeFile(path, JSON.stringify(record, null, 2) + "\n");
