@@ -60,7 +60,7 @@ const problems: Record<string, { make: Make; trajectory: Make | null; alternatin
   happyText: { make: (seed) => { const h = happyText({ seed }); return { problem: h.problem, x0: h.x0 }; }, trajectory: (seed) => { const h = happyText({ seed }); return { problem: h.problem, x0: h.x0 }; }, alternating: true },
 };
 
-const native = new Set(["exactDescent", "mSoBiRL", "pbrl", "parl"]); // algorithms with a `project` option
+const native = new Set(["exactDescent", "mSoBiRL", "pbrl", "parl", "actorCritic", "phiSigma"]); // algorithms with a `project` option
 interface Cell { problem: string; seed: number; alg: string; phi0: number; phiK: number; timeMs: number; error?: string; gap?: number }
 const cells: Cell[] = [];
 for (const [pname, p] of Object.entries(problems)) {

@@ -205,6 +205,8 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     lambda: { rule: positive },
     alpha: { rule: positive },
     stepRule: { rule: oneOf("backtracking", "fixed") },
+    trialStep: { rule: oneOf("carry", "reset") },
+    nextAlpha: { rule: positive },
     shrink: { rule: interval(0, 1, false, true) },
     maxBacktracks: { rule: count },
     floor: { rule: (arg, v, c) => interval(0, 1 / c.A)(arg, v, c) },
