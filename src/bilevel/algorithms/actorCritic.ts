@@ -29,7 +29,7 @@ import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type StateTag, type XProjection } from "./common";
-import { gradientMapping } from "./update";
+import { direction, gradientMapping, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 function projected(x: number[], p: XProjection): number[] {
   projectX(x, p);
@@ -63,6 +63,7 @@ const params = [
   int("horizon", "Steps per episode (≥ 2).", { defaultText: "max(2, ⌈log(1e-3)/log γ⌉)", minimum: 2 }),
   seedParam("the trajectory sampler"),
   str("project", "Projection of x after each step.", ["none", "nonnegative"], { default: "none" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -90,7 +91,7 @@ export type CriticMode = "exact" | "td";
 export type OccupancyMode = "exact" | "sampled";
 
 /** Options of `actorCritic`. */
-export interface ActorCriticOptions {
+export interface ActorCriticOptions extends UpdateOptions {
   x0?: ArrayLike<number>;
   /** Actor step of π: 'mirror' (soft PMD step, default) or 'gradient' (softmax-logit gradient step; paper). */
   actor?: "mirror" | "gradient";
@@ -181,6 +182,8 @@ export interface ActorCriticState extends StateTag {
   explore: number;
   horizon: number;
   project: XProjection;
+  /** The update rule of the x step (update.ts). */
+  update: UpdateState;
   last?: StepInfo;
 }
 
@@ -199,6 +202,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       k: 0,
       x: projected(startX(problem, o.x0), parseProjection(o.project)),
       project: parseProjection(o.project),
+      update: initUpdate(o, problem.n),
       theta: uniform.slice(),
       thetaT: uniform.slice(),
       Q: new Array(S * A).fill(0),
@@ -330,7 +334,9 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       for (let i = 0; i < SA; i++) next[i] = logPi[i] + eta * (gJ[i] - gf[i] / w);
     }
     // upper step
-    for (let i = 0; i < x.length; i++) x[i] -= alpha * h[i];
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+    const d = direction(update, h, new Float64Array(x.length));
+    for (let i = 0; i < x.length; i++) x[i] -= alpha * d[i];
     projectX(x, st.project);
     if (!x.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce alpha or w", Array.from(x));
     return {
@@ -343,6 +349,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       QT: Array.from(QT),
       rng: rng.s.slice() as [number, number, number, number],
       alpha: alphaNext,
+      update,
       meritPrev: st.stepRule === "adaptive" ? f + penalty : null,
       last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x0, h, st.project) + residual },
     };

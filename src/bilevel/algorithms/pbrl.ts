@@ -30,6 +30,7 @@ import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
+import { direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, solverParam, str } from "../../util/params";
 
 const params = [
@@ -51,6 +52,7 @@ const params = [
   solverParam,
   str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
   str("linear", "Linear solver of the evaluations.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -72,7 +74,7 @@ export type PolicyParam = "logits" | "simplex";
 export type { XProjection } from "./common";
 
 /** Options of `pbrl`. */
-export interface PBRLOptions {
+export interface PBRLOptions extends UpdateOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
   /** π_0 (S·A; default π*_{x_0} by a lower solve when τ > 0, else uniform; paper: uniform). With 'logits' every entry must be > 0 (θ_0 = log π_0). */
@@ -130,6 +132,8 @@ export interface PBRLState extends StateTag {
   trialStep: "carry" | "reset";
   /** 'carry': the next search's first trial. */
   nextAlpha: number;
+  /** The update rule of the x part of the step (update.ts). */
+  update: UpdateState;
   shrink: number;
   maxBacktracks: number;
   param: PolicyParam;
@@ -198,6 +202,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       stepRule,
       trialStep,
       nextAlpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
+      update: initUpdate(o, problem.n),
       shrink,
       maxBacktracks: o.maxBacktracks === undefined ? P.maxBacktracks.default : check.positiveInt("maxBacktracks", o.maxBacktracks),
       param,
@@ -221,12 +226,14 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const at = objective(problem, x, pi, st, inner?.piHat, true);
     const gx = at.gx!, gy = at.gy!;
     // projected step with backtracking on F_λ
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+    const dx = direction(update, gx, new Float64Array(gx.length));
     const alpha0 = st.stepRule === "backtracking" && st.trialStep === "carry" ? st.nextAlpha : st.alpha;
     let alpha = alpha0, accepted = 0;
     let xn = x, yn = y;
     for (let b = 0; b <= st.maxBacktracks; b++) {
       const xt = new Float64Array(x.length);
-      for (let k = 0; k < x.length; k++) xt[k] = x[k] - alpha * gx[k];
+      for (let k = 0; k < x.length; k++) xt[k] = x[k] - alpha * dx[k];
       projectX(xt, st.project);
       const yt = new Float64Array(y.length);
       for (let i = 0; i < y.length; i++) yt[i] = y[i] - alpha * gy[i];
@@ -269,6 +276,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       Vhat: inner ? inner.Vhat : st.Vhat,
       lastAlpha: accepted,
       nextAlpha,
+      update,
       lastF: at.F,
       last: { f: at.f, hnorm: Math.sqrt(hsq), lowerResidual: at.residual, penalty: at.pen, measure: Math.sqrt(msq) + Math.abs(at.pen) },
     };

@@ -191,6 +191,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     baseline: { rule: oneOf("running", "leave-one-out", "split", "none") },
     baselineDecay: { rule: interval(0, 1) },
     runningMean: { rule: runningMean },
+    update,
   }),
   pbrl: schema({
     // the enums first: the lengths of policy, piHat and Vhat depend on them
@@ -207,6 +208,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     stepRule: { rule: oneOf("backtracking", "fixed") },
     trialStep: { rule: oneOf("carry", "reset") },
     nextAlpha: { rule: positive },
+    update,
     shrink: { rule: interval(0, 1, false, true) },
     maxBacktracks: { rule: count },
     floor: { rule: (arg, v, c) => interval(0, 1 / c.A)(arg, v, c) },
@@ -274,6 +276,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
       },
     },
     project: projection,
+    update,
   }),
   phiSigma: schema({
     thetaStar: { rule: vector(SA, "S·A") },
@@ -303,6 +306,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     rewardSteps: { rule: count },
     tol: { rule: positive },
     solver: lowerSolver,
+    update,
   }),
 };
 
