@@ -16,10 +16,10 @@ beforeAll(async () => {
 });
 
 describe("E1, the SoBiRL paper's experiment (docs/math.md#e1)", () => {
-  it.each([0, 1, 2, 3])("M-SoBiRL with the authors' settings reaches f within 1e-3 of 1.0 by iteration 900 and ‖ĥ‖ shrinks by a factor in [0.07, 0.11] from 500 to 800 (seed %i)", (seed) => {
+  it.each([0, 1, 2, 3])("M-SoBiRL with the paper preset (the authors' settings) reaches f within 1e-3 of 1.0 by iteration 900 and ‖ĥ‖ shrinks by a factor in [0.07, 0.11] from 500 to 800 (seed %i)", (seed) => {
     const { problem, x0, phiStar } = e1({ seed });
     expect(phiStar).toBe(1);
-    const res = mSoBiRL.run(problem, { iterations: 3000, x0, seed, beta: 8e-3, zeta: 0.5, N: 10 });
+    const res = mSoBiRL.run(problem, { iterations: 3000, x0, seed, preset: "paper" });
     const h = res.history;
     expect(h.length).toBe(3000);
     expect(Math.abs(h[900].f - 1)).toBeLessThan(1e-3);

@@ -13,10 +13,11 @@
 //     P_πᵀ per w step, the price of a Bellman sweep.
 //   * lower tracking: N = max(10, ⌈1/(1−γ)⌉) sweeps (early stop 1e-6), for the same reason.
 //   * step (stepRule 'adaptive'): a safeguarded step on the merit the method computes anyway,
-//     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2), β grows by 1.25 after an iteration whose merit
-//     did not increase while the sweeps kept up (their last ‖ΔV‖∞ ≤ 1e-3(1 + ‖V‖∞)), and halves
-//     otherwise; when the merit increased, x_k is rejected and the step is retaken from x_{k−1}
-//     along d_{k−1} with the halved β (the next merit is then the new reference). Safe: an increase costs one iteration and halves β, so β
+//     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2). While the sweeps have not kept up with the last
+//     x step (their last ‖ΔV‖∞ > 1e-3(1 + ‖V‖∞)), f_k says nothing about φ(x_k): x waits and β
+//     halves. Otherwise β grows by 1.25 when the merit did not increase; when it increased, x_k
+//     is rejected and the step is retaken from x_{k−1} along d_{k−1} with the halved β (the next
+//     merit is then the new reference). Safe: an increase costs one iteration and halves β, so β
 //     settles near the largest step the tracked lower level can follow; no φ evaluation, no
 //     solve (the method stays solve-free).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ (‖ĥ‖₂ without a projection).
@@ -238,22 +239,24 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     this.info.measure = gradientMapping(x, h, st.project);
     // 5. x_{k+1} = x_k − β_k d_k (d_k = ĥ_k with the plain update)
     if (st.stepRule === "adaptive" && this.hasPrev) {
-      // the merit f_k = f(x_k, π_k) against f_{k−1}, and whether the sweeps kept up
+      // did the sweeps keep up with the last x step? If not, f_k is not a measure of φ(x_k):
+      // x waits (no step) while the sweeps catch up, and β halves
       let vmax = 0;
       for (let s = 0; s < S; s++) vmax = Math.max(vmax, Math.abs(V[s]));
-      const keptUp = this.residual <= TRACK * (1 + vmax);
-      if (f <= this.fPrev && keptUp) {
+      if (!(this.residual <= TRACK * (1 + vmax))) {
+        this.beta *= 0.5;
+        return this.sweep(f, h);
+      }
+      if (f <= this.fPrev) {
         this.beta = Math.min(GROW * this.beta, MAX_STEP);
       } else {
+        // the merit rose: reject x_k, step again from x_{k−1} along d_{k−1} with half the step;
+        // the next merit is the new reference (f_{k−1} was measured with a lagging π)
         this.beta *= 0.5;
-        if (f > this.fPrev) {
-          // reject x_k: step again from x_{k−1} along d_{k−1} with the halved step
-          for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] - this.beta * this.dPrev[k];
-          projectX(x, st.project);
-          // the next merit is the new reference (f_{k−1} was measured with a lagging π)
-          this.hasPrev = false;
-          return this.sweep(f, h);
-        }
+        for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] - this.beta * this.dPrev[k];
+        projectX(x, st.project);
+        this.hasPrev = false;
+        return this.sweep(f, h);
       }
     }
     const d = direction(this.update, h, this.d);

@@ -195,6 +195,6 @@ export function armijo(merit: (x: Float64Array) => number, x: ArrayLike<number>,
       return { x: xt, beta, value: mt, trials: j + 1, next: j === 0 ? Math.min(2 * beta, s.maxStep) : beta };
     }
   }
-  return { x: Float64Array.from(x), beta: 0, value, trials: s.maxTrials, next: beta0 * Math.pow(s.shrink, 4) };
+  return { x: Float64Array.from(x), beta: 0, value, trials: s.maxTrials, next: beta0 };
 }
 
