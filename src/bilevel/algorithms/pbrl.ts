@@ -31,7 +31,7 @@ import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 import { direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
-import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, solverParam, str } from "../../util/params";
+import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetParam, presetValue, solverParam, str } from "../../util/params";
 
 const params = [
   presetParam,
@@ -40,7 +40,7 @@ const params = [
   num("lambda", "Penalty weight λ.", { default: 10, ...positive }),
   num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
   str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
-  str("trialStep", "First trial of each search: 'carry' (2× or 1× the last accepted step) or 'reset' (always `alpha`).", ["carry", "reset"], { default: "carry", paper: "reset" }),
+  str("trialStep", "First trial of each search: 'carry' (2× or 1× the last accepted step) or 'reset' (always `alpha`).", ["carry", "reset"], { defaultText: "'carry' with the value penalty, 'reset' with the Bellman penalty", paper: "reset" }),
   num("shrink", "Backtracking shrink factor in (0, 1).", { default: 0.5, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
   int("maxBacktracks", "Trials per search.", { default: 30, ...count }),
   str("param", "Policy parameterisation.", ["logits", "simplex"], { default: "logits" }),
@@ -162,7 +162,9 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const lambda = stepSize("lambda", o.lambda, P.lambda.default);
     const stepRule = oneOf(P.stepRule, o.stepRule);
     const preset = parsePreset(o.preset);
-    const trialStep = presetOneOf(P.trialStep, o.trialStep, preset);
+    // carrying the step lets the Bellman penalty's search reach steps where F_λ still decreases
+    // but the lower level is traded away (φ rose to 16 on a Stackelberg instance): reset there
+    const trialStep = oneOf(P.trialStep, presetValue(P.trialStep, o.trialStep, preset), penalty === "value" ? "carry" : "reset");
     const shrink = o.shrink === undefined ? P.shrink.default : check.finiteNumber("shrink", o.shrink);
     if (!(shrink > 0 && shrink < 1)) throw new DomainError("shrink", "must lie in (0, 1)", shrink);
     const param = oneOf(P.param, o.param);

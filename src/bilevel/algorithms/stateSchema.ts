@@ -287,6 +287,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     eta: { rule: positive },
     stepRule: { rule: oneOf("armijo", "fixed") },
     Vphi: { rule: vector((c) => (c.state.stepRule === "armijo" ? c.S : 0), "S with stepRule 'armijo', else 0") },
+    project: projection,
     update,
     lowerStep: { rule: positive },
     penaltyStep: { rule: positive },
