@@ -18,6 +18,7 @@ import { ARMIJO, armijo, direction, gradientMapping, initUpdate } from "../src/b
 import { presetValue } from "../src/util/params";
 import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
 import { DomainError } from "../src/errors";
+import { validateExperiment } from "../src/experiment/index";
 
 beforeAll(async () => {
   await init();
@@ -230,5 +231,17 @@ describe("PARL's default step", () => {
     const phis = r.history.map((row) => row.phi!);
     for (let k = 1; k < phis.length; k++) expect(phis[k]).toBeLessThanOrEqual(phis[k - 1] + 1e-9);
     expect(phis.at(-1)!).toBeLessThan(phis[0] - 1);
+  });
+});
+
+describe("the paper preset in experiment files", () => {
+  it("normalises an algorithm with preset 'paper' to the paper's values, and one without it to the defaults", () => {
+    const paper = validateExperiment({ version: 1, seed: 0, problem: { builtin: "gridGoal" }, algorithm: { name: "exactDescent", preset: "paper" }, iterations: 1 });
+    expect(paper.ok).toBe(true);
+    const a = (paper as { experiment: { algorithm: Record<string, unknown> } }).experiment.algorithm;
+    expect([a.beta, a.stepRule]).toEqual([0.1, "fixed"]);
+    const plain = validateExperiment({ version: 1, seed: 0, problem: { builtin: "gridGoal" }, algorithm: { name: "exactDescent" }, iterations: 1 });
+    const b = (plain as { experiment: { algorithm: Record<string, unknown> } }).experiment.algorithm;
+    expect([b.beta, b.stepRule, b.preset]).toEqual([1, "armijo", "default"]);
   });
 });

@@ -11,7 +11,7 @@
 //              halve until M(x⁺) ≤ M(x) + c⟨ĥ, x⁺ − x⟩ (x⁺ projected); the next search starts at
 //              2β when the first trial passed, else at the accepted β. Safe: every accepted step
 //              decreases M by at least c|⟨ĥ, x⁺ − x⟩|, and for an L-smooth M with ĥ = ∇M the search
-//              stops at β ≥ (1−c)/L·(shrink), so the steps never vanish (Nocedal & Wright, §3.1).
+//              stops at β ≥ (1−c)/L·(shrink), so the steps never vanish (Nocedal & Wright, Numerical Optimization, ch. 3).
 //   adaptive   a safeguarded step without extra evaluations: β grows by `grow` after an iteration
 //              whose merit decreased and halves when it did not (for methods whose merit is a
 //              by-product of the step, e.g. f(x_k, π_k) with a tracked policy).
@@ -175,7 +175,7 @@ export interface ArmijoResult {
 /**
  * Backtracking (Armijo) along −d from x with merit M: the first β in beta0·shrinkʲ with
  * M(x⁺) ≤ M(x) + c⟨h, x⁺ − x⟩, x⁺ = P(x − βd), and ⟨h, x⁺ − x⟩ < 0. With the projection this
- * is the projected sufficient-decrease condition (Bertsekas, Nonlinear Programming, §2.3).
+ * is the projected sufficient-decrease condition (Bertsekas, Nonlinear Programming, ch. 2).
  * When no trial passes (d not a descent direction for h, or M(x) at round-off), x stays.
  * The next search starts at min(2β, maxStep) when the first trial passed, else at β.
  */
