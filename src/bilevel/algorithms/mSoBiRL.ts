@@ -14,8 +14,8 @@
 //   * lower tracking: N = max(10, ⌈1/(1−γ)⌉) sweeps (early stop 1e-6), for the same reason.
 //   * step (stepRule 'adaptive'): a safeguarded step on the merit the method computes anyway,
 //     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2). While the sweeps have not kept up with the last
-//     x step (their last ‖ΔV‖∞ > 1e-3(1 + ‖V‖∞)), f_k says nothing about φ(x_k): x waits and β
-//     halves. Otherwise β grows by 1.25 when the merit did not increase; when it increased, x_k
+//     x step (their bound γ‖ΔV‖∞/(1−γ) on ‖V − V*‖∞ exceeds 0.2τ, i.e. the logits Q/τ of π may be
+//     off by more than 0.2), f_k says nothing about φ(x_k): x waits and β halves. Otherwise β grows by 1.25 when the merit did not increase; when it increased, x_k
 //     is rejected and the step is retaken from x_{k−1} along d_{k−1} with the halved β (the next
 //     merit is then the new reference). Safe: an increase costs one iteration and halves β, so β
 //     settles near the largest step the tracked lower level can follow; no φ evaluation, no
@@ -49,8 +49,8 @@ const params = [
 ] as const;
 const P = byName(params);
 
-/** The adaptive rule: growth factor after a decrease, the cap on β, the tracking tolerance (relative to 1 + ‖V‖∞). */
-const GROW = 1.25, MAX_STEP = 1e6, TRACK = 1e-3;
+/** The adaptive rule: growth factor after a decrease, the cap on β, the tracking tolerance on γ‖ΔV‖∞/((1−γ)τ). */
+const GROW = 1.25, MAX_STEP = 1e6, TRACK = 0.2;
 
 /** What an experiment file can set (x0 is the experiment's). */
 export const mSoBiRLInfo = describe({
@@ -241,9 +241,10 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     if (st.stepRule === "adaptive" && this.hasPrev) {
       // did the sweeps keep up with the last x step? If not, f_k is not a measure of φ(x_k):
       // x waits (no step) while the sweeps catch up, and β halves
-      let vmax = 0;
-      for (let s = 0; s < S; s++) vmax = Math.max(vmax, Math.abs(V[s]));
-      if (!(this.residual <= TRACK * (1 + vmax))) {
+      // the sweeps' bound on ‖V − V*‖∞ is γ‖ΔV‖∞/(1 − γ), which moves the logits Q/τ of π by
+      // at most that over τ: kept up when that is ≤ TRACK
+      const { gamma } = mdp;
+      if (!((gamma * this.residual) / (1 - gamma) <= TRACK * problem.tau)) {
         this.beta *= 0.5;
         return this.sweep(f, h);
       }
