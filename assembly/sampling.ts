@@ -195,7 +195,12 @@ function blockUniforms(work: usize): void {
 // Outputs are row-major (episode, t). work: SAMPLE_WORK_BYTES bytes.
 // cdf: cumulativeRows of P, or 0; with it, rows longer than 16 entries are drawn by
 // bisection instead of a scan (same draws, O(log n) instead of O(n)).
-export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize): void {
+// term: S i32 flags (nonzero = terminal state, docs/math.md#terminal-states), or 0. An
+// episode ends after its step at a terminal state: the later steps hold state and action
+// −1 and reward 0, and lengths[e] (when lengths != 0) is the number of steps taken. The
+// generator advances as if the episode went on, so episode e's draws never depend on where
+// another one ends, and without terminal states the output is the same as before.
+export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize, term: usize, lengths: usize): void {
   const row = <usize>S << 3;
   const cur = work + W_CUR, sa = work + W_SA, ub = work + W_U;
   for (let e0 = 0; e0 < episodes; e0 += BLOCK) {
@@ -204,18 +209,31 @@ export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: 
     for (let j = 0; j < BLOCK; j++) seedLane(work, j, lo, hi, <u32>(e0 + j));
     blockUniforms(work);
     for (let j = 0; j < nb; j++) store<i32>(cur + (<usize>j << 2), draw(rho, S, load<f64>(ub + (<usize>j << 3))));
+    if (lengths != 0) for (let j = 0; j < nb; j++) store<i32>(lengths + (<usize>(e0 + j) << 2), horizon);
     for (let t = 0; t < horizon; t++) {
       // phase 1, every episode of the block: a_t ~ π(·|s_t) (independent loads, overlapped)
       blockUniforms(work);
       for (let j = 0; j < nb; j++) {
         const s = load<i32>(cur + (<usize>j << 2));
         const o = <usize>((e0 + j) * horizon + t);
+        if (s < 0) {
+          // the episode has ended
+          store<i32>(states + (o << 2), -1);
+          store<i32>(actions + (o << 2), -1);
+          store<i32>(sa + (<usize>j << 2), -1);
+          if (r != 0) store<f64>(rewards + (o << 3), 0);
+          continue;
+        }
         const a = draw(pi + (<usize>(s * A) << 3), A, load<f64>(ub + (<usize>j << 3)));
         const i = s * A + a;
         store<i32>(states + (o << 2), s);
         store<i32>(actions + (o << 2), a);
         store<i32>(sa + (<usize>j << 2), i);
         if (r != 0) store<f64>(rewards + (o << 3), load<f64>(r + (<usize>i << 3)));
+        if (term != 0 && load<i32>(term + (<usize>s << 2)) != 0) {
+          store<i32>(sa + (<usize>j << 2), -1);
+          if (lengths != 0) store<i32>(lengths + (<usize>(e0 + j) << 2), t + 1);
+        }
       }
       if (t + 1 == horizon) break;
       // phase 2: s_{t+1} ~ P(·|s_t, a_t)
@@ -224,7 +242,9 @@ export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: 
         const i = load<i32>(sa + (<usize>j << 2));
         const u = load<f64>(ub + (<usize>j << 3));
         let next: i32;
-        if (indptr == 0) {
+        if (i < 0) {
+          next = -1;
+        } else if (indptr == 0) {
           next = cdf != 0 && S > 16 ? drawCdf(P + <usize>i * row, cdf + <usize>i * row, S, u) : draw(P + <usize>i * row, S, u);
         } else {
           const k0 = load<i32>(indptr + (<usize>i << 2)), k1 = load<i32>(indptr + (<usize>i << 2), 4);

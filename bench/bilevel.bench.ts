@@ -7,7 +7,7 @@
 //
 //   npm run bench:bilevel                     full run (≈ 2 min on a quiet 2-core machine, longer with reruns), writes bench/results/bilevel.{json,md}
 //   BENCH_QUICK=1 npm run bench:bilevel       10 × 10 grid, 300 E1 iterations; writes bench/results/quick/ (or pass --quick)
-//   BENCH_ONLY=e1 npm run bench:bilevel       only some groups: hypergradient, e1 (writes bench/results/partial/)
+//   BENCH_ONLY=e1 npm run bench:bilevel       only some groups: hypergradient, e1, target (writes bench/results/partial/)
 //   BENCH_OUT=dir                             write the results elsewhere
 //   BENCH_NUMPY=0                             skip the numpy/scipy hypergradient (bench/numpy_ref.py under /usr/bin/python3)
 //
@@ -27,10 +27,13 @@ import { bestOf, gc, gitState, runEnvironment, type CaseOptions, type VariantNam
 import { closingSections, type RunEnvironment } from "./lib/report";
 import { maxRelDiff } from "./lib/diff";
 import { numpyUnavailable, runNumpy } from "./lib/numpy";
+import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
+import { compareAlgorithms } from "../src/bilevel/compare";
+import { MATRIX_PROBLEMS, applicability } from "../examples/defaults";
 import type { NumpyResult } from "./lib/report";
 
 const QUICK = process.env.BENCH_QUICK === "1" || process.argv.includes("--quick");
-const GROUPS = ["hypergradient", "e1"] as const;
+const GROUPS = ["hypergradient", "e1", "target"] as const;
 type Group = (typeof GROUPS)[number];
 /**
  * BENCH_ONLY=e1 runs only the named groups of this suite. Names of the core suite's groups
@@ -125,9 +128,29 @@ interface BilevelSummary extends RunEnvironment {
   settings: Record<string, unknown>;
   cases: BilevelCase[];
   targets: BilevelTarget[];
+  /** Time to within 1% of the best φ, every algorithm at its defaults (group 'target'). */
+  timeToTarget: TargetRow[];
   external: typeof EXTERNAL;
   /** The numpy/scipy comparison: versions, or why it was skipped. */
   numpy: { versions?: string; skipped?: string };
+}
+
+/** One algorithm's time to within 1% of the gap to φ_best on one problem (defaults, seed 0). */
+interface TargetRow {
+  problem: string;
+  algorithm: string;
+  via: "native" | "withTrajectory";
+  iterationsBudget: number;
+  phi0: number;
+  phiBest: number;
+  phiFinal: number;
+  /** First k with φ(x_k) − φ_best ≤ 1% of (φ(x_0) − φ_best); null when not reached within the budget. */
+  iterationsToTarget: number | null;
+  /** The run's time (no φ evaluations) until x_k was reached; null when not reached. */
+  msToTarget: number | null;
+  /** msToTarget ÷ exactDescent's. */
+  vsExactDescent: number | null;
+  status: string;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -149,6 +172,7 @@ function wasmInfo() {
 const QUIET = { out: OUT, contended: CONTENDED, maxAttempts: MAX_ATTEMPTS, budgetS: RETRY_BUDGET_S, startedAt: t0, log };
 
 const cases: BilevelCase[] = [];
+const timeToTarget: TargetRow[] = [];
 /** numpy/scipy on the same arrays, unless BENCH_NUMPY=0 or Python/numpy is missing. */
 const NUMPY_SKIPPED = process.env.BENCH_NUMPY === "0" ? "BENCH_NUMPY=0" : numpyUnavailable();
 let numpyVersions: string | undefined;
@@ -364,6 +388,45 @@ async function e1Group(): Promise<void> {
   c.derived.referenceUsPerIteration = (c.variants.reference.ms / iterations) * 1e3;
 }
 
+// ---------------------------------------------------------------- time to target (defaults)
+/**
+ * Every algorithm at its default options (seed 0, as the defaults matrix) on gridGoal and
+ * incentive, one iteration per call with φ(x_k) evaluated between calls (not timed):
+ * the run time until φ(x_k) is within 1% of the gap φ(x_0) − φ_best of the best φ any
+ * algorithm reached within the budget. One run per algorithm (these are whole runs of
+ * 10²–10⁴ ms, not micro-benchmarks); the one-call-per-iteration path adds each call's state
+ * check to every algorithm alike.
+ */
+async function targetGroup(): Promise<void> {
+  await init({ simd: true });
+  for (const name of ["gridGoal", "incentive"]) {
+    const p = MATRIX_PROBLEMS.find((q) => q.name === name)!;
+    const K = QUICK ? 20 : p.iterations;
+    const rows: { alg: string; via: "native" | "withTrajectory"; row: ReturnType<typeof compareAlgorithms>[number] }[] = [];
+    for (const alg of ALGORITHM_LIST) {
+      const how = applicability(alg, p);
+      if (!how.applies) continue;
+      const make = how.via === "withTrajectory" ? () => p.makeTrajectory!(0) : () => p.make(0);
+      const options = alg.info.params.some((q) => q.name === "seed") ? { seed: 0 } : {};
+      const [row] = compareAlgorithms(make, [{ name: alg.name, algorithm: alg, options }], { iterations: K, phiEvery: 1, timeline: true, onError: "record" });
+      rows.push({ alg: alg.name, via: how.via, row });
+      log(`target ${name} ${alg.name}: ${row.iterations} iterations in ${row.timeMs.toFixed(0)} ms, φ ${row.phi0.toPrecision(5)} → ${row.phiFinal.toPrecision(5)}`);
+    }
+    const phis = (r: (typeof rows)[number]["row"]) => [...r.history.map((h) => h.phi ?? NaN), r.phiFinal].filter(Number.isFinite);
+    const phiBest = Math.min(...rows.flatMap(({ row }) => phis(row)));
+    const out: TargetRow[] = rows.map(({ alg, via, row }) => {
+      const target = phiBest + 0.01 * (row.phi0 - phiBest);
+      const seq = [...row.history.map((h) => h.phi ?? NaN), row.phiFinal]; // φ(x_0), …, φ(x_K)
+      const k = seq.findIndex((v) => v <= target);
+      const ms = k < 0 ? null : k === 0 ? 0 : row.timeline![k - 1];
+      return { problem: name, algorithm: alg, via, iterationsBudget: K, phi0: row.phi0, phiBest, phiFinal: row.phiFinal, iterationsToTarget: k < 0 ? null : k, msToTarget: ms, vsExactDescent: null, status: row.status };
+    });
+    const ref = out.find((r) => r.algorithm === "exactDescent")?.msToTarget;
+    for (const r of out) r.vsExactDescent = r.msToTarget !== null && ref ? r.msToTarget / ref : null;
+    timeToTarget.push(...out);
+  }
+}
+
 // ---------------------------------------------------------------- report
 const f3 = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toPrecision(3)) : "—");
 const fx = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : "—");
@@ -439,6 +502,18 @@ function renderBilevelMarkdown(s: BilevelSummary): string {
       L.push(`| ${e.what} | ≈ ${e.ms} | ${txt} |`);
     }
   }
+  if (s.timeToTarget.length) {
+    L.push("");
+    L.push("## Time to within 1% of φ_best, at the defaults");
+    L.push("");
+    L.push("Every algorithm with its default options (seed 0) on the problem's seed-0 instance, SIMD build: the run time (no φ evaluations) until φ(x_k) − φ_best ≤ 1% of φ(x_0) − φ_best, φ_best the lowest φ any algorithm reached within the budget; one run each, one iteration per call (docs/defaults.md has the whole matrix).");
+    L.push("");
+    L.push("| problem | algorithm | budget K | φ(x₀) | φ_best | final φ | iterations to target | ms to target | × exactDescent | status |");
+    L.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    for (const r of s.timeToTarget) {
+      L.push(`| ${r.problem} | ${r.algorithm}${r.via === "withTrajectory" ? " (withTrajectory)" : ""} | ${r.iterationsBudget} | ${r.phi0.toPrecision(5)} | ${r.phiBest.toPrecision(5)} | ${Number.isFinite(r.phiFinal) ? r.phiFinal.toPrecision(5) : "—"} | ${r.iterationsToTarget ?? "not reached"} | ${r.msToTarget === null ? "—" : f3(r.msToTarget)} | ${r.vsExactDescent === null ? "—" : fx(r.vsExactDescent)} | ${r.status} |`);
+    }
+  }
   L.push(...closingSections(s.cases, s.settings));
   return L.join("\n");
 }
@@ -451,6 +526,7 @@ if (!(globalThis as { gc?: unknown }).gc) log("(run node with --expose-gc to fre
 
 if (runs("hypergradient")) await hypergradientGroup();
 if (runs("e1")) await e1Group();
+if (runs("target")) await targetGroup();
 
 // the targets are absolute times at the issue's sizes: not evaluated on the quick run's tiny sizes
 const targets: BilevelTarget[] = [];
@@ -478,6 +554,7 @@ const summary: BilevelSummary = {
   settings: { gridSize: cfg.size, lowerTol: LOWER_TOL, mu: MU, checkRel: CHECK_REL, e1Iterations: cfg.e1Iterations, targetsMs: { hypergradient: TARGET_HYPERGRADIENT_MS, e1: TARGET_E1_MS }, benny: cfg.options },
   cases,
   targets,
+  timeToTarget,
   external: EXTERNAL,
   numpy: NUMPY_SKIPPED ? { skipped: NUMPY_SKIPPED } : { versions: numpyVersions },
 };

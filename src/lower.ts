@@ -22,7 +22,8 @@ export interface SoftValueIterationOptions {
    * γ/(1−γ)·(max ΔV − min ΔV)/2 ≤ tol, V is moved to the middle of those bounds (so within
    * tol of V*), and one more sweep follows, whose residual is at most γ·(max ΔV − min ΔV)/2.
    * The span of ΔV shrinks at the rate the MDP mixes, often far faster than γ (50×50
-   * GridWorld, γ = 0.99, tol 1e-10: 127 sweeps instead of 1759).
+   * GridWorld, γ = 0.99, tol 1e-10: 127 sweeps instead of 1759). Ignored when the MDP has
+   * terminal states (their zero rows break G(V + c) = G(V) + γc: docs/math.md#terminal-states).
    */
   extrapolate?: boolean;
 }
@@ -207,8 +208,9 @@ export function policyEvaluationUnchecked(mdp: TabularMDP, r: Float64Array, pi: 
 }
 
 /**
- * Unnormalised discounted state visitation d = (I − γP_πᵀ)⁻¹ ρ (sums to 1/(1−γ)).
- * ρ defaults to the MDP's initial distribution.
+ * Unnormalised discounted state visitation d = (I − γP_πᵀ)⁻¹ ρ (sums to 1/(1−γ); with
+ * terminal states, whose rows of P_π are zero, to E[1 − γ^T]/(1−γ) for episode length T,
+ * reported as is: docs/math.md#terminal-states). ρ defaults to the MDP's initial distribution.
  */
 export function occupancy(mdp: TabularMDP, pi: ArrayLike<number>, rho?: ArrayLike<number>, options: Omit<SolveOptions, "transpose"> = {}): Float64Array {
   requireMdp(mdp);

@@ -3,9 +3,11 @@
 //   dense P: (S·A, S), P[(s·A + a)·S + s'] = P(s'|s,a)
 //   CSR P:   indptr Int32Array (S·A + 1), indices Int32Array (nnz), probs (nnz)
 //   rho:     (S), the initial-state distribution (uniform by default)
+//   terminal: (S) mask or a list of state indices; a terminal state's rows of P are kept as
+//            given but the kernels see them as zero (docs/math.md#terminal-states)
 import { DomainError, MemoryLimitError, ShapeError } from "./errors";
 import type { Backend } from "./wasm/module";
-import { MAX_WASM_BYTES, backendOf, bandwidth, setTransitions, storeCsr, storeDense, transitions, workOn } from "./wasm/routines/index";
+import { MAX_WASM_BYTES, backendOf, bandwidth, setTransitions, storeCsr, storeDense, terminalMask, transitions, workOn } from "./wasm/routines/index";
 import * as check from "./validate";
 
 interface Common {
@@ -16,6 +18,14 @@ interface Common {
   rho?: ArrayLike<number>;
   /** Kernel build to use; the one chosen by the last `init()` when omitted. */
   backend?: Backend;
+  /**
+   * Terminal states (docs/math.md#terminal-states): booleans or a Uint8Array of 0/1 of
+   * length S (a mask), or an array of numbers (distinct state indices). At a terminal state
+   * the episode ends after one last action: Q(s, a) = r(s, a), with no continuation and no
+   * entropy bonus after it. The rows of P at terminal states must still be distributions
+   * (they are kept, but the kernels treat them as zero).
+   */
+  terminal?: ArrayLike<number> | ArrayLike<boolean>;
 }
 /** A dense MDP: P of shape (S·A, S) row-major, P[(s·A + a)·S + s'] = P(s'|s,a). */
 export interface DenseSpec extends Common {
@@ -34,6 +44,8 @@ export interface NestedOptions {
   /** Store the non-zeros as CSR instead of a dense matrix. */
   sparse?: boolean;
   backend?: Backend;
+  /** Terminal states, as in `DenseSpec.terminal`. */
+  terminal?: ArrayLike<number> | ArrayLike<boolean>;
 }
 
 /** Work counters: Bellman sweeps, linear solves and sampled steps. */
@@ -88,6 +100,14 @@ export class TabularMDP {
     return { kl, ku };
   }
 
+  /**
+   * The terminal-state mask (length S, 1 = terminal; a copy), or undefined when no state is
+   * terminal (docs/math.md#terminal-states).
+   */
+  get terminal(): Uint8Array | undefined {
+    return terminalMask(this);
+  }
+
   /** True when this MDP runs on the SIMD build. */
   get simd(): boolean {
     return backendOf(this).simd;
@@ -105,8 +125,9 @@ export class TabularMDP {
     const P = check.float64("P", spec.P, S * A * S, "S·A·S, index (s·A + a)·S + s'");
     check.stochasticDense(P, S, A);
     const rho = initial(spec.rho, S);
+    const term = spec.terminal === undefined ? undefined : check.terminal("terminal", spec.terminal, S);
     const mdp = new TabularMDP(S, A, gamma, "dense", S * A * S, rho);
-    storeDense(mdp, P, rho, spec.backend);
+    storeDense(mdp, P, rho, spec.backend, term);
     return mdp;
   }
 
@@ -123,8 +144,9 @@ export class TabularMDP {
     const probs = check.float64("probs", spec.probs, (spec.probs as ArrayLike<number>)?.length ?? -1);
     check.stochasticCsr(indptr, indices, probs, S, A);
     const rho = initial(spec.rho, S);
+    const term = spec.terminal === undefined ? undefined : check.terminal("terminal", spec.terminal, S);
     const mdp = new TabularMDP(S, A, gamma, "csr", nnz, rho);
-    storeCsr(mdp, indptr, indices, probs, rho, spec.backend);
+    storeCsr(mdp, indptr, indices, probs, rho, spec.backend, term);
     return mdp;
   }
 
@@ -145,7 +167,7 @@ export class TabularMDP {
         for (let j = 0; j < S; j++) flat[(s * A + a) * S + j] = row[j];
       }
     }
-    const common = { S, A, gamma: options.gamma, rho: options.rho, backend: options.backend };
+    const common = { S, A, gamma: options.gamma, rho: options.rho, backend: options.backend, terminal: options.terminal };
     if (!options.sparse) return TabularMDP.dense({ ...common, P: flat });
     // validate as P (positions named in P's flat layout) before dropping the zeros
     check.float64("P", flat, S * A * S, "S·A·S, index (s·A + a)·S + s'");
@@ -165,9 +187,13 @@ export class TabularMDP {
     setTransitions(this, flat);
   }
 
-  /** A copy of the transitions as stored: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. */
-  transitions(): { P: Float64Array } | { indptr: Int32Array; indices: Int32Array; probs: Float64Array } {
-    return transitions(this);
+  /**
+   * A copy of the transitions: `{ P }` for dense, `{ indptr, indices, probs }` for CSR. As
+   * given (stochastic rows, so the copy builds the same MDP again), or with `masked: true`
+   * as the kernels use them: the rows of terminal states zero (docs/math.md#terminal-states).
+   */
+  transitions(options?: { masked?: boolean }): { P: Float64Array } | { indptr: Int32Array; indices: Int32Array; probs: Float64Array } {
+    return transitions(this, options?.masked === true);
   }
 }
 

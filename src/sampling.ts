@@ -25,12 +25,19 @@ export interface Trajectories {
   actions: Int32Array;
   /** r(s_t, a_t), shape (episodes, horizon); only when `r` was given. */
   rewards?: Float64Array;
+  /**
+   * Steps taken by each episode (length `episodes`): the horizon, or t + 1 when the episode
+   * ended at a terminal state at step t. Later steps hold state and action −1, reward 0.
+   */
+  lengths: Int32Array;
 }
 
 /**
  * Sample s_0 ~ ρ, a_t ~ π(·|s_t), s_{t+1} ~ P(·|s_t, a_t) for a batch of episodes. Episode
  * e draws from its own stream of the seed, so it depends only on (seed, e): the first 10
- * episodes of a 100-episode batch are the 10 episodes of a 10-episode batch.
+ * episodes of a 100-episode batch are the 10 episodes of a 10-episode batch. An episode
+ * ends after its step at a terminal state of the MDP (docs/math.md#terminal-states): it
+ * collects that step's reward and nothing after; `lengths` says how many steps it took.
  */
 export function sampleTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, options: SampleOptions): Trajectories {
   requireMdp(mdp);

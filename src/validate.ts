@@ -173,3 +173,30 @@ export function stochasticCsr(indptr: Int32Array, indices: Int32Array, probs: Fl
     throw new DomainError("P", `each row must sum to 1 within ${SUM_TOL}; worst row sums to ${worstSum}`, worstSum, { s: Math.floor(worst / A), a: worst % A });
   }
 }
+
+/**
+ * Terminal states (docs/math.md#terminal-states) as a mask of length S (1 = terminal): from
+ * booleans or a Uint8Array of 0/1 (a mask of length S), or from numbers (an array of
+ * distinct state indices in [0, S)). Returns undefined when no state is terminal.
+ */
+export function terminal(arg: string, v: unknown, S: number): Uint8Array | undefined {
+  if (!isArrayLike(v)) throw new ShapeError(arg, "must be a mask (booleans or a Uint8Array of 0/1, length S) or an array of state indices", v);
+  const mask = new Uint8Array(S);
+  const bytes = v instanceof Uint8Array;
+  if (bytes || (v.length > 0 && typeof v[0] === "boolean")) {
+    if (v.length !== S) throw new ShapeError(arg, `a mask must have length S = ${S}`, v.length);
+    for (let s = 0; s < S; s++) {
+      const x = v[s];
+      if (x === true || (bytes && x === 1)) mask[s] = 1;
+      else if (bytes ? x !== 0 : x !== false) throw new DomainError(arg, bytes ? "mask entries must be 0 or 1" : "mask entries must all be booleans", x, s);
+    }
+  } else {
+    for (let i = 0; i < v.length; i++) {
+      const s = v[i];
+      if (typeof s !== "number" || !Number.isInteger(s) || s < 0 || s >= S) throw new DomainError(arg, `state indices must be integers in [0, S) = [0, ${S})`, s, i);
+      if (mask[s]) throw new DomainError(arg, "must not list a state twice", s, i);
+      mask[s] = 1;
+    }
+  }
+  return mask.includes(1) ? mask : undefined;
+}

@@ -141,7 +141,7 @@ describe("sampleTrajectories", () => {
     const states = new Int32Array(EPISODES * HORIZON), actions = new Int32Array(EPISODES * HORIZON);
     const rewards = new Float64Array(EPISODES * HORIZON);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, DS, DA, EPISODES, HORIZON,
-      1, 2, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
+      1, 2, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, 0, 0);
     expectDeterministicPath(states, actions, rewards);
   });
 
@@ -161,7 +161,7 @@ describe("sampleTrajectories", () => {
     const states = new Int32Array(EPISODES * HORIZON), actions = new Int32Array(EPISODES * HORIZON);
     const rewards = new Float64Array(EPISODES * HORIZON);
     sampleTrajectories(probs.dataStart, indptr.dataStart, indices.dataStart, pi.dataStart, rho.dataStart, r.dataStart,
-      DS, DA, EPISODES, HORIZON, 3, 4, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
+      DS, DA, EPISODES, HORIZON, 3, 4, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, 0, 0);
     expectDeterministicPath(states, actions, rewards);
   });
 
@@ -174,7 +174,7 @@ describe("sampleTrajectories", () => {
     actions.fill(-1);
     rewards.fill(-7.5);
     sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, EPISODES, HORIZON,
-      5, 6, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
+      5, 6, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, 0, 0);
     for (let o = 0; o < n; o++) {
       expect(rewards[o]).toBe(-7.5);
       expect(states[o]).toBe(PATH_S[o % HORIZON]);
@@ -196,10 +196,10 @@ describe("sampleTrajectories", () => {
       const states = new Int32Array(E * H), actions = new Int32Array(E * H), rewards = new Float64Array(E * H);
       if (sparse) {
         sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart,
-          r.dataStart, S, A, E, H, 99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
+          r.dataStart, S, A, E, H, 99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, 0, 0);
       } else {
         sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, S, A, E, H,
-          99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0);
+          99, <u32>sparse, st.dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, 0, 0);
       }
       const visited = new Int32Array(S);
       let badStart = 0, badState = 0, badAction = 0, badReward = 0, badTransition = 0;
@@ -240,9 +240,9 @@ describe("sampleTrajectories", () => {
     const s2 = new Int32Array(E * H), a2 = new Int32Array(E * H);
     const s3 = new Int32Array(E * H), a3 = new Int32Array(E * H);
     const st1 = sampleWork(), st2 = sampleWork(), st3 = sampleWork();
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st1.dataStart, s1.dataStart, a1.dataStart, 0, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st2.dataStart, s2.dataStart, a2.dataStart, 0, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 11, 0, st3.dataStart, s3.dataStart, a3.dataStart, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st1.dataStart, s1.dataStart, a1.dataStart, 0, 0, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 10, 0, st2.dataStart, s2.dataStart, a2.dataStart, 0, 0, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 11, 0, st3.dataStart, s3.dataStart, a3.dataStart, 0, 0, 0, 0);
     let same = 0, differ = 0;
     for (let o = 0; o < E * H; o++) {
       if (s1[o] == s2[o] && a1[o] == a2[o]) same++;
@@ -258,7 +258,7 @@ describe("sampleTrajectories", () => {
     const P = detP(), pi = detPi(), rho = detRho();
     const st = sampleWork(), ref = rngState(21, 0);
     const states = new Int32Array(H), actions = new Int32Array(H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, 21, 0, st.dataStart, states.dataStart, actions.dataStart, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, DA, 1, H, 21, 0, st.dataStart, states.dataStart, actions.dataStart, 0, 0, 0, 0);
     for (let i = 0; i < 2 * H; i++) rngUniform(ref.dataStart);
     // episode 0 is lane 0 of group 0: word w at u32 index 4·w
     for (let i = 0; i < 4; i++) expect(st[4 * i]).toBe(ref[i]);
@@ -276,7 +276,7 @@ describe("sampleTrajectories", () => {
     const st = sampleWork();
     const H = 64;
     const states = new Int32Array(H), actions = new Int32Array(H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, A, 1, H, 8, 8, st.dataStart, states.dataStart, actions.dataStart, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, DS, A, 1, H, 8, 8, st.dataStart, states.dataStart, actions.dataStart, 0, 0, 0, 0);
     for (let t = 0; t < H; t++) {
       expect(actions[t]).toBe(1);
       expect(states[t]).toBe(1);
@@ -293,8 +293,8 @@ describe("sampleTrajectories", () => {
     const cdf = new Float64Array(S * A * S);
     cumulativeRows(P.dataStart, 0, S, A, cdf.dataStart);
     const s1 = new Int32Array(E * H), a1 = new Int32Array(E * H), s2 = new Int32Array(E * H), a2 = new Int32Array(E * H);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s1.dataStart, a1.dataStart, 0, 0);
-    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, cdf.dataStart);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s1.dataStart, a1.dataStart, 0, 0, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, cdf.dataStart, 0, 0);
     for (let o = 0; o < E * H; o++) {
       expect(s2[o]).toBe(s1[o]);
       expect(a2[o]).toBe(a1[o]);
@@ -302,10 +302,67 @@ describe("sampleTrajectories", () => {
     const csr = denseToCsr(P, S * A, S);
     const ccdf = new Float64Array(csr.probs.length);
     cumulativeRows(csr.probs.dataStart, csr.indptr.dataStart, S, A, ccdf.dataStart);
-    sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, ccdf.dataStart);
+    sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart, 0, S, A, E, H, 5, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, ccdf.dataStart, 0, 0);
     for (let o = 0; o < E * H; o++) {
       expect(s2[o]).toBe(s1[o]);
       expect(a2[o]).toBe(a1[o]);
     }
+  });
+
+  it("ends an episode after its step at a terminal state: padding −1, reward 0, and its length (dense and CSR)", () => {
+    // state 2 terminal: the deterministic path 1 → 0 → 2 stops after its step at 2
+    const P = detP(), pi = detPi(), rho = detRho(), r = detR();
+    const csr = denseToCsr(P, DS * DA, DS);
+    const term = new Int32Array(DS);
+    term[2] = 1;
+    for (let sparse = 0; sparse < 2; sparse++) {
+      const n = EPISODES * HORIZON;
+      const states = new Int32Array(n), actions = new Int32Array(n), rewards = new Float64Array(n);
+      const lengths = new Int32Array(EPISODES);
+      if (sparse) {
+        sampleTrajectories(csr.probs.dataStart, csr.indptr.dataStart, csr.indices.dataStart, pi.dataStart, rho.dataStart, r.dataStart,
+          DS, DA, EPISODES, HORIZON, 1, 2, sampleWork().dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, term.dataStart, lengths.dataStart);
+      } else {
+        sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, r.dataStart, DS, DA, EPISODES, HORIZON,
+          1, 2, sampleWork().dataStart, states.dataStart, actions.dataStart, rewards.dataStart, 0, term.dataStart, lengths.dataStart);
+      }
+      for (let e = 0; e < EPISODES; e++) {
+        expect(lengths[e]).toBe(3);
+        for (let t = 0; t < HORIZON; t++) {
+          const o = e * HORIZON + t;
+          expect(states[o]).toBe(t < 3 ? PATH_S[t] : -1);
+          expect(actions[o]).toBe(t < 3 ? PATH_A[t] : -1);
+          expect(rewards[o]).toBe(t < 3 ? PATH_R[t] : 0.0);
+        }
+      }
+    }
+  });
+
+  it("reports the full horizon as the length when no terminal state is reached, and draws the same steps as without the mask", () => {
+    const S = 5, A = 3, E = 20, H = 15;
+    const rng = new Lcg(901);
+    const P = randomStochastic(S * A, S, rng, true);
+    const pi = randomStochastic(S, A, rng, true);
+    const rho = f64s([0.2, 0.2, 0.2, 0.2, 0.2]);
+    const term = new Int32Array(S);
+    term[4] = 1;
+    const s1 = new Int32Array(E * H), a1 = new Int32Array(E * H), s2 = new Int32Array(E * H), a2 = new Int32Array(E * H);
+    const lengths = new Int32Array(E);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 7, 0, sampleWork().dataStart, s1.dataStart, a1.dataStart, 0, 0, 0, 0);
+    sampleTrajectories(P.dataStart, 0, 0, pi.dataStart, rho.dataStart, 0, S, A, E, H, 7, 0, sampleWork().dataStart, s2.dataStart, a2.dataStart, 0, 0, term.dataStart, lengths.dataStart);
+    let ended = 0;
+    for (let e = 0; e < E; e++) {
+      // the masked run agrees with the plain one up to and including the first visit of state 4
+      let L = H;
+      for (let t = 0; t < H; t++) if (s1[e * H + t] == 4) { L = t + 1; break; }
+      expect(lengths[e]).toBe(L);
+      if (L < H) ended++;
+      for (let t = 0; t < H; t++) {
+        const o = e * H + t;
+        expect(s2[o]).toBe(t < L ? s1[o] : -1);
+        expect(a2[o]).toBe(t < L ? a1[o] : -1);
+      }
+    }
+    expect(ended).toBeGreaterThan(0);
   });
 });

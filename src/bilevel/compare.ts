@@ -63,6 +63,11 @@ export interface CompareOptions {
   phiTol?: number;
   /** Record φ(x_k) in the rows' histories every this many iterations (0 = never, default; not timed, not counted). */
   phiEvery?: number;
+  /**
+   * Record each row's cumulative run time after every iteration (`CompareRow.timeline`), for
+   * time-to-target curves; runs one iteration per call, like a projection or a φ record does.
+   */
+  timeline?: boolean;
   /** 'throw' (default): an entry that throws aborts the comparison; 'record': its row carries the error. */
   onError?: "throw" | "record";
   /** Called with each row as soon as it is ready (progress output). */
@@ -100,6 +105,8 @@ export interface CompareRow {
   x: Float64Array;
   /** The run's history rows. */
   history: HistoryRecord[];
+  /** With `timeline`: the run's time (ms, cumulative, no φ evaluations) after each iteration; x_{k+1} was reached at timeline[k]. */
+  timeline?: number[];
   /** The error message, when the entry threw and onError is 'record'. */
   error?: string;
 }
@@ -116,6 +123,8 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
   const phiTol = options.phiTol === undefined ? 1e-10 : check.nonNegative("phiTol", options.phiTol);
   const phiEvery = options.phiEvery === undefined || options.phiEvery === 0 ? 0 : check.positiveInt("phiEvery", options.phiEvery);
   const stopTol = options.stopTol === undefined ? 0 : check.nonNegative("stopTol", options.stopTol);
+  if (options.timeline !== undefined && typeof options.timeline !== "boolean") throw new DomainError("timeline", "must be true or false", options.timeline);
+  const timeline = options.timeline === true;
   const onError = options.onError ?? "throw";
   if (onError !== "throw" && onError !== "record") throw new DomainError("onError", "must be 'throw' or 'record'", onError);
   const names = new Set<string>();
@@ -158,7 +167,7 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
     const work = noWork(), upperWork = noWork();
     let row: CompareRow;
     try {
-      const run = runEntry(problem, entry, iterations, x0, project, phiEvery, phiTol, stopTol, work, upperWork);
+      const run = runEntry(problem, entry, iterations, x0, project, phiEvery, phiTol, stopTol, timeline, work, upperWork);
       const upperSolves = upperWork.solves;
       row = {
         algorithm: entry.name,
@@ -172,6 +181,7 @@ export function compareAlgorithms(makeProblem: ProblemFactory, entries: readonly
         upperSolves,
         x: run.x,
         history: run.history,
+        ...(run.timeline ? { timeline: run.timeline } : {}),
       };
     } catch (err) {
       if (onError === "throw") throw err;
@@ -202,6 +212,7 @@ interface EntryRun {
   iterations: number;
   timeMs: number;
   history: HistoryRecord[];
+  timeline?: number[];
 }
 
 /**
@@ -210,7 +221,7 @@ interface EntryRun {
  * between. The work of the run calls goes to `work`, the part of it done inside the upper
  * objective to `upperWork`; φ evaluations are neither timed nor counted.
  */
-function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: Float64Array, project: CompareOptions["project"], phiEvery: number, phiTol: number, stopTol: number, work: Counters, upperWork: Counters): EntryRun {
+function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: Float64Array, project: CompareOptions["project"], phiEvery: number, phiTol: number, stopTol: number, timeline: boolean, work: Counters, upperWork: Counters): EntryRun {
   const base = { ...(entry.options ?? {}), x0: Float64Array.from(x0), stopTol };
   // a run's own work, and what its objective evaluations added to the problem's reading
   const runOnce = (options: Record<string, unknown>) => {
@@ -224,11 +235,12 @@ function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: F
       upperWork.sampledSteps += u1.sampledSteps - u0.sampledSteps;
     }
   };
-  if (!project && phiEvery === 0) {
+  if (!project && phiEvery === 0 && !timeline) {
     const r = runOnce({ iterations: K });
     return { x: r.x, status: r.status, ...(r.message !== undefined ? { message: r.message } : {}), iterations: r.history.length, timeMs: r.timeMs, history: r.history };
   }
   const history: HistoryRecord[] = [];
+  const times: number[] | undefined = timeline ? [] : undefined;
   let timeMs = 0;
   let state: { k: number; x: number[] } | undefined;
   let start: RunStart | undefined; // the divergence test's reference: the first iterate's, across the one-step calls
@@ -242,16 +254,19 @@ function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: F
     start ??= r.start;
     for (const row of r.history) history.push(phiK === undefined ? row : { ...row, phi: phiK });
     if (r.status === "diverged" || r.status === "converged") {
-      timeMs += r.timeMs;
+      const t0 = now();
       const xK = r.status === "converged" && project ? projectChecked(problem, project, r.x) : r.x;
-      return { x: xK, status: r.status, ...(r.message !== undefined ? { message: r.message } : {}), iterations: history.length, timeMs, history };
+      timeMs += r.timeMs + (now() - t0);
+      times?.push(timeMs);
+      return { x: xK, status: r.status, ...(r.message !== undefined ? { message: r.message } : {}), iterations: history.length, timeMs, history, ...(times ? { timeline: times } : {}) };
     }
     const t0 = now();
     x = project ? projectChecked(problem, project, r.x) : Float64Array.from(r.x);
     state = { ...r.state, x: Array.from(x) };
     timeMs += r.timeMs + (now() - t0);
+    times?.push(timeMs);
   }
-  return { x, status: "max-iterations", iterations: K, timeMs, history };
+  return { x, status: "max-iterations", iterations: K, timeMs, history, ...(times ? { timeline: times } : {}) };
 }
 
 function projectChecked(problem: BilevelProblem, project: NonNullable<CompareOptions["project"]>, x: ArrayLike<number>): Float64Array {
@@ -375,7 +390,7 @@ export function returnLoss(spec: ReturnLossSpec): ReturnLoss {
       const A = ctx.mdp.A;
       const r = rewardAt(x, SAof(ctx));
       let l = 0;
-      for (let t = 0; t < H; t++) l -= gpow[t] * r[group.states[t] * A + group.actions[t]];
+      for (let t = 0; t < H && group.states[t] >= 0; t++) l -= gpow[t] * r[group.states[t] * A + group.actions[t]]; // −1: ended (docs/math.md#terminal-states)
       if (lambda > 0) {
         let sq = 0;
         for (let k = 0; k < x.length; k++) sq += x[k] * x[k];
@@ -389,7 +404,7 @@ export function returnLoss(spec: ReturnLossSpec): ReturnLoss {
       if (model) {
         const A = ctx.mdp.A;
         const c = new Float64Array(SAof(ctx));
-        for (let t = 0; t < H; t++) c[group.states[t] * A + group.actions[t]] -= gpow[t];
+        for (let t = 0; t < H && group.states[t] >= 0; t++) c[group.states[t] * A + group.actions[t]] -= gpow[t];
         const g = rewardVjp(model, x, c);
         if (g.length !== out.length) throw new ShapeError("reward", `has dim ${g.length} but x has length ${out.length}`, g.length);
         out.set(g);

@@ -1,11 +1,13 @@
 // Hypergradient engines for φ(x) = f(x, π*_x) (docs/math.md#hypergradient, docs/math.md#exact-descent, docs/math.md#amd).
-import { DomainError } from "../errors";
-import { parseSolve, solveLinearUnchecked, type LinearMethod } from "../lower";
-import { pTransposeSA, qFromV, recordSweeps } from "../wasm/routines/index";
+import { DomainError, ShapeError } from "../errors";
+import { parseSolve, policyEvaluationUnchecked, solveLinearUnchecked, type LinearMethod } from "../lower";
+import { pTransposeSA } from "../wasm/routines/index";
+import * as check from "../validate";
+import { isRewardModel, type UpperReturn } from "./models";
+import { rewardVjp } from "./trajectory";
 import type { BilevelProblem } from "./problem";
 import { solveLower, type LowerOptions, type LowerSolution } from "./lowerSolve";
 import { modelFreeHypergradient, type ModelFreeSettings } from "./modelFree";
-import { log } from "../util/math";
 
 /**
  * How `hypergradient` computes ∇φ: the implicit-function formula ('exact'), AMD, central
@@ -24,6 +26,8 @@ export interface HypergradientOptions {
   linearTol?: number;
   /** Central-difference step (finite-difference method; default 1e-5). */
   h?: number;
+  /** Settings of the 'amd' method: the tables of a previous call to warm-start from. */
+  amd?: AmdSettings;
   /** Settings of the 'model-free' method (Prop. 5.2): objective, groups, seed, baseline, derivative, Md, Td. */
   modelFree?: ModelFreeSettings;
 }
@@ -38,6 +42,8 @@ export interface HypergradientResult {
   pi: Float64Array;
   /** V*_x, length S (a warm start for the next call). */
   V: Float64Array;
+  /** 'amd' only: its tables at x, to pass as `amd.state` to the next call. */
+  amdState?: AmdState;
   diagnostics: {
     method: HypergradientMethod;
     lowerIterations: number;
@@ -215,112 +221,137 @@ function finiteDifference(problem: BilevelProblem, x: Float64Array, options: Hyp
   };
 }
 
+/** The tables of the 'amd' method, carried from one call to the next (plain data, each of length S). */
+export interface AmdState {
+  /** V*_x, the lower soft values: the next lower solve's warm start. */
+  V: Float64Array;
+  /** V_U^π, the upper values under π*_x. */
+  VU: Float64Array;
+  /** d̃_π = (I − γP_π)^{-T} ρ_U, the upper occupancy. */
+  d: Float64Array;
+  /** z = (I − γP_π)^{-T} γPᵀy, the adjoint of the Q'_LL table, ∂Q* by x (docs/math.md#amd). */
+  z: Float64Array;
+}
+
+/** Settings of the 'amd' method (the `amd` field of `hypergradient` options). */
+export interface AmdSettings {
+  /**
+   * The tables of a previous call (`result.amdState`): the lower solve and the three
+   * recursions start from them instead of from zero. The answer is the same to the solves'
+   * tolerance; only the number of sweeps or Krylov steps changes.
+   */
+  state?: AmdState;
+}
+
 /**
- * AMD / HPGD "Q-tilde" recursion (docs/math.md#amd) for a return-type upper objective
- * f = −ρᵀ V_U^π (+ λ/2‖x‖²): sweeps over Q_LL, Q'_LL (S·A × n), Q_U and Q̃ together until
- * they stop changing; ∇(ρᵀV_U) = Σ_s ρ(s) Ṽ(s).
+ * AMD / HPGD recursion (docs/math.md#amd) for a return-type upper objective
+ * f = −ρ_Uᵀ V_U^π (+ λ/2‖x‖²), r_U fixed or a reward model r_U(x), in reverse mode: its n-column
+ * tables Q'_LL and Q̃ enter ∇φ only through ρ_Uᵀ Ṽ, so they are contracted with the
+ * adjoints d̃_π and z, and the recursion reduces to three single-column fixed points
+ * (V_U forward; d̃_π and z transposed), each solved with the library's linear solver
+ * ('richardson' runs them as the literal sweeps). Warm-starts from `amd.state`.
  */
 function amd(problem: BilevelProblem, x: Float64Array, options: HypergradientOptions): HypergradientResult {
   problem.requireSoft("the AMD recursion");
-  const up = problem.upper as { rU?: Float64Array; rhoU?: Float64Array };
-  if (!(up.rU instanceof Float64Array)) throw new DomainError("method", "'amd' needs a return-type upper objective (upperReturn)", "amd");
+  const up = problem.upper as Partial<UpperReturn>;
+  const fixed = up.rU instanceof Float64Array;
+  if (!fixed && !isRewardModel(up.rUModel)) throw new DomainError("method", "'amd' needs a return-type upper objective (upperReturn)", "amd");
   if (problem.transitions) throw new DomainError("method", "'amd' is implemented for x-independent transitions only", "amd");
   const { mdp, tau, n } = problem;
   const { S, A, gamma } = mdp;
   const SA = S * A;
-  const rU = up.rU;
-  const tol = options.lower?.tol ?? 1e-12;
-  const maxIter = options.lower?.maxIter ?? 100000;
-  // Q_LL starts from the exact soft optimum (the recursion's fixed point for Q_LL).
-  const low = solveLower(problem, x, options.lower);
-  const pi = low.pi;
-  const R = problem.jacobianAt(x); // SA × n
-  const QL = low.Q;
-  // tables, column-major over n for the vector-valued ones
-  const Qp = new Float64Array(SA * n), Vp = new Float64Array(S * n);
-  const QU = new Float64Array(SA), VU = new Float64Array(S);
-  const Qt = new Float64Array(SA * n), Vt = new Float64Array(S * n);
-  const VL = new Float64Array(S);
-  for (let s = 0; s < S; s++) {
-    let acc = 0;
-    for (let a = 0; a < A; a++) {
-      const p = pi[s * A + a];
-      if (p > 0) acc += p * (QL[s * A + a] - tau * log(p));
-    }
-    VL[s] = acc;
-  }
-  let it = 0, delta = Infinity;
-  {
-    // P·v for an S-vector into an S·A vector (r = 0, γ = 1)
-    const Pv = (v: Float64Array, out: Float64Array) => qFromV(mdp, undefined, v, 1, out);
-    const col = new Float64Array(S), PvOut = new Float64Array(SA);
-    while (it < maxIter && delta > tol) {
-      it++;
-      delta = 0;
-      // V tables from Q tables under π
-      for (let s = 0; s < S; s++) {
-        let u = 0;
-        for (let a = 0; a < A; a++) u += pi[s * A + a] * QU[s * A + a];
-        VU[s] = u;
-        for (let k = 0; k < n; k++) {
-          let vp = 0, vt = 0;
-          for (let a = 0; a < A; a++) {
-            const p = pi[s * A + a];
-            vp += p * Qp[k * SA + s * A + a];
-            vt += p * Qt[k * SA + s * A + a];
-          }
-          Vp[k * S + s] = vp;
-          Vt[k * S + s] = vt;
-        }
-      }
-      // Q_U ← r_U + γ P V_U
-      Pv(VU, PvOut);
-      for (let i = 0; i < SA; i++) {
-        const q = rU[i] + gamma * PvOut[i];
-        delta = Math.max(delta, Math.abs(q - QU[i]));
-        QU[i] = q;
-      }
-      for (let k = 0; k < n; k++) {
-        // Q'_LL ← R + γ P V'_LL
-        for (let s = 0; s < S; s++) col[s] = Vp[k * S + s];
-        Pv(col, PvOut);
-        for (let i = 0; i < SA; i++) {
-          const q = R[i * n + k] + gamma * PvOut[i];
-          delta = Math.max(delta, Math.abs(q - Qp[k * SA + i]));
-          Qp[k * SA + i] = q;
-        }
-        // Q̃ ← (1/τ)(Q'_LL − V'_LL) ⊙ (Q_U − V_U) + γ P Ṽ   (∇_x r_U = 0 here)
-        for (let s = 0; s < S; s++) col[s] = Vt[k * S + s];
-        Pv(col, PvOut);
-        for (let s = 0; s < S; s++) {
-          for (let a = 0; a < A; a++) {
-            const i = s * A + a;
-            const q = ((Qp[k * SA + i] - Vp[k * S + s]) * (QU[i] - VU[s])) / tau + gamma * PvOut[i];
-            delta = Math.max(delta, Math.abs(q - Qt[k * SA + i]));
-            Qt[k * SA + i] = q;
-          }
-        }
-      }
-    }
-  }
-  recordSweeps(mdp, it); // one sweep of the Q tables per recursion step, made here on the host
-  // final Ṽ from Q̃, then ∇φ = −Σ_s ρ(s) Ṽ(s) + ∇_x f's explicit part
+  const settings = options.amd ?? {};
+  if (typeof settings !== "object" || settings === null) throw new ShapeError("amd", "must be an options object { state? }", settings);
+  const state = settings.state === undefined ? undefined : checkAmdState(settings.state, S);
   const rho = up.rhoU ?? mdp.rho;
-  const grad = problem.gradX(x, pi);
-  for (let k = 0; k < n; k++) {
-    let acc = 0;
-    for (let s = 0; s < S; s++) {
-      let vt = 0;
-      for (let a = 0; a < A; a++) vt += pi[s * A + a] * Qt[k * SA + s * A + a];
-      acc += rho[s] * vt;
-    }
-    grad[k] -= acc;
+  if (rho.length !== S) throw new ShapeError("upperReturn.rho", `must have length S = ${S}`, rho.length);
+  const linearOf = (transpose: boolean, x0?: Float64Array) => parseSolve({ transpose, method: options.linear ?? up.linear, tol: options.linearTol, x0 }, mdp);
+  const low = solveLower(problem, x, { ...options.lower, V0: options.lower?.V0 ?? state?.V });
+  const pi = low.pi;
+  const rU = fixed ? up.rU! : up.upperReward!(x, SA);
+  if (rU.length !== SA) throw new ShapeError("upperReturn.r", `must have length S·A = ${SA}`, rU.length);
+  let linearIterations = 0, linearResidual = 0, linearConverged = true;
+  const tally = (r: { iterations: number; residual: number; converged: boolean }) => {
+    linearIterations += r.iterations;
+    linearResidual = Math.max(linearResidual, r.residual);
+    linearConverged &&= r.converged;
+  };
+  // V_U = (I − γP_π)^{-1} r_U,π and Q_U = r_U + γ P V_U (the recursion's Q_U table)
+  const ev = policyEvaluationUnchecked(mdp, rU, pi, 0, linearOf(false, state?.VU));
+  tally(ev);
+  const QU = ev.Q;
+  // d̃ = (I − γP_π)^{-T} ρ_U, the adjoint that contracts Ṽ with ρ_U
+  const dSol = solveLinearUnchecked(mdp, pi, rho, linearOf(true, state?.d));
+  tally(dSol);
+  const d = dSol.x;
+  // y = d̃ ⊙ π ⊙ A_U / τ with A_U = Q_U − Σ_a π Q_U (so each state's y sums to 0 and V'_LL drops out)
+  const y = new Float64Array(SA);
+  for (let s = 0; s < S; s++) {
+    let vu = 0;
+    for (let a = 0; a < A; a++) vu += pi[s * A + a] * QU[s * A + a];
+    for (let a = 0; a < A; a++) y[s * A + a] = (d[s] * pi[s * A + a] * (QU[s * A + a] - vu)) / tau;
   }
+  // z = (I − γP_π)^{-T} γ Pᵀ y: the adjoint of Q'_LL = R + γ P (I − γP_π)^{-1} Π R
+  const bz = pTransposeSA(mdp, y);
+  for (let s = 0; s < S; s++) bz[s] *= gamma;
+  const zSol = solveLinearUnchecked(mdp, pi, bz, linearOf(true, state?.z));
+  tally(zSol);
+  const z = zSol.x;
+  // Σ_s ρ_U(s) Ṽ(s) = R_xᵀ(y + π ⊙ E z) + R_Uᵀ(d̃ ⊙ π)
+  const u = y;
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) u[s * A + a] += pi[s * A + a] * z[s];
+  const implicit = problem.vjp(x, u, low.V);
+  let direct: Float64Array | undefined;
+  if (!fixed) {
+    const c = new Float64Array(SA);
+    for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) c[s * A + a] = d[s] * pi[s * A + a];
+    direct = rewardVjp(up.rUModel!, x, c);
+    if (direct.length !== n) throw new ShapeError("upperReturn.r", `has dim ${direct.length} but x has length ${n}`, direct.length);
+  }
+  // the explicit part λx (a foreign objective with a fixed rU and no λ: its own ∂f/∂x)
+  const grad = typeof up.lambda === "number" ? explicitL2(x, up.lambda) : problem.gradX(x, pi);
+  for (let k = 0; k < n; k++) grad[k] -= implicit[k] + (direct ? direct[k] : 0);
+  let J = 0;
+  for (let s = 0; s < S; s++) J += rho[s] * ev.V[s];
+  const value = typeof up.lambda === "number" ? -J + 0.5 * up.lambda * sumSq(x) : problem.value(x, pi);
   return {
-    value: problem.value(x, pi),
+    value,
     grad,
     pi,
     V: low.V,
-    diagnostics: { method: "amd", lowerIterations: low.iterations + it, lowerResidual: Math.max(low.residual, delta), lowerConverged: low.converged && delta <= tol, linearIterations: 0, linearResidual: 0, linearConverged: true },
+    amdState: { V: low.V.slice(), VU: ev.V, d, z },
+    diagnostics: {
+      method: "amd",
+      lowerIterations: low.iterations,
+      lowerResidual: low.residual,
+      lowerConverged: low.converged,
+      linearIterations,
+      linearResidual,
+      linearConverged,
+    },
+  };
+}
+
+function explicitL2(x: Float64Array, lambda: number): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let k = 0; k < x.length; k++) g[k] = lambda * x[k];
+  return g;
+}
+
+function sumSq(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return s;
+}
+
+/** An AmdState's shape: four finite Float64Arrays (or arrays) of length S. */
+function checkAmdState(st: unknown, S: number): AmdState {
+  if (typeof st !== "object" || st === null) throw new ShapeError("amd.state", "must be { V, VU, d, z } (the amdState of a previous call)", st);
+  const o = st as Record<string, unknown>;
+  return {
+    V: check.float64("amd.state.V", o.V, S, "S"),
+    VU: check.float64("amd.state.VU", o.VU, S, "S"),
+    d: check.float64("amd.state.d", o.d, S, "S"),
+    z: check.float64("amd.state.z", o.z, S, "S"),
   };
 }

@@ -9,7 +9,7 @@ export {
   type PolicyObjective,
   type Counters,
 } from "./problem";
-export { linearReward, policyLinear, policyL2, upperReturn, type CsrMatrix, type UpperReturnSpec } from "./models";
+export { linearReward, policyLinear, policyL2, upperReturn, type CsrMatrix, type UpperReturn, type UpperReturnSpec } from "./models";
 export {
   preferenceBCE,
   trajectoryUpper,
@@ -22,7 +22,7 @@ export {
   type TrajectoryTable,
   type TrajectoryPolicyObjective,
 } from "./trajectory";
-export { hypergradient, phi, type HypergradientMethod, type HypergradientOptions, type HypergradientResult } from "./hypergradient";
+export { hypergradient, phi, type AmdSettings, type AmdState, type HypergradientMethod, type HypergradientOptions, type HypergradientResult } from "./hypergradient";
 export {
   modelFreeHypergradient,
   type ModelFreeSettings,

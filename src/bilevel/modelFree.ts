@@ -191,7 +191,7 @@ export function estimateAt(problem: BilevelProblem, x: Float64Array, pi: Float64
   let steps = 0;
   // upper groups
   const tr = sampleTrajectories(mdpU, pi, { episodes: M * N, horizon: H, seed: seedUpper });
-  steps += M * N * H;
+  steps += taken(tr.lengths);
   const ctx: TrajectoryContext = { reward: problem.reward, mdp: mdpU };
   const losses = new Float64Array(M);
   const gradL = new Float64Array(M * n);
@@ -210,7 +210,7 @@ export function estimateAt(problem: BilevelProblem, x: Float64Array, pi: Float64
   } else if (o.baseline === "split") {
     const MB = o.baselineGroups;
     const tb = sampleTrajectories(mdpU, pi, { episodes: MB * N, horizon: H, seed: seedBase });
-    steps += MB * N * H;
+    steps += taken(tb.lengths);
     let acc = 0;
     for (let g = 0; g < MB; g++) acc += lossOf(obj, x, groupAt(tb.states, tb.actions, g, N, H), ctx, { baselineGroup: g });
     b.fill(acc / MB);
@@ -220,6 +220,7 @@ export function estimateAt(problem: BilevelProblem, x: Float64Array, pi: Float64
   // ∇ log π at the visited state-action pairs
   const visitedS = new Uint8Array(S), visitedSA = new Uint8Array(S * A);
   for (let i = 0; i < tr.states.length; i++) {
+    if (tr.states[i] < 0) continue; // after the end of an episode (docs/math.md#terminal-states)
     visitedS[tr.states[i]] = 1;
     visitedSA[tr.states[i] * A + tr.actions[i]] = 1;
   }
@@ -237,6 +238,7 @@ export function estimateAt(problem: BilevelProblem, x: Float64Array, pi: Float64
     if (w !== 0) {
       const o0 = g * N * H;
       for (let i = o0; i < o0 + N * H; i++) {
+        if (tr.states[i] < 0) continue;
         const d = dlog.get(tr.states[i] * A + tr.actions[i])!;
         for (let k = 0; k < n; k++) term[k] += w * d[k];
       }
@@ -379,9 +381,10 @@ export function occupancyRows(problem: BilevelProblem, pi: Float64Array, rows: n
       rhoS.fill(0);
       rhoS[s] = 1;
       const first = sampleTrajectories(mdp, piMod, { episodes: Md, horizon: 2, seed: rng.fork(), rho: rhoS });
-      steps += 2 * Md;
+      steps += taken(first.lengths);
       const buckets: number[][] = Array.from({ length: S }, () => []);
-      for (let j = 0; j < Md; j++) buckets[first.states[2 * j + 1]].push(j);
+      // from a terminal s the rollout ends at once: c_{s,a} = e_{(s,a)} (docs/math.md#terminal-states)
+      for (let j = 0; j < Md; j++) if (first.states[2 * j + 1] >= 0) buckets[first.states[2 * j + 1]].push(j);
       for (let s1 = 0; s1 < S; s1++) {
         const js = buckets[s1];
         if (js.length === 0) continue;
@@ -389,10 +392,10 @@ export function occupancyRows(problem: BilevelProblem, pi: Float64Array, rows: n
         rhoS[s1] = 1;
         const L = Td - 1;
         const t2 = sampleTrajectories(mdp, pi, { episodes: js.length, horizon: L, seed: rng.fork(), rho: rhoS });
-        steps += js.length * L;
+        steps += taken(t2.lengths);
         for (let q = 0; q < js.length; q++) {
           const o = q * L;
-          for (let t = 0; t < L; t++) {
+          for (let t = 0; t < t2.lengths[q]; t++) {
             const i = t2.states[o + t] * A + t2.actions[o + t];
             const w = gp[t + 1];
             c[i] += w;
@@ -406,6 +409,13 @@ export function occupancyRows(problem: BilevelProblem, pi: Float64Array, rows: n
     if (each && per) each.set(row, per);
   }
   return { mean, each, sampledSteps: steps, solves: 0, linearResidual: 0, linearConverged: true };
+}
+
+/** Steps the sampled episodes took (fewer than episodes × horizon when some ended at a terminal state). */
+function taken(lengths: Int32Array): number {
+  let n = 0;
+  for (let e = 0; e < lengths.length; e++) n += lengths[e];
+  return n;
 }
 
 export interface LowerDerivativeOptions {

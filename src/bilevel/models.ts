@@ -4,6 +4,7 @@ import { occupancy, policyEvaluation, type LinearMethod } from "../lower";
 import type { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { PolicyObjective, RewardModel } from "./problem";
+import { rewardValues, rewardVjp } from "./trajectory";
 
 /** Sparse Φ in CSR form: row i = s·A + a holds `values[indptr[i]..indptr[i+1])` at columns `indices`. */
 export interface CsrMatrix {
@@ -131,8 +132,12 @@ export function policyL2(): PolicyObjective {
 
 /** Options of `upperReturn`. */
 export interface UpperReturnSpec {
-  /** Upper reward r_U (length S·A). */
-  r: ArrayLike<number>;
+  /**
+   * Upper reward r_U: a fixed table (length S·A), or a reward model r_U(x) with the lower
+   * level's vocabulary (`linearReward`, … : `dim` = n, `reward`, and `vjp` or `jacobian`),
+   * for an upper level whose reward depends on x (docs/math.md#upper-reward).
+   */
+  r: ArrayLike<number> | RewardModel;
   /** Upper initial distribution; the MDP's ρ when omitted. */
   rho?: ArrayLike<number>;
   /** Weight of (λ/2)‖x‖² (default 0). */
@@ -141,13 +146,32 @@ export interface UpperReturnSpec {
   linear?: LinearMethod;
 }
 
+/** The objective `upperReturn` builds: a `PolicyObjective` that also shows its parts (the 'amd' hypergradient reads them). */
+export interface UpperReturn extends PolicyObjective {
+  /** r_U when it is a fixed table (a copy); undefined for a reward model. */
+  readonly rU?: Float64Array;
+  /** r_U(x) when the upper reward is a reward model; undefined for a fixed table. */
+  readonly rUModel?: RewardModel;
+  /** The upper initial distribution when given (else the MDP's ρ is used). */
+  readonly rhoU?: Float64Array;
+  /** λ of (λ/2)‖x‖². */
+  readonly lambda: number;
+  /** The linear solver of the evaluations (undefined: the library's default). */
+  readonly linear?: LinearMethod;
+  /** r_U at x (length S·A, a fresh array; checked finite). */
+  upperReward(x: Float64Array, SA: number): Float64Array;
+}
+
 /**
  * f(x, π) = −ρᵀ V_U^π + (λ/2)‖x‖²: minus the unregularised return of π under r_U in the
  * lower MDP's dynamics. ∂f/∂π(a|s) = −d̃_π(s) Q_U^π(s,a) (docs/math.md#model-free, docs/math.md#soft-policy-gradient).
+ * When r_U is a reward model r_U(x), ∂f/∂x = λx − Σ_{s,a} d̃_π(s) π(a|s) ∂r_U(s,a)/∂x
+ * (docs/math.md#upper-reward): one more solve (d̃_π) and one vjp of the model.
  */
-export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly rU: Float64Array; readonly rhoU?: Float64Array } {
+export function upperReturn(spec: UpperReturnSpec): UpperReturn {
   if (typeof spec !== "object" || spec === null) throw new ShapeError("upperReturn", "takes { r, rho?, lambda? }", spec);
-  const rU = check.float64("r", spec.r, (spec.r as ArrayLike<number>)?.length ?? -1).slice();
+  const model = isRewardModel(spec.r) ? checkRewardModel("r", spec.r) : undefined;
+  const rU = model ? undefined : check.float64("r", spec.r, (spec.r as ArrayLike<number>)?.length ?? -1).slice();
   const lam = check.nonNegative("lambda", spec.lambda ?? 0);
   const method = spec.linear;
   const rhoU = spec.rho === undefined ? undefined : check.distribution("rho", spec.rho, (spec.rho as ArrayLike<number>).length).slice();
@@ -155,27 +179,83 @@ export function upperReturn(spec: UpperReturnSpec): PolicyObjective & { readonly
     if (rhoU && rhoU.length !== mdp.S) throw new ShapeError("upperReturn.rho", `must have length S = ${mdp.S}`, rhoU.length);
     return rhoU ?? mdp.rho;
   };
+  if (rU) {
+    // r_U fixed: the original objective, unchanged
+    return {
+      rU,
+      rhoU,
+      lambda: lam,
+      linear: method,
+      rows: rU.length,
+      upperReward(_x, SA) {
+        if (SA !== rU.length) throw new ShapeError("upperReturn.r", `must have length S·A = ${SA}`, rU.length);
+        return rU.slice();
+      },
+      value(x, pi, mdp) {
+        const { V } = checked(policyEvaluation(mdp, rU, pi, { tau: 0, method }));
+        const rho = rhoOf(mdp);
+        let J = 0;
+        for (let s = 0; s < mdp.S; s++) J += rho[s] * V[s];
+        return -J + 0.5 * lam * sq(x);
+      },
+      gradX(x, _pi, out) {
+        for (let k = 0; k < x.length; k++) out[k] = lam * x[k];
+      },
+      gradPi(_x, pi, out, mdp) {
+        const { Q } = checked(policyEvaluation(mdp, rU, pi, { tau: 0, method }));
+        const d = occupancy(mdp, pi, rhoOf(mdp), { method });
+        const A = mdp.A;
+        for (let i = 0; i < Q.length; i++) out[i] = -d[Math.floor(i / A)] * Q[i];
+      },
+    };
+  }
+  const m = model!;
+  const rAt = (x: Float64Array, SA: number) => rewardValues(m, x, SA);
   return {
-    rU,
+    rUModel: m,
     rhoU,
-    rows: rU.length,
+    lambda: lam,
+    linear: method,
+    rows: m.rows,
+    dim: m.dim,
+    upperReward: rAt,
     value(x, pi, mdp) {
-      const { V } = checked(policyEvaluation(mdp, rU, pi, { tau: 0, method }));
+      const { V } = checked(policyEvaluation(mdp, rAt(x, mdp.S * mdp.A), pi, { tau: 0, method }));
       const rho = rhoOf(mdp);
       let J = 0;
       for (let s = 0; s < mdp.S; s++) J += rho[s] * V[s];
       return -J + 0.5 * lam * sq(x);
     },
-    gradX(x, _pi, out) {
-      for (let k = 0; k < x.length; k++) out[k] = lam * x[k];
+    gradX(x, pi, out, mdp) {
+      // −R_Uᵀ(d̃ ⊙ π): the occupancy-weighted reward gradient (docs/math.md#upper-reward)
+      const d = occupancy(mdp, pi, rhoOf(mdp), { method });
+      const A = mdp.A;
+      const u = new Float64Array(pi.length);
+      for (let i = 0; i < u.length; i++) u[i] = d[Math.floor(i / A)] * pi[i];
+      const g = rewardVjp(m, x, u);
+      if (g.length !== x.length) throw new ShapeError("upperReturn.r", `has dim ${g.length} but x has length ${x.length}`, g.length);
+      for (let k = 0; k < x.length; k++) out[k] = lam * x[k] - g[k];
     },
-    gradPi(_x, pi, out, mdp) {
-      const { Q } = checked(policyEvaluation(mdp, rU, pi, { tau: 0, method }));
+    gradPi(x, pi, out, mdp) {
+      const { Q } = checked(policyEvaluation(mdp, rAt(x, mdp.S * mdp.A), pi, { tau: 0, method }));
       const d = occupancy(mdp, pi, rhoOf(mdp), { method });
       const A = mdp.A;
       for (let i = 0; i < Q.length; i++) out[i] = -d[Math.floor(i / A)] * Q[i];
     },
   };
+}
+
+/** Whether v looks like a reward model (an object with a `reward` function), not an array. @internal */
+export function isRewardModel(v: unknown): v is RewardModel {
+  return typeof v === "object" && v !== null && !ArrayBuffer.isView(v) && !Array.isArray(v) && typeof (v as RewardModel).reward === "function";
+}
+
+/** Check a reward model's static parts: dim a positive integer, vjp or jacobian given, rows (when given) a positive integer. @internal */
+export function checkRewardModel(name: string, m: RewardModel): RewardModel {
+  check.positiveInt(`${name}.dim`, m.dim);
+  if (typeof m.vjp !== "function" && typeof m.jacobian !== "function") throw new ShapeError(name, "must provide vjp(x, u, out) or jacobian(x, out)", m);
+  if (m.rows !== undefined) check.positiveInt(`${name}.rows`, m.rows);
+  return m;
 }
 
 /** Refuse a policy evaluation whose solve did not reach a usable accuracy. */

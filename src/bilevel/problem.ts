@@ -154,7 +154,14 @@ export class BilevelProblem {
     if (this.transitions) {
       if (!V) throw new Error("vjp: V* is needed when transitions depend on x");
       const tmp = new Float64Array(n);
-      const t = result("transitions.vjpPV", this.transitions.vjpPV(x, V, u, tmp), tmp, n);
+      // terminal states have no continuation term γ P_x V, so no transition derivative (docs/math.md#terminal-states)
+      const term = this.mdp.terminal, A = this.mdp.A;
+      let uc = u;
+      if (term) {
+        uc = Float64Array.from(u);
+        for (let s = 0; s < term.length; s++) if (term[s]) uc.fill(0, s * A, s * A + A);
+      }
+      const t = result("transitions.vjpPV", this.transitions.vjpPV(x, V, uc, tmp), tmp, n);
       const g = this.mdp.gamma;
       for (let k = 0; k < n; k++) out[k] += g * t[k];
     }

@@ -18,7 +18,11 @@ import * as check from "../validate";
 import type { BilevelProblem, PolicyObjective, RewardModel } from "./problem";
 import { exp, log1p, pow } from "../util/math";
 
-/** N trajectories of horizon H, row-major (i, t) at index i·H + t. */
+/**
+ * N trajectories of horizon H, row-major (i, t) at index i·H + t. A trajectory that ended at
+ * a terminal state before H steps holds state and action −1 at its later steps
+ * (docs/math.md#terminal-states): losses skip those steps.
+ */
 export interface TrajectoryGroup {
   readonly states: Int32Array;
   readonly actions: Int32Array;
@@ -209,7 +213,11 @@ export function preferenceBCE(spec: PreferenceBCESpec): PreferenceBCE {
   const ret = (r: Float64Array, A: number, group: TrajectoryGroup, i: number): number => {
     let acc = 0;
     const o = i * H;
-    for (let t = 0; t < H; t++) acc += gpow[t] * r[group.states[o + t] * A + group.actions[o + t]];
+    for (let t = 0; t < H; t++) {
+      const st = group.states[o + t];
+      if (st < 0) break; // the episode ended at a terminal state
+      acc += gpow[t] * r[st * A + group.actions[o + t]];
+    }
     return acc;
   };
   const label = (A: number, group: TrajectoryGroup, p: number): number => {
@@ -260,8 +268,9 @@ export function preferenceBCE(spec: PreferenceBCESpec): PreferenceBCE {
           if (w === 0) continue;
           const o1 = 2 * p * H, o2 = o1 + H;
           for (let t = 0; t < H; t++) {
-            u[group.states[o1 + t] * A + group.actions[o1 + t]] += w * gpow[t];
-            u[group.states[o2 + t] * A + group.actions[o2 + t]] -= w * gpow[t];
+            const s1 = group.states[o1 + t], s2 = group.states[o2 + t];
+            if (s1 >= 0) u[s1 * A + group.actions[o1 + t]] += w * gpow[t];
+            if (s2 >= 0) u[s2 * A + group.actions[o2 + t]] -= w * gpow[t];
           }
         }
         const g = rewardVjp(ctx.reward, x, u);
@@ -304,7 +313,10 @@ export interface TrajectoryTable {
   /** (T, H) row-major. */
   states: Int32Array;
   actions: Int32Array;
-  /** Pr^π(τ) = ρ(s_0) Π_t π(a_t|s_t) Π_{t<H−1} P(s_{t+1}|s_t,a_t), length T. */
+  /**
+   * Pr^π(τ) = ρ(s_0) Π_t π(a_t|s_t) Π_{t<H−1} P(s_{t+1}|s_t,a_t), length T; a trajectory that
+   * ends at a terminal state has −1 at its later steps, which contribute no factor.
+   */
   prob: Float64Array;
   /** ∂Pr^π(τ)/∂π(a|s) (table entries), shape (T, S·A). */
   dprob: Float64Array;
@@ -320,6 +332,7 @@ export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H:
   const p = check.policy("pi", pi, S, A);
   const h = check.positiveInt("H", H);
   const next = successors(mdp);
+  const term = mdp.terminal;
   const rho = mdp.rho;
   const states: number[] = [], actions: number[] = [], prob: number[] = [];
   const dprobRows: Float64Array[] = [];
@@ -328,14 +341,14 @@ export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H:
   const emit = (pP: number) => {
     // pP = ρ(s_0) Π P; π factors and their leave-one-out products
     const f = new Float64Array(h);
-    for (let t = 0; t < h; t++) f[t] = p[ss[t] * A + as[t]];
+    for (let t = 0; t < h; t++) f[t] = ss[t] < 0 ? 1 : p[ss[t] * A + as[t]];
     const pre = new Float64Array(h + 1), suf = new Float64Array(h + 1);
     pre[0] = 1;
     for (let t = 0; t < h; t++) pre[t + 1] = pre[t] * f[t];
     suf[h] = 1;
     for (let t = h - 1; t >= 0; t--) suf[t] = suf[t + 1] * f[t];
     const d = new Float64Array(SA);
-    for (let t = 0; t < h; t++) d[ss[t] * A + as[t]] += pP * pre[t] * suf[t + 1];
+    for (let t = 0; t < h; t++) if (ss[t] >= 0) d[ss[t] * A + as[t]] += pP * pre[t] * suf[t + 1];
     for (let t = 0; t < h; t++) { states.push(ss[t]); actions.push(as[t]); }
     prob.push(pP * pre[h]);
     dprobRows.push(d);
@@ -346,6 +359,13 @@ export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H:
     for (let a = 0; a < A; a++) {
       as[t] = a;
       if (t === h - 1) { emit(pP); continue; }
+      if (term && term[s]) {
+        // the episode ends here (docs/math.md#terminal-states)
+        ss.fill(-1, t + 1);
+        as.fill(-1, t + 1);
+        emit(pP);
+        continue;
+      }
       const row = next[s * A + a];
       for (let k = 0; k < row.to.length; k++) walk(t + 1, row.to[k], pP * row.p[k]);
     }
@@ -356,10 +376,13 @@ export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H:
   return { H: h, count, states: Int32Array.from(states), actions: Int32Array.from(actions), prob: Float64Array.from(prob), dprob };
 }
 
-/** The support of every row P(·|s,a), from the stored transitions. @internal */
+/**
+ * The support of every row P(·|s,a) of the effective transitions: empty at terminal states
+ * (docs/math.md#terminal-states). @internal
+ */
 export function successors(mdp: TabularMDP): { to: number[]; p: number[] }[] {
   const { S, A } = mdp;
-  const tr = mdp.transitions();
+  const tr = mdp.transitions({ masked: true });
   const rows: { to: number[]; p: number[] }[] = [];
   for (let i = 0; i < S * A; i++) {
     const to: number[] = [], p: number[] = [];

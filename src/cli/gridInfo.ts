@@ -9,7 +9,7 @@ export interface GridInfo extends GridShape {
   S: number;
   actions: readonly string[];
   marks: CellMark[];
-  /** States without meaningful policy (absorbing goal cells). */
+  /** States without meaningful policy (absorbing goal cells and terminal cells). */
   absorbing: number[];
 }
 
@@ -66,6 +66,11 @@ export function gridInfoOf(experiment: Experiment): GridInfo | null {
       absorbing.push(state(g));
     });
   }
+  // terminal cells (docs/math.md#terminal-states): the episode ends there, so no arrows either
+  cellsWith("T").forEach((t, i) => {
+    marks.push({ row: t[0], col: t[1], label: "T", ...(i === 0 ? { name: "terminal" } : {}), color: "#7f7f7f" });
+    absorbing.push(state(t));
+  });
   // drop marks that fall on walls or off the grid (the problem would have refused them anyway)
   const onGrid = marks.filter((m) => m.row >= 0 && m.row < height && m.col >= 0 && m.col < width && cellToState[m.row * width + m.col] >= 0);
   return { width, height, cellToState, S, actions: ACTIONS.slice(0, A), marks: onGrid, absorbing };

@@ -31,7 +31,10 @@ function clone<T>(v: T): T {
 function oneOfSpec(defs: typeof REWARDS | typeof UPPERS, given: S, seed: number): S {
   const [kind, spec] = Object.entries(given)[0] as [string, S];
   const info = defs.find((d) => d.name === kind)!;
-  return { [kind]: fill(info.params, spec, seed) };
+  const out = fill(info.params, spec, seed);
+  // upperReturn's x-dependent reward r_U(x) is a reward model, not a registry parameter
+  if (kind === "upperReturn" && isObj(spec.reward)) out.reward = oneOfSpec(REWARDS, spec.reward as S, seed);
+  return { [kind]: out };
 }
 
 /** Defaults of the 'gridworld' and 'garnet' generators' reward, upper and τ. */
@@ -59,6 +62,7 @@ export function normalize(doc: S): Experiment {
     const mdp = prob.mdp as S;
     const m: S = { S: mdp.S, A: mdp.A, gamma: mdp.gamma };
     if (mdp.rho !== undefined) m.rho = clone(mdp.rho);
+    if (mdp.terminal !== undefined) m.terminal = clone(mdp.terminal);
     if (mdp.P !== undefined) m.P = clone(mdp.P);
     if (mdp.csr !== undefined) {
       const c = mdp.csr as S;

@@ -44,7 +44,7 @@ const rhoParam = arr("rho", "Initial distribution ρ over the states (default un
 
 const gridParams = (size: number): ParamSpec[] => [
   int("size", "Side of the square open grid (ignored when `map` is given).", { default: size, ...count }),
-  { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'S' start (instead of an open grid)." },
+  { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'S' start, 'T' terminal (the episode ends after the step there) (instead of an open grid)." },
   num("slip", "Probability of moving to a uniformly random neighbour instead.", { default: 0.1, ...unit }),
   int("actions", "5 = U, D, L, R, stay; 4 = U, D, L, R.", { default: 5, enum: [4, 5] }),
 ];
@@ -96,6 +96,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
     description: "Incentive design: the follower learns with r_F + x, the designer wants design return minus κ·payments; x ≥ 0 (use project 'nonnegative').",
     kind: "bilevel",
     trajectory: false,
+    returnObjective: true,
     params: [
       int("S", "States.", { default: 8, ...count }),
       int("A", "Actions.", { default: 4, ...count }),
@@ -193,7 +194,7 @@ export const PROBLEMS: readonly ProblemInfo[] = [
     kind: "mdp",
     trajectory: false,
     params: [
-      { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'G' absorbing goal, 'S' start." },
+      { name: "map", type: "string[]", description: "The grid, one string per row: '#' wall, '.' free, 'G' absorbing goal, 'S' start, 'T' terminal (the episode ends after the step there; docs/math.md#terminal-states)." },
       int("width", "Width of an open grid (no `map`).", { defaultText: "5", ...count }),
       int("height", "Height of an open grid (no `map`).", { defaultText: "5", ...count }),
       num("slip", "Probability of moving to a uniformly random neighbour instead.", { default: 0.1, ...unit }),
@@ -274,7 +275,7 @@ export const UPPERS: readonly ObjectiveInfo[] = [
   {
     name: "upperReturn",
     kind: "upper",
-    description: "f(x, π) = −ρ_Uᵀ V^π[r_U] + (λ/2)‖x‖²: minus the unregularised return of π under an upper reward.",
+    description: "f(x, π) = −ρ_Uᵀ V^π[r_U] + (λ/2)‖x‖²: minus the unregularised return of π under an upper reward: a fixed r, or an x-dependent 'reward' r_U(x) given like the lower reward (linear, table, state).",
     params: [
       arr("r", "Upper reward r_U (length S·A); optional for the 'gridworld' (goal cells) and 'garnet' (its reward) generators.", { length: "S·A" }),
       arr("rho", "Upper initial distribution (default the MDP's ρ).", { length: "S", distribution: true }),

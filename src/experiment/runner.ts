@@ -116,11 +116,17 @@ function buildReward(spec: RewardSpec, S: number, A: number): RewardModel {
   return affineReward(offset, F instanceof Float64Array ? F : (F as never), n);
 }
 
-function buildUpper(spec: UpperSpec, reward: RewardModel, defaultR?: Float64Array): PolicyObjective {
+function buildUpper(spec: UpperSpec, reward: RewardModel, S: number, A: number, defaultR?: Float64Array): PolicyObjective {
   if ("policyL2" in spec) return policyL2();
   if ("policyLinear" in spec) return policyLinear(spec.policyLinear.c, spec.policyLinear.lambda ?? 0);
   if ("upperReturn" in spec) {
     const u = spec.upperReturn;
+    if (u.reward) {
+      if (u.r) throw new ExperimentError([{ path: "/problem/upper/upperReturn/reward", message: "expected either r (a fixed upper reward) or reward (an x-dependent one), got both" }]);
+      const model = mapped(() => buildReward(u.reward!, S, A), () => `/problem/upper/upperReturn/reward/${Object.keys(u.reward!)[0]}`);
+      if (model.dim !== reward.dim) throw new ExperimentError([{ path: "/problem/upper/upperReturn/reward", message: `expected an upper reward of the lower reward's dimension n = ${reward.dim}, got n = ${model.dim}` }]);
+      return upperReturn({ r: model, rho: u.rho, lambda: u.lambda, linear: u.linear });
+    }
     const r = u.r ?? defaultR;
     if (!r) throw new ExperimentError([{ path: "/problem/upper/upperReturn/r", message: "missing (required); expected S·A numbers" }]);
     return upperReturn({ r, rho: u.rho, lambda: u.lambda, linear: u.linear });
@@ -130,11 +136,11 @@ function buildUpper(spec: UpperSpec, reward: RewardModel, defaultR?: Float64Arra
 }
 
 function customMdp(mdp: CustomProblemSpec["mdp"], backend: Backend | undefined): TabularMDP {
-  const { S, A, gamma, rho } = mdp;
-  if (mdp.csr) return TabularMDP.sparse({ S, A, gamma, rho, backend, ...mdp.csr });
+  const { S, A, gamma, rho, terminal } = mdp;
+  if (mdp.csr) return TabularMDP.sparse({ S, A, gamma, rho, terminal, backend, ...mdp.csr });
   const P = mdp.P!;
-  if (Array.isArray(P[0])) return TabularMDP.fromNested(P as number[][][], { gamma, rho, backend });
-  return TabularMDP.dense({ S, A, gamma, rho, backend, P: P as number[] });
+  if (Array.isArray(P[0])) return TabularMDP.fromNested(P as number[][][], { gamma, rho, terminal, backend });
+  return TabularMDP.dense({ S, A, gamma, rho, terminal, backend, P: P as number[] });
 }
 
 function summaryOf(name: string, problem: BilevelProblem): ProblemSummary {
@@ -180,7 +186,7 @@ function buildBuiltin(spec: BuiltinProblemSpec, backend: Backend | undefined): {
           for (const s of goals) for (let a = 0; a < g.A; a++) defaultR[s * g.A + a] = 1;
         }
         const reward = mapped(() => buildReward(spec.reward!, mdp.S, mdp.A), (a) => `/problem/reward/${Object.keys(spec.reward!)[0]}${a === "Phi" || a === "offset" || a === "n" ? `/${a}` : ""}`);
-        const upper = mapped(() => buildUpper(spec.upper!, reward, defaultR), () => `/problem/upper/${Object.keys(spec.upper!)[0]}`);
+        const upper = mapped(() => buildUpper(spec.upper!, reward, mdp.S, mdp.A, defaultR), () => `/problem/upper/${Object.keys(spec.upper!)[0]}`);
         return { problem: mapped(() => new BilevelProblem({ mdp, tau: spec.tau!, reward, upper }), () => "/problem") };
       }
     }
@@ -203,9 +209,9 @@ export function buildExperiment(experiment: Experiment | unknown, options: Build
     name = exp.problem.builtin;
   } else {
     const spec = exp.problem;
-    const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `/problem/mdp${["rho", "P"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
+    const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `/problem/mdp${["rho", "P", "terminal"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
     const reward = mapped(() => buildReward(spec.reward, mdp.S, mdp.A), () => `/problem/reward/${Object.keys(spec.reward)[0]}`);
-    const upper = mapped(() => buildUpper(spec.upper, reward), () => `/problem/upper/${Object.keys(spec.upper)[0]}`);
+    const upper = mapped(() => buildUpper(spec.upper, reward, mdp.S, mdp.A), () => `/problem/upper/${Object.keys(spec.upper)[0]}`);
     problem = mapped(() => new BilevelProblem({ mdp, tau: spec.tau, reward, upper }), () => "/problem");
     name = "custom";
   }

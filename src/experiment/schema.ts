@@ -72,6 +72,10 @@ const mdpSchema: Schema = {
     A: { type: "integer", minimum: 1, description: "Actions." },
     gamma: { type: "number", minimum: 0, exclusiveMaximum: 1, description: "Discount γ." },
     rho: { ...numbers, description: "Initial distribution ρ (length S; default uniform)." },
+    terminal: {
+      description: "Terminal states: S booleans (a mask) or a list of distinct state indices. The episode ends after the step taken at a terminal state: Q(s, a) = r(s, a), nothing after (docs/math.md#terminal-states). Their rows of P must still sum to 1.",
+      anyOf: [{ type: "array", items: { type: "boolean" } }, { type: "array", items: { type: "integer", minimum: 0 } }],
+    },
     P: { type: "array", description: "Transitions: nested P[s][a][s'] (S × A × S) or flat (S·A·S numbers, P[(s·A + a)·S + s']); rows sum to 1 within 1e-9." },
     csr: {
       type: "object",
@@ -101,6 +105,12 @@ const upperSchema: Schema = { ...oneKey(UPPERS), description: "The upper objecti
   const props = upperSchema.properties as Record<string, Schema>;
   props.policyLinear = { ...props.policyLinear, required: ["c"] };
   props.preference = { ...props.preference, required: ["rTrue", "horizon"] };
+  // an x-dependent upper reward r_U(x) in the lower reward's vocabulary (docs/math.md#upper-reward)
+  const ur = props.upperReturn;
+  props.upperReturn = {
+    ...ur,
+    properties: { ...(ur.properties as Record<string, Schema>), reward: { $ref: "#/$defs/reward", description: "An x-dependent upper reward r_U(x) = offset + Φx given like the lower reward (linear, table, state; its n must be the lower reward's); instead of r." } },
+  };
 }
 
 const tauSchema: Schema = { type: "number", minimum: 0, description: "Lower-level entropy temperature τ ≥ 0 (most methods need τ > 0)." };

@@ -77,6 +77,10 @@ function rowSum(row: number[], path: string, label: string, out: Issues): boolea
 function checkMdp(mdp: S, path: string, out: Issues): void {
   const S = mdp.S as number, A = mdp.A as number;
   if (mdp.rho !== undefined) distribution(mdp.rho, `${path}/rho`, S, out);
+  if (mdp.terminal !== undefined) {
+    const e = broken(() => check.terminal(`${path}/terminal`, mdp.terminal, S));
+    if (e) out.add(`${path}/terminal`, `expected S = ${S} booleans or distinct state indices in [0, ${S}), got ${e.message.replace(/^[^:]*: /, "")}`);
+  }
   const hasP = mdp.P !== undefined, hasCsr = mdp.csr !== undefined;
   if (hasP === hasCsr) { out.add(path, `expected exactly one of 'P' (dense) or 'csr' (sparse) transitions, got ${hasP ? "both" : "neither"}`); return; }
   if (hasP) {
@@ -182,14 +186,18 @@ function checkReward(reward: S, path: string, S: number, A: number, out: Issues)
   return numbers(values, `${pp}/values`, nnz, "nnz", out) ? n : undefined;
 }
 
-function checkUpper(upper: S, path: string, S: number, A: number, out: Issues, rOptional: boolean): void {
+function checkUpper(upper: S, path: string, S: number, A: number, out: Issues, rOptional: boolean, n?: number): void {
   const SA = S * A;
   const [kind, spec] = Object.entries(upper)[0] as [string, S];
   const p = `${path}/${kind}`;
   if (kind === "policyLinear") numbers(spec.c, `${p}/c`, SA, "S·A", out);
   if (kind === "upperReturn") {
-    if (spec.r !== undefined) numbers(spec.r, `${p}/r`, SA, "S·A", out);
-    else if (!rOptional) out.add(`${p}/r`, `missing (required); expected S·A = ${SA} numbers (only the 'gridworld' and 'garnet' generators supply a default)`);
+    if (spec.reward !== undefined) {
+      if (spec.r !== undefined) out.add(`${p}/reward`, "expected either r (a fixed upper reward) or reward (an x-dependent one), got both");
+      const nU = checkReward(spec.reward as S, `${p}/reward`, S, A, out);
+      if (nU !== undefined && n !== undefined && nU !== n) out.add(`${p}/reward`, `expected an upper reward of the lower reward's dimension n = ${n}, got n = ${nU}`);
+    } else if (spec.r !== undefined) numbers(spec.r, `${p}/r`, SA, "S·A", out);
+    else if (!rOptional) out.add(`${p}/r`, `missing (required); expected S·A = ${SA} numbers (or an x-dependent reward; only the 'gridworld' and 'garnet' generators supply a default)`);
     if (spec.rho !== undefined) distribution(spec.rho, `${p}/rho`, S, out);
   }
   if (kind === "preference") numbers(spec.rTrue, `${p}/rTrue`, SA, "S·A", out);
@@ -206,7 +214,7 @@ function gridRows(builtin: string, params: S): string[] | undefined {
 function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
   const p = "/problem/params";
   if (builtin === "gridworld" || builtin === "gridGoal" || builtin === "shaping") {
-    const allowed = builtin === "shaping" ? "#.S" : "#.GS";
+    const allowed = builtin === "shaping" ? "#.ST" : "#.GST";
     if (Array.isArray(params.map)) {
       const m = params.map as string[];
       if (m.length === 0) { out.add(`${p}/map`, "expected at least one row, got an empty array"); return; }
@@ -214,7 +222,7 @@ function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
         if (m[r].length === 0 || m[r].length !== m[0].length) { out.add(`${p}/map/${r}`, `expected a row of ${m[0].length || "≥ 1"} characters (the first row's length), got ${got(m[r])}`); return; }
         for (const ch of m[r]) if (!allowed.includes(ch)) { out.add(`${p}/map/${r}`, `expected only ${list(allowed.split(""))} cells${builtin === "shaping" ? " (the goal is the 'goal' parameter)" : ""}, got ${JSON.stringify(ch)} in ${got(m[r])}`); return; }
       }
-      if (!m.some((row) => /[.GS]/.test(row))) { out.add(`${p}/map`, "expected at least one non-wall cell, got only walls"); return; }
+      if (!m.some((row) => /[.GST]/.test(row))) { out.add(`${p}/map`, "expected at least one non-wall cell, got only walls"); return; }
     }
     const rows = gridRows(builtin, params)!;
     for (const name of ["start", "target", "goal"]) {
@@ -290,8 +298,8 @@ export function semantic(doc: S): ExperimentIssue[] {
     const mdp = prob.mdp as S;
     checkMdp(mdp, "/problem/mdp", out);
     const S = mdp.S as number, A = mdp.A as number;
-    checkReward(prob.reward as S, "/problem/reward", S, A, out);
-    checkUpper(prob.upper as S, "/problem/upper", S, A, out, false);
+    const n = checkReward(prob.reward as S, "/problem/reward", S, A, out);
+    checkUpper(prob.upper as S, "/problem/upper", S, A, out, false, n);
     trajectory = Object.keys(prob.upper as S)[0] === "preference";
     tau = prob.tau as number;
   }

@@ -27,6 +27,8 @@ export interface MdpSpec {
   P?: number[] | number[][][];
   /** Sparse transitions. */
   csr?: { indptr: number[]; indices: number[]; probs: number[] };
+  /** Terminal states: S booleans (a mask) or a list of state indices (docs/math.md#terminal-states). */
+  terminal?: boolean[] | number[];
 }
 
 /** The lower reward model r_x of a custom problem. */
@@ -39,7 +41,7 @@ export type RewardSpec =
 export type UpperSpec =
   | { policyLinear: { c: number[]; lambda?: number } }
   | { policyL2: Record<string, never> }
-  | { upperReturn: { r?: number[]; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
+  | { upperReturn: { r?: number[]; reward?: RewardSpec; rho?: number[]; lambda?: number; linear?: "lu" | "krylov" | "bicgstab" | "richardson" } }
   | { preference: { rTrue: number[]; horizon: number; pairs?: number; labels?: "soft" | "hard"; gammaU?: number; lambda?: number } };
 
 /** A built-in problem by name, with its parameters. */

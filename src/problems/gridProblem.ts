@@ -11,7 +11,7 @@ import { flag, gridworld, positive, type GridWorld } from "./gridworld";
 export interface GridProblemOptions {
   /** Side of the square open grid; ignored when `map` is given. */
   size?: number;
-  /** A gridworld map ('#', '.', 'G', 'S'; see gridworld) instead of an open size × size grid. */
+  /** A gridworld map ('#', '.', 'G', 'S', 'T'; see gridworld) instead of an open size × size grid. */
   map?: readonly string[];
   /** Slip probability (default 0.1). */
   slip?: number;

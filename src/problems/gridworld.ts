@@ -28,7 +28,9 @@ const MOVES: ReadonlyArray<readonly [number, number]> = [[-1, 0], [1, 0], [0, -1
 export interface GridworldOptions {
   /**
    * The grid, one string per row, all of the same length: '#' wall, '.' free,
-   * 'G' absorbing goal, 'S' start (a free cell that ρ starts from). Overrides width/height.
+   * 'G' absorbing goal, 'S' start (a free cell that ρ starts from), 'T' terminal (the
+   * episode ends after the step taken there, collecting that step's reward and nothing
+   * after: docs/math.md#terminal-states). Overrides width/height.
    */
   map?: readonly string[];
   /** Width of an open grid (no walls) when `map` is omitted (default 5). */
@@ -75,6 +77,8 @@ export interface GridWorld {
   goals: Int32Array;
   /** States of the 'S' cells. */
   starts: Int32Array;
+  /** States of the terminal 'T' cells (the MDP's `terminal` mask marks the same states). */
+  terminals: Int32Array;
 }
 
 /** A slippery gridworld MDP with helpers mapping cells ↔ states. */
@@ -88,7 +92,7 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
   const sparse = flag("sparse", options.sparse, true);
 
   const cellToState = new Int32Array(width * height).fill(-1);
-  const cells: number[] = [], goals: number[] = [], starts: number[] = [];
+  const cells: number[] = [], goals: number[] = [], starts: number[] = [], terminals: number[] = [];
   for (let row = 0; row < height; row++) {
     for (let col = 0; col < width; col++) {
       const ch = map[row][col];
@@ -98,6 +102,7 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
       cells.push(row * width + col);
       if (ch === "G") goals.push(s);
       if (ch === "S") starts.push(s);
+      if (ch === "T") terminals.push(s);
     }
   }
   const S = cells.length;
@@ -112,8 +117,11 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
     const t = cellToState[row * width + col];
     return t < 0 ? s : t;
   };
+  // goals and terminal cells keep their state (a terminal cell's row is never continued:
+  // the kernels treat it as zero; it is stored stochastic so that P validates)
   const isGoal = new Uint8Array(S);
   for (const g of goals) isGoal[g] = 1;
+  for (const t of terminals) isGoal[t] = 1;
 
   // CSR rows with merged, sorted destinations
   const indptr = new Int32Array(S * A + 1);
@@ -148,7 +156,7 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
     else rho[0] = 1;
   }
 
-  const common = { S, A, gamma, rho, backend: options.backend };
+  const common = { S, A, gamma, rho, backend: options.backend, terminal: terminals.length > 0 ? Int32Array.from(terminals) : undefined };
   const csr = { indptr, indices: Int32Array.from(indices), probs: Float64Array.from(probs) };
   const mdp = sparse ? TabularMDP.sparse({ ...common, ...csr }) : TabularMDP.dense({ ...common, P: csrToDense(csr, S, A) });
 
@@ -172,6 +180,7 @@ export function gridworld(options: GridworldOptions = {}): GridWorld {
     },
     goals: Int32Array.from(goals),
     starts: Int32Array.from(starts),
+    terminals: Int32Array.from(terminals),
   };
 }
 
@@ -187,7 +196,7 @@ export function cellAt(arg: string, cell: unknown, map: readonly string[], cellT
   return s;
 }
 
-/** The map of a gridworld's options, checked (rectangular, cells '#', '.', 'G', 'S'), or an open width × height grid. @internal */
+/** The map of a gridworld's options, checked (rectangular, cells '#', '.', 'G', 'S', 'T'), or an open width × height grid. @internal */
 export function parseMap(options: GridworldOptions): string[] {
   if (options.map !== undefined) {
     const m = options.map;
@@ -197,7 +206,7 @@ export function parseMap(options: GridworldOptions): string[] {
     for (let r = 0; r < m.length; r++) {
       if (typeof m[r] !== "string" || m[r].length !== width) throw new ShapeError("map", `every row must be a string of length ${width} (the first row's)`, m[r], r);
       for (let c = 0; c < width; c++) {
-        if (!"#.GS".includes(m[r][c])) throw new DomainError("map", "cells must be '#' (wall), '.' (free), 'G' (absorbing goal) or 'S' (start)", m[r][c], { row: r, col: c });
+        if (!"#.GST".includes(m[r][c])) throw new DomainError("map", "cells must be '#' (wall), '.' (free), 'G' (absorbing goal), 'S' (start) or 'T' (terminal)", m[r][c], { row: r, col: c });
       }
     }
     if (options.width !== undefined && options.width !== width) throw new ShapeError("width", `disagrees with the map's width ${width}`, options.width);

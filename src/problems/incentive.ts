@@ -7,9 +7,9 @@
 //                   = −ρᵀ V^π[r_D − κx]                 (unregularised values under π)
 // Defaults: S = 8, A = 4, γ = 0.9, τ = 0.1, κ = 1; r_F, r_D ~ N(0, 1); P rows Dirichlet(1).
 import { ShapeError } from "../errors";
-import { occupancy, policyEvaluation } from "../lower";
 import { TabularMDP } from "../mdp";
-import { BilevelProblem, type PolicyObjective, type RewardModel } from "../bilevel/problem";
+import { BilevelProblem, type RewardModel } from "../bilevel/problem";
+import { upperReturn, type UpperReturn } from "../bilevel/models";
 import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
@@ -26,50 +26,19 @@ export interface IncentiveObjectiveSpec {
 }
 
 /**
- * The designer's objective f(x, π) = −J_D(π) + κ Σ_{s,a} d̃_π(s) π(a|s) x(s, a), x of length S·A.
+ * The designer's objective f(x, π) = −J_D(π) + κ Σ_{s,a} d̃_π(s) π(a|s) x(s, a), x of length S·A:
+ * `upperReturn` with the x-dependent upper reward r_U(x) = r_D − κx (docs/math.md#upper-reward).
  * With Q_D, Q_x the unregularised Q-functions of r_D and of x under π:
  *   ∂f/∂x(s, a) = κ d̃_π(s) π(a|s),    ∂f/∂π(a|s) = −d̃_π(s) (Q_D(s, a) − κ Q_x(s, a)).
  * Each call evaluates r_D − κx under π with one linear solve (plus one for d̃_π).
  */
-export function incentiveObjective(spec: IncentiveObjectiveSpec): PolicyObjective & { readonly rD: Float64Array; readonly kappa: number } {
+export function incentiveObjective(spec: IncentiveObjectiveSpec): UpperReturn & { readonly rD: Float64Array; readonly kappa: number } {
   if (typeof spec !== "object" || spec === null) throw new ShapeError("incentiveObjective", "takes { rD, kappa?, rho? }", spec);
   const rD = check.float64("rD", spec.rD, (spec.rD as ArrayLike<number>)?.length ?? -1).slice();
   const kappa = check.nonNegative("kappa", spec.kappa ?? 1);
   const rhoD = spec.rho === undefined ? undefined : check.distribution("rho", spec.rho, (spec.rho as ArrayLike<number>).length).slice();
-  const SA = rD.length;
-  const rhoOf = (mdp: TabularMDP) => {
-    if (rhoD && rhoD.length !== mdp.S) throw new ShapeError("incentiveObjective.rho", `must have length S = ${mdp.S}`, rhoD.length);
-    return rhoD ?? mdp.rho;
-  };
-  const net = (x: Float64Array) => {
-    const r = new Float64Array(SA);
-    for (let i = 0; i < SA; i++) r[i] = rD[i] - kappa * x[i];
-    return r;
-  };
-  return {
-    rD,
-    kappa,
-    rows: SA,
-    dim: SA,
-    value(x, pi, mdp) {
-      const { V } = policyEvaluation(mdp, net(x), pi, { tau: 0 });
-      const rho = rhoOf(mdp);
-      let J = 0;
-      for (let s = 0; s < mdp.S; s++) J += rho[s] * V[s];
-      return -J;
-    },
-    gradX(_x, pi, out, mdp) {
-      const d = occupancy(mdp, pi, rhoOf(mdp));
-      const A = mdp.A;
-      for (let i = 0; i < SA; i++) out[i] = kappa * d[Math.floor(i / A)] * pi[i];
-    },
-    gradPi(x, pi, out, mdp) {
-      const { Q } = policyEvaluation(mdp, net(x), pi, { tau: 0 });
-      const d = occupancy(mdp, pi, rhoOf(mdp));
-      const A = mdp.A;
-      for (let i = 0; i < SA; i++) out[i] = -d[Math.floor(i / A)] * Q[i];
-    },
-  };
+  const upper = upperReturn({ r: additiveReward(rD, -kappa), rho: rhoD });
+  return Object.assign(upper, { rD, kappa });
 }
 
 /** r_x = base + scale·x (R_x = scale·I; default scale 1). */

@@ -36,7 +36,7 @@ const SHAPING_FEATURES: readonly ShapingFeatures[] = ["state", "state-action", "
  * linear 'lu' for S ≤ 500 else 'richardson' ('bicgstab' is not accepted).
  */
 export interface ShapingOptions extends GridProblemOptions {
-  /** A gridworld map ('#' wall, '.' free, 'S' start; see gridworld) instead of an open grid. Do not mark the goal with 'G': use `goal`. */
+  /** A gridworld map ('#' wall, '.' free, 'S' start, 'T' terminal; see gridworld) instead of an open grid. Do not mark the goal with 'G': use `goal`. */
   map?: readonly string[];
   /** The rewarding goal cell [row, col], made absorbing (default [height − 1, width − 1]). */
   goal?: readonly [number, number];
@@ -136,8 +136,9 @@ export function shapingFeatures(mdp: TabularMDP, features: ShapingFeatures): Flo
     for (let i = 0; i < S * A; i++) F[i * S + oh.indices[i]] = 1;
     return F;
   }
-  // potential: row (s, a) = γ P(·|s, a) − e_s
-  const tr = mdp.transitions();
+  // potential: row (s, a) = γ P(·|s, a) − e_s, with no continuation after a terminal state
+  // (its row of P is zero: docs/math.md#terminal-states)
+  const tr = mdp.transitions({ masked: true });
   for (let i = 0; i < S * A; i++) {
     if ("P" in tr) for (let j = 0; j < S; j++) F[i * S + j] = gamma * tr.P[i * S + j];
     else for (let k = tr.indptr[i]; k < tr.indptr[i + 1]; k++) F[i * S + tr.indices[k]] += gamma * tr.probs[k];

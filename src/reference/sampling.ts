@@ -98,12 +98,15 @@ function draw(p: Float64Array, off: number, n: number, u: number): number {
  * episodes × horizon steps, row-major (episode, t): s_0 ~ ρ, then per step a_t ~ π(·|s_t) and,
  * when t + 1 < horizon, s_{t+1} ~ P(·|s_t, a_t). One uniform() per draw, in that order, from
  * episode e's own Xoshiro128(seed, e). rewards[e, t] = r(s_t, a_t) when r is given.
+ * With `terminal` (S flags), an episode ends after its step at a terminal state: later steps
+ * hold −1 (reward 0) and the generator advances as if the episode went on; lengths[e] is the
+ * number of steps taken (docs/math.md#terminal-states).
  */
 export function sampleTrajectories(
   m: RefMDP,
   pi: Float64Array,
-  opts: { episodes: number; horizon: number; seed: number; rho: Float64Array; r?: Float64Array },
-): { states: Int32Array; actions: Int32Array; rewards?: Float64Array } {
+  opts: { episodes: number; horizon: number; seed: number; rho: Float64Array; r?: Float64Array; terminal?: Uint8Array },
+): { states: Int32Array; actions: Int32Array; rewards?: Float64Array; lengths: Int32Array } {
   const { S, A } = m;
   const { episodes, horizon, rho, r } = opts;
   checkLength('pi', pi, S * A);
@@ -112,16 +115,34 @@ export function sampleTrajectories(
   const states = new Int32Array(episodes * horizon);
   const actions = new Int32Array(episodes * horizon);
   const rewards = r !== undefined ? new Float64Array(episodes * horizon) : undefined;
+  const lengths = new Int32Array(episodes).fill(horizon);
+  const term = opts.terminal;
+  if (term !== undefined) checkLength('terminal', term, S);
   for (let e = 0; e < episodes; e++) {
     const rng = new Xoshiro128(opts.seed, e);
     let s = draw(rho, 0, S, rng.uniform());
+    let done = false;
     for (let t = 0; t < horizon; t++) {
       const o = e * horizon + t;
+      if (done) {
+        // after a terminal state: padding, and the draws the episode would have made
+        states[o] = -1;
+        actions[o] = -1;
+        rng.uniform();
+        if (t + 1 < horizon) rng.uniform();
+        continue;
+      }
       const a = draw(pi, s * A, A, rng.uniform());
       const i = s * A + a;
       states[o] = s;
       actions[o] = a;
       if (rewards !== undefined && r !== undefined) rewards[o] = r[i];
+      if (term !== undefined && term[s]) {
+        done = true;
+        lengths[e] = t + 1;
+        if (t + 1 < horizon) rng.uniform();
+        continue;
+      }
       if (t + 1 < horizon) {
         const u = rng.uniform();
         if (m.kind === 'dense') s = draw(m.P, i * S, S, u);
@@ -132,5 +153,5 @@ export function sampleTrajectories(
       }
     }
   }
-  return rewards !== undefined ? { states, actions, rewards } : { states, actions };
+  return rewards !== undefined ? { states, actions, rewards, lengths } : { states, actions, lengths };
 }

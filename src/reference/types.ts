@@ -35,3 +35,22 @@ export function rowDot(m: RefMDP, i: number, v: Float64Array): number {
   }
   return acc;
 }
+
+/**
+ * The effective transitions of an MDP with terminal states (docs/math.md#terminal-states):
+ * a copy whose rows s·A + a of every terminal s (terminal[s] ≠ 0) are zero; CSR keeps the
+ * structure and zeroes the probabilities. Every reference routine applied to it computes
+ * the terminal-state values (Q(s, a) = r(s, a) at terminal s).
+ */
+export function maskTerminal(m: RefMDP, terminal: ArrayLike<number>): RefMDP {
+  checkLength('terminal', terminal, m.S);
+  const { S, A } = m;
+  if (m.kind === 'dense') {
+    const P = m.P.slice();
+    for (let s = 0; s < S; s++) if (terminal[s]) P.fill(0, s * A * S, (s + 1) * A * S);
+    return { ...m, P };
+  }
+  const probs = m.probs.slice();
+  for (let s = 0; s < S; s++) if (terminal[s]) probs.fill(0, m.indptr[s * A], m.indptr[(s + 1) * A]);
+  return { ...m, indptr: m.indptr.slice(), indices: m.indices.slice(), probs };
+}

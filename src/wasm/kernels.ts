@@ -39,6 +39,6 @@ export interface Kernels {
   seedStream(rng: ptr, lo: number, hi: number, stream: number): void;
   rngNext(rng: ptr): number;
   rngUniform(rng: ptr): number;
-  sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr, cdf: ptr): void;
+  sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr, cdf: ptr, term: ptr, lengths: ptr): void;
   cumulativeRows(P: ptr, indptr: ptr, S: number, A: number, out: ptr): void;
 }

@@ -440,7 +440,8 @@ export function sample(problem: BilevelProblem, pi: Float64Array, episodes: numb
 
 /**
  * Sampled discounted state-action occupancy: (1/B) Σ_i Σ_{t<H} γ^t 1{(s_t, a_t) = (s, a)},
- * rescaled by (1/(1−γ)) / Σ_{t<H} γ^t so that it sums to 1/(1−γ) like d̃ ⊙ π. @internal
+ * rescaled by (1/(1−γ)) / Σ_{t<H} γ^t so that it sums to 1/(1−γ) like d̃ ⊙ π; episodes that ended
+ * at a terminal state before H are not rescaled (their sum is complete). @internal
  */
 export function sampledOccupancy(tr: Trajectories, horizon: number, S: number, A: number, gamma: number): Float64Array {
   const u = new Float64Array(S * A);
@@ -449,7 +450,13 @@ export function sampledOccupancy(tr: Trajectories, horizon: number, S: number, A
   let mass = 0;
   for (let t = 0, g = 1; t < horizon; t++, g *= gamma) mass += g;
   const scale = 1 / ((1 - gamma) * mass * B);
-  for (let o = 0; o < states.length; o += horizon) {
+  for (let o = 0, e = 0; o < states.length; o += horizon, e++) {
+    const L = tr.lengths[e];
+    if (L < horizon) {
+      // ended at a terminal state (docs/math.md#terminal-states): nothing was cut off, no rescaling
+      for (let t = 0, g = 1 / B; t < L; t++, g *= gamma) u[states[o + t] * A + actions[o + t]] += g;
+      continue;
+    }
     for (let t = 0, g = scale; t < horizon; t++, g *= gamma) u[states[o + t] * A + actions[o + t]] += g;
   }
   return u;
@@ -466,8 +473,11 @@ function tdStep(Q: Float64Array, tr: Trajectories, H: number, r: Float64Array, p
   const { states, actions } = tr;
   for (let o = 0; o < states.length; o += H) {
     for (let t = 0; t + 1 < H; t++) {
+      if (states[o + t] < 0) break; // the episode has ended
       const i = states[o + t] * A + actions[o + t];
-      sum[i] += r[i] + gamma * V[states[o + t + 1]];
+      const next = states[o + t + 1];
+      // a step at a terminal state (next = −1) has no continuation: target r(s, a)
+      sum[i] += next < 0 ? r[i] : r[i] + gamma * V[next];
       cnt[i] += 1;
     }
   }

@@ -58,7 +58,7 @@ export interface RunStart {
 }
 
 /** Default growth factor of the divergence test (docs/math.md#stopping). */
-export const DIVERGENCE_FACTOR = 1e6;
+export const DIVERGENCE_FACTOR = 1e4;
 
 /** Options every algorithm's `run` takes besides its own. */
 export interface RunOptionsBase {
@@ -71,7 +71,7 @@ export interface RunOptionsBase {
   stopTol?: number;
   /**
    * Divergence test: stop with status 'diverged' when f_k, ĥ_k or x_k is not finite, or
-   * |f_k − f_0| > factor·(1 + |f_0|), or ‖x_k‖ > factor·(1 + ‖x_0‖). Default factor 1e6;
+   * |f_k − f_0| > factor·(1 + |f_0|), or ‖x_k‖ > factor·(1 + ‖x_0‖). Default factor 1e4;
    * `start` gives f_0 and ‖x_0‖ when resuming (default: this run's first iterate).
    */
   divergence?: { factor?: number; start?: RunStart };

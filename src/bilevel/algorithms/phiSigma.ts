@@ -358,7 +358,7 @@ function sampledStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState 
 
 /**
  * REINFORCE for the soft return on a batch: with G_t = Σ_{t'≥t} γ^{t'−t} (r_{t'} − τ log π(a_{t'}|s_{t'}))
- * (truncated at the horizon),
+ * (truncated at the horizon, and ending at a terminal state),
  *   ĝ(s, ·) = (1/B) Σ_i Σ_t γ^t (G_t − b_{−i}(s_t)) (e_{a_t} − π(·|s_t)) for s = s_t,
  * where the baseline b_{−i}(s) is the mean of G over visits to s in the other episodes
  * (independent of episode i, so the estimate stays unbiased). Also returns Ĵ = mean G_0.
@@ -372,6 +372,7 @@ function reinforce(tr: Trajectories, H: number, r: Float64Array, pi: Float64Arra
   for (let o = 0; o < states.length; o += H) {
     let acc = 0;
     for (let t = H - 1; t >= 0; t--) {
+      if (states[o + t] < 0) continue; // after a terminal state (docs/math.md#terminal-states): G = 0
       const i = states[o + t] * A + actions[o + t];
       acc = r[i] - tau * logPi[i] + gamma * acc;
       G[o + t] = acc;
@@ -385,18 +386,20 @@ function reinforce(tr: Trajectories, H: number, r: Float64Array, pi: Float64Arra
   for (let o = 0; o < states.length; o += H) {
     for (let t = 0; t < H; t++) {
       const s = states[o + t];
+      if (s < 0) break;
       own[s] += G[o + t];
       ownCnt[s] += 1;
     }
     for (let t = 0, g = 1 / B; t < H; t++, g *= gamma) {
       const s = states[o + t], a = actions[o + t];
+      if (s < 0) break;
       const c = cnt[s] - ownCnt[s];
       const b = c > 0 ? (sum[s] - own[s]) / c : 0;
       const wgt = g * (G[o + t] - b);
       for (let k = 0; k < A; k++) grad[s * A + k] -= wgt * pi[s * A + k];
       grad[s * A + a] += wgt;
     }
-    for (let t = 0; t < H; t++) {
+    for (let t = 0; t < H && states[o + t] >= 0; t++) {
       own[states[o + t]] = 0;
       ownCnt[states[o + t]] = 0;
     }

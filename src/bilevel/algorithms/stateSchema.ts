@@ -100,11 +100,14 @@ const stepInfo: Rule = (arg, v) => {
 const runningMean: Rule = (arg, v) => {
   if (v !== null) finite(arg, v, undefined as never);
 };
-/** Buffered trajectories (alternating): integers in [0, bound), a whole number of groups. */
+/**
+ * Buffered trajectories (alternating): integers in [0, bound), or −1 after an episode ended at a
+ * terminal state (docs/math.md#terminal-states); a whole number of groups.
+ */
 const buffer = (what: "states" | "actions"): Rule => (arg, v, c) => {
   const a = check.int32(arg, v);
   const bound = what === "states" ? c.S : c.A;
-  for (let i = 0; i < a.length; i++) if (a[i] < 0 || a[i] >= bound) throw new DomainError(arg, `entries must lie in [0, ${bound}) (${what === "states" ? "S" : "A"})`, a[i], i);
+  for (let i = 0; i < a.length; i++) if (a[i] < -1 || a[i] >= bound) throw new DomainError(arg, `entries must lie in [0, ${bound}) (${what === "states" ? "S" : "A"}), or be −1 after the end of an episode`, a[i], i);
   const obj = objectiveOf(c.problem, undefined);
   const G = obj.groupSize * obj.horizon;
   if (a.length % G !== 0) throw new ShapeError(arg, `must have a length that is a multiple of groupSize·horizon = ${G}`, a.length);

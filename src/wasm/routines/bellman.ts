@@ -46,7 +46,8 @@ export function bellmanSweeps(mdp: object, r: Float64Array, V: Float64Array, Q: 
       const t = pV; pV = pW; pW = t;
       if (!(residual > tol) || residual === Infinity) break; // NaN and ∞ are reported below
       shifted = false;
-      if (extrapolate && it < maxIter) {
+      // the bounds need stochastic rows (P·1 = 1): not with terminal states (docs/math.md#terminal-states)
+      if (extrapolate && it < maxIter && !inst.term) {
         const lo = k.deltaMin.value as number, hi = k.deltaMax.value as number;
         // shift once the bounds pin V* itself to within tol: V + c is then within γ/(1−γ)·span/2
         // of V*, and the next sweep's residual is at most γ·span/2

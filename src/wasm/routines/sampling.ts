@@ -7,12 +7,15 @@ export interface Sampled {
   states: Int32Array;
   actions: Int32Array;
   rewards?: Float64Array;
+  /** Steps taken by each episode: the horizon, or fewer when it ended at a terminal state. */
+  lengths: Int32Array;
 }
 
 /**
  * Sample `episodes` episodes of `horizon` steps under π from ρ (the MDP's own when
  * omitted), recording r(s_t, a_t) when r is given; episode e draws from stream e of the
- * seed. Records episodes·horizon sampled steps.
+ * seed. An episode ends after its step at a terminal state (docs/math.md#terminal-states):
+ * its later steps hold state and action −1 (reward 0). Records the steps taken.
  */
 export function sample(mdp: object, pi: Float64Array, episodes: number, horizon: number, seed: number, rho?: Float64Array, r?: Float64Array): Sampled {
   const inst = instanceOf(mdp);
@@ -28,9 +31,16 @@ export function sample(mdp: object, pi: Float64Array, episodes: number, horizon:
     const advice = "sample fewer episodes × horizon per call";
     const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
     const pRew = r ? ws.alloc(n * 8, advice) : 0;
-    k.sampleTrajectories(inst.P, inst.indptr, inst.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew, cdf);
-    record(inst.counters, "sampledSteps", n);
-    const out: Sampled = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n) };
+    const pLen = ws.allocI32(episodes);
+    k.sampleTrajectories(inst.P, inst.indptr, inst.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew, cdf, inst.term ? inst.term.ptr : 0, pLen);
+    const lengths = ws.copyI32(pLen, episodes);
+    let steps = n;
+    if (inst.term) {
+      steps = 0;
+      for (let e = 0; e < episodes; e++) steps += lengths[e];
+    }
+    record(inst.counters, "sampledSteps", steps);
+    const out: Sampled = { states: ws.copyI32(pS, n), actions: ws.copyI32(pA, n), lengths };
     if (r) out.rewards = ws.copyF64(pRew, n);
     return out;
   } finally {
