@@ -129,7 +129,7 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState, "mSoBiRL">
     const w = o.w0 !== undefined ? Array.from(check.float64("w0", o.w0, S, "S")) : preset === "paper" ? Array.from(new Rng(seed).normals(S)) : new Array(S).fill(0);
     const wStep = presetOneOf(P.wStep, o.wStep, preset);
     const stepRule = presetOneOf(P.stepRule, o.stepRule, preset);
-    const horizon = Math.ceil(1 / (1 - gamma));
+    const horizon = Math.ceil(1 / (1 - gamma) - 1e-9); // ⌈1/(1−γ)⌉ (10, not 11, at γ = 0.9)
     const project = parseProjection(o.project);
     const x = startX(problem, o.x0);
     projectX(x, project);
