@@ -161,6 +161,8 @@ describe("M-SoBiRL's default w tracking (docs/math.md#m-sobirl)", () => {
   /** cos(ĥ_k, ∇φ(x_k)) along a fixed-step run, with ĥ_k = (x_k − x_{k+1})/β. */
   function cosines(problem: BilevelProblem, x0: Float64Array, opts: Record<string, unknown>, K: number, beta: number): number[] {
     const r = mSoBiRL.run(problem, { x0, iterations: K, stepRule: "fixed", beta, record: { x: true }, ...opts });
+    // a run the driver stops as diverged has ĥ pointing anywhere: count it as −1
+    if (r.status === "diverged") return new Array(K).fill(-1);
     const xs: Float64Array[] = r.history.map((row) => Float64Array.from(row.x!));
     xs.push(Float64Array.from(r.x));
     const out: number[] = [];
