@@ -11,6 +11,9 @@
 // sampled (B trajectories per estimate; REINFORCE on soft returns for θ, discounted
 // visit counts for ∇_x J). ∇_π f always comes from the upper objective (a function of
 // the policy table).
+// σ: 0.1·min(1, τ) by default (paper 0.1): the bias of ∇Φ_σ grows like σ over the lower
+// level's strong concavity, which the entropy τ sets; at τ = 0.1 and σ = 0.1 the biased direction
+// stopped being a descent direction of φ far from its stationary points (incentive design).
 // Step rule (default 'armijo' with exact gradients): backtracking on φ from the trial step η
 // (doubled after a step accepted at its first trial), φ(x⁺) ≤ φ(x) + c⟨∇̂Φ_σ, x⁺ − x⟩, c = 1e-4,
 // each trial one warm-started tight lower solve (tabular, counted), plus one for φ(x_t). Safe: φ
@@ -46,7 +49,7 @@ import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, t
 
 const params = [
   presetParam,
-  num("sigma", "Penalty parameter σ.", { default: 0.1, ...positive }),
+  num("sigma", "Penalty parameter σ.", { defaultText: "0.1·min(1, τ) (0.1 when τ = 0)", paper: 0.1, ...positive }),
   int("n", "Inner steps per loop.", { default: 20, ...count }),
   num("eta", "Upper step η: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 1e-2, ...positive }),
   str("stepRule", "'armijo': backtracking on φ (exact gradients only); 'fixed': the constant step η.", ["armijo", "fixed"], { defaultText: "'armijo' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
@@ -84,7 +87,7 @@ export interface PhiSigmaOptions extends UpdateOptions {
   stepRule?: "armijo" | "fixed";
   /** Projection of x after each step: 'none' (default) or 'nonnegative' (e.g. incentive design). */
   project?: XProjection;
-  /** Penalty parameter σ > 0 (default 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
+  /** Penalty parameter σ > 0 (default 0.1·min(1, τ); paper 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
   sigma?: number;
   /** Inner steps per loop n (default 20). */
   n?: number;
@@ -155,7 +158,8 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
       thetaStar: uniform.slice(),
       thetaSigma: uniform.slice(),
       rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
-      sigma: stepSize("sigma", o.sigma, P.sigma.default),
+      // the bias of ∇Φ_σ is O(σ/μ) with μ the lower level's strong concavity, here ~τ: σ scales with τ
+      sigma: stepSize("sigma", presetValue(P.sigma, o.sigma, preset), problem.tau > 0 ? 0.1 * Math.min(1, problem.tau) : 0.1),
       n: o.n === undefined ? P.n.default : check.positiveInt("n", o.n),
       eta: stepSize("eta", presetValue(P.eta, o.eta, preset), P.eta.default),
       lowerStep: stepSize("lowerStep", o.lowerStep, P.lowerStep.default),
