@@ -149,13 +149,14 @@ describe("phiSigmaGradient: ∇Φσ with tightly solved inner problems", () => {
 });
 
 describe("actorCritic: single-loop regularised actor-critic with decaying entropy", () => {
-  const tuned = { tauPower: 0, alpha: 0.1, alphaPower: 0.3, actorStep: 1 };
+  // the paper preset (seed 000's schedules, gradient actor) with hand-tuned steps
+  const tuned = { preset: "paper" as const, tauPower: 0, alpha: 0.1, alphaPower: 0.3, actorStep: 1 };
 
   it("with τ fixed and x frozen, converges to π* (actor π̃) and π_{1/w} (actor π), and its step equals ∇Φ_{1/w}", () => {
     const problem = makeProblem({ seed: 1 });
     const x0 = [0.5, -0.3, 0.8];
     const ref = phiSigmaGradient(problem, x0, 1 / 10);
-    const frozen = { x0, alpha: 1e-300, tauPower: 0, actorStep: 1, actorPower: 0, pmdStep: 1, pmdPower: 0, w: 10 };
+    const frozen = { x0, preset: "paper" as const, alpha: 1e-300, tauPower: 0, actorStep: 1, actorPower: 0, pmdStep: 1, pmdPower: 0, w: 10 };
     const res = actorCritic.run(problem, { iterations: 600, ...frozen });
     expect(res.x).toEqual(Float64Array.from(x0));
     expect(maxAbsDiff(policyOf(res.state.thetaT), ref.piStar)).toBeLessThan(1e-10);
@@ -201,11 +202,11 @@ describe("actorCritic: single-loop regularised actor-critic with decaying entrop
     expect(phiAt(problem, res.x)).toBeLessThan(phiAt(problem, x0) - 0.1);
   });
 
-  it("lowers φ with every schedule at its default (τ_k, α_k and the actor steps all decaying)", () => {
+  it("lowers φ with every schedule of the paper preset (τ_k → 0, α_k and the actor steps all decaying)", () => {
     const problem = makeProblem({ seed: 1 });
     const x0 = [0, 0, 0];
     for (const critic of ["exact", "td"] as const) {
-      const res = actorCritic.run(problem, { iterations: 300, x0, critic });
+      const res = actorCritic.run(problem, { iterations: 300, x0, critic, preset: "paper" });
       expect(phiAt(problem, res.x)).toBeLessThan(phiAt(problem, x0) - 0.01);
     }
   });
@@ -214,7 +215,7 @@ describe("actorCritic: single-loop regularised actor-critic with decaying entrop
     const problem = makeProblem({ seed: 2 });
     const K = 400;
     for (const [critic, tol] of [["exact", 1e-3], ["td", 1e-2]] as const) {
-      const res = actorCritic.run(problem, { iterations: K, x0: [1.5, -1, 1], critic, pmdStep: 5, pmdPower: 0 });
+      const res = actorCritic.run(problem, { iterations: K, x0: [1.5, -1, 1], critic, pmdStep: 5, pmdPower: 0, preset: "paper" });
       const tauK = problem.tau * Math.pow(K, -0.25); // τ of the last step
       const r = problem.rewardAt(Float64Array.from(res.x));
       const opt = softValueIteration(problem.mdp, r, { tau: tauK, tol: 1e-12 });
@@ -274,7 +275,7 @@ describe("phiSigma: the Hessian-free penalty method", () => {
     const problem = makeProblem({ seed: 1 });
     const x0 = [0.5, -0.3, 0.8];
     const ref = phiSigmaGradient(problem, x0, 0.1);
-    const res = phiSigma.run(problem, { iterations: 1, x0, eta: 1e-300, n: 400 });
+    const res = phiSigma.run(problem, { iterations: 1, x0, eta: 1e-300, n: 400, preset: "paper" });
     expect(res.x).toEqual(Float64Array.from(x0));
     expect(maxAbsDiff(policyOf(res.state.thetaStar), ref.piStar)).toBeLessThan(1e-9);
     expect(maxAbsDiff(policyOf(res.state.thetaSigma), ref.piSigma)).toBeLessThan(1e-9);
@@ -285,10 +286,10 @@ describe("phiSigma: the Hessian-free penalty method", () => {
     expect(diffNorm(moved, ref.grad)).toBeLessThan(1e-8);
   });
 
-  it("lowers the true φ from x = 0 with exact inner gradients at the default settings", () => {
+  it("lowers the true φ from x = 0 with exact inner gradients at the paper preset", () => {
     const problem = makeProblem({ seed: 1 });
     const x0 = [0, 0, 0];
-    const res = phiSigma.run(problem, { iterations: 300, x0 });
+    const res = phiSigma.run(problem, { iterations: 300, x0, preset: "paper" });
     const st = res.state;
     expect([st.sigma, st.n, st.eta, st.batch]).toEqual([0.1, 20, 1e-2, 64]);
     // 2 × 2 evaluation solves per inner step and loop, plus upperReturn's: 2 per ∇_π f

@@ -70,7 +70,7 @@ beforeAll(() => {
   write("malformed.json", '{\n  "version": 1,\n  "seed": 0\n  "iterations": 3\n}\n');
   write("invalid.json", { ...small, algorithm: { name: "exactDescent", beta: -0.1 } });
   // a step of 1e300 sends x to infinity: the reward becomes NaN in the second iteration
-  write("diverges.json", { version: 1, seed: 0, problem: { builtin: "e1", params: { S: 3, A: 2, n: 4 } }, algorithm: { name: "exactDescent", beta: 1e300 }, iterations: 5 });
+  write("diverges.json", { version: 1, seed: 0, problem: { builtin: "e1", params: { S: 3, A: 2, n: 4 } }, algorithm: { name: "exactDescent", beta: 1e300, stepRule: "fixed" }, iterations: 5 });
   write("long.json", { ...small, problem: { builtin: "gridGoal", params: { size: 6 } }, iterations: 1_000_000, record: { phiEvery: 0 } });
   write("sweep.json", { base: "small.json", seeds: [0, 1], grid: { "/algorithm/beta": [0.05, 0.1] } });
 });
@@ -109,7 +109,7 @@ describe("bilevel-rl run", () => {
     expect(result.problem).toMatchObject({ name: "gridGoal", S: 9, A: 5, n: 9 });
     expect(typeof result.final.phi).toBe("number");
     const csv = read(join(file("run1"), "history.csv")).trimEnd().split("\n");
-    expect(csv[0]).toBe("k,f,hnorm,lowerResidual,phi,penalty");
+    expect(csv[0]).toBe("k,f,hnorm,lowerResidual,phi,penalty,measure");
     expect(csv).toHaveLength(7);
   });
 
@@ -177,7 +177,7 @@ describe("bilevel-rl compare and list", () => {
     expect(svg).toContain(">exactDescent<");
     // the file's block for M-SoBiRL, the defaults for exact descent
     expect(JSON.parse(read(file("cmp/mSoBiRL/result.json"))).experiment.algorithm).toMatchObject({ name: "mSoBiRL", beta: 0.1, wStep: "richardson" });
-    expect(JSON.parse(read(file("cmp/exactDescent/result.json"))).experiment.algorithm).toMatchObject({ name: "exactDescent", beta: 0.1 });
+    expect(JSON.parse(read(file("cmp/exactDescent/result.json"))).experiment.algorithm).toMatchObject({ name: "exactDescent", beta: 1, stepRule: "armijo" });
     expect(read(file("cmp/compare.csv")).split("\n")[0]).toBe("algorithm,status,phi,f,hnorm,iterations,timeMs,sweeps,solves,sampledSteps,error");
   }, 30_000);
 

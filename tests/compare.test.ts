@@ -63,25 +63,25 @@ const TD = { critic: "td", w: 3, actorStep: 3, actorPower: 0, tauPower: 0, seed:
 
 // per-iteration settings: tuned step sizes (see examples/compare.ts), modest iteration counts
 const GRID: Required<Pick<CompareEntry, "name" | "algorithm" | "options" | "iterations">>[] = [
-  { name: "exactDescent", algorithm: exactDescent, options: { beta: 3 }, iterations: 20 },
-  { name: "mSoBiRL", algorithm: mSoBiRL, options: { beta: 1, w0: zeros(25) }, iterations: 50 },
-  { name: "soBiRL", algorithm: soBiRL, options: { beta: 1, ...MC, groups: 64, seed: 1 }, iterations: 10 },
-  { name: "pbrl", algorithm: pbrl, options: { alpha: 3 }, iterations: 30 },
-  { name: "parl", algorithm: parl, options: { beta: 1 }, iterations: 10 },
-  { name: "actorCritic", algorithm: actorCritic, options: { ...TD, alpha: 0.3, alphaPower: 0 }, iterations: 60 },
-  { name: "phiSigma", algorithm: phiSigma, options: { eta: 1, n: 5 }, iterations: 40 },
+  { name: "exactDescent", algorithm: exactDescent, options: { preset: "paper", beta: 3 }, iterations: 20 },
+  { name: "mSoBiRL", algorithm: mSoBiRL, options: { preset: "paper", beta: 1, w0: zeros(25) }, iterations: 50 },
+  { name: "soBiRL", algorithm: soBiRL, options: { preset: "paper", beta: 1, ...MC, groups: 64, seed: 1 }, iterations: 10 },
+  { name: "pbrl", algorithm: pbrl, options: { preset: "paper", alpha: 3 }, iterations: 30 },
+  { name: "parl", algorithm: parl, options: { preset: "paper", beta: 1 }, iterations: 10 },
+  { name: "actorCritic", algorithm: actorCritic, options: { preset: "paper", ...TD, alpha: 0.3, alphaPower: 0 }, iterations: 60 },
+  { name: "phiSigma", algorithm: phiSigma, options: { preset: "paper", eta: 1, n: 5 }, iterations: 40 },
 ];
 
 const INCENTIVE: typeof GRID = [
-  { name: "exactDescent", algorithm: exactDescent, options: { beta: 0.1 }, iterations: 60 },
+  { name: "exactDescent", algorithm: exactDescent, options: { preset: "paper", beta: 0.1 }, iterations: 60 },
   // the least-squares w-step needs β ≈ 1e-3 and thousands of iterations at γ = 0.9 (see
   // docs/algorithms.md); the Richardson w-step tracks w fast enough for a short test
-  { name: "mSoBiRL", algorithm: mSoBiRL, options: { beta: 0.01, w0: zeros(8), wStep: "richardson", project: "nonnegative" }, iterations: 1000 },
-  { name: "soBiRL", algorithm: soBiRL, options: { beta: 0.05, ...MC, groups: 256, seed: 1 }, iterations: 60 },
-  { name: "pbrl", algorithm: pbrl, options: { alpha: 1, project: "nonnegative" }, iterations: 60 },
-  { name: "parl", algorithm: parl, options: { beta: 0.1, project: "nonnegative" }, iterations: 30 },
-  { name: "actorCritic", algorithm: actorCritic, options: { ...TD, alpha: 0.3, alphaPower: 0.5 }, iterations: 100 },
-  { name: "phiSigma", algorithm: phiSigma, options: { eta: 0.1, sigma: 0.01, n: 5 }, iterations: 60 },
+  { name: "mSoBiRL", algorithm: mSoBiRL, options: { preset: "paper", beta: 0.01, w0: zeros(8), wStep: "richardson", project: "nonnegative" }, iterations: 1000 },
+  { name: "soBiRL", algorithm: soBiRL, options: { preset: "paper", beta: 0.05, ...MC, groups: 256, seed: 1 }, iterations: 60 },
+  { name: "pbrl", algorithm: pbrl, options: { preset: "paper", alpha: 1, project: "nonnegative" }, iterations: 60 },
+  { name: "parl", algorithm: parl, options: { preset: "paper", beta: 0.1, project: "nonnegative" }, iterations: 30 },
+  { name: "actorCritic", algorithm: actorCritic, options: { preset: "paper", ...TD, alpha: 0.3, alphaPower: 0.5 }, iterations: 100 },
+  { name: "phiSigma", algorithm: phiSigma, options: { preset: "paper", eta: 0.1, sigma: 0.01, n: 5 }, iterations: 60 },
 ];
 
 // ---------- what each method's counters must show after K iterations ----------

@@ -16,10 +16,10 @@ beforeAll(async () => {
 });
 
 describe("E1, the SoBiRL paper's experiment (docs/math.md#e1)", () => {
-  it.each([0, 1, 2, 3])("M-SoBiRL with the authors' settings reaches f within 1e-3 of 1.0 by iteration 900 and ‖ĥ‖ shrinks by a factor in [0.07, 0.11] from 500 to 800 (seed %i)", (seed) => {
+  it.each([0, 1, 2, 3])("M-SoBiRL with the paper preset (the authors' settings) reaches f within 1e-3 of 1.0 by iteration 900 and ‖ĥ‖ shrinks by a factor in [0.07, 0.11] from 500 to 800 (seed %i)", (seed) => {
     const { problem, x0, phiStar } = e1({ seed });
     expect(phiStar).toBe(1);
-    const res = mSoBiRL.run(problem, { iterations: 3000, x0, seed, beta: 8e-3, zeta: 0.5, N: 10 });
+    const res = mSoBiRL.run(problem, { iterations: 3000, x0, seed, preset: "paper" });
     const h = res.history;
     expect(h.length).toBe(3000);
     expect(Math.abs(h[900].f - 1)).toBeLessThan(1e-3);
@@ -101,7 +101,7 @@ describe("algorithm states", () => {
 
   it("exact descent lowers φ monotonically with a small step on E1 and records φ when asked", () => {
     const { problem, x0 } = e1({ seed: 7, n: 10 });
-    const res = exactDescent.run(problem, { iterations: 30, x0, beta: 0.01, record: { phiEvery: 1 } });
+    const res = exactDescent.run(problem, { iterations: 30, x0, beta: 0.01, stepRule: "fixed", record: { phiEvery: 1 } });
     const phis = res.history.map((r) => r.phi!);
     for (let k = 1; k < phis.length; k++) expect(phis[k]).toBeLessThanOrEqual(phis[k - 1] + 1e-12);
     expect(phis.at(-1)!).toBeLessThan(phis[0]);
@@ -113,8 +113,8 @@ describe("projection of x", () => {
   it("keeps every M-SoBiRL and exact-descent iterate non-negative with project: 'nonnegative', where the same runs unprojected go negative", () => {
     const { problem, x0 } = e1({ seed: 8, n: 6 });
     const runs = {
-      mSoBiRL: (project?: "nonnegative") => mSoBiRL.run(problem, { iterations: 50, x0, project, record: { x: true } }),
-      exactDescent: (project?: "nonnegative") => exactDescent.run(problem, { iterations: 20, x0, beta: 0.05, project, record: { x: true } }),
+      mSoBiRL: (project?: "nonnegative") => mSoBiRL.run(problem, { iterations: 50, x0, project, preset: "paper", record: { x: true } }),
+      exactDescent: (project?: "nonnegative") => exactDescent.run(problem, { iterations: 20, x0, beta: 0.05, stepRule: "fixed", project, record: { x: true } }),
     };
     for (const [name, run] of Object.entries(runs)) {
       // without the projection some iterate leaves the orthant, so the check below can fail

@@ -317,11 +317,17 @@ describe('PBRL and PARL lower the true hyper-objective φ', () => {
     // λ = 10 is too small here: the Bellman-penalty run first lowers φ, then trades lower-level
     // optimality for upper value and φ climbs back above φ(0); λ = 30 keeps the penalty tight
     for (const penalty of ['value', 'bellman'] as const) {
-      const res = pbrl.run(problem, { iterations: 100, penalty, lambda: 30 });
+      const res = pbrl.run(problem, { iterations: 100, penalty, lambda: 30, preset: 'paper' });
       expect(phi(problem, res.x).value).toBeLessThan(phi0 - 0.02);
     }
-    const res = parl.run(problem, { iterations: 30, beta: 0.5 });
+    const res = parl.run(problem, { iterations: 30, beta: 0.5, preset: 'paper' });
     expect(phi(problem, res.x).value).toBeLessThan(phi0 - 0.02);
+    // and at their defaults (backtracking that carries its step, π_0 = π*_{x_0}; PARL backtracking on φ)
+    for (const penalty of ['value', 'bellman'] as const) {
+      const d = pbrl.run(problem, { iterations: 100, penalty, lambda: 30 });
+      expect(phi(problem, d.x).value, `pbrl ${penalty} at its defaults`).toBeLessThan(phi0 - 0.02);
+    }
+    expect(phi(problem, parl.run(problem, { iterations: 30 }).x).value).toBeLessThan(phi0 - 0.02);
   });
 
   it('PBRL approaches the exact-descent optimum of φ with λ = 10 given enough iterations', () => {
@@ -382,7 +388,7 @@ describe('PBRL step rules, projections and inner solver', () => {
 
   it("backtracking starts at 1/(1 + λ) and only ever accepts that step divided by powers of 2", () => {
     const problem = small('dense', 4, 'policyLinear');
-    let st = pbrl.init(problem, { penalty: 'value', lambda: 100 });
+    let st = pbrl.init(problem, { penalty: 'value', lambda: 100, preset: 'paper' });
     expect(st.alpha).toBeCloseTo(1 / 101, 15);
     for (let k = 0; k < 10; k++) {
       st = pbrl.step(problem, st);

@@ -52,6 +52,7 @@ export type { Algorithm, DescribedAlgorithm, HistoryRecord, RunOptionsBase, RunR
 export { DIVERGENCE_FACTOR } from "./algorithms/common";
 export { ALGORITHM_LIST } from "./algorithms/index";
 export { STATE_VERSION, type StateTag } from "./algorithms/stateSchema";
+export { UPDATES, type UpdateRule, type UpdateOptions, type UpdateState } from "./algorithms/update";
 export { exactDescent, type ExactDescentOptions, type ExactDescentState } from "./algorithms/exactDescent";
 export { mSoBiRL, type MSoBiRLOptions, type MSoBiRLState } from "./algorithms/mSoBiRL";
 export { soBiRL, type SoBiRLOptions, type SoBiRLState, type SoBiRLBaseline } from "./algorithms/soBiRL";

@@ -7,9 +7,12 @@ import type { Experiment } from "./types";
 
 function fill(params: readonly ParamSpec[], given: S, seed: number): S {
   const out: S = {};
+  // an algorithm's preset 'paper' fills each parameter's paper value instead of its default
+  const paper = given.preset === "paper";
   for (const p of params) {
     if (given[p.name] !== undefined) out[p.name] = clone(given[p.name]);
     else if (p.seeded) out[p.name] = seed;
+    else if (paper && p.paper !== undefined) out[p.name] = clone(p.paper);
     else if (p.default !== undefined) out[p.name] = clone(p.default);
   }
   return out;

@@ -39,7 +39,7 @@ export function paramSchema(p: ParamSpec): Schema {
   }
   if (p.enum) s.enum = [...p.enum];
   for (const k of ["minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"] as const) if (p[k] !== undefined) s[k] = p[k];
-  const note = p.defaultText !== undefined ? ` Default: ${p.defaultText}.` : "";
+  const note = (p.defaultText !== undefined ? ` Default: ${p.defaultText}.` : "") + (p.paper !== undefined ? ` Paper preset: ${JSON.stringify(p.paper)}.` : "");
   s.description = p.description + note;
   if (p.default !== undefined) s.default = p.default;
   return s;

@@ -23,6 +23,11 @@ export interface ParamSpec {
   default?: Json;
   /** A default computed from other values (e.g. "1/τ"): left out of the normalised experiment. */
   defaultText?: string;
+  /**
+   * The value the algorithm's paper (or its documented reference settings, /docs/math.md#defaults)
+   * uses, when it differs from `default`: `preset: 'paper'` selects it for every parameter not given.
+   */
+  paper?: Json;
   /** Allowed values ('string' and 'integer' parameters). */
   enum?: readonly (string | number)[];
   minimum?: number;
@@ -81,6 +86,32 @@ export const seedParam = (what: string) => int("seed", `Seed of ${what} (default
 export const LINEAR = ["lu", "krylov", "bicgstab", "richardson"] as const;
 export const SOLVERS = ["value-iteration", "policy-iteration"] as const;
 export const solverParam = str("solver", "Lower-level solver.", SOLVERS, { default: "value-iteration" });
+
+/** The preset of an algorithm's defaults: the library's adaptive defaults, or the paper's settings. */
+export const PRESETS = ["default", "paper"] as const;
+/** The preset of an algorithm's defaults. */
+export type Preset = (typeof PRESETS)[number];
+export const presetParam = str("preset", "'default': the library's defaults (steps that adapt to the problem); 'paper': the paper's settings for every parameter not given.", PRESETS, { default: "default" });
+
+/**
+ * An option's value: the one given, else (preset 'paper') the spec's `paper` value, else its
+ * default (undefined when the default is computed: the caller computes it).
+ */
+export function presetValue(spec: { paper?: Json; default?: Json }, given: unknown, preset: Preset): unknown {
+  if (given !== undefined) return given;
+  if (preset === "paper" && spec.paper !== undefined) return spec.paper;
+  return spec.default;
+}
+
+/** A string option under a preset, checked against its spec's `enum`. */
+export function presetOneOf<const V extends readonly string[]>(spec: { name: string; enum: V; default?: V[number]; paper?: Json }, given: unknown, preset: Preset): V[number] {
+  return oneOf(spec, presetValue(spec, given, preset));
+}
+
+/** The preset option, checked. */
+export function parsePreset(v: unknown): Preset {
+  return oneOf(presetParam, v);
+}
 
 /** The specs of a list by name, with their literal types. */
 export function byName<const P extends readonly ParamSpec[]>(params: P): { readonly [S in P[number] as S["name"]]: S } {

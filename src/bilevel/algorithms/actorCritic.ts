@@ -1,37 +1,59 @@
 // Regularised single-loop actor-critic with decaying entropy (seed 000; docs/math.md#actor-critic,
 // a reconstruction). It descends the value-penalty Lagrangian
 //   L_{w,τ}(x, π) = f(x, π) + w · ( max_π' J_τ(x, π') − J_τ(x, π) )
-// with τ_k ↓ 0, one step of every component per iteration, all at (x_k, π_k, π̃_k):
+// with a decaying temperature τ_k = τ_∞ + (τ_0 − τ_∞)(k+1)^{−p}, one step of every component per
+// iteration, all at (x_k, π_k, π̃_k):
 //   critics  Q̂ ≈ Q^{π_k}_{τ_k}, Q̃ ≈ Q^{π̃_k}_{τ_k}: exact soft evaluation (the tabular,
 //            model-based test version) or one batch soft TD(0) step on sampled transitions
 //            (expected-SARSA target, ε-exploratory behaviour policy);
 //   upper    x ← x − α_k [ ∇_x f(x, π) + w_k ( ∇_x J(x, π̃) − ∇_x J(x, π) ) ],
 //            ∇_x J(x, π) = D_xᵀ (d̃_π ⊙ π), with exact or sampled occupancies;
 //   actor π̃ one soft PMD step (docs/math.md#policy-mirror-descent) toward π*_{τ_k}: log π̃ ← (log π̃ + η̃ Q̃)/(1 + η̃ τ_k);
-//   actor π  one softmax-logit gradient step on −J_{τ_k}(x, π) + f(x, π)/w_k (docs/math.md#soft-policy-gradient).
-// Schedules are c·(k+1)^{−p} (the penalty weight grows as w·(k+1)^{+p}); defaults docs/math.md#defaults.
+//   actor π  one step on −J_{τ_k}(x, π) + f(x, π)/w_k: a soft mirror (PMD) step
+//            log π ← (log π + η(Q̂ − ∂f/∂π/(w d̃)))/(1 + ητ_k) (default; the seed allows "mirror or
+//            projected"), or a softmax-logit gradient step (docs/math.md#soft-policy-gradient; paper preset).
+// Defaults (docs/math.md#actor-critic explains why they converge): τ_k decays from τ_0 = 2τ to the
+// problem's τ (τ_∞ = τ, power 1/4), so φ, defined at τ, is the limit problem; w_k = 10 (k+1)^{1/4}
+// grows, so the O(1/w_k) bias of the penalty vanishes; actor and PMD steps 3 (constant: PMD
+// converges linearly at any step); α by a safeguarded adaptive rule: from α_0 = 0.1, ×1.25 after an
+// iteration whose Lagrangian L_k = f + w_k(J(π̃) − J(π)) did not increase, ×½ otherwise, never below
+// α_0/4 (L also moves with the actors, τ_k and w_k, so an increase does not always mean α is too
+// large). The paper preset restores seed 000's schedules (τ_k = τ(k+1)^{−1/4} → 0, w = 10,
+// α_k = 0.01(k+1)^{−0.6}, actor 0.1(k+1)^{−0.4}, gradient actor).
+// Convergence measure: ‖x − P(x − ĥ)‖₂ + τ_k·KL(π̃ ‖ softmax(Q̃/τ_k)) (max over states): the
+// penalised problem's projected stationarity plus the lower residual of π̃.
 import { DomainError, NumericalError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
 import { sampleTrajectories, type Trajectories } from "../../sampling";
 import * as check from "../../validate";
 import { Rng } from "../../util/random";
 import type { BilevelProblem } from "../problem";
-import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
+import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type StateTag, type XProjection } from "./common";
+import { direction, gradientMapping, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
+
+function projected(x: number[], p: XProjection): number[] {
+  projectX(x, p);
+  return x;
+}
 import { exp, log, pow } from "../../util/math";
 import { logSoftmaxRows, rowLogSumExp } from "../../util/softmax";
-import { byName, count, describe, int, nonNeg, num, oneOf, positive, seedParam, str, unit } from "../../util/params";
+import { byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetParam, presetValue, seedParam, str, unit } from "../../util/params";
 
 const params = [
+  presetParam,
+  str("actor", "Actor step of π: soft mirror (PMD) step or softmax-logit gradient step.", ["mirror", "gradient"], { default: "mirror", paper: "gradient" }),
   str("critic", "Critic: exact soft evaluation or batch soft TD(0).", ["exact", "td"], { default: "exact" }),
   str("occupancy", "Occupancies: exact or sampled.", ["exact", "sampled"], { defaultText: "'exact' with the exact critic, 'sampled' with TD" }),
-  num("tau0", "τ_0 of τ_k = τ_0 (k+1)^−tauPower.", { defaultText: "the problem's τ (1 when τ = 0)", ...positive }),
+  num("tau0", "τ_0 of τ_k = τ_∞ + (τ_0 − τ_∞)(k+1)^−tauPower.", { defaultText: "2τ (paper: τ; 1 when τ = 0)", ...positive }),
+  num("tauFloor", "τ_∞, the limit of τ_k.", { defaultText: "the problem's τ", paper: 0, ...nonNeg }),
   num("tauPower", "Decay exponent of τ_k.", { default: 0.25, ...nonNeg }),
   num("w", "Penalty weight w.", { default: 10, ...positive }),
-  num("wPower", "Growth exponent of w_k.", { default: 0, ...nonNeg }),
-  num("alpha", "Upper step α_0.", { default: 0.01, ...positive }),
-  num("alphaPower", "Decay exponent of α_k.", { default: 0.6, ...nonNeg }),
-  num("actorStep", "Actor step.", { default: 0.1, ...positive }),
-  num("actorPower", "Decay exponent of the actor step.", { default: 0.4, ...nonNeg }),
+  num("wPower", "Growth exponent of w_k.", { default: 0.25, paper: 0, ...nonNeg }),
+  num("alpha", "Upper step α_0 (the schedule's constant, or the adaptive rule's first step).", { default: 0.1, paper: 0.01, ...positive }),
+  num("alphaPower", "Decay exponent of α_k.", { default: 0, paper: 0.6, ...nonNeg }),
+  str("stepRule", "'adaptive': α grows ×1.25 while the Lagrangian decreases and halves when it does not; 'schedule': α_0 (k+1)^−alphaPower.", ["adaptive", "schedule"], { default: "adaptive", paper: "schedule" }),
+  num("actorStep", "Actor step.", { default: 3, paper: 0.1, ...positive }),
+  num("actorPower", "Decay exponent of the actor step.", { default: 0, paper: 0.4, ...nonNeg }),
   num("pmdStep", "PMD step of π̃.", { defaultText: "actorStep", ...positive }),
   num("pmdPower", "Decay exponent of the PMD step.", { defaultText: "actorPower", ...nonNeg }),
   num("criticStep", "TD critic step.", { default: 0.5, ...positive }),
@@ -40,8 +62,17 @@ const params = [
   num("explore", "TD: ε of the behaviour policy (1 − ε)π + ε/A.", { default: 0.1, ...unit }),
   int("horizon", "Steps per episode (≥ 2).", { defaultText: "max(2, ⌈log(1e-3)/log γ⌉)", minimum: 2 }),
   seedParam("the trajectory sampler"),
+  str("project", "Projection of x after each step.", ["none", "nonnegative"], { default: "none" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
+
+/** Floor of d̃(s) in the mirror step's per-state gradient (states never visited keep a bounded step). */
+const OCC_FLOOR = 1e-3;
+/** Growth of the adaptive α after a decrease of the Lagrangian. */
+const GROW = 1.25;
+/** The adaptive α never falls below FLOOR·α_0: the Lagrangian also moves with the actors, τ_k and w_k, not only with x. */
+const FLOOR = 0.25;
 
 /** What an experiment file can set (x0 is the experiment's). */
 export const actorCriticInfo = describe({
@@ -60,16 +91,24 @@ export type CriticMode = "exact" | "td";
 export type OccupancyMode = "exact" | "sampled";
 
 /** Options of `actorCritic`. */
-export interface ActorCriticOptions {
+export interface ActorCriticOptions extends UpdateOptions {
   x0?: ArrayLike<number>;
+  /** Actor step of π: 'mirror' (soft PMD step, default) or 'gradient' (softmax-logit gradient step; paper). */
+  actor?: "mirror" | "gradient";
   /** 'exact' (soft policy evaluation, one solve per critic; default) or 'td' (batch soft TD(0) on sampled transitions). */
   critic?: CriticMode;
   /** Occupancies d̃ for the x step and the actor: 'exact' (one transposed solve each) or 'sampled'. Default: 'exact' with the exact critic, 'sampled' with TD. */
   occupancy?: OccupancyMode;
   /** τ_0 of τ_k = τ_0 (k+1)^{−tauPower} (default: the problem's τ when > 0, else 1). */
   tau0?: number;
+  /** τ_∞, the limit of τ_k (default: the problem's τ; paper 0). */
+  tauFloor?: number;
+  /** 'default' or 'paper' (seed 000's schedules, τ_k → 0). */
+  preset?: "default" | "paper";
   /** Decay exponent of τ_k (default 1/4). */
   tauPower?: number;
+  /** 'adaptive' (default): α grows ×1.25 while the Lagrangian decreases, halves otherwise; 'schedule' (paper): α_0 (k+1)^{−alphaPower}. */
+  stepRule?: "adaptive" | "schedule";
   /** Penalty weight w (default 10). */
   w?: number;
   /** Growth exponent: w_k = w (k+1)^{wPower} (default 0, constant w). */
@@ -99,6 +138,8 @@ export interface ActorCriticOptions {
   horizon?: number;
   /** Seed of the trajectory sampler (default 0). */
   seed?: number;
+  /** Projection of x after each step: 'none' (default) or 'nonnegative' (e.g. incentive design). */
+  project?: XProjection;
 }
 
 /** State of `actorCritic` (plain data: JSON-safe). */
@@ -116,13 +157,21 @@ export interface ActorCriticState extends StateTag {
   /** xoshiro128** words of the generator that seeds each sampling call. */
   rng: [number, number, number, number];
   critic: CriticMode;
+  actor: "mirror" | "gradient";
   occupancy: OccupancyMode;
   tau0: number;
+  tauFloor: number;
   tauPower: number;
   w: number;
   wPower: number;
+  /** α_0 of the schedule; with 'adaptive', the current α. */
   alpha: number;
   alphaPower: number;
+  stepRule: "adaptive" | "schedule";
+  /** α_0 (the adaptive rule's floor is FLOOR·α_0). */
+  alpha0: number;
+  /** 'adaptive': the Lagrangian at the last iteration (null before the first). */
+  meritPrev: number | null;
   actorStep: number;
   actorPower: number;
   pmdStep: number;
@@ -132,6 +181,9 @@ export interface ActorCriticState extends StateTag {
   episodes: number;
   explore: number;
   horizon: number;
+  project: XProjection;
+  /** The update rule of the x step (update.ts). */
+  update: UpdateState;
   last?: StepInfo;
 }
 
@@ -140,27 +192,35 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
   actorCriticInfo,
   (problem, o) => {
     const { S, A } = problem.mdp;
+    const preset = parsePreset(o.preset);
     const critic = oneOf(P.critic, o.critic);
     const occ = oneOf(P.occupancy, o.occupancy, critic === "td" ? "sampled" : "exact");
-    const actorStep = stepSize("actorStep", o.actorStep, P.actorStep.default);
-    const actorPower = power("actorPower", o.actorPower, P.actorPower.default);
+    const actorStep = stepSize("actorStep", presetValue(P.actorStep, o.actorStep, preset), P.actorStep.default);
+    const actorPower = power("actorPower", presetValue(P.actorPower, o.actorPower, preset), P.actorPower.default);
     const uniform = new Array(S * A).fill(-log(A));
     return {
       k: 0,
-      x: startX(problem, o.x0),
+      x: projected(startX(problem, o.x0), parseProjection(o.project)),
+      project: parseProjection(o.project),
+      update: initUpdate(o, problem.n),
       theta: uniform.slice(),
       thetaT: uniform.slice(),
       Q: new Array(S * A).fill(0),
       QT: new Array(S * A).fill(0),
       rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
       critic,
+      actor: oneOf(P.actor, presetValue(P.actor, o.actor, preset)),
       occupancy: occ,
-      tau0: stepSize("tau0", o.tau0, problem.tau > 0 ? problem.tau : 1),
+      tau0: stepSize("tau0", o.tau0, problem.tau > 0 ? (preset === "paper" ? problem.tau : 2 * problem.tau) : 1),
+      tauFloor: o.tauFloor !== undefined ? check.nonNegative("tauFloor", o.tauFloor) : preset === "paper" ? 0 : problem.tau,
       tauPower: power("tauPower", o.tauPower, P.tauPower.default),
       w: stepSize("w", o.w, P.w.default),
-      wPower: power("wPower", o.wPower, P.wPower.default),
-      alpha: stepSize("alpha", o.alpha, P.alpha.default),
-      alphaPower: power("alphaPower", o.alphaPower, P.alphaPower.default),
+      wPower: power("wPower", presetValue(P.wPower, o.wPower, preset), P.wPower.default),
+      alpha: stepSize("alpha", presetValue(P.alpha, o.alpha, preset), P.alpha.default),
+      alphaPower: power("alphaPower", presetValue(P.alphaPower, o.alphaPower, preset), P.alphaPower.default),
+      stepRule: oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset)),
+      alpha0: stepSize("alpha", presetValue(P.alpha, o.alpha, preset), P.alpha.default),
+      meritPrev: null,
       actorStep,
       actorPower,
       pmdStep: stepSize("pmdStep", o.pmdStep, actorStep),
@@ -177,13 +237,14 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
     const { S, A, gamma } = mdp;
     const SA = S * A;
     const k1 = st.k + 1;
-    const tau = st.tau0 * pow(k1, -st.tauPower);
+    const tau = st.tauFloor + (st.tau0 - st.tauFloor) * pow(k1, -st.tauPower);
     const w = st.w * pow(k1, st.wPower);
-    const alpha = st.alpha * pow(k1, -st.alphaPower);
+    let alpha = st.alpha * pow(k1, -st.alphaPower);
     const eta = st.actorStep * pow(k1, -st.actorPower);
     const etaT = st.pmdStep * pow(k1, -st.pmdPower);
     const beta = st.criticStep * pow(k1, -st.criticPower);
     const x = Float64Array.from(st.x);
+    const x0 = Float64Array.from(x);
     const r = problem.rewardAt(x);
     problem.moveTo(x);
     const logPi = logSoftmaxRows(Float64Array.from(st.theta), S, A);
@@ -238,6 +299,14 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
     const rho0 = mdp.rho0;
     for (let s = 0; s < S; s++) penalty += rho0[s] * (VT[s] - V[s]);
     penalty *= w;
+    // adaptive α: the Lagrangian L_k = f + w(J(π̃) − J(π)) against L_{k−1}
+    let alphaNext = st.alpha;
+    if (st.stepRule === "adaptive") {
+      if (st.meritPrev !== null) {
+        alphaNext = f + penalty <= (st.meritPrev as number) ? Math.min(GROW * st.alpha, 1e6) : Math.max(0.5 * st.alpha, FLOOR * st.alpha0);
+      }
+      alpha = alphaNext * pow(k1, -st.alphaPower);
+    }
     // lower residual: max_s LSE_τ(Q̃(s,·)) − Ṽ(s) = τ·KL(π̃ ‖ softmax(Q̃/τ)) ≥ 0
     let residual = 0;
     for (let s = 0; s < S; s++) residual = Math.max(residual, rowLogSumExp(QT, s * A, A, tau) - VT[s]);
@@ -249,9 +318,26 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
     const gJ = softLogitGradient(Q, V, pi, logPi, stateOf(u, S, A), S, A, tau);
     const gf = logitGradientOfTable(problem.gradPi(x, pi), pi, S, A);
     const next = new Float64Array(SA);
-    for (let i = 0; i < SA; i++) next[i] = logPi[i] + eta * (gJ[i] - gf[i] / w);
+    if (st.actor === "mirror") {
+      // mirror (soft PMD) step on −J_τ + f/w: the per-state gradient of f/w is ∂f/∂π(s,·)/(w d̃(s))
+      const gPi = problem.gradPi(x, pi);
+      const d = stateOf(u, S, A);
+      const cm = 1 / (1 + eta * tau);
+      for (let s = 0; s < S; s++) {
+        const ds = Math.max(d[s], OCC_FLOOR);
+        for (let a = 0; a < A; a++) {
+          const i = s * A + a;
+          next[i] = (logPi[i] + eta * (Q[i] - gPi[i] / (w * ds))) * cm;
+        }
+      }
+    } else {
+      for (let i = 0; i < SA; i++) next[i] = logPi[i] + eta * (gJ[i] - gf[i] / w);
+    }
     // upper step
-    for (let i = 0; i < x.length; i++) x[i] -= alpha * h[i];
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+    const d = direction(update, h, new Float64Array(x.length));
+    for (let i = 0; i < x.length; i++) x[i] -= alpha * d[i];
+    projectX(x, st.project);
     if (!x.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce alpha or w", Array.from(x));
     return {
       ...st,
@@ -262,7 +348,10 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       Q: Array.from(Q),
       QT: Array.from(QT),
       rng: rng.s.slice() as [number, number, number, number],
-      last: { f, hnorm: norm2(h), lowerResidual: residual, penalty },
+      alpha: alphaNext,
+      update,
+      meritPrev: st.stepRule === "adaptive" ? f + penalty : null,
+      last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x0, h, st.project) + residual },
     };
   },
 );

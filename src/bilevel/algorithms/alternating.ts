@@ -7,6 +7,9 @@
 //        x ← x − β · mean_buffer ∇_x l(x; group),
 //      i.e. only the exploitation term (13): the dependence of π on x is ignored;
 //   3. π_{k+1} = π*_{x_{k+1}} by a warm-started lower solve.
+// Step: the constant β (a reward fit on a buffer that changes every iteration has no fixed
+// merit); `update: 'clipped'` or 'adam' apply to the fit's gradient. Convergence measure:
+// ‖x_k − x_{k+1}‖/β (the fit's mean gradient over the rewardSteps steps).
 // Unlike SoBiRL this is not a descent method on φ(x) = f(x, π*_x): its fixed points fit
 // the labels of the data the current policy produces.
 import { DomainError } from "../../errors";
@@ -16,9 +19,11 @@ import * as check from "../../validate";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { checkObjective, gradXOf, groupAt, lossOf, objectiveOf, type TrajectoryContext } from "../trajectory";
 import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
-import { byName, count, describe, int, num, oneOf, positive, seedParam, solverParam } from "../../util/params";
+import { byName, count, describe, int, num, oneOf, positive, seedParam, solverParam, presetParam, parsePreset } from "../../util/params";
+import { direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
+  presetParam,
   num("beta", "Step β of the reward fit.", { default: 0.1, ...positive }),
   int("groups", "New labelled groups per outer iteration.", { default: 16, ...count }),
   int("bufferSize", "Groups kept in the buffer.", { default: 3000, ...count }),
@@ -26,6 +31,7 @@ const params = [
   num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
   solverParam,
   seedParam("every draw"),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -41,7 +47,9 @@ export const alternatingInfo = describe({
 });
 
 /** Options of `alternating`. */
-export interface AlternatingOptions {
+export interface AlternatingOptions extends UpdateOptions {
+  /** 'default' or 'paper' (the same settings: this method's defaults are the documented ones, docs/math.md#defaults). */
+  preset?: "default" | "paper";
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
   /** Step β of the reward fit (default 0.1). */
@@ -61,6 +69,8 @@ export interface AlternatingOptions {
 
 /** State of `alternating` (plain data: JSON-safe). */
 export interface AlternatingState extends StateTag {
+  /** The update rule and its state (update.ts). */
+  update: UpdateState;
   k: number;
   x: number[];
   /** π_k: the policy that draws the next pairs (uniform at k = 0). */
@@ -102,6 +112,7 @@ export const alternating = algorithm<AlternatingOptions, AlternatingState, "alte
       rewardSteps: o.rewardSteps === undefined ? P.rewardSteps.default : check.positiveInt("rewardSteps", o.rewardSteps),
       tol: stepSize("tol", o.tol, P.tol.default),
       solver,
+      update: (parsePreset(o.preset), initUpdate(o, problem.n)),
     };
   },
   (problem, st) => {
@@ -131,13 +142,15 @@ export const alternating = algorithm<AlternatingOptions, AlternatingState, "alte
     // 2. reward fit: gradient steps on the buffer's mean loss (π held fixed)
     const n = problem.n;
     const g = new Float64Array(n), tmp = new Float64Array(n);
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
     for (let j = 0; j < st.rewardSteps; j++) {
       g.fill(0);
       for (let b = 0; b < B; b++) {
         const d = gradXOf(obj, x, groupAt(states, actions, b, N, H), ctx, tmp, { bufferGroup: b });
         for (let k = 0; k < n; k++) g[k] += d[k] / B;
       }
-      for (let k = 0; k < n; k++) x[k] -= st.beta * g[k];
+      const d = direction(update, g, new Float64Array(n));
+      for (let k = 0; k < n; k++) x[k] -= st.beta * d[k];
     }
     // 3. lower solve at x_{k+1}
     const low = solveLower(problem, x, { solver: st.solver, tol: st.tol, V0: st.V });
@@ -151,6 +164,7 @@ export const alternating = algorithm<AlternatingOptions, AlternatingState, "alte
       rng: [...rng.s],
       bufferStates: bs,
       bufferActions: ba,
+      update,
       last: { f, hnorm: norm2(step), lowerResidual: low.residual },
     };
   },

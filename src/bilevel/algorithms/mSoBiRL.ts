@@ -2,6 +2,25 @@
 // docs/math.md#m-sobirl). Per outer iteration: one least-squares gradient step on w
 // (tracking (I − γP_π)^{-T} Uᵀ v without a solve), the hypergradient estimate, an
 // x step, then N warm-started soft Bellman sweeps at the new x.
+//
+// Defaults (the paper preset restores the authors' E1 settings: β = 8e-3 fixed, one
+// least-squares w step with ζ = 0.5, N = 10, w_0 ~ N(0, I)):
+//   * w tracking: `wSteps` = ⌈1/(1−γ)⌉ Richardson steps w ← b + γP_πᵀw per iteration, from
+//     w_0 = 0. Richardson contracts the error by γ per step in the weighted ‖·‖ of P_πᵀ (‖·‖₁),
+//     so the error shrinks by γ^{⌈1/(1−γ)⌉} ≤ e^{−1} per iteration at every γ; the least-squares
+//     step contracts only like 1 − ζσ_min(I − γP_π)² (≈ 0.995 at γ = 0.9), so ĥ lags ∇φ by
+//     hundreds of iterations and points uphill (the shaping blow-up). Cost: one product with
+//     P_πᵀ per w step, the price of a Bellman sweep.
+//   * lower tracking: N = max(10, ⌈1/(1−γ)⌉) sweeps (early stop 1e-6), for the same reason.
+//   * step (stepRule 'adaptive'): a safeguarded step on the merit the method computes anyway,
+//     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2). While the sweeps have not kept up with the last
+//     x step (their bound γ‖ΔV‖∞/(1−γ) on ‖V − V*‖∞ exceeds 0.2τ, i.e. the logits Q/τ of π may be
+//     off by more than 0.2), f_k says nothing about φ(x_k): x waits and β halves. Otherwise β grows by 1.25 when the merit did not increase; when it increased, x_k
+//     is rejected and the step is retaken from x_{k−1} along d_{k−1} with the halved β (the next
+//     merit is then the new reference). Safe: an increase costs one iteration and halves β, so β
+//     settles near the largest step the tracked lower level can follow; no φ evaluation, no
+//     solve (the method stays solve-free).
+// Convergence measure: ‖x − P(x − ĥ)‖₂ (‖ĥ‖₂ without a projection).
 import { DomainError } from "../../errors";
 import { bellmanSweeps, ppi } from "../../wasm/routines/index";
 import { combine, uTranspose, type CombineBuffers } from "../hypergradient";
@@ -11,18 +30,27 @@ import type { BilevelProblem } from "../problem";
 import type { TabularMDP } from "../../mdp";
 import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection, type StateTag } from "./common";
 import { rowSoftmax } from "../../util/softmax";
-import { arr, byName, count, describe, int, nonNeg, num, oneOf, positive, seedParam, str } from "../../util/params";
+import { arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, presetValue, seedParam, str } from "../../util/params";
+import { direction, gradientMapping, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
-  arr("w0", "w_0 (length S).", { defaultText: "N(0, I_S) drawn with seed", length: "S" }),
-  num("beta", "Upper step β.", { default: 8e-3, ...positive }),
-  num("zeta", "Step ζ of the w iteration.", { default: 0.5, ...positive }),
-  int("N", "Soft Bellman sweeps per outer iteration.", { default: 10, ...count }),
+  presetParam,
+  arr("w0", "w_0 (length S).", { defaultText: "0 (paper: N(0, I_S) drawn with seed)", length: "S" }),
+  num("beta", "Upper step β: the fixed step, or β_0 of the adaptive rule.", { default: 1e-2, paper: 8e-3, ...positive }),
+  str("stepRule", "'adaptive': Malitsky–Mishchenko step from the ĥ differences; 'fixed': the constant β.", ["adaptive", "fixed"], { default: "adaptive", paper: "fixed" }),
+  num("zeta", "Step ζ of the least-squares w iteration.", { default: 0.5, ...positive }),
+  int("N", "Soft Bellman sweeps per outer iteration.", { defaultText: "max(10, ⌈1/(1−γ)⌉)", paper: 10, ...count }),
+  int("wSteps", "w steps per outer iteration.", { defaultText: "⌈1/(1−γ)⌉", paper: 1, ...count }),
   num("earlyStop", "Stop the sweeps when ‖ΔV‖∞ < earlyStop (0 = never).", { default: 1e-6, ...nonNeg }),
-  str("wStep", "'least-squares' (the paper's) or 'richardson' (w ← b + γP_πᵀw).", ["least-squares", "richardson"], { default: "least-squares" }),
+  str("wStep", "'least-squares' (the paper's) or 'richardson' (w ← b + γP_πᵀw).", ["least-squares", "richardson"], { default: "richardson", paper: "least-squares" }),
   seedParam("w_0"),
+  str("project", "Projection of x after each step, before the sweeps.", ["none", "nonnegative"], { default: "none" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
+
+/** The adaptive rule: growth factor after a decrease, the cap on β, the tracking tolerance on γ‖ΔV‖∞/((1−γ)τ). */
+const GROW = 1.25, MAX_STEP = 1e6, TRACK = 0.2;
 
 /** What an experiment file can set (x0 is the experiment's). */
 export const mSoBiRLInfo = describe({
@@ -36,20 +64,26 @@ export const mSoBiRLInfo = describe({
 });
 
 /** Options of `mSoBiRL`. */
-export interface MSoBiRLOptions {
-  /** x_0 (default: N(0, I) drawn with `seed` when `randomInit`, else 0). */
+export interface MSoBiRLOptions extends UpdateOptions {
+  /** x_0 (default 0). */
   x0?: ArrayLike<number>;
-  /** w_0 (default N(0, I_S) from `seed`, as in the authors' code). */
+  /** 'default' or 'paper' (the authors' E1 settings). */
+  preset?: "default" | "paper";
+  /** w_0 (default 0; paper N(0, I_S) from `seed`, as in the authors' code). */
   w0?: ArrayLike<number>;
-  /** Upper step β (default 8e-3). */
+  /** The fixed step, or β_0 of the adaptive rule (default 1e-2; paper 8e-3). */
   beta?: number;
-  /** Step ζ of the w iteration (default 0.5). */
+  /** 'adaptive' (default): Malitsky–Mishchenko steps; 'fixed' (paper): β. */
+  stepRule?: "adaptive" | "fixed";
+  /** Step ζ of the least-squares w iteration (default 0.5). */
   zeta?: number;
-  /** Soft Bellman sweeps per outer iteration N (default 10). */
+  /** Soft Bellman sweeps per outer iteration N (default max(10, ⌈1/(1−γ)⌉); paper 10). */
   N?: number;
+  /** w steps per outer iteration (default ⌈1/(1−γ)⌉; paper 1). */
+  wSteps?: number;
   /** Early stop of the sweeps when ‖ΔV‖∞ < earlyStop (default 1e-6, as in the authors' code; 0 = never). */
   earlyStop?: number;
-  /** 'least-squares' (faithful, default) or 'richardson' (w ← b + γP_π w·, not in the paper). */
+  /** 'richardson' (default; w ← b + γP_πᵀw, not in the paper) or 'least-squares' (the paper's). */
   wStep?: "least-squares" | "richardson";
   /** Seed for w_0 (default 0). */
   seed?: number;
@@ -66,12 +100,21 @@ export interface MSoBiRLState extends StateTag {
   /** Warm start of the next sweeps. */
   V: number[];
   w: number[];
+  /** The fixed step, or the adaptive rule's last step β_{k−1}. */
   beta: number;
+  stepRule: "adaptive" | "fixed";
+  /** The adaptive rule's merit f(x_{k−1}, π_{k−1}) at xPrev (0 before the first step). */
+  fPrev: number;
+  /** The adaptive rule's x_{k−1} and d_{k−1}, to step again from on a rejection ([] before the first step or with 'fixed'). */
+  xPrev: number[];
+  dPrev: number[];
   zeta: number;
   N: number;
+  wSteps: number;
   earlyStop: number;
   wStep: "least-squares" | "richardson";
   project: XProjection;
+  update: UpdateState;
   last?: StepInfo;
 }
 
@@ -80,10 +123,13 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState, "mSoBiRL">
   mSoBiRLInfo,
   (problem, o) => {
     problem.requireSoft("M-SoBiRL");
-    const { S, A } = problem.mdp;
+    const { S, A, gamma } = problem.mdp;
+    const preset = parsePreset(o.preset);
     const seed = o.seed === undefined ? 0 : check.seed(o.seed);
-    const w = o.w0 === undefined ? Array.from(new Rng(seed).normals(S)) : Array.from(check.float64("w0", o.w0, S, "S"));
-    const wStep = oneOf(P.wStep, o.wStep);
+    const w = o.w0 !== undefined ? Array.from(check.float64("w0", o.w0, S, "S")) : preset === "paper" ? Array.from(new Rng(seed).normals(S)) : new Array(S).fill(0);
+    const wStep = presetOneOf(P.wStep, o.wStep, preset);
+    const stepRule = presetOneOf(P.stepRule, o.stepRule, preset);
+    const horizon = Math.ceil(1 / (1 - gamma) - 1e-9); // ⌈1/(1−γ)⌉ (10, not 11, at γ = 0.9)
     const project = parseProjection(o.project);
     const x = startX(problem, o.x0);
     projectX(x, project);
@@ -93,12 +139,18 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState, "mSoBiRL">
       Q: new Array(S * A).fill(0), // V_0 = 0 ⇒ π_0 uniform
       V: new Array(S).fill(0),
       w,
-      beta: stepSize("beta", o.beta, P.beta.default),
+      beta: stepSize("beta", presetValue(P.beta, o.beta, preset), P.beta.default),
+      stepRule,
+      fPrev: 0,
+      xPrev: [],
+      dPrev: [],
       zeta: stepSize("zeta", o.zeta, P.zeta.default),
-      N: o.N === undefined ? P.N.default : check.positiveInt("N", o.N),
+      N: check.positiveInt("N", presetValue(P.N, o.N, preset) ?? Math.max(10, horizon)),
+      wSteps: check.positiveInt("wSteps", presetValue(P.wSteps, o.wSteps, preset) ?? horizon),
       earlyStop: o.earlyStop === undefined ? P.earlyStop.default : check.nonNegative("earlyStop", o.earlyStop),
       wStep,
       project,
+      update: initUpdate(o, problem.n),
     };
   },
   (problem, st) => new MSoBiRLStepper(problem, st),
@@ -127,7 +179,16 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
   private readonly track: TrackBuffers;
   private readonly comb: CombineBuffers;
   private readonly r: Float64Array;
-  private readonly info: StepInfo = { f: 0, hnorm: 0, lowerResidual: 0 };
+  private readonly d: Float64Array;
+  private readonly xPrev: Float64Array;
+  private readonly dPrev: Float64Array;
+  private hasPrev: boolean;
+  private beta: number;
+  private fPrev: number;
+  /** The sweeps' last ‖ΔV‖∞ (did the lower level keep up with the last x step?). */
+  private residual: number;
+  private readonly update: UpdateState;
+  private readonly info: StepInfo = { f: 0, hnorm: 0, lowerResidual: 0, measure: 0 };
   private steps = 0;
 
   constructor(
@@ -150,6 +211,14 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     this.track = { res: new Float64Array(S), out: new Float64Array(S) };
     this.comb = { u: new Float64Array(SA), g: new Float64Array(n), gx: new Float64Array(n) };
     this.r = new Float64Array(SA);
+    this.d = new Float64Array(n);
+    this.hasPrev = st.xPrev.length === n;
+    this.xPrev = this.hasPrev ? Float64Array.from(st.xPrev) : new Float64Array(n);
+    this.dPrev = this.hasPrev ? Float64Array.from(st.dPrev) : new Float64Array(n);
+    this.beta = st.beta;
+    this.fPrev = st.fPrev;
+    this.residual = st.last?.lowerResidual ?? 0;
+    this.update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
   }
 
   advance(): StepInfo {
@@ -163,19 +232,57 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     const gPi = problem.gradPi(x, pi, this.gPi);
     for (let i = 0; i < v.length; i++) v[i] = pi[i] * gPi[i];
     uTranspose(problem, v, this.b);
-    trackW(mdp, pi, w, this.b, st.zeta, st.wStep, this.track);
+    for (let j = 0; j < st.wSteps; j++) trackW(mdp, pi, w, this.b, st.zeta, st.wStep, this.track);
     // 4. ĥ_k = ∇_x f + (1/τ) D_xᵀ (v − π ⊙ E w), with V_k for the transition part of D_x
     const h = combine(problem, x, this.low, v, w, this.comb);
     const f = problem.value(x, pi);
-    // 5. x_{k+1} = x_k − β ĥ_k
-    for (let k = 0; k < x.length; k++) x[k] -= st.beta * h[k];
+    this.info.measure = gradientMapping(x, h, st.project);
+    // 5. x_{k+1} = x_k − β_k d_k (d_k = ĥ_k with the plain update)
+    if (st.stepRule === "adaptive" && this.hasPrev) {
+      // did the sweeps keep up with the last x step? If not, f_k is not a measure of φ(x_k):
+      // x waits (no step) while the sweeps catch up, and β halves
+      // the sweeps' bound on ‖V − V*‖∞ is γ‖ΔV‖∞/(1 − γ), which moves the logits Q/τ of π by
+      // at most that over τ: kept up when that is ≤ TRACK
+      const { gamma } = mdp;
+      if (!((gamma * this.residual) / (1 - gamma) <= TRACK * problem.tau)) {
+        this.beta *= 0.5;
+        return this.sweep(f, h);
+      }
+      if (f <= this.fPrev) {
+        this.beta = Math.min(GROW * this.beta, MAX_STEP);
+      } else {
+        // the merit rose: reject x_k, step again from x_{k−1} along d_{k−1} with half the step;
+        // the next merit is the new reference (f_{k−1} was measured with a lagging π)
+        this.beta *= 0.5;
+        for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] - this.beta * this.dPrev[k];
+        projectX(x, st.project);
+        this.hasPrev = false;
+        return this.sweep(f, h);
+      }
+    }
+    const d = direction(this.update, h, this.d);
+    if (st.stepRule === "adaptive") {
+      this.xPrev.set(x);
+      this.dPrev.set(d);
+      this.fPrev = f;
+      this.hasPrev = true;
+    }
+    for (let k = 0; k < x.length; k++) x[k] -= this.beta * d[k];
     projectX(x, st.project);
-    // 6. N warm-started sweeps at x_{k+1}, stopping once ‖ΔV‖∞ ≤ earlyStop, without π
+    return this.sweep(f, h);
+  }
+
+  /** 6. N warm-started sweeps at x_{k+1}, and the step's record. */
+  private sweep(f: number, h: Float64Array): StepInfo {
+    const { problem, st, x, Q, V } = this;
+    const { mdp, tau } = problem;
+    // N warm-started sweeps at x_{k+1}, stopping once ‖ΔV‖∞ ≤ earlyStop, without π
     // (π_{k+1} = softmax(Q_{k+1}/τ) is taken at the start of the next step) and without
     // extrapolation; V and Q are updated in place
     const r = problem.rewardAt(x, this.r.fill(0));
     problem.moveTo(x);
     const sw = bellmanSweeps(mdp, r, V, Q, undefined, tau, st.earlyStop, st.N, false);
+    this.residual = sw.residual;
     this.k++;
     this.steps++;
     const info = this.info;
@@ -187,7 +294,7 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
 
   state(): MSoBiRLState {
     if (this.steps === 0) return this.st;
-    const { f, hnorm, lowerResidual } = this.info;
+    const { f, hnorm, lowerResidual, measure } = this.info;
     return {
       ...this.st,
       k: this.k,
@@ -195,7 +302,12 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
       Q: Array.from(this.Q),
       V: Array.from(this.V),
       w: Array.from(this.w),
-      last: { f, hnorm, lowerResidual },
+      beta: this.beta,
+      fPrev: this.fPrev,
+      xPrev: this.hasPrev ? Array.from(this.xPrev) : [],
+      dPrev: this.hasPrev ? Array.from(this.dPrev) : [],
+      update: { ...this.update, m: this.update.m.slice(), v: this.update.v.slice() },
+      last: { f, hnorm, lowerResidual, measure },
     };
   }
 }

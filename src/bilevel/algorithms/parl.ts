@@ -11,6 +11,13 @@
 // The A-PARL loop (`parl`): K warm-started soft-PG ascent steps on J(x_k, ·) (or an exact
 // soft VI), the hypergradient above at (x_k, θ_k), then x_{k+1} = Proj_X(x_k − β ∇̂φ).
 // At an inexact θ_k, H may be indefinite; CG then flags negativeCurvature (diagnostics).
+// Step rule (default 'armijo'): backtracking on φ from the trial step β (doubled after a step
+// accepted at its first trial), φ(x⁺) ≤ φ(x) + c⟨ĥ, x⁺ − x⟩, c = 1e-4, each trial one warm-started
+// tight lower solve (tabular: affordable, and counted), plus one for φ(x_k). Safe: φ decreases at
+// every accepted step; when ĥ (taken at the inexact θ_k) is no descent direction for φ, no trial
+// passes, x stays and the next iteration's K warm-started PG steps refine θ. 'fixed' (the
+// paper preset) is x − β∇̂φ with β = 0.1. The PARL estimator itself (inner loop, CG, H, C) is the
+// paper's either way. Convergence measure: ‖x − P(x − ∇̂φ)‖₂ (projected-gradient mapping).
 // History rows: f = f(x_k, π_{θ_k}), hnorm = ‖∇̂φ(x_k)‖₂, lowerResidual = π_{θ_k}'s soft
 // Bellman residual ‖LSE_τ(Q^π) − V^π‖∞.
 // Shapes: θ (S·(A−1), index s·(A−1) + a); π, Q (S·A); V, d̃ (S); x (n).
@@ -24,11 +31,14 @@ import { solveLower, type LowerOptions, type LowerSolver } from "../lowerSolve";
 import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
 import { conjugateGradient, type CgInfo } from "../../linalg";
-import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
+import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, presetValue, solverParam, str } from "../../util/params";
+import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
+  presetParam,
   arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "0 (uniform policy)", length: "S·(A−1)" }),
-  num("beta", "Upper step β.", { default: 0.1, ...positive }),
+  num("beta", "Upper step β: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 0.1, ...positive }),
+  str("stepRule", "'armijo': backtracking on φ (one lower solve per trial); 'fixed': the constant step β.", ["armijo", "fixed"], { default: "armijo", paper: "fixed" }),
   str("inner", "Inner solver: soft policy gradient or exact soft VI.", ["pg", "exact"], { default: "pg" }),
   int("K", "Soft-PG steps per outer iteration.", { default: 10, ...count }),
   num("eta", "First trial step of the soft-PG ascent.", { default: 1, ...positive }),
@@ -41,6 +51,7 @@ const params = [
   num("cgTol", "CG relative tolerance.", { default: 1e-10, ...nonNeg }),
   num("damping", "δ in (−H + δI).", { default: 1e-8, ...nonNeg }),
   str("linear", "Linear solver for the S-sized systems.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -147,12 +158,16 @@ export function parlHypergradient(problem: BilevelProblem, x: ArrayLike<number>,
 }
 
 /** Options of `parl`. */
-export interface PARLOptions extends ParlDerivativeOptions {
+export interface PARLOptions extends ParlDerivativeOptions, UpdateOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
+  /** 'default' or 'paper' (β = 0.1 fixed). */
+  preset?: "default" | "paper";
+  /** 'armijo' (default): backtracking on φ; 'fixed' (paper): the constant step β. */
+  stepRule?: "armijo" | "fixed";
   /** θ_0, reduced logits (S·(A−1); default 0, the uniform policy). */
   theta0?: ArrayLike<number>;
-  /** Upper step β (default 0.1). */
+  /** The fixed step, or the first trial step of the search (default 1; paper 0.1). */
   beta?: number;
   /** Inner solver: 'pg' (K warm-started soft policy-gradient steps, default) or 'exact' (soft VI to `tol`). */
   inner?: "pg" | "exact";
@@ -175,7 +190,12 @@ export interface PARLState extends StateTag {
   theta: number[];
   /** Inner 'exact': V warm start (S); [] for 'pg'. */
   V: number[];
+  /** 'armijo': warm start of the merit's lower solves (S); [] for 'fixed'. */
+  Vphi: number[];
+  /** The fixed step, or the next search's first trial step. */
   beta: number;
+  stepRule: "armijo" | "fixed";
+  update: UpdateState;
   inner: "pg" | "exact";
   K: number;
   /** Current soft-PG trial step. */
@@ -200,6 +220,8 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
   (problem, o) => {
     problem.requireSoft("PARL");
     const { S, A } = problem.mdp;
+    const preset = parsePreset(o.preset);
+    const stepRule = presetOneOf(P.stepRule, o.stepRule, preset);
     const d = parseDerivatives(o);
     const inner = oneOf(P.inner, o.inner);
     const project = oneOf(P.project, o.project);
@@ -211,7 +233,10 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       x,
       theta: o.theta0 === undefined ? new Array(S * (A - 1)).fill(0) : Array.from(check.float64("theta0", o.theta0, S * (A - 1), "S·(A−1)")),
       V: inner === "exact" ? new Array(S).fill(0) : [],
-      beta: stepSize("beta", o.beta, P.beta.default),
+      Vphi: stepRule === "armijo" ? new Array(S).fill(0) : [],
+      beta: stepSize("beta", presetValue(P.beta, o.beta, preset), P.beta.default),
+      stepRule,
+      update: initUpdate(o, problem.n),
       inner,
       K: o.K === undefined ? P.K.default : check.positiveInt("K", o.K),
       eta: stepSize("eta", o.eta, P.eta.default),
@@ -242,19 +267,38 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
     }
     // 2. implicit-function hypergradient at (x_k, θ_k)
     const hg = parlAt(problem, x, theta, st, at);
-    // 3. x step
-    const xn = new Float64Array(x.length);
-    for (let k = 0; k < x.length; k++) xn[k] = x[k] - st.beta * hg.grad[k];
-    projectX(xn, st.project);
+    // 3. x step: the update rule's direction, with the fixed step or backtracking on φ
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+    const dir = direction(update, hg.grad, new Float64Array(x.length));
+    let xn: Float64Array, beta = st.beta, Vphi = st.Vphi;
+    if (st.stepRule === "fixed") {
+      xn = stepTo(x, dir, st.beta, st.project, new Float64Array(x.length));
+    } else {
+      const lower = { solver: st.solver, tol: st.tol, linear: st.linear };
+      const at0 = solveLower(problem, x, { ...lower, V0: st.Vphi });
+      let Vt = at0.V;
+      const merit = (xt: Float64Array) => {
+        const low = solveLower(problem, xt, { ...lower, V0: at0.V });
+        Vt = low.V;
+        return problem.value(xt, low.pi);
+      };
+      const ls = armijo(merit, x, problem.value(x, at0.pi), hg.grad, dir, st.beta, st.project);
+      xn = ls.x;
+      beta = ls.next;
+      Vphi = Array.from(ls.beta > 0 ? Vt : at0.V);
+    }
     return {
       ...st,
       k: st.k + 1,
       x: Array.from(xn),
       theta: Array.from(theta),
       V,
+      Vphi,
+      beta,
+      update,
       eta,
       lastCg: hg.cg.iterations,
-      last: { f: hg.value, hnorm: norm2(hg.grad), lowerResidual: hg.residual },
+      last: { f: hg.value, hnorm: norm2(hg.grad), lowerResidual: hg.residual, measure: gradientMapping(x, hg.grad, st.project) },
     };
   },
 );

@@ -10,6 +10,16 @@
 // point x⁺ gets its own inner estimate (warm-started from π̂_k): judging trials with π̂_k
 // frozen ignores the curvature of V*_x and made x zig-zag. When no trial passes (an inner
 // estimate too rough for the step), nothing moves and the next iteration refines π̂.
+// Default step memory ('carry'): each search starts at twice the step accepted at the last
+// iteration when that one passed at its first trial, else at the accepted step (the paper
+// preset, 'reset', restarts every search at `alpha` = 1/(1+λ)); a search that found no
+// decrease halves the next start. The backtracking test is the same either way, so F_λ still
+// decreases at every accepted step; carrying the step lets it grow to the curvature of F_λ
+// (from 1/(1+λ), 30 halvings never reach a larger step, and PBRL crawled on the GridWorld, E1
+// and the shaping problem).
+// Convergence measure: ‖(x − P(x − g_x), g_policy)‖₂ + pen(x_k, π_k): the penalised problem's
+// projected stationarity plus the penalty residual (both vanish at a solution of the
+// penalised problem with the lower level met).
 // History rows: f = f(x_k, π_k), penalty = pen(x_k, π_k), hnorm = ‖(g_x, g_policy)‖₂ (the
 // full step direction), lowerResidual = ‖LSE_τ(Q^{π_k}) − V^{π_k}‖∞ (π_k's soft Bellman residual).
 import { DomainError } from "../../errors";
@@ -20,14 +30,17 @@ import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
-import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, positive, solverParam, str } from "../../util/params";
+import { direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetParam, presetValue, solverParam, str } from "../../util/params";
 
 const params = [
-  arr("pi0", "π_0 (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
+  presetParam,
+  arr("pi0", "π_0 (S·A policy table).", { defaultText: "π*_{x_0}, by a lower solve at x_0 (paper preset: uniform)", length: "S·A", policy: true }),
   str("penalty", "Penalty.", ["value", "bellman"], { default: "value" }),
   num("lambda", "Penalty weight λ.", { default: 10, ...positive }),
   num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
   str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
+  str("trialStep", "First trial of each search: 'carry' (2× or 1× the last accepted step) or 'reset' (always `alpha`).", ["carry", "reset"], { defaultText: "'carry' with the value penalty, 'reset' with the Bellman penalty", paper: "reset" }),
   num("shrink", "Backtracking shrink factor in (0, 1).", { default: 0.5, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
   int("maxBacktracks", "Trials per search.", { default: 30, ...count }),
   str("param", "Policy parameterisation.", ["logits", "simplex"], { default: "logits" }),
@@ -39,6 +52,7 @@ const params = [
   solverParam,
   str("project", "Projection of x.", ["none", "nonnegative"], { default: "none" }),
   str("linear", "Linear solver of the evaluations.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -60,10 +74,10 @@ export type PolicyParam = "logits" | "simplex";
 export type { XProjection } from "./common";
 
 /** Options of `pbrl`. */
-export interface PBRLOptions {
+export interface PBRLOptions extends UpdateOptions {
   /** x_0 (default 0; projected when `project` is set). */
   x0?: ArrayLike<number>;
-  /** π_0 (S·A; default uniform). With 'logits' every entry must be > 0 (θ_0 = log π_0). */
+  /** π_0 (S·A; default π*_{x_0} by a lower solve when τ > 0, else uniform; paper: uniform). With 'logits' every entry must be > 0 (θ_0 = log π_0). */
   pi0?: ArrayLike<number>;
   /** 'value' (default) or 'bellman'. */
   penalty?: PenaltyKind;
@@ -73,6 +87,10 @@ export interface PBRLOptions {
   alpha?: number;
   /** 'backtracking' (default) or 'fixed'. */
   stepRule?: "backtracking" | "fixed";
+  /** 'default' or 'paper' (every search restarts at `alpha`). */
+  preset?: "default" | "paper";
+  /** 'carry' (default): each search starts from the last accepted step (doubled after a first-trial pass); 'reset' (paper): from `alpha`. */
+  trialStep?: "carry" | "reset";
   /** Step shrink factor of the backtracking search, in (0, 1) (default 0.5). */
   shrink?: number;
   /** Trials per search before giving up on the iteration (no move; default 30). */
@@ -111,6 +129,11 @@ export interface PBRLState extends StateTag {
   lambda: number;
   alpha: number;
   stepRule: "backtracking" | "fixed";
+  trialStep: "carry" | "reset";
+  /** 'carry': the next search's first trial. */
+  nextAlpha: number;
+  /** The update rule of the x part of the step (update.ts). */
+  update: UpdateState;
   shrink: number;
   maxBacktracks: number;
   param: PolicyParam;
@@ -138,6 +161,10 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const penalty = oneOf(P.penalty, o.penalty);
     const lambda = stepSize("lambda", o.lambda, P.lambda.default);
     const stepRule = oneOf(P.stepRule, o.stepRule);
+    const preset = parsePreset(o.preset);
+    // carrying the step lets the Bellman penalty's search reach steps where F_λ still decreases
+    // but the lower level is traded away (φ rose to 16 on a Stackelberg instance): reset there
+    const trialStep = oneOf(P.trialStep, presetValue(P.trialStep, o.trialStep, preset), penalty === "value" ? "carry" : "reset");
     const shrink = o.shrink === undefined ? P.shrink.default : check.finiteNumber("shrink", o.shrink);
     if (!(shrink > 0 && shrink < 1)) throw new DomainError("shrink", "must lie in (0, 1)", shrink);
     const param = oneOf(P.param, o.param);
@@ -146,7 +173,13 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const inner = oneOf(P.inner, o.inner);
     const project = oneOf(P.project, o.project);
     const solver = oneOf(P.solver, o.solver);
-    const pi0 = o.pi0 === undefined ? new Float64Array(S * A).fill(1 / A) : check.policy("pi0", o.pi0, S, A);
+    const x = startX(problem, o.x0);
+    projectX(x, project);
+    // π_0: the lower optimum at x_0 by default (from a uniform π_0 the penalty's x-gradient
+    // first bends the lower problem towards π_0 instead of π towards π*_x), uniform in the paper preset
+    const pi0 = o.pi0 !== undefined
+      ? check.policy("pi0", o.pi0, S, A)
+      : preset === "paper" || tau === 0 ? new Float64Array(S * A).fill(1 / A) : solveLower(problem, Float64Array.from(x), { tol: 1e-8, solver }).pi.map((p) => Math.max(p, 1e-300));
     let policy: number[];
     if (param === "logits") {
       policy = new Array(S * A);
@@ -159,18 +192,19 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       projectPolicy(pi0, floor, S, A, p);
       policy = Array.from(p);
     }
-    const x = startX(problem, o.x0);
-    projectX(x, project);
     return {
       k: 0,
       x,
       policy,
-      piHat: penalty === "value" ? new Array(S * A).fill(1 / A) : [],
+      piHat: penalty === "value" ? (o.pi0 === undefined ? Array.from(pi0) : new Array(S * A).fill(1 / A)) : [],
       Vhat: penalty === "value" && inner === "exact" ? new Array(S).fill(0) : [],
       penalty,
       lambda,
       alpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
       stepRule,
+      trialStep,
+      nextAlpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
+      update: initUpdate(o, problem.n),
       shrink,
       maxBacktracks: o.maxBacktracks === undefined ? P.maxBacktracks.default : check.positiveInt("maxBacktracks", o.maxBacktracks),
       param,
@@ -194,11 +228,14 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const at = objective(problem, x, pi, st, inner?.piHat, true);
     const gx = at.gx!, gy = at.gy!;
     // projected step with backtracking on F_λ
-    let alpha = st.alpha, accepted = 0;
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+    const dx = direction(update, gx, new Float64Array(gx.length));
+    const alpha0 = st.stepRule === "backtracking" && st.trialStep === "carry" ? st.nextAlpha : st.alpha;
+    let alpha = alpha0, accepted = 0;
     let xn = x, yn = y;
     for (let b = 0; b <= st.maxBacktracks; b++) {
       const xt = new Float64Array(x.length);
-      for (let k = 0; k < x.length; k++) xt[k] = x[k] - alpha * gx[k];
+      for (let k = 0; k < x.length; k++) xt[k] = x[k] - alpha * dx[k];
       projectX(xt, st.project);
       const yt = new Float64Array(y.length);
       for (let i = 0; i < y.length; i++) yt[i] = y[i] - alpha * gy[i];
@@ -223,9 +260,15 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       }
       alpha *= st.shrink;
     }
-    let hsq = 0;
-    for (let k = 0; k < gx.length; k++) hsq += gx[k] * gx[k];
+    let hsq = 0, msq = 0;
+    for (let k = 0; k < gx.length; k++) {
+      hsq += gx[k] * gx[k];
+      const y = st.project === "nonnegative" ? Math.max(x[k] - gx[k], 0) : x[k] - gx[k];
+      msq += (x[k] - y) * (x[k] - y);
+    }
     for (let i = 0; i < gy.length; i++) hsq += gy[i] * gy[i];
+    for (let i = 0; i < gy.length; i++) msq += gy[i] * gy[i];
+    const nextAlpha = accepted === 0 ? 0.5 * alpha0 : accepted === alpha0 ? Math.min(2 * accepted, 1e6) : accepted;
     return {
       ...st,
       k: st.k + 1,
@@ -234,8 +277,10 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       piHat: inner ? Array.from(inner.piHat) : st.piHat,
       Vhat: inner ? inner.Vhat : st.Vhat,
       lastAlpha: accepted,
+      nextAlpha,
+      update,
       lastF: at.F,
-      last: { f: at.f, hnorm: Math.sqrt(hsq), lowerResidual: at.residual, penalty: at.pen },
+      last: { f: at.f, hnorm: Math.sqrt(hsq), lowerResidual: at.residual, penalty: at.pen, measure: Math.sqrt(msq) + Math.abs(at.pen) },
     };
   },
 );

@@ -11,6 +11,19 @@
 // sampled (B trajectories per estimate; REINFORCE on soft returns for θ, discounted
 // visit counts for ∇_x J). ∇_π f always comes from the upper objective (a function of
 // the policy table).
+// σ: 0.1·min(1, τ) by default (paper 0.1): the bias of ∇Φ_σ grows like σ over the lower
+// level's strong concavity, which the entropy τ sets; at τ = 0.1 and σ = 0.1 the biased direction
+// stopped being a descent direction of φ far from its stationary points (incentive design).
+// Step rule (default 'armijo' with exact gradients): backtracking on φ from the trial step η
+// (doubled after a step accepted at its first trial), φ(x⁺) ≤ φ(x) + c⟨∇̂Φ_σ, x⁺ − x⟩, c = 1e-4,
+// each trial one warm-started tight lower solve (tabular, counted), plus one for φ(x_t). Safe: φ
+// decreases at every accepted step; ∇̂Φ_σ is within O(σ) of ∇φ, so it is a descent direction
+// until ‖∇φ‖ is of the order of that bias, where the search stops moving x. With sampled
+// gradients (model-free: φ is not available) and in the paper preset the step is the fixed η.
+// Convergence measure (exact gradients): ‖∇̂Φ_σ‖₂ + ‖LSE_τ(Q̂*) − V̂*‖∞, the penalised problem's
+// stationarity (within O(σ) of φ's, docs/math.md#phi-sigma) plus the residual of the inner
+// estimate θ̂* (zero only when loop (i) has converged); with sampled gradients, ‖∇̂Φ_σ‖₂. With
+// `project: 'nonnegative'` the gradient norm is the projected-gradient mapping ‖x − P(x − ∇̂Φ_σ)‖₂.
 import { DomainError, NumericalError, ShapeError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
 import { luSolveDense } from "../../wasm/routines/index";
@@ -27,21 +40,27 @@ import {
   sampledOccupancy,
   softLogitGradient,
 } from "./actorCritic";
-import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
+import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type StateTag, type XProjection } from "./common";
 import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
-import { byName, count, describe, int, num, oneOf, positive, seedParam, str } from "../../util/params";
+import { byName, count, describe, int, num, oneOf, parsePreset, positive, presetParam, presetValue, seedParam, str } from "../../util/params";
+import { solveLower as lowerSolve } from "../lowerSolve";
+import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
-  num("sigma", "Penalty parameter σ.", { default: 0.1, ...positive }),
+  presetParam,
+  num("sigma", "Penalty parameter σ.", { defaultText: "0.1·min(1, τ) (0.1 when τ = 0)", paper: 0.1, ...positive }),
   int("n", "Inner steps per loop.", { default: 20, ...count }),
-  num("eta", "Upper step η.", { default: 1e-2, ...positive }),
+  num("eta", "Upper step η: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 1e-2, ...positive }),
+  str("stepRule", "'armijo': backtracking on φ (exact gradients only); 'fixed': the constant step η.", ["armijo", "fixed"], { defaultText: "'armijo' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
   num("lowerStep", "Step of the policy-gradient ascent on J.", { default: 1, ...positive }),
   num("penaltyStep", "Step of the descent on σf − J.", { default: 1, ...positive }),
   str("gradient", "Exact (model-based) or sampled gradients.", ["exact", "sampled"], { default: "exact" }),
   int("batch", "Trajectories per sampled estimate.", { default: 64, ...count }),
   int("horizon", "Steps per trajectory.", { defaultText: "⌈log(1e-3)/log γ⌉", ...count }),
   seedParam("the trajectory sampler"),
+  str("project", "Projection of x after each step.", ["none", "nonnegative"], { default: "none" }),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -60,13 +79,19 @@ export const phiSigmaInfo = describe({
 export type PhiSigmaGradientMode = "exact" | "sampled";
 
 /** Options of `phiSigma`. */
-export interface PhiSigmaOptions {
+export interface PhiSigmaOptions extends UpdateOptions {
   x0?: ArrayLike<number>;
-  /** Penalty parameter σ > 0 (default 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
+  /** 'default' or 'paper' (η = 1e-2 fixed). */
+  preset?: "default" | "paper";
+  /** 'armijo' (default with exact gradients): backtracking on φ; 'fixed' (sampled gradients, paper): the constant step η. */
+  stepRule?: "armijo" | "fixed";
+  /** Projection of x after each step: 'none' (default) or 'nonnegative' (e.g. incentive design). */
+  project?: XProjection;
+  /** Penalty parameter σ > 0 (default 0.1·min(1, τ); paper 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
   sigma?: number;
   /** Inner steps per loop n (default 20). */
   n?: number;
-  /** Upper step η (default 1e-2). */
+  /** The fixed step, or the first trial step of the search (default 1; paper 1e-2). */
   eta?: number;
   /** Step τ of the policy-gradient ascent on J (default 1). */
   lowerStep?: number;
@@ -94,7 +119,13 @@ export interface PhiSigmaState extends StateTag {
   rng: [number, number, number, number];
   sigma: number;
   n: number;
+  /** The fixed step, or the next search's first trial step. */
   eta: number;
+  stepRule: "armijo" | "fixed";
+  project: XProjection;
+  /** 'armijo': warm start of the merit's lower solves (S); [] for 'fixed'. */
+  Vphi: number[];
+  update: UpdateState;
   lowerStep: number;
   penaltyStep: number;
   gradient: PhiSigmaGradientMode;
@@ -111,15 +142,26 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
     const gradient = oneOf(P.gradient, o.gradient);
     if (gradient === "sampled" && problem.transitions) throw new DomainError("gradient", "'sampled' needs x-independent transitions", gradient);
     const uniform = new Array(S * A).fill(-log(A));
+    const preset = parsePreset(o.preset);
+    const stepRule = oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset), gradient === "exact" ? "armijo" : "fixed");
+    if (stepRule === "armijo" && gradient === "sampled") throw new DomainError("stepRule", "'armijo' needs exact gradients (it evaluates φ): use 'fixed' with 'sampled'", stepRule);
+    const project = parseProjection(o.project);
+    const x = startX(problem, o.x0);
+    projectX(x, project);
     return {
       k: 0,
-      x: startX(problem, o.x0),
+      x,
+      stepRule,
+      project,
+      Vphi: stepRule === "armijo" ? new Array(S).fill(0) : [],
+      update: initUpdate(o, problem.n),
       thetaStar: uniform.slice(),
       thetaSigma: uniform.slice(),
       rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
-      sigma: stepSize("sigma", o.sigma, P.sigma.default),
+      // the bias of ∇Φ_σ is O(σ/μ) with μ the lower level's strong concavity, here ~τ: σ scales with τ
+      sigma: stepSize("sigma", presetValue(P.sigma, o.sigma, preset), problem.tau > 0 ? 0.1 * Math.min(1, problem.tau) : 0.1),
       n: o.n === undefined ? P.n.default : check.positiveInt("n", o.n),
-      eta: stepSize("eta", o.eta, P.eta.default),
+      eta: stepSize("eta", presetValue(P.eta, o.eta, preset), P.eta.default),
       lowerStep: stepSize("lowerStep", o.lowerStep, P.lowerStep.default),
       penaltyStep: stepSize("penaltyStep", o.penaltyStep, P.penaltyStep.default),
       gradient,
@@ -202,15 +244,36 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
   const f = problem.value(x, eStar.pi);
   const penalty = (rhoDot(problem, eStar.V) - rhoDot(problem, eSig.V)) / st.sigma;
   const residual = softResidual(eStar.Q, eStar.V, S, A, problem.tau);
-  for (let i = 0; i < x.length; i++) x[i] -= st.eta * h[i];
-  if (!x.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce eta", Array.from(x));
+  const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+  const d = direction(update, h, new Float64Array(x.length));
+  let xn: Float64Array, eta = st.eta, Vphi = st.Vphi;
+  if (st.stepRule === "fixed") {
+    xn = stepTo(x, d, st.eta, st.project, new Float64Array(x.length));
+  } else {
+    const at0 = lowerSolve(problem, x, { tol: 1e-10, V0: st.Vphi });
+    let Vt = at0.V;
+    const merit = (xt: Float64Array) => {
+      const low = lowerSolve(problem, xt, { tol: 1e-10, V0: at0.V });
+      Vt = low.V;
+      return problem.value(xt, low.pi);
+    };
+    const ls = armijo(merit, x, problem.value(x, at0.pi), h, d, st.eta, st.project);
+    xn = ls.x;
+    eta = ls.next;
+    Vphi = Array.from(ls.beta > 0 ? Vt : at0.V);
+    problem.moveTo(xn);
+  }
+  if (!xn.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce eta", Array.from(xn));
   return {
     ...st,
     k: st.k + 1,
-    x: Array.from(x),
+    x: Array.from(xn),
+    eta,
+    Vphi,
+    update,
     thetaStar: Array.from(eStar.logPi),
     thetaSigma: Array.from(eSig.logPi),
-    last: { f, hnorm: norm2(h), lowerResidual: residual, penalty },
+    last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x, h, st.project) + residual },
   };
 }
 
@@ -282,16 +345,18 @@ function sampledStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState 
   const f = problem.value(x, piStar);
   const Jstar = reinforce(trStar, H, r, piStar, thStar, S, A, gamma, tau).J;
   const Jsig = reinforce(trSig, H, r, piSig, thSig, S, A, gamma, tau).J;
-  for (let i = 0; i < x.length; i++) x[i] -= st.eta * h[i];
-  if (!x.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce eta", Array.from(x));
+  const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+  const xn = stepTo(x, direction(update, h, new Float64Array(x.length)), st.eta, st.project, new Float64Array(x.length));
+  if (!xn.every(Number.isFinite)) throw new DomainError("x", "became non-finite: reduce eta", Array.from(xn));
   return {
     ...st,
     k: st.k + 1,
-    x: Array.from(x),
+    x: Array.from(xn),
+    update,
     thetaStar: Array.from(thStar),
     thetaSigma: Array.from(thSig),
     rng: rng.s.slice() as [number, number, number, number],
-    last: { f, hnorm: norm2(h), lowerResidual: lastNorm, penalty: (Jstar - Jsig) / st.sigma },
+    last: { f, hnorm: norm2(h), lowerResidual: lastNorm, penalty: (Jstar - Jsig) / st.sigma, measure: gradientMapping(x, h, st.project) },
   };
 }
 

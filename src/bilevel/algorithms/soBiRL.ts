@@ -10,6 +10,9 @@
 // The trajectory objective comes from the problem: build it with
 // `upper: trajectoryUpper(objective, reward)`. The state is plain data, including the four
 // words of the generator, so a state resumed from JSON continues the same trajectory.
+// Step: the constant β of the paper (its theory takes constant steps); the estimate is sampled,
+// so no merit is available to backtrack on. `update: 'clipped'` or 'adam' bound the effect of a
+// noisy ĝ_k. Convergence measure: ‖ĝ_k‖₂ (a sampled estimate: use stopTol with care).
 // History rows: f is the Monte-Carlo mean loss of the iteration's groups (an estimate of
 // f(x_k, π_k)); lowerResidual is τ·KL(π ‖ softmax(Q^π/τ)) (max over states) of the last
 // policy the inner loop evaluated, 0 exactly at π*_{x_k}.
@@ -21,9 +24,11 @@ import { defaultTd, estimateAt, occupancyRows, parseModelFree, requireModelFree,
 import type { BilevelProblem } from "../problem";
 import { algorithm, norm2, startX, stepSize, type StepInfo, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
-import { arr, byName, count, describe, int, num, oneOf, positive, seedParam, str } from "../../util/params";
+import { arr, byName, count, describe, int, num, oneOf, parsePreset, positive, presetParam, seedParam, str } from "../../util/params";
+import { direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
+  presetParam,
   arr("pi0", "π_{−1}, the first warm start of the inner loop (S·A policy table).", { defaultText: "uniform", length: "S·A", policy: true }),
   num("beta", "Upper step β.", { default: 0.1, ...positive }),
   num("eta", "PMD step η.", { defaultText: "1/τ", ...positive }),
@@ -38,6 +43,7 @@ const params = [
   str("baseline", "Baseline of the score-function term.", ["running", "leave-one-out", "split", "none"], { default: "running" }),
   num("baselineDecay", "Decay of the running-mean baseline.", { default: 0.9, minimum: 0, exclusiveMaximum: 1 }),
   seedParam("every draw"),
+  ...updateParams,
 ] as const;
 const P = byName(params);
 
@@ -56,7 +62,9 @@ export const soBiRLInfo = describe({
 export type SoBiRLBaseline = "running" | "leave-one-out" | "split" | "none";
 
 /** Options of `soBiRL`. */
-export interface SoBiRLOptions {
+export interface SoBiRLOptions extends UpdateOptions {
+  /** 'default' or 'paper' (the same settings: this method's defaults are the documented ones, docs/math.md#defaults). */
+  preset?: "default" | "paper";
   /** x_0 (default 0). */
   x0?: ArrayLike<number>;
   /** π_{−1}, the first warm start of the inner loop (default uniform). */
@@ -95,6 +103,8 @@ export interface SoBiRLOptions {
 
 /** State of `soBiRL` (plain data: JSON-safe). */
 export interface SoBiRLState extends StateTag {
+  /** The update rule and its state (update.ts). */
+  update: UpdateState;
   k: number;
   x: number[];
   /** π_{k−1}: the warm start of the next inner loop (S·A). */
@@ -149,6 +159,7 @@ export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState, "soBiRL">(
       baseline,
       baselineDecay,
       runningMean: null,
+      update: (parsePreset(o.preset), initUpdate(o, problem.n)),
     };
   },
   (problem, st) => {
@@ -193,8 +204,10 @@ export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState, "soBiRL">(
     else baseline = st.baseline;
     const mf = parseModelFree(problem, { groups: st.groups, derivative: st.derivative, Md: st.Md, Td: st.Td, baseline });
     const est = estimateAt(problem, x, pi, mf, rng.fork());
-    // 4. x step
-    for (let k = 0; k < x.length; k++) x[k] -= st.beta * est.grad[k];
+    // 4. x step (the update rule's direction; plain: ĝ_k)
+    const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
+    const d = direction(update, est.grad, new Float64Array(x.length));
+    for (let k = 0; k < x.length; k++) x[k] -= st.beta * d[k];
     const runningMean = st.runningMean === null ? est.value : st.baselineDecay * st.runningMean + (1 - st.baselineDecay) * est.value;
     return {
       ...st,
@@ -203,6 +216,7 @@ export const soBiRL = algorithm<SoBiRLOptions, SoBiRLState, "soBiRL">(
       pi: Array.from(pi),
       rng: [...rng.s],
       runningMean,
+      update,
       last: { f: est.value, hnorm: norm2(est.grad), lowerResidual: residual },
     };
   },

@@ -115,6 +115,23 @@ const buffer = (what: "states" | "actions"): Rule => (arg, v, c) => {
   if (Array.isArray(other) && other.length !== a.length) throw new ShapeError(arg, "must have the length of bufferStates and bufferActions alike", a.length);
 };
 
+/** The update rule's state (update.ts): the rule, its constants and Adam's moments. */
+const updateState: Rule = (arg, v, c) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ShapeError(arg, "must be an object { rule, clipNorm, beta1, beta2, eps, m, v, t }", v);
+  const u = v as Record<string, unknown>;
+  oneOf("plain", "clipped", "adam")(`${arg}.rule`, u.rule, c);
+  positive(`${arg}.clipNorm`, u.clipNorm, c);
+  interval(0, 1)(`${arg}.beta1`, u.beta1, c);
+  interval(0, 1)(`${arg}.beta2`, u.beta2, c);
+  positive(`${arg}.eps`, u.eps, c);
+  const len = u.rule === "adam" ? c.n : 0;
+  vector(() => len, u.rule === "adam" ? "n with 'adam'" : "[] unless 'adam'")(`${arg}.m`, u.m, c);
+  vector(() => len, u.rule === "adam" ? "n with 'adam'" : "[] unless 'adam'")(`${arg}.v`, u.v, c);
+  iteration(`${arg}.t`, u.t, c);
+  for (const key of Object.keys(u)) if (!["rule", "clipNorm", "beta1", "beta2", "eps", "m", "v", "t"].includes(key)) throw new ShapeError(arg, "has a key that update states do not hold (rule, clipNorm, beta1, beta2, eps, m, v, t)", key);
+};
+const update: Field = { rule: updateState };
+
 const linearMethod: Field = { rule: oneOf("lu", "krylov", "bicgstab", "richardson"), optional: true };
 const lowerSolver: Field = { rule: oneOf("value-iteration", "policy-iteration") };
 const projection: Field = { rule: oneOf("none", "nonnegative") };
@@ -137,6 +154,8 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
   exactDescent: schema({
     V: { rule: vector(S, "S") },
     beta: { rule: positive },
+    stepRule: { rule: oneOf("armijo", "fixed") },
+    update,
     tol: { rule: positive },
     solver: lowerSolver,
     linear: linearMethod,
@@ -147,11 +166,17 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     V: { rule: vector(S, "S") },
     w: { rule: vector(S, "S") },
     beta: { rule: positive },
+    stepRule: { rule: oneOf("adaptive", "fixed") },
+    fPrev: { rule: finite },
+    xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first adaptive step"); } },
+    dPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); } },
     zeta: { rule: positive },
     N: { rule: count },
+    wSteps: { rule: count },
     earlyStop: { rule: nonNegative },
     wStep: { rule: oneOf("least-squares", "richardson") },
     project: projection,
+    update,
   }),
   soBiRL: schema({
     pi: { rule: policyTable },
@@ -169,6 +194,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     baseline: { rule: oneOf("running", "leave-one-out", "split", "none") },
     baselineDecay: { rule: interval(0, 1) },
     runningMean: { rule: runningMean },
+    update,
   }),
   pbrl: schema({
     // the enums first: the lengths of policy, piHat and Vhat depend on them
@@ -183,6 +209,9 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     lambda: { rule: positive },
     alpha: { rule: positive },
     stepRule: { rule: oneOf("backtracking", "fixed") },
+    trialStep: { rule: oneOf("carry", "reset") },
+    nextAlpha: { rule: positive },
+    update,
     shrink: { rule: interval(0, 1, false, true) },
     maxBacktracks: { rule: count },
     floor: { rule: (arg, v, c) => interval(0, 1 / c.A)(arg, v, c) },
@@ -199,7 +228,10 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     inner: { rule: oneOf("pg", "exact") },
     theta: { rule: vector((c) => c.S * (c.A - 1), "S·(A−1)") },
     V: { rule: vector((c) => (c.state.inner === "exact" ? c.S : 0), "S with inner 'exact', else 0") },
+    stepRule: { rule: oneOf("armijo", "fixed") },
+    Vphi: { rule: vector((c) => (c.state.stepRule === "armijo" ? c.S : 0), "S with stepRule 'armijo', else 0") },
     beta: { rule: positive },
+    update,
     K: { rule: count },
     eta: { rule: positive },
     tol: { rule: positive },
@@ -220,13 +252,18 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     QT: { rule: vector(SA, "S·A") },
     rng: { rule: rngWords },
     critic: { rule: oneOf("exact", "td") },
+    actor: { rule: oneOf("mirror", "gradient") },
     occupancy: { rule: oneOf("exact", "sampled") },
     tau0: { rule: positive },
+    tauFloor: { rule: nonNegative },
     tauPower: { rule: nonNegative },
     w: { rule: positive },
     wPower: { rule: nonNegative },
     alpha: { rule: positive },
     alphaPower: { rule: nonNegative },
+    stepRule: { rule: oneOf("adaptive", "schedule") },
+    alpha0: { rule: positive },
+    meritPrev: { rule: (arg, v, c) => { if (v !== null) finite(arg, v, c); } },
     actorStep: { rule: positive },
     actorPower: { rule: nonNegative },
     pmdStep: { rule: positive },
@@ -241,6 +278,8 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
         if ((v as number) < 2) throw new DomainError(arg, "must be ≥ 2 (TD needs a next state)", v);
       },
     },
+    project: projection,
+    update,
   }),
   phiSigma: schema({
     thetaStar: { rule: vector(SA, "S·A") },
@@ -249,6 +288,10 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     sigma: { rule: positive },
     n: { rule: count },
     eta: { rule: positive },
+    stepRule: { rule: oneOf("armijo", "fixed") },
+    Vphi: { rule: vector((c) => (c.state.stepRule === "armijo" ? c.S : 0), "S with stepRule 'armijo', else 0") },
+    project: projection,
+    update,
     lowerStep: { rule: positive },
     penaltyStep: { rule: positive },
     gradient: { rule: oneOf("exact", "sampled") },
@@ -267,6 +310,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     rewardSteps: { rule: count },
     tol: { rule: positive },
     solver: lowerSolver,
+    update,
   }),
 };
 

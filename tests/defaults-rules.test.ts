@@ -1,0 +1,249 @@
+// The default step rules (issue 10): Armijo backtracking, the update rules, M-SoBiRL's w
+// tracking on random problems at several discounts, the actor-critic's decaying-entropy
+// defaults reaching a stationary point, and the paper preset.
+import { beforeAll, describe, expect, it } from "vitest";
+import { init } from "../src/index";
+import { garnet } from "../src/problems/gridworld";
+import { gridGoal } from "../src/problems/gridGoal";
+import { incentive, additiveReward } from "../src/problems/incentive";
+import { stackelberg } from "../src/problems/stackelberg";
+import { BilevelProblem } from "../src/bilevel/problem";
+import { upperReturn } from "../src/bilevel/models";
+import { hypergradient, phi } from "../src/bilevel/hypergradient";
+import { mSoBiRL } from "../src/bilevel/algorithms/mSoBiRL";
+import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
+import { actorCritic } from "../src/bilevel/algorithms/actorCritic";
+import { parl } from "../src/bilevel/algorithms/parl";
+import { ARMIJO, armijo, direction, gradientMapping, initUpdate } from "../src/bilevel/algorithms/update";
+import { presetValue } from "../src/util/params";
+import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
+import { DomainError } from "../src/errors";
+import { validateExperiment } from "../src/experiment/index";
+
+beforeAll(async () => {
+  await init();
+});
+
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => { let s = 0; for (let i = 0; i < a.length; i++) s += a[i] * b[i]; return s; };
+const nrm = (a: ArrayLike<number>) => Math.sqrt(dot(a, a));
+
+describe("Armijo backtracking (update.ts)", () => {
+  // an ill-scaled quadratic M(x) = ½ Σ c_i x_i², ∇M = c ⊙ x
+  const c = [1, 10, 100];
+  const M = (x: ArrayLike<number>) => 0.5 * (c[0] * x[0] ** 2 + c[1] * x[1] ** 2 + c[2] * x[2] ** 2);
+  const grad = (x: ArrayLike<number>) => Float64Array.from(c, (ci, i) => ci * x[i]);
+
+  it("accepts only steps with sufficient decrease M(x⁺) ≤ M(x) + c⟨∇M, x⁺ − x⟩ and shrinks a too-large trial step", () => {
+    const x = Float64Array.from([1, -1, 0.5]);
+    const g = grad(x);
+    for (const beta0 of [1e3, 1, 0.1, 1e-3]) {
+      const ls = armijo(M, x, M(x), g, g, beta0, "none");
+      expect(ls.beta).toBeGreaterThan(0);
+      const slope = dot(g, Array.from(ls.x, (v, i) => v - x[i]));
+      expect(slope).toBeLessThan(0);
+      expect(ls.value).toBe(M(ls.x));
+      expect(ls.value).toBeLessThanOrEqual(M(x) + ARMIJO.c * slope);
+      // the step is not shrunk below what the curvature allows: L = 100, halving from beta0
+      expect(ls.beta).toBeGreaterThanOrEqual(Math.min(beta0, (1 - ARMIJO.c) / 100 / 2));
+    }
+    // a 1e3 trial is shrunk; the next search starts at the accepted step
+    const big = armijo(M, x, M(x), g, g, 1e3, "none");
+    expect(big.beta).toBeLessThan(1e3);
+    expect(big.next).toBe(big.beta);
+    // a small trial passes at once, and the next search starts at twice it
+    const small = armijo(M, x, M(x), g, g, 1e-3, "none");
+    expect(small.beta).toBe(1e-3);
+    expect(small.next).toBe(2e-3);
+  });
+
+  it("with a projection, tests the projected step and stays put at a KKT point of x ≥ 0", () => {
+    // M(x) = ½‖x − a‖² with a_0 < 0: the minimiser on x ≥ 0 is (0, a_1)
+    const a = [-1, 2];
+    const Mq = (x: ArrayLike<number>) => 0.5 * ((x[0] - a[0]) ** 2 + (x[1] - a[1]) ** 2);
+    const gq = (x: ArrayLike<number>) => Float64Array.from([x[0] - a[0], x[1] - a[1]]);
+    const x = Float64Array.from([0.5, 0]);
+    const ls = armijo(Mq, x, Mq(x), gq(x), gq(x), 10, "nonnegative");
+    expect(Math.min(...ls.x)).toBeGreaterThanOrEqual(0);
+    expect(ls.value).toBeLessThan(Mq(x));
+    const kkt = Float64Array.from([0, 2]);
+    expect(gradientMapping(kkt, gq(kkt), "nonnegative")).toBe(0);
+    expect(nrm(gq(kkt))).toBeGreaterThan(0); // ‖∇M‖ is not the measure there
+    const stay = armijo(Mq, kkt, Mq(kkt), gq(kkt), gq(kkt), 1, "nonnegative");
+    expect(stay.beta).toBe(0);
+    expect(Array.from(stay.x)).toEqual([0, 2]);
+  });
+
+  it("does not move along an ascent direction", () => {
+    const x = Float64Array.from([1, 1, 1]);
+    const g = grad(x);
+    const ls = armijo(M, x, M(x), g, g.map((v) => -v), 1, "none");
+    expect(ls.beta).toBe(0);
+    expect(Array.from(ls.x)).toEqual([1, 1, 1]);
+  });
+});
+
+describe("update rules (update.ts)", () => {
+  it("'plain' is ĥ, 'clipped' rescales ĥ to norm clipNorm only when it is longer", () => {
+    const h = Float64Array.from([3, 4]);
+    expect(Array.from(direction(initUpdate({}, 2), h, new Float64Array(2)))).toEqual([3, 4]);
+    const clipped = direction(initUpdate({ update: "clipped", clipNorm: 1 }, 2), h, new Float64Array(2));
+    expect(nrm(clipped)).toBeCloseTo(1, 14);
+    expect(clipped[0] / clipped[1]).toBeCloseTo(0.75, 14);
+    const short = direction(initUpdate({ update: "clipped", clipNorm: 10 }, 2), h, new Float64Array(2));
+    expect(Array.from(short)).toEqual([3, 4]);
+  });
+
+  it("'adam' takes a first step of ≈ sign(ĥ) (bias-corrected), keeps its moments in plain data, and matches the textbook recursion", () => {
+    const u = initUpdate({ update: "adam" }, 3);
+    const h1 = Float64Array.from([0.5, -2e-3, 10]);
+    const d1 = direction(u, h1, new Float64Array(3));
+    for (let i = 0; i < 3; i++) expect(d1[i]).toBeCloseTo(Math.sign(h1[i]), 4);
+    // a JSON round trip of the state continues the same recursion
+    const revived = JSON.parse(JSON.stringify(u));
+    const h2 = Float64Array.from([1, 1, -1]);
+    const d2 = direction(revived, h2, new Float64Array(3));
+    const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    for (let i = 0; i < 3; i++) {
+      const m = b1 * (1 - b1) * h1[i] + (1 - b1) * h2[i];
+      const v = b2 * (1 - b2) * h1[i] ** 2 + (1 - b2) * h2[i] ** 2;
+      expect(d2[i]).toBeCloseTo(m / (1 - b1 ** 2) / (Math.sqrt(v / (1 - b2 ** 2)) + eps), 12);
+    }
+    expect(revived.t).toBe(2);
+  });
+
+  it("rejects unknown rules and out-of-range constants with a DomainError naming the option", () => {
+    expect(() => initUpdate({ update: "sgd" as never }, 2)).toThrow(DomainError);
+    expect(() => initUpdate({ adamBeta1: 1 }, 2)).toThrow(/adamBeta1/);
+    expect(() => initUpdate({ clipNorm: 0 }, 2)).toThrow(/clipNorm/);
+  });
+
+  it("every algorithm lists the update rule and the preset among its parameters, and runs with 'adam' and 'clipped'", () => {
+    for (const alg of ALGORITHM_LIST) {
+      const names = alg.info.params.map((p) => p.name);
+      expect(names, alg.name).toContain("update");
+      expect(names, alg.name).toContain("preset");
+    }
+    const { problem, x0 } = gridGoal({ seed: 0 });
+    for (const update of ["adam", "clipped"] as const) {
+      const r = exactDescent.run(problem, { x0, iterations: 20, update, stepRule: "fixed", beta: 0.1 });
+      expect(phi(problem, r.x).value, update).toBeLessThan(phi(problem, Float64Array.from(x0)).value);
+    }
+  });
+});
+
+describe("the paper preset", () => {
+  it("takes each spec's `paper` value for the options not given, and the given ones otherwise", () => {
+    const spec = { default: 1, paper: 0.1 };
+    expect(presetValue(spec, undefined, "default")).toBe(1);
+    expect(presetValue(spec, undefined, "paper")).toBe(0.1);
+    expect(presetValue(spec, 3, "paper")).toBe(3);
+    const { problem, x0 } = gridGoal({ seed: 0 });
+    const st = exactDescent.init(problem, { x0, preset: "paper" });
+    expect(st.beta).toBe(0.1);
+    expect(st.stepRule).toBe("fixed");
+    const ms = mSoBiRL.init(problem, { x0, preset: "paper" });
+    expect([ms.beta, ms.stepRule, ms.wStep, ms.N, ms.wSteps]).toEqual([8e-3, "fixed", "least-squares", 10, 1]);
+    expect(ms.w.some((v) => v !== 0)).toBe(true); // w_0 ~ N(0, I)
+    const ac = actorCritic.init(problem, { x0, preset: "paper" });
+    expect([ac.tauFloor, ac.alpha, ac.alphaPower, ac.stepRule, ac.actor, ac.wPower]).toEqual([0, 0.01, 0.6, "schedule", "gradient", 0]);
+  });
+});
+
+/** A GARNET problem: r_x = x (a reward table), f = −(return of r_U under π) + (λ/2)‖x‖². */
+function garnetProblem(gamma: number, seed: number): { problem: BilevelProblem; x0: Float64Array } {
+  const g = garnet({ S: 10, A: 3, gamma, seed });
+  const n = g.S * g.A;
+  const problem = new BilevelProblem({ mdp: g.mdp, tau: 0.1, reward: additiveReward(new Float64Array(n), 1), upper: upperReturn({ r: g.reward, lambda: 0.01 }) });
+  return { problem, x0: new Float64Array(n) };
+}
+
+describe("M-SoBiRL's default w tracking (docs/math.md#m-sobirl)", () => {
+  /** cos(ĥ_k, ∇φ(x_k)) along a fixed-step run, with ĥ_k = (x_k − x_{k+1})/β. */
+  function cosines(problem: BilevelProblem, x0: Float64Array, opts: Record<string, unknown>, K: number, beta: number): number[] {
+    const r = mSoBiRL.run(problem, { x0, iterations: K, stepRule: "fixed", beta, record: { x: true }, ...opts });
+    // a run the driver stops as diverged has ĥ pointing anywhere: count it as −1
+    if (r.status === "diverged") return new Array(K).fill(-1);
+    const xs: Float64Array[] = r.history.map((row) => Float64Array.from(row.x!));
+    xs.push(Float64Array.from(r.x));
+    const out: number[] = [];
+    for (let k = 0; k < K; k++) {
+      const h = xs[k].map((v, i) => (v - xs[k + 1][i]) / beta);
+      const g = hypergradient(problem, xs[k], { method: "exact" }).grad;
+      out.push(dot(h, g) / (nrm(h) * nrm(g)));
+    }
+    return out;
+  }
+
+  // a small fixed step, so that the lower level's own lag settles within ~10 iterations
+  it.each([0.5, 0.9, 0.99])("ĥ points along the exact hypergradient after a few iterations at γ = %f (Richardson, ⌈1/(1−γ)⌉ steps per iteration), where the paper's single least-squares step points uphill", (gamma) => {
+    for (const seed of [1, 2]) {
+      const { problem, x0 } = garnetProblem(gamma, seed);
+      const cos = cosines(problem, x0, {}, 30, 0.01);
+      expect(Math.min(...cos.slice(12)), `seed ${seed}`).toBeGreaterThan(0.95);
+      expect(cos.at(-1)!, `seed ${seed}`).toBeGreaterThan(0.99);
+      if (gamma >= 0.9) {
+        const ls = cosines(problem, x0, { wStep: "least-squares", wSteps: 1 }, 30, 0.01);
+        expect(Math.min(...ls.slice(12)), `seed ${seed}, least squares`).toBeLessThan(0);
+      }
+    }
+  });
+
+  // at γ = 0.99 the adaptive step stays small while the sweeps lag (‖ΔV‖ above the tracking
+  // tolerance), so 200 iterations close only part of the gap there
+  it.each([[0.5, 0.95], [0.9, 0.95], [0.99, 0.3]])("lowers φ at its defaults on random problems at γ = %f, closing at least the fraction %f of the gap exact descent closes", (gamma, closed) => {
+    for (const seed of [1, 2]) {
+      const { problem, x0 } = garnetProblem(gamma, seed);
+      const phi0 = phi(problem, x0).value;
+      const r = mSoBiRL.run(problem, { x0, iterations: 200 });
+      const e = exactDescent.run(garnetProblem(gamma, seed).problem, { x0, iterations: 200 });
+      const phiM = phi(problem, r.x).value, phiE = phi(problem, e.x).value;
+      expect(phiM, `seed ${seed}`).toBeLessThan(phi0);
+      expect((phi0 - phiM) / (phi0 - Math.min(phiE, phiM)), `seed ${seed}`).toBeGreaterThan(closed);
+    }
+  });
+});
+
+describe("the actor-critic's decaying-entropy defaults (docs/math.md#actor-critic)", () => {
+  const cases = [
+    ["gridGoal", () => { const g = gridGoal({ seed: 0 }); return { problem: g.problem, x0: g.x0, project: "none" as const }; }],
+    ["incentive", () => { const g = incentive({ seed: 0 }); return { problem: g.problem, x0: g.x0, project: "nonnegative" as const }; }],
+    ["stackelberg", () => { const g = stackelberg({ seed: 0 }); return { problem: g.problem, x0: g.x0, project: "none" as const }; }],
+  ] as const;
+  it.each(cases)("reaches φ within 1%% of exact descent's and shrinks the projected gradient of φ by 4× (%s)", (_name, make) => {
+    const a = make();
+    const r = actorCritic.run(a.problem, { x0: a.x0, iterations: 200, project: a.project });
+    // τ_k decays (not switched off) towards the problem's τ
+    expect(r.state.tauPower).toBeGreaterThan(0);
+    expect(r.state.tau0).toBeGreaterThan(a.problem.tau);
+    const e = exactDescent.run(make().problem, { x0: a.x0, iterations: 200, project: a.project });
+    const phiA = phi(a.problem, r.x).value, phiE = phi(a.problem, e.x).value;
+    expect(Math.abs(phiA - phiE)).toBeLessThanOrEqual(0.01 * Math.abs(phiE));
+    const g0 = hypergradient(a.problem, Float64Array.from(a.x0), { method: "exact" }).grad;
+    const gK = hypergradient(a.problem, r.x, { method: "exact" }).grad;
+    const gE = hypergradient(a.problem, e.x, { method: "exact" }).grad;
+    const m0 = gradientMapping(a.x0, g0, a.project), mK = gradientMapping(r.x, gK, a.project), mE = gradientMapping(e.x, gE, a.project);
+    expect(mK, `m0 ${m0}, mK ${mK}, exact descent ${mE}`).toBeLessThan(0.25 * m0);
+  });
+});
+
+describe("PARL's default step", () => {
+  it("backtracks on φ: φ never rises between iterations", () => {
+    const { problem, x0 } = gridGoal({ seed: 1 });
+    const r = parl.run(problem, { x0, iterations: 30, record: { phiEvery: 1 } });
+    const phis = r.history.map((row) => row.phi!);
+    for (let k = 1; k < phis.length; k++) expect(phis[k]).toBeLessThanOrEqual(phis[k - 1] + 1e-9);
+    expect(phis.at(-1)!).toBeLessThan(phis[0] - 1);
+  });
+});
+
+describe("the paper preset in experiment files", () => {
+  it("normalises an algorithm with preset 'paper' to the paper's values, and one without it to the defaults", () => {
+    const paper = validateExperiment({ version: 1, seed: 0, problem: { builtin: "gridGoal" }, algorithm: { name: "exactDescent", preset: "paper" }, iterations: 1 });
+    expect(paper.ok).toBe(true);
+    const a = (paper as { experiment: { algorithm: Record<string, unknown> } }).experiment.algorithm;
+    expect([a.beta, a.stepRule]).toEqual([0.1, "fixed"]);
+    const plain = validateExperiment({ version: 1, seed: 0, problem: { builtin: "gridGoal" }, algorithm: { name: "exactDescent" }, iterations: 1 });
+    const b = (plain as { experiment: { algorithm: Record<string, unknown> } }).experiment.algorithm;
+    expect([b.beta, b.stepRule, b.preset]).toEqual([1, "armijo", "default"]);
+  });
+});
