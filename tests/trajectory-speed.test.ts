@@ -183,6 +183,50 @@ describe("the one-pass pair loop of preferenceBCE", () => {
   });
 });
 
+describe("the pair table kept for one x", () => {
+  it("is rebuilt when x changes, also when only ‖x‖² (the λ term) changes and R_x does not", () => {
+    const { problem } = rlhf({ seed: 14 });
+    const { S, A } = problem.mdp;
+    const SA = S * A;
+    // R_x = [I | 0]: the last coordinate of x moves only (λ/2)‖x‖²
+    const Phi = new Float64Array(SA * (SA + 1));
+    for (let i = 0; i < SA; i++) Phi[i * (SA + 1) + i] = 1;
+    const reward = linearReward(Phi, SA + 1);
+    const objective = preferenceBCE({ rTrue: randomX(SA, 20, 1), horizon: 2, lambda: 0.3 });
+    const ctx: TrajectoryContext = { reward, mdp: problem.mdp };
+    const pi = randomPolicy(S, A, 21);
+    const x1 = randomX(SA + 1, 22), x2 = Float64Array.from(x1), x3 = randomX(SA + 1, 23);
+    x2[SA] += 0.5;
+    for (const x of [x1, x2, x3, x1, x1, x2]) {
+      const fast = expectation(objective, ctx, x, pi, { gradX: true, gradPi: true });
+      const slow = expectation(general(objective), ctx, x, pi, { gradX: true, gradPi: true });
+      expect(Object.is(fast.value, slow.value)).toBe(true);
+      expect(differing(fast.gradPi!, slow.gradPi!)).toEqual([]);
+      expect(relErr(fast.gradX!, slow.gradX!)).toBeLessThan(1e-13);
+    }
+  });
+
+  it("serves trajectoryUpper's f, ∂f/∂x and ∂f/∂π in any order, each equal to one full enumeration", () => {
+    const { problem, objective } = happyText();
+    const { S, A } = problem.mdp;
+    const ctx: TrajectoryContext = { reward: problem.reward, mdp: problem.mdp };
+    const up = problem.upper;
+    const x = randomX(problem.n, 24, 0.3);
+    const orders = [["gradPi", "value", "gradX"], ["gradX", "gradPi", "value"], ["value", "gradX", "gradPi"]] as const;
+    orders.forEach((order, i) => {
+      const pi = randomPolicy(S, A, 30 + i);
+      const want = expectation(objective, ctx, x, pi, { gradX: true, gradPi: true });
+      for (const part of order) {
+        if (part === "value") expect(Object.is(up.value(x, pi, problem.mdp), want.value)).toBe(true);
+        const out = new Float64Array(part === "gradX" ? problem.n : S * A);
+        if (part === "gradX") up.gradX(x, pi, out, problem.mdp);
+        if (part === "gradPi") up.gradPi(x, pi, out, problem.mdp);
+        if (part !== "value") expect(differing(out, want[part]!)).toEqual([]);
+      }
+    });
+  });
+});
+
 describe("the cached trajectory skeleton", () => {
   it("is reused while the MDP is unchanged and rebuilt after setTransitions, in both builds", () => {
     for (const backend of [simd, scalar]) {

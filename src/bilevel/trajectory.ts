@@ -287,7 +287,7 @@ export function preferenceBCE(spec: PreferenceBCESpec): PreferenceBCE {
         return exactOf(obj, problem, x, pi, { gradPi: true }).gradPi!;
       },
     };
-    pairKernels.set(obj, { loss: obj.loss, gradX: obj.gradX, gpow, lambda, SA, checkContext, labelsFor });
+    pairKernels.set(obj, { table: undefined, loss: obj.loss, gradX: obj.gradX, gpow, lambda, SA, checkContext, labelsFor });
     return obj;
   };
   // R_true per trajectory and the labels of every pair: fixed for a skeleton (π- and x-free)
@@ -556,8 +556,8 @@ export function expectation(objective: TrajectoryObjective, ctx: TrajectoryConte
   let total = 1;
   for (let i = 0; i < N; i++) total *= T;
   if (total > maxGroups) throw new DomainError("objective", `exact enumeration needs ${T}^${N} = ${total} groups (more than ${maxGroups}); use the Monte-Carlo estimators`, total);
-  const kernel = pairKernels.get(obj);
-  if (kernel && N === 2 && obj.loss === kernel.loss && obj.gradX === kernel.gradX) return pairExpectation(kernel, ctx, x, sk, pw, relevant.subarray(0, T), want, total);
+  const kernel = pairKernelOf(obj);
+  if (kernel) return pairExpectation(kernel, ctx, x, sk, pw, relevant.subarray(0, T), want, total);
 
   const n = x.length;
   const states = new Int32Array(N * H), actions = new Int32Array(N * H);
@@ -624,6 +624,8 @@ interface PairKernel {
   /** Throws as the loss does on a context of the wrong shape. */
   checkContext(ctx: TrajectoryContext): void;
   labelsFor(sk: TrajectorySkeleton): PairLabels;
+  /** The last pair table (one x). */
+  table?: PairTable;
 }
 
 interface PairLabels {
@@ -636,6 +638,12 @@ interface PairLabels {
 }
 
 const pairKernels = new WeakMap<TrajectoryObjective, PairKernel>();
+
+/** The pair kernel of a one-pair preferenceBCE that still has its own loss and gradX. */
+function pairKernelOf(obj: TrajectoryObjective): PairKernel | undefined {
+  const k = pairKernels.get(obj);
+  return k && obj.groupSize === 2 && obj.loss === k.loss && obj.gradX === k.gradX ? k : undefined;
+}
 /** Largest table of exp(−|d|), log1p(exp(−|d|)) over pairs of distinct returns (entries). */
 const PAIR_MEMO_MAX = 1 << 20;
 /** Largest label table stored (entries). */
@@ -657,9 +665,87 @@ function returnsOf(sk: TrajectorySkeleton, r: ArrayLike<number>, gpow: Float64Ar
 }
 
 /**
- * The exact expectation of a one-pair preference BCE in one pass over the pairs (a, b) of
- * relevant trajectories, in the order (and with the floating-point operations) of the
- * general loop: f and ∂f/∂π come out bit-identical. ∂f/∂x = R_xᵀ E[w·(c(τ_a) − c(τ_b))] +
+ * The loss l and its slope w = ∂l/∂d = σ(d) − y of every pair (a, b) of trajectories at one
+ * x (π-free): entry pos[a]·M + pos[b]. Kept by the kernel while x (through R_x, and ‖x‖² for
+ * λ) stays the same, so that steps that move only π (Φσ's inner loops) skip the exp and log.
+ */
+interface PairTable {
+  sk: TrajectorySkeleton;
+  Rx: Float64Array;
+  c: number;
+  M: number;
+  pos: Int32Array;
+  L: Float64Array;
+  W: Float64Array;
+}
+
+/** Largest pair table kept between calls (entries of L and of W). */
+const PAIR_TABLE_MAX = 1 << 20;
+
+function pairTable(kern: PairKernel, sk: TrajectorySkeleton, Rx: Float64Array, c: number, rel: Int32Array): PairTable {
+  const last = kern.table;
+  if (last && last.sk === sk && Object.is(last.c, c) && same(last.Rx, Rx)) return last;
+  const { count } = sk;
+  // every pair of the skeleton when that is small enough to keep, else only the relevant ones
+  const full = count * count <= PAIR_TABLE_MAX;
+  const M = full ? count : rel.length;
+  const pos = new Int32Array(count).fill(-1);
+  const idx = full ? null : rel;
+  for (let k = 0; k < M; k++) pos[idx ? idx[k] : k] = k;
+  const { Rt, table, label } = kern.labelsFor(sk);
+  const lambda = kern.lambda;
+  // e = exp(−|d|) and log1p(e) depend on |d| alone, and d(b, a) = −d(a, b) exactly: compute them
+  // once per unordered pair of distinct returns (trajectories often share R_x(τ))
+  const cls = new Int32Array(M);
+  const ids = new Map<number, number>();
+  for (let k = 0; k < M; k++) {
+    const v = Rx[idx ? idx[k] : k];
+    let id = ids.get(v);
+    if (id === undefined) ids.set(v, (id = ids.size));
+    cls[k] = id;
+  }
+  const K = ids.size;
+  const memo = K * K <= PAIR_MEMO_MAX;
+  const E = new Float64Array(memo ? K * K : 0).fill(NaN), LP = new Float64Array(memo ? K * K : 0);
+  const L = new Float64Array(M * M), W = new Float64Array(M * M);
+  for (let ka = 0; ka < M; ka++) {
+    const a = idx ? idx[ka] : ka, Ra = Rx[a];
+    for (let kb = 0; kb < M; kb++) {
+      const b = idx ? idx[kb] : kb;
+      const d = Ra - Rx[b];
+      const y = table ? table[a * count + b] : label(Rt[a] - Rt[b]);
+      // σ(d) and softplus(d) share e = exp(−|d|), as sigmoid() and softplus() compute it
+      let e: number, lp: number;
+      if (memo) {
+        const m = cls[ka] * K + cls[kb];
+        e = E[m];
+        if (e === e) lp = LP[m];
+        else {
+          e = exp(d >= 0 ? -d : d);
+          lp = log1p(e);
+          const m2 = cls[kb] * K + cls[ka];
+          E[m] = E[m2] = e;
+          LP[m] = LP[m2] = lp;
+        }
+      } else {
+        e = exp(d >= 0 ? -d : d);
+        lp = log1p(e);
+      }
+      let l = (d > 0 ? d + lp : lp) - y * d;
+      if (lambda > 0) l += c;
+      L[ka * M + kb] = l;
+      W[ka * M + kb] = (d >= 0 ? 1 / (1 + e) : e / (1 + e)) - y;
+    }
+  }
+  const t: PairTable = { sk, Rx, c, M, pos, L, W };
+  if (full) kern.table = t;
+  return t;
+}
+
+/**
+ * The exact expectation of a one-pair preference BCE from its pair table: the pairs (a, b) of
+ * relevant trajectories in the order (and with the floating-point operations) of the general
+ * loop, so f and ∂f/∂π come out bit-identical. ∂f/∂x = R_xᵀ E[w·(c(τ_a) − c(τ_b))] +
  * λ·x·Σ Pr(a)Pr(b) takes one vjp instead of one per pair (R_xᵀ is linear), so its sums run
  * in another order.
  */
@@ -675,82 +761,23 @@ function pairExpectation(
 ): ExactExpectation {
   kern.checkContext(ctx);
   const { gpow, lambda, SA } = kern;
-  const { H, sa, count } = sk;
+  const { H, sa } = sk;
   const { prob, dIdx, dVal } = pw;
   const T = rel.length;
   const Rx = returnsOf(sk, rewardValues(ctx.reward, x, SA), gpow);
-  const { Rt, table, label } = kern.labelsFor(sk);
   const c = lambda > 0 ? 0.5 * lambda * sumSq(x) : 0;
-  // e = exp(−|d|) and log1p(e) depend on |d| alone, and d(b, a) = −d(a, b) exactly: compute them
-  // once per unordered pair of distinct returns (trajectories often share R_x(τ))
-  const cls = new Int32Array(count);
-  const ids = new Map<number, number>();
-  for (let i = 0; i < count; i++) {
-    let k = ids.get(Rx[i]);
-    if (k === undefined) ids.set(Rx[i], (k = ids.size));
-    cls[i] = k;
-  }
-  const K = ids.size;
-  const memo = K * K <= PAIR_MEMO_MAX;
-  const E = new Float64Array(memo ? K * K : 0).fill(NaN), LP = new Float64Array(memo ? K * K : 0);
-  const wantX = want.gradX === true, gp = want.gradPi ? new Float64Array(SA) : undefined;
-  // E[w·(c(τ_a) − c(τ_b))] accumulated pair by pair; u is one pair's vector (touched entries only)
-  const U = wantX ? new Float64Array(SA) : undefined;
-  const u = new Float64Array(SA), mark = new Int32Array(SA).fill(-1), touched = new Int32Array(2 * H);
-  let pairsX = 0, psum = 0, value = 0;
+  const { M, pos, L, W } = pairTable(kern, sk, Rx, c, rel);
+  const gp = want.gradPi ? new Float64Array(SA) : undefined;
+  let value = 0;
   for (let ai = 0; ai < T; ai++) {
-    const a = rel[ai], pa = prob[a], Ra = Rx[a], oa = a * H;
+    const a = rel[ai], pa = prob[a], oa = a * H, ra = pos[a] * M;
     for (let bi = 0; bi < T; bi++) {
       const b = rel[bi], pb = prob[b];
       const pg = pa * pb;
       if (pg === 0 && !(gp && (pb !== 0 || pa !== 0))) continue;
-      const d = Ra - Rx[b];
-      const y = table ? table[a * count + b] : label(Rt[a] - Rt[b]);
-      // σ(d) and softplus(d) share e = exp(−|d|), as sigmoid() and softplus() compute it
-      let e: number, lp: number;
-      if (memo) {
-        const m = cls[a] * K + cls[b];
-        e = E[m];
-        if (e === e) lp = LP[m];
-        else {
-          e = exp(d >= 0 ? -d : d);
-          lp = log1p(e);
-          const m2 = cls[b] * K + cls[a];
-          E[m] = E[m2] = e;
-          LP[m] = LP[m2] = lp;
-        }
-      } else {
-        e = exp(d >= 0 ? -d : d);
-        lp = log1p(e);
-      }
-      let l = (d > 0 ? d + lp : lp) - y * d;
-      if (lambda > 0) l += c;
+      const l = L[ra + pos[b]];
       if (!Number.isFinite(l)) throw new DomainError("objective.loss", "must return a finite number", l);
-      if (pg !== 0) {
-        value += pg * l;
-        if (U) {
-          pairsX++;
-          psum += pg;
-          const w = (d >= 0 ? 1 / (1 + e) : e / (1 + e)) - y;
-          if (w !== 0) {
-            const ob = b * H;
-            let nt = 0;
-            const stamp = ai * T + bi;
-            for (let t = 0; t < H; t++) {
-              const j1 = sa[oa + t], j2 = sa[ob + t];
-              if (j1 >= 0) {
-                if (mark[j1] !== stamp) { mark[j1] = stamp; u[j1] = 0; touched[nt++] = j1; }
-                u[j1] += w * gpow[t];
-              }
-              if (j2 >= 0) {
-                if (mark[j2] !== stamp) { mark[j2] = stamp; u[j2] = 0; touched[nt++] = j2; }
-                u[j2] -= w * gpow[t];
-              }
-            }
-            for (let k = 0; k < nt; k++) U[touched[k]] += pg * u[touched[k]];
-          }
-        }
-      }
+      if (pg !== 0) value += pg * l;
       if (gp) {
         const wa = l * pb;
         if (wa !== 0) for (let k = oa; k < oa + H && dIdx[k] >= 0; k++) gp[dIdx[k]] += wa * dVal[k];
@@ -760,9 +787,38 @@ function pairExpectation(
     }
   }
   let gx: Float64Array | undefined;
-  if (U) {
+  if (want.gradX) {
     gx = new Float64Array(x.length);
-    if (pairsX > 0) {
+    // E[w·(c(τ_a) − c(τ_b))]; u is one pair's vector, summed over t as the loss's gradX does
+    const U = new Float64Array(SA), u = new Float64Array(SA), mark = new Int32Array(SA).fill(-1), touched = new Int32Array(2 * H);
+    let pairs = 0, psum = 0;
+    for (let ai = 0; ai < T; ai++) {
+      const a = rel[ai], pa = prob[a], oa = a * H, ra = pos[a] * M;
+      for (let bi = 0; bi < T; bi++) {
+        const b = rel[bi];
+        const pg = pa * prob[b];
+        if (pg === 0) continue;
+        pairs++;
+        psum += pg;
+        const w = W[ra + pos[b]];
+        if (w === 0) continue;
+        const ob = b * H, stamp = ai * T + bi;
+        let nt = 0;
+        for (let t = 0; t < H; t++) {
+          const j1 = sa[oa + t], j2 = sa[ob + t];
+          if (j1 >= 0) {
+            if (mark[j1] !== stamp) { mark[j1] = stamp; u[j1] = 0; touched[nt++] = j1; }
+            u[j1] += w * gpow[t];
+          }
+          if (j2 >= 0) {
+            if (mark[j2] !== stamp) { mark[j2] = stamp; u[j2] = 0; touched[nt++] = j2; }
+            u[j2] -= w * gpow[t];
+          }
+        }
+        for (let k = 0; k < nt; k++) U[touched[k]] += pg * u[touched[k]];
+      }
+    }
+    if (pairs > 0) {
       const g = rewardVjp(ctx.reward, x, U);
       if (lambda > 0) for (let k = 0; k < g.length; k++) g[k] += psum * (lambda * x[k]);
       checked("objective.gradX", g, gx);
@@ -790,22 +846,31 @@ export function trajectoryUpper(objective: TrajectoryObjective, reward: RewardMo
   }
   if (typeof reward !== "object" || reward === null || typeof reward.reward !== "function") throw new ShapeError("reward", "must be a reward model { dim, reward(x, out), vjp? | jacobian? }", reward);
   const exact = options.exact ?? true;
+  // f, ∂f/∂x and ∂f/∂π at the last (x, π, M): a general objective gets all three from one
+  // enumeration; a preference BCE (one cheap pass each) only what is asked, so that steps that
+  // need ∂f/∂π alone (Φσ's inner loops) skip the ∂f/∂x pass
   let key: { x: Float64Array; pi: Float64Array; mdp: TabularMDP } | undefined;
-  let cached: ExactExpectation | undefined;
-  const all = (x: Float64Array, pi: Float64Array, mdp: TabularMDP): ExactExpectation => {
+  let cached: { value: number; gradX?: Float64Array; gradPi?: Float64Array } | undefined;
+  const at = (x: Float64Array, pi: Float64Array, mdp: TabularMDP, part?: "gradX" | "gradPi"): { value: number; gradX?: Float64Array; gradPi?: Float64Array } => {
     if (!exact) throw new DomainError("upper", "this trajectory objective was built with exact: false; f(x, π) can only be estimated (model-free methods)", "exact");
-    if (key && key.mdp === mdp && same(key.x, x) && same(key.pi, pi)) return cached!;
+    const hit = key && key.mdp === mdp && same(key.x, x) && same(key.pi, pi);
+    if (hit && (part === undefined || cached![part])) return cached!;
     const mdpU = checkObjective(objective, mdp);
-    cached = expectation(objective, { reward, mdp: mdpU }, x, pi, { gradX: true, gradPi: true });
-    key = { x: Float64Array.from(x), pi: Float64Array.from(pi), mdp };
-    return cached;
+    const lazy = pairKernelOf(objective.reduced ?? objective) !== undefined;
+    const e = expectation(objective, { reward, mdp: mdpU }, x, pi, lazy ? { gradX: part === "gradX", gradPi: part === "gradPi" } : { gradX: true, gradPi: true });
+    if (hit) cached![part!] = e[part!];
+    else {
+      cached = { value: e.value, gradX: e.gradX, gradPi: e.gradPi };
+      key = { x: Float64Array.from(x), pi: Float64Array.from(pi), mdp };
+    }
+    return cached!;
   };
   return {
     trajectory: objective,
     dim: reward.dim,
-    value: (x, pi, mdp) => all(x, pi, mdp).value,
-    gradX: (x, pi, out, mdp) => { out.set(all(x, pi, mdp).gradX!); },
-    gradPi: (x, pi, out, mdp) => { out.set(all(x, pi, mdp).gradPi!); },
+    value: (x, pi, mdp) => at(x, pi, mdp).value,
+    gradX: (x, pi, out, mdp) => { out.set(at(x, pi, mdp, "gradX").gradX!); },
+    gradPi: (x, pi, out, mdp) => { out.set(at(x, pi, mdp, "gradPi").gradPi!); },
   };
 }
 
