@@ -9,48 +9,24 @@
 //
 //   npm run asbuild && node --import ./scripts/register-wasm.mjs --import tsx examples/compare.ts [--size=N] [--no-write]
 //
-// Settings. The defaults of docs/math.md#defaults are [CONSTRUCTED] starting points (only
-// M-SoBiRL's come from the authors' code, for a different problem), so every algorithm got
-// its step sizes tuned by hand on each problem: the largest step (among a few powers of
-// ~3) that lowers φ steadily, and enough iterations for φ to level off. Everything random
-// is seeded (problem instances: seed 0; samplers: seed 1), so a rerun gives the same φ
-// columns bit for bit; only the wall times change. The GridWorld settings were tuned on the
-// default 5 × 5 grid; --size=N reuses them (on 4 × 4, for one, the Richardson M-SoBiRL
-// variant's β = 3 is too large and φ rises).
+// Settings: none. Every algorithm runs with its DEFAULT options (only the sampler's seed is
+// set), as a user calling `alg.run(problem, { iterations })` would; the problem's budget of
+// iterations is the defaults matrix's (examples/defaults.ts, which runs the same on every
+// built-in problem and three seeds → docs/defaults.md). The papers' own settings stay one
+// option away (`preset: 'paper'`).
 //
-// SoBiRL needs a trajectory objective. Both problems' upper levels are returns, so they
-// get the reward-shaping loss of eq. (12) with N = 1 (`returnLoss`):
-//   GridWorld  l = −Σ_{t<H} γ^t 1{s_t = target} + (μ/2)‖x‖²
-//   incentive  l = −Σ_{t<H} γ^t (r_D − κx)(s_t, a_t)
-// truncated at H = ⌈log(1e-4)/log γ⌉ = 88 steps (γ = 0.9), attached to the problem with
-// `withTrajectory`, which keeps the exact objective for φ and for the other methods.
-//
-// The alternating baseline is left out of those two problems: it only fits the reward to the
-// loss on data drawn from the current policy, x ← x − β E_π[∇_x l], ignoring how π moves
-// with x. For a return-type loss ∇_x l contains no fitting signal: on the GridWorld it is
-// μx (weight decay of x), on the incentive problem κ Σ_t γ^t e_{(s_t,a_t)} ≥ 0, which the
-// projection onto x ≥ 0 cancels from x_0 = 0. It needs a loss whose x-dependence is a fit
-// to labels, i.e. preferences; it runs on the RLHF problem.
+// SoBiRL needs a trajectory objective: the GridWorld and incentive upper levels are returns,
+// so it gets the reward-shaping loss of eq. (12) with N = 1 (`returnLoss`), attached with
+// `withTrajectory` (φ stays the exact objective). The alternating baseline applies only
+// where the loss is a fit to labels (RLHF): on a return-type loss ∇_x l has no fitting signal.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  actorCritic,
-  alternating,
-  exactDescent,
-  gridGoal,
-  additiveReward,
-  incentive,
-  init,
-  mSoBiRL,
-  parl,
-  pbrl,
-  phiSigma,
-  rlhf,
-  soBiRL,
-} from "../src/index";
-import { compareAlgorithms, formatTable, returnLoss, withTrajectory, type CompareEntry, type CompareInstance, type CompareRow } from "../src/bilevel/compare";
+import { init } from "../src/index";
+import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
+import { compareAlgorithms, formatTable, type CompareEntry, type CompareInstance, type CompareRow } from "../src/bilevel/compare";
+import { MATRIX_PROBLEMS, applicability } from "./defaults";
 
 interface Setting extends CompareEntry {
   /** What the settings are and why (for the docs). */
@@ -69,156 +45,61 @@ interface Suite {
 // ---------- arguments ----------
 
 const args = process.argv.slice(2);
-const sizeArg = args.find((a) => a.startsWith("--size="));
-const SIZE = sizeArg ? Number(sizeArg.slice(7)) : 5;
-if (!Number.isInteger(SIZE) || SIZE < 2) throw new Error(`--size must be an integer ≥ 2, got ${sizeArg}`);
 const WRITE = !args.includes("--no-write");
 
 const backend = await init();
 
 // ---------- problems ----------
+// The defaults matrix's instances (examples/defaults.ts), seed 0: the same problems, x_0,
+// constraint and, for SoBiRL, the same attached trajectory loss.
 
-const MU = 1e-3; // gridGoal's default weight of (μ/2)‖x‖²
+const PROBLEM_OF = (name: string) => MATRIX_PROBLEMS.find((p) => p.name === name)!;
 
-/** GridWorld goal position (docs/math.md#grid-goal), with the reward-shaping trajectory loss attached for SoBiRL. */
-function gridProblem(): CompareInstance {
-  const g = gridGoal({ size: SIZE, mu: MU });
-  const { rU } = g.problem.upper as unknown as { rU: Float64Array }; // upperReturn's r_U = 1{s = target}
-  const loss = returnLoss({ reward: rU, gamma: g.problem.mdp.gamma, lambda: MU });
-  return { problem: withTrajectory(g.problem, loss), x0: g.x0 };
+function suite(id: string, problem: string, title: string, about: string): Suite {
+  const p = PROBLEM_OF(problem);
+  const entries: Setting[] = [];
+  for (const alg of ALGORITHM_LIST) {
+    const how = applicability(alg, p);
+    if (!how.applies) continue;
+    const options = alg.info.params.some((q) => q.name === "seed") ? { seed: 0 } : {};
+    entries.push({ name: alg.name, algorithm: alg, options, note: how.via === "withTrajectory" ? "defaults; on the return loss attached by `withTrajectory`" : "defaults" });
+  }
+  const viaTrajectory = entries.some((e) => e.note.includes("withTrajectory"));
+  return {
+    id,
+    title,
+    about,
+    // one factory for every entry: the trajectory loss is attached when any entry needs it (it does not change φ or the other methods)
+    make: viaTrajectory ? () => p.makeTrajectory!(0) : () => p.make(0),
+    iterations: p.iterations,
+    entries,
+  };
 }
-
-/** Incentive design (docs/math.md#incentive), with l = −Σ γ^t (r_D − κx)(s_t, a_t) attached; x ≥ 0 by projection. */
-function incentiveProblem(): CompareInstance {
-  const inc = incentive();
-  // the designer's net reward r_D − κx
-  const net = additiveReward(inc.rD, -inc.kappa);
-  const loss = returnLoss({ reward: net, gamma: inc.problem.mdp.gamma });
-  return { problem: withTrajectory(inc.problem, loss), x0: inc.x0, project: inc.project };
-}
-
-/** Tabular RLHF (docs/math.md#rlhf): S = 3, A = 2, H = 2, τ = 1, Bradley–Terry labels; f exact by enumeration. */
-function rlhfProblem(): CompareInstance {
-  const r = rlhf();
-  return { problem: r.problem, x0: r.x0 };
-}
-
-const zeros = (n: number) => new Array(n).fill(0);
-const S_GRID = SIZE * SIZE;
 
 // ---------- settings ----------
 
 const suites: Suite[] = [
-  {
-    id: "grid",
-    title: `GridWorld goal position (docs/math.md#grid-goal), ${SIZE} × ${SIZE}`,
-    about:
-      `Slippery ${SIZE} × ${SIZE} grid (slip 0.1, 5 actions, γ = 0.9, τ = 0.1), start (0, 0), target (${SIZE - 1}, ${Math.floor(SIZE / 2)}); ` +
-      `lower reward r_x(s) = softmax(x)_s (a soft goal, n = ${S_GRID}); f = −E_{d̃^π}[1{s = target}] + (μ/2)‖x‖², μ = 1e-3; ` +
-      "x_0 = 0.1·N(0, I) (seed 0).",
-    make: gridProblem,
-    iterations: 200,
-    entries: [
-      { name: "exactDescent", algorithm: exactDescent, options: { beta: 3 }, note: "β = 3; lower solve by soft VI to 1e-10 (warm-started), one transposed LU solve per ∇φ." },
-      {
-        name: "mSoBiRL",
-        algorithm: mSoBiRL,
-        options: { beta: 1, w0: zeros(S_GRID) },
-        note: "β = 1, ζ = 0.5, N = 10 sweeps (early stop 1e-6), least-squares w-step (Algorithm 1), w_0 = 0. With the authors' w_0 ~ N(0, I) the error of w_0 dominates ĥ_k for ~100 iterations (‖ĥ_0‖ = 1.5 against ‖∇φ(x_0)‖ = 0.094); that pushes the soft goal away from the target, where ∇φ vanishes, and φ ends at +0.04 to +0.06 for every β in {0.03, 0.1, 0.3, 1, 3}. The outcome is not monotone in β: at β = 2 the early ĥ_k (lagging lower policy) overshoot, φ(x_50) = +3.05, and φ is back to only −0.42 at k = 200.",
-      },
-      {
-        name: "mSoBiRL (Richardson w-step)",
-        algorithm: mSoBiRL,
-        options: { beta: 3, w0: zeros(S_GRID), wStep: "richardson" },
-        note: "As above with w ← b + γP_πᵀw (not in the paper; contracts by γ per iteration), β = 3.",
-      },
-      {
-        name: "soBiRL",
-        algorithm: soBiRL,
-        options: { beta: 1, evaluation: "monte-carlo", Mq: 8, derivative: "rollout", Md: 8, groups: 64, seed: 1 },
-        note: "Fully model-free: β = 1; T = 5 PMD steps (η = 1/τ) with Monte-Carlo soft Q (M_q = 8 rollouts per pair, T_q = 66); ∂Q̂, ∂V̂ by M_d = 8 rollouts (T_d = 66); M_u = 64 trajectories of H = 88 steps; running-mean baseline.",
-      },
-      {
-        name: "pbrl",
-        algorithm: pbrl,
-        options: { lambda: 10, alpha: 3 },
-        note: "Value penalty, λ = 10, softmax-logit policy, T = 5 PMD steps for π̂ (exact soft evaluation), backtracking from α = 3 (from the default 1/(1+λ), φ is only at −3.46 after 500 iterations).",
-      },
-      { name: "parl", algorithm: parl, options: { beta: 1 }, note: "β = 1; K = 10 warm-started soft-PG steps (backtracking η); exact forward-mode H and C, CG (50 iterations, tol 1e-10, damping 1e-8)." },
-      {
-        name: "actorCritic",
-        algorithm: actorCritic,
-        options: { critic: "td", w: 3, alpha: 0.3, alphaPower: 0, actorStep: 3, actorPower: 0, tauPower: 0, seed: 1 },
-        note: "Model-free: TD(0) critics and sampled occupancies (16 episodes × 66 steps per batch, ε = 0.1 exploration); penalty weight w = 3, constant steps α = 0.3 and actor 3, critic 0.5·(k+1)^−0.2, constant τ_k = τ (tauPower 0). With the default schedules of docs/math.md#defaults (decaying τ_k, α_k, actor steps) φ moves by < 0.02 in 300 iterations; with w = 10 the TD noise makes φ swing between −4.6 and 0 (the soft goal leaves the target and comes back).",
-      },
-      { name: "phiSigma", algorithm: phiSigma, options: { eta: 1, n: 5 }, note: "Exact (tabular) gradients, σ = 0.1, n = 5 inner steps per loop (inner steps τ = τ' = 1), η = 1." },
-    ],
-  },
-  {
-    id: "incentive",
-    title: "Incentive design (docs/math.md#incentive)",
-    about:
-      "S = 8, A = 4, γ = 0.9, τ = 0.1, κ = 1, r_F, r_D ~ N(0, 1), P rows Dirichlet(1) (seed 0); follower reward r_F + x, x ∈ R^{32}; " +
-      "f = −J_D(π) + κ Σ d̃_π(s)π(a|s)x(s, a); x_0 = 0 and x ≥ 0: every iterate is projected (PBRL, PARL and M-SoBiRL natively, the others by the comparison after each step).",
-    make: incentiveProblem,
-    iterations: 300,
-    entries: [
-      { name: "exactDescent", algorithm: exactDescent, options: { beta: 0.1 }, note: "β = 0.1 (0.3 oscillates); projected after each step." },
-      {
-        name: "mSoBiRL",
-        algorithm: mSoBiRL,
-        iterations: 3000,
-        options: { beta: 0.001, w0: zeros(8), project: "nonnegative" },
-        note: "β = 0.001, ζ = 0.5, N = 10, least-squares w-step, w_0 = 0, native projection, 3000 iterations. At a fixed x the least-squares w iteration needs 1000–3000 iterations to settle here (contraction 1 − ζσ_min² per step), so β must stay small: with β = 0.01 the untracked w sends x uphill into a worse stationary point on this instance.",
-      },
-      {
-        name: "mSoBiRL (Richardson w-step)",
-        algorithm: mSoBiRL,
-        iterations: 1000,
-        options: { beta: 0.01, w0: zeros(8), wStep: "richardson", project: "nonnegative" },
-        note: "Richardson w-step (not in the paper; a γ-contraction, so w tracks fast), β = 0.01, native projection, 1000 iterations.",
-      },
-      {
-        name: "soBiRL",
-        algorithm: soBiRL,
-        options: { beta: 0.02, evaluation: "monte-carlo", Mq: 8, derivative: "rollout", Md: 8, groups: 256, seed: 1 },
-        note: "Fully model-free as on the GridWorld, with M_u = 256 groups and β = 0.02: the loss is a sum over 88 steps of N(0, 1) rewards, so the score term is noisy; φ fluctuates by a few tenths between iterations.",
-      },
-      { name: "pbrl", algorithm: pbrl, options: { project: "nonnegative", alpha: 1 }, note: "Value penalty, λ = 10, T = 5 PMD steps, backtracking from α = 1, native projection x ≥ 0." },
-      { name: "parl", algorithm: parl, options: { project: "nonnegative", beta: 0.1 }, note: "β = 0.1, K = 10 soft-PG steps, native projection x ≥ 0." },
-      {
-        name: "actorCritic",
-        algorithm: actorCritic,
-        options: { critic: "td", w: 3, alpha: 0.3, alphaPower: 0.5, actorStep: 3, actorPower: 0, tauPower: 0, seed: 1 },
-        note: "TD critics, sampled occupancies, w = 3, α_k = 0.3·(k+1)^−½, constant actor step 3, constant τ_k = τ; φ still moves by a few tenths between iterations. With w = 10 and a constant α = 0.03 the end point depends on the sampler seed (φ from 2.35 to 3.56 over seeds 0–3); with w = 10 and a slower actor (step ≤ 1) x outruns it and φ rises (to 8–26).",
-      },
-      { name: "phiSigma", algorithm: phiSigma, options: { eta: 0.1, sigma: 0.01, n: 5 }, note: "Exact gradients, σ = 0.01, n = 5, η = 0.1. The sampled variant (B = 64) does not settle here: φ reached 346 with σ = 0.01 and wandered between 3.3 and 12 with σ = 0.1, apparently because the 1/σ-scaled noise of the sampled occupancies, clipped at x = 0 by the projection, pushes x (the payments) upward." },
-    ],
-  },
-  {
-    id: "rlhf",
-    title: "Tabular RLHF (docs/math.md#rlhf): where the alternating baseline applies",
-    about:
-      "S = 3, A = 2, γ = 0.9, τ = 1, fragments of H = 2 steps, reward table r_x = x (n = 6), soft Bradley–Terry labels from a hidden r_true (seed 0); " +
+  suite(
+    "grid",
+    "gridGoal",
+    "GridWorld goal position (docs/math.md#grid-goal), 5 × 5",
+    "Slippery 5 × 5 grid (slip 0.1, 5 actions, γ = 0.9, τ = 0.1), start (0, 0), target (4, 2); lower reward r_x(s) = softmax(x)_s (a soft goal, n = 25); " +
+      "f = −E_{d̃^π}[1{s = target}] + (μ/2)‖x‖², μ = 1e-3; x_0 = 0.1·N(0, I) (seed 0).",
+  ),
+  suite(
+    "incentive",
+    "incentive",
+    "Incentive design (docs/math.md#incentive)",
+    "S = 8, A = 4, γ = 0.9, τ = 0.1, κ = 1, r_F, r_D ~ N(0, 1), P rows Dirichlet(1) (seed 0); follower reward r_F + x, x ∈ R^{32}; " +
+      "f = −J_D(π) + κ Σ d̃_π(s)π(a|s)x(s, a); x_0 = 0 and x ≥ 0: every iterate is projected after its step (the problem's constraint, not a setting).",
+  ),
+  suite(
+    "rlhf",
+    "rlhf",
+    "Tabular RLHF (docs/math.md#rlhf): where the alternating baseline applies",
+    "S = 3, A = 2, γ = 0.9, τ = 1, fragments of H = 2 steps, reward table r_x = x (n = 6), soft Bradley–Terry labels from a hidden r_true (seed 0); " +
       "f = E_{τ1,τ2∼π}[BCE] exactly by enumeration; x_0 = 0.5·N(0, I).",
-    make: rlhfProblem,
-    iterations: 100,
-    entries: [
-      { name: "exactDescent", algorithm: exactDescent, options: { beta: 1 }, note: "β = 1." },
-      { name: "mSoBiRL", algorithm: mSoBiRL, options: { beta: 1, w0: zeros(3) }, note: "β = 1, ζ = 0.5, N = 10, least-squares w-step, w_0 = 0." },
-      { name: "soBiRL", algorithm: soBiRL, options: { beta: 1, evaluation: "monte-carlo", Mq: 8, Md: 8, groups: 64, seed: 1 }, note: "Fully model-free, β = 1, M_u = 64 pairs, M_q = M_d = 8." },
-      { name: "pbrl", algorithm: pbrl, options: { alpha: 1 }, note: "Value penalty, λ = 10, backtracking from α = 1." },
-      { name: "parl", algorithm: parl, options: { beta: 1 }, note: "β = 1, K = 10 soft-PG steps." },
-      {
-        name: "actorCritic",
-        algorithm: actorCritic,
-        options: { critic: "td", w: 3, alpha: 1, alphaPower: 0, actorStep: 3, actorPower: 0, tauPower: 0, seed: 1 },
-        note: "TD critics, sampled occupancies, w = 3, constant α = 1, actor step 3, constant τ_k = τ (with w = 10, α = 1 diverges: φ → 87).",
-      },
-      { name: "phiSigma", algorithm: phiSigma, options: { eta: 1, n: 5 }, note: "Exact gradients, σ = 0.1, n = 5, η = 1." },
-      { name: "alternating", algorithm: alternating, options: { beta: 1, seed: 1 }, note: "β = 1, 16 new labelled pairs per iteration, buffer 3000, one reward step, exact lower solve." },
-    ],
-  },
+  ),
 ];
 
 // ---------- run ----------
@@ -257,7 +138,7 @@ function markdown(): string {
     "",
     "```sh",
     "npm run asbuild",
-    `node --import ./scripts/register-wasm.mjs --import tsx examples/compare.ts${SIZE !== 5 ? ` --size=${SIZE}` : ""}`,
+    `node --import ./scripts/register-wasm.mjs --import tsx examples/compare.ts`,
     "```",
     "",
     "All randomness is seeded, so the φ and counter columns are reproducible; wall times depend on the machine.",
@@ -282,9 +163,9 @@ function markdown(): string {
     "",
   ];
   for (const { suite, rows } of results) {
-    lines.push(`## ${suite.title}`, "", suite.about, "", formatTable(rows), "", "Settings (iterations: " + iterationsOf(suite) + "):", "");
-    lines.push("| algorithm | options | notes |", "|---|---|---|");
-    for (const e of suite.entries) lines.push(`| ${e.name} | \`${optionsText(e.options)}\` | ${e.note.replace(/\|/g, "\\|")} |`);
+    lines.push(`## ${suite.title}`, "", suite.about, "", formatTable(rows), "");
+    lines.push(`Settings: every algorithm at its defaults, ${iterationsOf(suite)} iterations; status: ${rows.map((r) => `${r.algorithm} ${r.status}`).join(", ")}.`);
+    for (const r of rows) if (r.message) lines.push("", `${r.algorithm}: ${r.message}`);
     lines.push("");
   }
   lines.push(
@@ -312,11 +193,4 @@ function iterationsOf(suite: Suite): string {
   return special.length ? `${suite.iterations}; ${special.join(", ")}` : String(suite.iterations);
 }
 
-function optionsText(o: Record<string, unknown> | undefined): string {
-  if (!o) return "{}";
-  const parts = Object.entries(o).map(([k, v]) => {
-    if (Array.isArray(v) && v.every((z) => z === 0)) return `${k}: zeros(${v.length})`;
-    return `${k}: ${JSON.stringify(v)}`;
-  });
-  return `{ ${parts.join(", ")} }`;
-}
+

@@ -337,7 +337,7 @@ describe("the bilevel API: a typed error, or a finite, correctly shaped result",
 
 // ---------- experiment files ----------
 
-describe("experiment files: a list of errors with JSON paths, a typed error, or a finite result", () => {
+describe("experiment files: a list of errors with JSON paths, a typed error, a diverged run named as such, or a finite result", () => {
   const base = {
     version: 1,
     name: "property",
@@ -393,6 +393,14 @@ describe("experiment files: a list of errors with JSON paths, a typed error, or 
       }
       const result = typedOr(() => runExperiment(v.experiment, { backend }));
       if (!result) return;
+      if (result.status === "diverged") {
+        // a blow-up is reported, never scored: the message names the iteration and the step
+        expect(result.message).toMatch(/^diverged at iteration k = \d+: .*likely cause/);
+        expect(result.final.phi).toBeUndefined();
+        expect(result.iterations).toBeLessThanOrEqual(v.experiment.iterations);
+        return;
+      }
+      expect(result.status).toBe("max-iterations");
       expect(result.iterations).toBe(v.experiment.iterations);
       expect(result.final.x).toHaveLength(v.experiment.problem.reward && "linear" in v.experiment.problem.reward ? (v.experiment.problem.reward.linear as { n: number }).n : result.final.x.length);
       expect(allFinite(result.final.x)).toBe(true);

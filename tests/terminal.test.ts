@@ -426,7 +426,7 @@ describe("the experiment format", () => {
       expect(run.final.x.every(Number.isFinite), alg.name).toBe(true);
       expect(run.iterations, alg.name).toBe(2);
     }
-  });
+  }, 60_000);
 });
 
 describe("bad terminal input gives typed errors naming the rule, index and value", () => {

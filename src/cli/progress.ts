@@ -139,3 +139,81 @@ export function fmtDuration(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
 }
+
+export interface CellsProgressOptions {
+  /** Cells this process runs (the shard's, or all). */
+  cells: number;
+  /** Redraw a status line in place (a terminal) or only print the cells' lines. */
+  tty: boolean;
+  write: (s: string) => void;
+  /** Terminal width (default 100): the status line is cut to fit. */
+  columns?: number;
+  now?: () => number;
+}
+
+/**
+ * One progress display for cells run by several workers at once (`sweep --jobs N`): each
+ * finished cell's line, in the order the cells finish, with the count done and running;
+ * on a terminal also a status line below them, redrawn in place at most ~12 times a
+ * second, with each running cell's iteration (`cells 7/24 done, 2 running: cell 8 40/100, …`).
+ */
+export class CellsProgress {
+  private done_ = 0;
+  private readonly running = new Map<number, { done: number; total: number }>();
+  private lastDraw = -Infinity;
+  private drawn = false;
+  private readonly now: () => number;
+
+  constructor(private readonly o: CellsProgressOptions) {
+    this.now = o.now ?? (() => performance.now());
+  }
+
+  /** Cell `index` (of `iterations` iterations) has started. */
+  start(index: number, iterations: number): void {
+    this.running.set(index, { done: 0, total: iterations });
+    this.draw(false);
+  }
+
+  /** Cell `index` has done `done` iterations. */
+  update(index: number, done: number): void {
+    const r = this.running.get(index);
+    if (!r) return;
+    r.done = done;
+    this.draw(false);
+  }
+
+  /** Cell `index` has finished; `line` says how (printed with the counts). */
+  finish(index: number, line: string): void {
+    this.running.delete(index);
+    this.done_++;
+    this.clear();
+    this.o.write(`${line} [${this.counts()}]\n`);
+    this.draw(true);
+  }
+
+  /** Remove the status line (before other output, and at the end). */
+  clear(): void {
+    if (this.drawn) {
+      this.o.write("\r\x1b[2K");
+      this.drawn = false;
+    }
+  }
+
+  /** `cells 7/24 done, 2 running`. */
+  counts(): string {
+    return `cells ${this.done_}/${this.o.cells} done, ${this.running.size} running`;
+  }
+
+  private draw(force: boolean): void {
+    if (!this.o.tty) return;
+    const t = this.now();
+    if (!force && t - this.lastDraw < 80) return;
+    this.lastDraw = t;
+    const cells = [...this.running.entries()].sort((a, b) => a[0] - b[0]).map(([i, r]) => `cell ${i} ${r.done}/${r.total}`);
+    let line = this.counts() + (cells.length ? `: ${cells.join(", ")}` : "");
+    const columns = this.o.columns || 100; // 0 when the terminal reports no size
+    if (line.length > columns - 1) line = line.slice(0, Math.max(0, columns - 2)) + "…";
+    this.o.write("\r\x1b[2K" + line);
+    this.drawn = true;
+  }
+}

@@ -6,7 +6,13 @@
 // signal twice (to the process, then to its group). A signal after that window quits at
 // once, without writing.
 import type { CliIO } from "./context";
-import type { ExperimentWorker } from "./worker";
+
+/** What a stop signal interrupts: one experiment worker, or a pool of them (pool.ts). */
+export interface Interruptible {
+  /** Stop the running experiments after their current iteration, and start no more. */
+  interrupt(): void;
+  readonly interrupted: boolean;
+}
 
 export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
@@ -48,11 +54,11 @@ export interface StopHandler {
 }
 
 /**
- * Listen for SIGINT, SIGTERM and SIGHUP while `worker` runs: the first interrupts it (the
- * command then writes what it has and exits with `exitCode`), a repeat within the window is
- * ignored, a later one exits the process at once.
+ * Listen for SIGINT, SIGTERM and SIGHUP while `worker` (or a pool of workers) runs: the first
+ * interrupts it (the command then writes what it has and exits with `exitCode`), a repeat
+ * within the window is ignored, a later one exits the process at once.
  */
-export function onStopSignals(io: CliIO, worker: ExperimentWorker, beforeMessage?: () => void): StopHandler {
+export function onStopSignals(io: CliIO, worker: Interruptible, beforeMessage?: () => void): StopHandler {
   const decision = new StopDecision();
   const handler = (signal: StopSignal) => {
     const what = decision.receive(signal, performance.now());
