@@ -317,7 +317,7 @@ describe("invalid documents are reported with JSON pointers", () => {
 
   it("reports an unknown algorithm and an unknown built-in problem by name, with a did-you-mean when one is close", () => {
     const errs = lines(errorsOf({ version: 1, seed: 0, problem: { builtin: "gridGaol" }, algorithm: { name: "sgd" }, iterations: 1 }));
-    expect(errs).toContain("/problem/builtin: expected one of 'e1', 'gridGoal', 'incentive', 'stackelberg', 'rlhf', 'shaping', 'happyText', 'gridworld' or 'garnet', got \"gridGaol\"; did you mean 'gridGoal'?");
+    expect(errs).toContain("/problem/builtin: expected one of 'e1', 'gridGoal', 'incentive', 'gridIncentive', 'stackelberg', 'rlhf', 'shaping', 'happyText', 'gridworld' or 'garnet', got \"gridGaol\"; did you mean 'gridGoal'?");
     expect(errs).toContain("/algorithm/name: expected one of 'exactDescent', 'mSoBiRL', 'soBiRL', 'pbrl', 'parl', 'actorCritic', 'phiSigma' or 'alternating', got \"sgd\"");
   });
 

@@ -402,7 +402,8 @@ describe("experiment files: a list of errors with JSON paths, a typed error, a d
       }
       expect(result.status).toBe("max-iterations");
       expect(result.iterations).toBe(v.experiment.iterations);
-      expect(result.final.x).toHaveLength(v.experiment.problem.reward && "linear" in v.experiment.problem.reward ? (v.experiment.problem.reward.linear as { n: number }).n : result.final.x.length);
+      const rw = (v.experiment.problem as { reward?: Record<string, unknown> }).reward;
+      expect(result.final.x).toHaveLength(rw && "linear" in rw ? (rw.linear as { n: number }).n : result.final.x.length);
       expect(allFinite(result.final.x)).toBe(true);
       for (const row of result.history) expect(Number.isFinite(row.f) && Number.isFinite(row.hnorm)).toBe(true);
       expect(resultToJSON(result)).not.toMatch(/NaN|Infinity/);

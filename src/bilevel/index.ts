@@ -32,6 +32,19 @@ export {
   type BaselineMode,
 } from "./modelFree";
 export { valuePenalty, bellmanPenalty, type PenaltyOptions, type ValuePenaltyOptions, type PenaltyResult, type ValuePenaltyResult } from "./penalties";
+export {
+  contextual,
+  sampledContexts,
+  contextAt,
+  checkWeights,
+  WEIGHT_TOL,
+  type ContextSpec,
+  type ContextualSpec,
+  type ContextBlock,
+  type ContextualProblem,
+  type PhiByContext,
+  type SampledContextsOptions,
+} from "./contextual";
 export { solveLower, type LowerOptions, type LowerSolution, type LowerSolver } from "./lowerSolve";
 
 // Algorithms: each exports init(problem, options), step(problem, state) and run(problem, options)

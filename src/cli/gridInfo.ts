@@ -16,10 +16,11 @@ export interface GridInfo extends GridShape {
 const ACTIONS = ["U", "D", "L", "R", "stay"];
 
 export function gridInfoOf(experiment: Experiment): GridInfo | null {
-  const p = experiment.problem;
+  // a contextual problem: its first context's grid (the plots show that block)
+  const p = "contexts" in experiment.problem ? experiment.problem.contexts[0].problem : experiment.problem;
   if (!("builtin" in p)) return null;
   const name = p.builtin;
-  if (name !== "gridGoal" && name !== "shaping" && name !== "gridworld") return null;
+  if (name !== "gridGoal" && name !== "shaping" && name !== "gridworld" && name !== "gridIncentive") return null;
   const params = p.params as Record<string, unknown>;
   const cellParam = (k: string): [number, number] | undefined => {
     const v = params[k];
@@ -31,7 +32,7 @@ export function gridInfoOf(experiment: Experiment): GridInfo | null {
     const w = Number(params.width ?? 5), h = Number(params.height ?? 5);
     map = Array.from({ length: h }, () => ".".repeat(w));
   } else {
-    const size = Number(params.size ?? (name === "gridGoal" ? 5 : 6));
+    const size = Number(params.size ?? (name === "shaping" ? 6 : 5));
     map = Array.from({ length: size }, () => ".".repeat(size));
   }
   const height = map.length, width = map[0].length;
@@ -52,6 +53,13 @@ export function gridInfoOf(experiment: Experiment): GridInfo | null {
     const start = cellParam("start") ?? [0, 0];
     const target = cellParam("target") ?? [height - 1, Math.floor(width / 2)];
     marks.push({ row: start[0], col: start[1], label: "S", name: "start" }, { row: target[0], col: target[1], label: "T", name: "target", color: "#ff7f0e" });
+  } else if (name === "gridIncentive") {
+    // the goal is made terminal: marked (and skipped by the arrows) with the 'T' cells below
+    const goal = cellParam("goal") ?? [height - 1, width - 1];
+    const lure = cellParam("lureCell") ?? [Math.floor(height / 2), Math.floor(width / 2)];
+    const start = cellParam("start") ?? [0, 0];
+    if (goal[0] < height && goal[1] < width && map[goal[0]][goal[1]] !== "#") map[goal[0]] = map[goal[0]].slice(0, goal[1]) + "T" + map[goal[0]].slice(goal[1] + 1);
+    marks.push({ row: start[0], col: start[1], label: "S", name: "start" }, { row: lure[0], col: lure[1], label: "L", name: "lure (follower's favourite)", color: "#2ca02c" });
   } else if (name === "shaping") {
     const goal = cellParam("goal") ?? [height - 1, width - 1];
     const starts = cellParam("start") ? [cellParam("start")!] : cellsWith("S").length ? cellsWith("S") : [[0, 0] as [number, number]];

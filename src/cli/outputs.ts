@@ -47,11 +47,17 @@ export function runTitle(result: ExperimentResult): string {
   return `${p.name} (S = ${p.S}, A = ${p.A}, n = ${p.n}) · ${result.algorithm} · seed ${result.seed}${status}`;
 }
 
+/** The problem's name in plot titles; a contextual problem's grid plots show its first context. */
+function problemTitle(result: ExperimentResult): string {
+  const c = result.problem.contexts?.[0];
+  return c ? `${result.problem.name} (context 0: ${c.name}, w = ${c.weight})` : result.problem.name;
+}
+
 export function rewardSvg(result: ExperimentResult, grid: GridInfo, data: GridPlotData): string {
   const label = data.rewardPerState ? "r_x(s)" : "mean over a of r_x(s, a)";
   return heatmap(stateValuesToCells(data.reward, grid), grid.width, grid.height, {
     walls: wallsOf(grid),
-    title: `Learned reward at the final x · ${result.problem.name} · ${result.algorithm}`,
+    title: `Learned reward at the final x · ${problemTitle(result)} · ${result.algorithm}`,
     label,
     marks: grid.marks,
   });
@@ -60,7 +66,7 @@ export function rewardSvg(result: ExperimentResult, grid: GridInfo, data: GridPl
 export function policySvg(result: ExperimentResult, grid: GridInfo, data: GridPlotData): string | undefined {
   if (!data.pi) return undefined;
   return policyArrows(data.pi, grid, {
-    title: `Lower policy π*(a|s) at the final x · ${result.problem.name} · ${result.algorithm}`,
+    title: `Lower policy π*(a|s) at the final x · ${problemTitle(result)} · ${result.algorithm}`,
     background: data.reward,
     backgroundLabel: data.rewardPerState ? "r_x(s)" : "mean over a of r_x(s, a)",
     marks: grid.marks,
@@ -80,7 +86,8 @@ export function writeRunFiles(dir: string, result: ExperimentResult, grid?: { in
   put("result.json", resultToJSON(result) + "\n", `the result (status ${result.status}, ${result.iterations} iterations)`);
   put("history.csv", historyToCSV(result), "one row per iteration: k, f, ‖ĥ‖, lower residual, φ, penalty");
   put("convergence.svg", convergenceChart([{ name: result.algorithm, history: result.history }], { title: runTitle(result) }), "φ (or f) and ‖ĥ‖ against the iteration");
-  if (grid && grid.info.S === result.problem.S) {
+  // a contextual problem's grid plots show its first context (its block comes first)
+  if (grid && grid.info.S === (result.problem.contexts?.[0].S ?? result.problem.S)) {
     put("reward.svg", rewardSvg(result, grid.info, grid.data), "the learned reward on the grid");
     const policy = policySvg(result, grid.info, grid.data);
     if (policy) put("policy.svg", policy, "the lower policy π*_x as arrows");

@@ -26,6 +26,22 @@ export function problemLine(r: Pick<ExperimentResult, "problem">): string {
   return `${p.name} (S = ${p.S}, A = ${p.A}, n = ${p.n}, γ = ${p.gamma}, τ = ${p.tau})`;
 }
 
+/**
+ * A contextual problem's contexts, one line each with its weight, size and φ_c at the final x
+ * (docs/math.md#contextual); undefined for other problems.
+ */
+export function contextLines(r: Pick<ExperimentResult, "problem" | "final" | "experiment">): string | undefined {
+  const cs = r.problem.contexts;
+  if (!cs) return undefined;
+  const sampled = "contexts" in r.experiment.problem && r.experiment.problem.sample ? `, one sampled per iteration (seed ${r.experiment.problem.sample.seed})` : "";
+  const lines = [`contexts: ${cs.length}, φ = Σ_c w_c φ_c${sampled}`];
+  cs.forEach((c, i) => {
+    const phi = r.final.phiByContext?.[i];
+    lines.push(`  ${i} ${c.name}: w = ${c.weight}, S = ${c.S} (states ${c.offset}..${c.offset + c.S - 1})${phi !== undefined ? `, φ_c(x_K) = ${phi}` : ""}`);
+  });
+  return lines.join("\n") + "\n";
+}
+
 /** Why a run counts as diverged (status 'diverged', or a non-finite value that slipped through), or undefined. */
 export function nonFinite(result: ExperimentResult): string | undefined {
   if (result.status === "diverged") return result.message ?? "the run diverged";

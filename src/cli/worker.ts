@@ -217,8 +217,10 @@ async function serve(): Promise<void> {
 /** The learned reward per state and π*_x at the final x (a fresh build: the run's counters are untouched). */
 function gridData(result: ExperimentResult): GridPlotData | undefined {
   try {
-    const { problem } = buildExperiment(result.experiment);
-    const { S, A } = problem.mdp;
+    const { problem, contextual } = buildExperiment(result.experiment);
+    const { A } = problem.mdp;
+    // a contextual problem: the first context's block (its states come first in the union)
+    const S = contextual ? contextual.contexts[0].S : problem.mdp.S;
     const x = Float64Array.from(result.final.x);
     const r = Float64Array.from(problem.rewardAt(x));
     const reward: number[] = [];
@@ -233,7 +235,7 @@ function gridData(result: ExperimentResult): GridPlotData | undefined {
     }
     const out: GridPlotData = { reward, rewardPerState: perState };
     try {
-      out.pi = Array.from(solveLower(problem, x, { tol: 1e-10 }).pi);
+      out.pi = Array.from(solveLower(problem, x, { tol: 1e-10 }).pi.subarray(0, S * A));
     } catch (e) {
       out.piError = (e as Error).message;
     }

@@ -40,11 +40,8 @@ export const GENERATOR_DEFAULTS: Readonly<Record<"gridworld" | "garnet", { rewar
   garnet: { reward: { table: {} }, upper: { upperReturn: { lambda: 0.01 } }, tau: 0.1 },
 };
 
-/** A valid document with every constant default filled in, keys in a fixed order, arrays copied. */
-export function normalize(doc: S): Experiment {
-  const seed = doc.seed as number;
-  const prob = doc.problem as S;
-  const alg = doc.algorithm as S;
+/** A built-in or custom problem, normalised. */
+function normalizeSingle(prob: S, seed: number): S {
   let problem: S;
   if (typeof prob.builtin === "string") {
     const info = problemInfo(prob.builtin)!;
@@ -67,12 +64,33 @@ export function normalize(doc: S): Experiment {
     }
     problem = { mdp: m, reward: oneOfSpec(REWARDS, prob.reward as S, seed), upper: oneOfSpec(UPPERS, prob.upper as S, seed), tau: prob.tau };
   }
+  return problem;
+}
+
+/** A contextual problem (docs/math.md#contextual): each context normalised, names filled, the sample seed defaulted. */
+function normalizeContextual(prob: S, seed: number): S {
+  const contexts = (prob.contexts as S[]).map((c) => {
+    const p = c.problem as S;
+    const name = (c.name as string | undefined) ?? (typeof p.builtin === "string" ? p.builtin : "custom");
+    return { weight: c.weight, name, problem: normalizeSingle(p, seed) };
+  });
+  const out: S = { contexts };
+  if (isObj(prob.sample)) out.sample = { seed: ((prob.sample as S).seed as number | undefined) ?? seed };
+  return out;
+}
+
+/** A valid document with every constant default filled in, keys in a fixed order, arrays copied. */
+export function normalize(doc: S): Experiment {
+  const seed = doc.seed as number;
+  const prob = doc.problem as S;
+  const alg = doc.algorithm as S;
+  const problem = Array.isArray(prob.contexts) ? normalizeContextual(prob, seed) : normalizeSingle(prob, seed);
   const ainfo = algorithmInfo(alg.name as string)!;
   const algorithm = { name: ainfo.name, ...fill(ainfo.params, alg, seed) };
   const record = (doc.record ?? {}) as S;
   const experiment: S = {
     version: 1,
-    name: (doc.name as string | undefined) ?? `${typeof prob.builtin === "string" ? prob.builtin : "custom"}-${ainfo.name}`,
+    name: (doc.name as string | undefined) ?? `${typeof prob.builtin === "string" ? prob.builtin : Array.isArray(prob.contexts) ? "contextual" : "custom"}-${ainfo.name}`,
   };
   if (doc.description !== undefined) experiment.description = doc.description;
   Object.assign(experiment, {

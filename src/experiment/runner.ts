@@ -12,12 +12,14 @@ import { hypergradient, phi, type HypergradientMethod } from "../bilevel/hypergr
 import { solveLower, type LowerSolver } from "../bilevel/lowerSolve";
 import type { Algorithm, HistoryRecord, RunStart, RunStatus } from "../bilevel/algorithms/common";
 import { ALGORITHM_LIST } from "../bilevel/algorithms/index";
+import { contextual, sampledContexts, type ContextualProblem } from "../bilevel/contextual";
 import { parlHypergradient } from "../bilevel/algorithms/parl";
 import { phiSigmaGradient } from "../bilevel/algorithms/phiSigma";
 import { e1 } from "../problems/e1";
 import { garnet, gridworld } from "../problems/gridworld";
 import { gridGoal, oneHotFeatures } from "../problems/gridGoal";
 import { incentive } from "../problems/incentive";
+import { gridIncentive } from "../problems/gridIncentive";
 import { stackelberg } from "../problems/stackelberg";
 import { rlhf } from "../problems/rlhf";
 import { shaping, affineReward } from "../problems/shaping";
@@ -31,6 +33,7 @@ import {
   type AlgorithmName,
   type BuiltinProblemSpec,
   type CustomProblemSpec,
+  type SingleProblemSpec,
   type Experiment,
   type ExperimentResult,
   type ProblemSummary,
@@ -55,8 +58,10 @@ export interface BuiltExperiment {
   experiment: Experiment;
   problem: BilevelProblem;
   summary: ProblemSummary;
-  /** x_0 resolved ('problem' → the problem's own x_0, zeros for custom problems). */
+  /** x_0 resolved ('problem' → the problem's own x_0, zeros for custom problems; a contextual problem's: its first context's). */
   x0: Float64Array;
+  /** A contextual problem's contexts, blocks and φ by context (docs/math.md#contextual). */
+  contextual?: ContextualProblem;
 }
 
 /** Options of `runExperiment`. */
@@ -116,19 +121,19 @@ function buildReward(spec: RewardSpec, S: number, A: number): RewardModel {
   return affineReward(offset, F instanceof Float64Array ? F : (F as never), n);
 }
 
-function buildUpper(spec: UpperSpec, reward: RewardModel, S: number, A: number, defaultR?: Float64Array): PolicyObjective {
+function buildUpper(spec: UpperSpec, reward: RewardModel, S: number, A: number, defaultR?: Float64Array, base = "/problem"): PolicyObjective {
   if ("policyL2" in spec) return policyL2();
   if ("policyLinear" in spec) return policyLinear(spec.policyLinear.c, spec.policyLinear.lambda ?? 0);
   if ("upperReturn" in spec) {
     const u = spec.upperReturn;
     if (u.reward) {
-      if (u.r) throw new ExperimentError([{ path: "/problem/upper/upperReturn/reward", message: "expected either r (a fixed upper reward) or reward (an x-dependent one), got both" }]);
-      const model = mapped(() => buildReward(u.reward!, S, A), () => `/problem/upper/upperReturn/reward/${Object.keys(u.reward!)[0]}`);
-      if (model.dim !== reward.dim) throw new ExperimentError([{ path: "/problem/upper/upperReturn/reward", message: `expected an upper reward of the lower reward's dimension n = ${reward.dim}, got n = ${model.dim}` }]);
+      if (u.r) throw new ExperimentError([{ path: `${base}/upper/upperReturn/reward`, message: "expected either r (a fixed upper reward) or reward (an x-dependent one), got both" }]);
+      const model = mapped(() => buildReward(u.reward!, S, A), () => `${base}/upper/upperReturn/reward/${Object.keys(u.reward!)[0]}`);
+      if (model.dim !== reward.dim) throw new ExperimentError([{ path: `${base}/upper/upperReturn/reward`, message: `expected an upper reward of the lower reward's dimension n = ${reward.dim}, got n = ${model.dim}` }]);
       return upperReturn({ r: model, rho: u.rho, lambda: u.lambda, linear: u.linear });
     }
     const r = u.r ?? defaultR;
-    if (!r) throw new ExperimentError([{ path: "/problem/upper/upperReturn/r", message: "missing (required); expected S·A numbers" }]);
+    if (!r) throw new ExperimentError([{ path: `${base}/upper/upperReturn/r`, message: "missing (required); expected S·A numbers" }]);
     return upperReturn({ r, rho: u.rho, lambda: u.lambda, linear: u.linear });
   }
   const p = spec.preference;
@@ -154,17 +159,18 @@ function normalised(experiment: unknown): Experiment {
   return v.experiment;
 }
 
-function buildBuiltin(spec: BuiltinProblemSpec, backend: Backend | undefined): { problem: BilevelProblem; x0?: Float64Array } {
+function buildBuiltin(spec: BuiltinProblemSpec, backend: Backend | undefined, base = "/problem"): { problem: BilevelProblem; x0?: Float64Array } {
   const info = problemInfo(spec.builtin)!;
   const params = { ...spec.params, backend } as S;
   const at = (argument: string) => {
     const t = top(argument);
-    return info.params.some((p) => p.name === t) ? `/problem/params/${t}` : "/problem/params";
+    return info.params.some((p) => p.name === t) ? `${base}/params/${t}` : `${base}/params`;
   };
   return mapped(() => {
     switch (spec.builtin) {
       case "e1": return e1(params);
       case "gridGoal": return gridGoal(params);
+      case "gridIncentive": return gridIncentive(params);
       case "incentive": return incentive(params);
       case "stackelberg": return stackelberg(params);
       case "rlhf": return rlhf(params);
@@ -185,9 +191,9 @@ function buildBuiltin(spec: BuiltinProblemSpec, backend: Backend | undefined): {
           const goals = g.goals.length > 0 ? Array.from(g.goals) : [g.S - 1];
           for (const s of goals) for (let a = 0; a < g.A; a++) defaultR[s * g.A + a] = 1;
         }
-        const reward = mapped(() => buildReward(spec.reward!, mdp.S, mdp.A), (a) => `/problem/reward/${Object.keys(spec.reward!)[0]}${a === "Phi" || a === "offset" || a === "n" ? `/${a}` : ""}`);
-        const upper = mapped(() => buildUpper(spec.upper!, reward, mdp.S, mdp.A, defaultR), () => `/problem/upper/${Object.keys(spec.upper!)[0]}`);
-        return { problem: mapped(() => new BilevelProblem({ mdp, tau: spec.tau!, reward, upper }), () => "/problem") };
+        const reward = mapped(() => buildReward(spec.reward!, mdp.S, mdp.A), (a) => `${base}/reward/${Object.keys(spec.reward!)[0]}${a === "Phi" || a === "offset" || a === "n" ? `/${a}` : ""}`);
+        const upper = mapped(() => buildUpper(spec.upper!, reward, mdp.S, mdp.A, defaultR, base), () => `${base}/upper/${Object.keys(spec.upper!)[0]}`);
+        return { problem: mapped(() => new BilevelProblem({ mdp, tau: spec.tau!, reward, upper }), () => base) };
       }
     }
   }, at);
@@ -201,19 +207,24 @@ function buildBuiltin(spec: BuiltinProblemSpec, backend: Backend | undefined): {
 export function buildExperiment(experiment: Experiment | unknown, options: BuildOptions = {}): BuiltExperiment {
   const exp = normalised(experiment);
   const backend = options.backend;
-  let problem: BilevelProblem, own: Float64Array | undefined, name: string;
-  if ("builtin" in exp.problem) {
-    const built = buildBuiltin(exp.problem, backend);
-    problem = built.problem;
-    own = built.x0;
-    name = exp.problem.builtin;
-  } else {
+  let problem: BilevelProblem, own: Float64Array | undefined, name: string, ctx: ContextualProblem | undefined;
+  if ("contexts" in exp.problem) {
     const spec = exp.problem;
-    const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `/problem/mdp${["rho", "P", "terminal"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
-    const reward = mapped(() => buildReward(spec.reward, mdp.S, mdp.A), () => `/problem/reward/${Object.keys(spec.reward)[0]}`);
-    const upper = mapped(() => buildUpper(spec.upper, reward, mdp.S, mdp.A), () => `/problem/upper/${Object.keys(spec.upper)[0]}`);
-    problem = mapped(() => new BilevelProblem({ mdp, tau: spec.tau, reward, upper }), () => "/problem");
-    name = "custom";
+    const built = spec.contexts.map((c, i) => buildSingle(c.problem, backend, `/problem/contexts/${i}/problem`));
+    // contextual's errors name contexts[i].<part> or contexts.weight
+    const at = (a: string) => {
+      const m = /^contexts\[(\d+)\]\.?(\w*)/.exec(a);
+      if (!m) return "/problem/contexts";
+      return m[2] === "weight" ? `/problem/contexts/${m[1]}/weight` : `/problem/contexts/${m[1]}/problem`;
+    };
+    ctx = mapped(() => contextual(spec.contexts.map((c, i) => ({ problem: built[i].problem, weight: c.weight, name: c.name }))), at);
+    problem = ctx.problem;
+    own = built[0].x0;
+    name = "contextual";
+  } else {
+    const built = buildSingle(exp.problem, backend, "/problem");
+    ({ problem, name } = built);
+    own = built.x0;
   }
   const n = problem.n;
   let x0: Float64Array;
@@ -222,7 +233,21 @@ export function buildExperiment(experiment: Experiment | unknown, options: Build
     if (exp.x0.length !== n) throw new ExperimentError([{ path: "/x0", message: `expected n = ${n} numbers (the dimension of x for this problem), got an array of length ${exp.x0.length}` }]);
     x0 = Float64Array.from(exp.x0);
   }
-  return { experiment: exp, problem, summary: summaryOf(name, problem), x0 };
+  const summary = summaryOf(name, problem);
+  if (ctx) summary.contexts = ctx.contexts.map((b) => ({ name: b.name, weight: b.weight, S: b.S, offset: b.offset }));
+  return ctx ? { experiment: exp, problem, summary, x0, contextual: ctx } : { experiment: exp, problem, summary, x0 };
+}
+
+/** A built-in or custom problem, its own x_0 and its name; errors point under `base`. */
+function buildSingle(spec: SingleProblemSpec, backend: Backend | undefined, base: string): { problem: BilevelProblem; x0?: Float64Array; name: string } {
+  if ("builtin" in spec) {
+    const built = buildBuiltin(spec, backend, base);
+    return { problem: built.problem, x0: built.x0, name: spec.builtin };
+  }
+  const mdp = mapped(() => customMdp(spec.mdp, backend), (a) => `${base}/mdp${["rho", "P", "terminal"].includes(top(a)) ? `/${top(a) === "P" && spec.mdp.csr ? "csr" : top(a)}` : ""}`);
+  const reward = mapped(() => buildReward(spec.reward, mdp.S, mdp.A), () => `${base}/reward/${Object.keys(spec.reward)[0]}`);
+  const upper = mapped(() => buildUpper(spec.upper, reward, mdp.S, mdp.A, undefined, base), () => `${base}/upper/${Object.keys(spec.upper)[0]}`);
+  return { problem: mapped(() => new BilevelProblem({ mdp, tau: spec.tau, reward, upper }), () => base), name: "custom" };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -297,7 +322,9 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
   const built = buildExperiment(experiment, options);
   const { experiment: exp, problem, summary, x0 } = built;
   const { name, ...hyper } = exp.algorithm;
-  const alg: Algorithm<any, any> = ALGORITHM_OBJECTS[name];
+  const sample = "contexts" in exp.problem ? exp.problem.sample : undefined;
+  // one sampled context per iteration: the algorithm's own step on context c_k (docs/math.md#contextual)
+  const alg: Algorithm<any, any> = sample && built.contextual ? sampledContexts(ALGORITHM_OBJECTS[name] as Algorithm<any, any>, built.contextual, { seed: sample.seed }) : ALGORITHM_OBJECTS[name];
   const params = ALGORITHM_OBJECTS[name].info.params;
   const total = exp.iterations;
   const history: HistoryRecord[] = [];
@@ -380,6 +407,13 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
       const final: ExperimentResult["final"] = phiFinal !== undefined ? { x, phi: phiFinal, f: null, hnorm: null } : { x, f: null, hnorm: null };
       final.f = last ? last.f : null;
       final.hnorm = last ? last.hnorm : null;
+      if (phiFinal !== undefined && built.contextual) {
+        try {
+          final.phiByContext = built.contextual.phiByContext(xK, { tol: 1e-10 }).byContext;
+        } catch {
+          // left out, like φ
+        }
+      }
       const result: ExperimentResult = {
         version: 1,
         experiment: exp,
@@ -425,10 +459,14 @@ export function resultToJSON(result: ExperimentResult): string {
   if (result.final.phi !== undefined) final.phi = result.final.phi;
   final.f = result.final.f;
   final.hnorm = result.final.hnorm;
+  if (result.final.phiByContext !== undefined) final.phiByContext = result.final.phiByContext;
+  const p = result.problem;
+  const problem: Record<string, unknown> = { name: p.name, S: p.S, A: p.A, n: p.n, tau: p.tau, gamma: p.gamma };
+  if (p.contexts !== undefined) problem.contexts = p.contexts.map((c) => ({ name: c.name, weight: c.weight, S: c.S, offset: c.offset }));
   const ordered = {
     version: result.version,
     experiment: result.experiment,
-    problem: { name: result.problem.name, S: result.problem.S, A: result.problem.A, n: result.problem.n, tau: result.problem.tau, gamma: result.problem.gamma },
+    problem,
     algorithm: result.algorithm,
     seed: result.seed,
     status: result.status,

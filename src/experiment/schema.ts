@@ -115,6 +115,37 @@ const upperSchema: Schema = { ...oneKey(UPPERS), description: "The upper objecti
 
 const tauSchema: Schema = { type: "number", minimum: 0, description: "Lower-level entropy temperature τ ≥ 0 (most methods need τ > 0)." };
 
+// a contextual problem (docs/math.md#contextual): φ(x) = Σ_c w_c φ_c(x), one x for every context
+const contextualSchema: Schema = {
+  type: "object",
+  description: "A contextual problem: φ(x) = Σ_c w_c φ_c(x) over contexts that share A, γ, τ and the dimension n of x (docs/math.md#contextual).",
+  required: ["contexts"],
+  additionalProperties: false,
+  properties: {
+    contexts: {
+      type: "array",
+      minItems: 1,
+      description: "The contexts, each a built-in or custom problem with its weight w_c ≥ 0; the weights sum to 1 (within 1e-9).",
+      items: {
+        type: "object",
+        required: ["weight", "problem"],
+        additionalProperties: false,
+        properties: {
+          weight: { type: "number", minimum: 0, description: "w_c ≥ 0, the probability of the context." },
+          name: { type: "string", description: "A label for the context (default: the built-in's name, or 'custom')." },
+          problem: { $ref: "#/$defs/singleProblem" },
+        },
+      },
+    },
+    sample: {
+      type: "object",
+      additionalProperties: false,
+      description: "One sampled context per iteration instead of the full expectation: iteration k draws c_k ~ w from (seed, k).",
+      properties: { seed: { ...nonNegInt, maximum: Number.MAX_SAFE_INTEGER, description: "Seed of the context draws (default: the experiment's seed)." } },
+    },
+  },
+};
+
 function builtinProblemSchema(): Schema {
   const allOf = PROBLEMS.map((p) => ({
     if: { properties: { builtin: { const: p.name } } },
@@ -186,11 +217,19 @@ export const experimentSchema: Schema = {
   $defs: {
     problem: {
       type: "object",
+      description: "A built-in problem { builtin, params }, a custom one { mdp, reward, upper, tau }, or a contextual one { contexts: [{ weight, problem }] }.",
+      if: { required: ["contexts"] },
+      then: { $ref: "#/$defs/contextualProblem" },
+      else: { $ref: "#/$defs/singleProblem" },
+    },
+    singleProblem: {
+      type: "object",
       description: "A built-in problem { builtin, params } or a custom one { mdp, reward, upper, tau }.",
       if: { required: ["builtin"] },
       then: { $ref: "#/$defs/builtinProblem" },
       else: { $ref: "#/$defs/customProblem" },
     },
+    contextualProblem: contextualSchema,
     builtinProblem: builtinProblemSchema(),
     customProblem: {
       type: "object",

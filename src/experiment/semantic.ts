@@ -211,10 +211,10 @@ function gridRows(builtin: string, params: S): string[] | undefined {
   return Array.from({ length: size }, () => ".".repeat(size));
 }
 
-function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
-  const p = "/problem/params";
-  if (builtin === "gridworld" || builtin === "gridGoal" || builtin === "shaping") {
-    const allowed = builtin === "shaping" ? "#.ST" : "#.GST";
+function checkBuiltinParams(builtin: string, params: S, out: Issues, base = "/problem"): void {
+  const p = `${base}/params`;
+  if (builtin === "gridworld" || builtin === "gridGoal" || builtin === "shaping" || builtin === "gridIncentive") {
+    const allowed = builtin === "shaping" || builtin === "gridIncentive" ? "#.ST" : "#.GST";
     if (Array.isArray(params.map)) {
       const m = params.map as string[];
       if (m.length === 0) { out.add(`${p}/map`, "expected at least one row, got an empty array"); return; }
@@ -225,12 +225,15 @@ function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
       if (!m.some((row) => /[.GST]/.test(row))) { out.add(`${p}/map`, "expected at least one non-wall cell, got only walls"); return; }
     }
     const rows = gridRows(builtin, params)!;
-    for (const name of ["start", "target", "goal"]) {
+    for (const name of ["start", "target", "goal", "lureCell"]) {
       const c = params[name];
       if (!Array.isArray(c)) continue;
       const [r, col] = c as number[];
       if (r >= rows.length || col >= rows[0].length) out.add(`${p}/${name}`, `expected a cell on the ${rows.length} × ${rows[0].length} grid, got [${r}, ${col}]`);
       else if (rows[r][col] === "#") out.add(`${p}/${name}`, `expected a free cell, got the wall [${r}, ${col}]`);
+    }
+    if (builtin === "gridIncentive" && Array.isArray(params.lureCell) && Array.isArray(params.goal) && params.lureCell[0] === params.goal[0] && params.lureCell[1] === params.goal[1]) {
+      out.add(`${p}/lureCell`, `expected a cell other than the goal, got [${params.goal.join(", ")}]`);
     }
     if (builtin === "shaping" && Array.isArray(params.start) && Array.isArray(params.goal) && params.start[0] === params.goal[0] && params.start[1] === params.goal[1]) {
       out.add(`${p}/goal`, `expected a cell other than the start, got [${params.goal.join(", ")}]`);
@@ -257,15 +260,74 @@ function checkBuiltinParams(builtin: string, params: S, out: Issues): void {
   }
 }
 
-/** The sizes S, A, n when they follow from the document without building anything. */
-function knownSizes(doc: S): { S: number; A: number; n?: number } | undefined {
-  const prob = doc.problem as S;
+/** The sizes S, A, n of a built-in or custom problem when they follow from the document without building anything. */
+function knownSizes(prob: S): { S: number; A: number; n?: number } | undefined {
   if (isObj(prob.mdp)) {
     const { S, A } = prob.mdp as { S: number; A: number };
     const [kind, spec] = Object.entries(prob.reward as S)[0] as [string, S];
     return { S, A, n: kind === "table" ? S * A : kind === "state" ? S : (spec.n as number) };
   }
   return undefined;
+}
+
+/** A built-in or custom problem at `base`: its issues, whether it has a trajectory objective, its τ and known sizes. */
+function checkSingle(prob: S, base: string, out: Issues): { trajectory: boolean; tau: number; sizes?: { S: number; A: number; n?: number }; gamma?: number } {
+  let trajectory = false;
+  let tau: number;
+  if (typeof prob.builtin === "string") {
+    const info = problemInfo(prob.builtin)!;
+    const params = (prob.params ?? {}) as S;
+    checkBuiltinParams(info.name, params, out, base);
+    if (info.kind === "bilevel") {
+      for (const k of ["reward", "upper", "tau"]) {
+        if (prob[k] !== undefined) out.add(`${base}/${k}`, `not used by '${info.name}', which defines its own ${k === "tau" ? "τ (set params.tau)" : k}; only the 'gridworld' and 'garnet' generators take ${list(["reward", "upper", "tau"], "and")}`);
+      }
+      trajectory = info.trajectory;
+      tau = (params.tau as number | undefined) ?? (info.params.find((q) => q.name === "tau")?.default as number);
+    } else {
+      // their reward and upper arrays need S and A: checked when the problem is built
+      trajectory = isObj(prob.upper) && Object.keys(prob.upper)[0] === "preference";
+      tau = (prob.tau as number | undefined) ?? 0.1;
+    }
+    return { trajectory, tau };
+  }
+  const mdp = prob.mdp as S;
+  checkMdp(mdp, `${base}/mdp`, out);
+  const S = mdp.S as number, A = mdp.A as number;
+  const n = checkReward(prob.reward as S, `${base}/reward`, S, A, out);
+  checkUpper(prob.upper as S, `${base}/upper`, S, A, out, false, n);
+  trajectory = Object.keys(prob.upper as S)[0] === "preference";
+  tau = prob.tau as number;
+  return { trajectory, tau, sizes: knownSizes(prob), gamma: mdp.gamma as number };
+}
+
+/**
+ * A contextual problem (docs/math.md#contextual): each context at /problem/contexts/i/problem,
+ * the weights (≥ 0 by the schema) summing to 1, and τ, γ, A and n equal where the document
+ * shows them (built-in contexts are compared when built).
+ */
+function checkContextual(prob: S, out: Issues): { trajectory: boolean; tau: number; sizes?: { S: number; A: number; n?: number } } {
+  const contexts = prob.contexts as S[];
+  const parts = contexts.map((c, i) => checkSingle(c.problem as S, `/problem/contexts/${i}/problem`, out));
+  const weights = contexts.map((c) => c.weight as number);
+  let sum = 0;
+  for (const w of weights) sum += w;
+  if (Math.abs(sum - 1) > SUM_TOL) out.add("/problem/contexts", `expected weights summing to 1 (within ${SUM_TOL}), got ${weights.join(" + ")} = ${sum}`);
+  parts.forEach((p, i) => {
+    if (i === 0) return;
+    const at = `/problem/contexts/${i}/problem`;
+    if (p.tau !== parts[0].tau) out.add(typeof (contexts[i].problem as S).builtin === "string" ? `${at}/params/tau` : `${at}/tau`, `expected context 0's τ = ${parts[0].tau} (the contexts share the lower level's temperature), got ${p.tau}`);
+    if (p.gamma !== undefined && parts[0].gamma !== undefined && p.gamma !== parts[0].gamma) out.add(`${at}/mdp/gamma`, `expected context 0's γ = ${parts[0].gamma}, got ${p.gamma}`);
+    if (p.sizes && parts[0].sizes) {
+      if (p.sizes.A !== parts[0].sizes.A) out.add(`${at}/mdp/A`, `expected context 0's A = ${parts[0].sizes.A} actions, got ${p.sizes.A}`);
+      else if (p.sizes.n !== undefined && parts[0].sizes.n !== undefined && p.sizes.n !== parts[0].sizes.n) out.add(`${at}/reward`, `expected a reward on x of context 0's dimension n = ${parts[0].sizes.n}, got n = ${p.sizes.n}`);
+    }
+  });
+  const trajectory = parts.every((p) => p.trajectory);
+  const tau = parts.some((p) => p.tau === 0) ? 0 : parts[0].tau;
+  let sizes: { S: number; A: number; n?: number } | undefined;
+  if (parts.every((p) => p.sizes)) sizes = { S: parts.reduce((s, p) => s + p.sizes!.S, 0), A: parts[0].sizes!.A, n: parts[0].sizes!.n };
+  return { trajectory, tau, sizes };
 }
 
 /**
@@ -277,39 +339,13 @@ export function semantic(doc: S): ExperimentIssue[] {
   const prob = doc.problem as S;
   const alg = doc.algorithm as S;
   const ainfo = algorithmInfo(alg.name as string)!;
-  let trajectory = false;
-  let tau: number | undefined;
-  if (typeof prob.builtin === "string") {
-    const info = problemInfo(prob.builtin)!;
-    const params = (prob.params ?? {}) as S;
-    checkBuiltinParams(info.name, params, out);
-    if (info.kind === "bilevel") {
-      for (const k of ["reward", "upper", "tau"]) {
-        if (prob[k] !== undefined) out.add(`/problem/${k}`, `not used by '${info.name}', which defines its own ${k === "tau" ? "τ (set params.tau)" : k}; only the 'gridworld' and 'garnet' generators take ${list(["reward", "upper", "tau"], "and")}`);
-      }
-      trajectory = info.trajectory;
-      tau = (params.tau as number | undefined) ?? (info.params.find((q) => q.name === "tau")?.default as number);
-    } else {
-      // their reward and upper arrays need S and A: checked when the problem is built
-      trajectory = isObj(prob.upper) && Object.keys(prob.upper)[0] === "preference";
-      tau = (prob.tau as number | undefined) ?? 0.1;
-    }
-  } else {
-    const mdp = prob.mdp as S;
-    checkMdp(mdp, "/problem/mdp", out);
-    const S = mdp.S as number, A = mdp.A as number;
-    const n = checkReward(prob.reward as S, "/problem/reward", S, A, out);
-    checkUpper(prob.upper as S, "/problem/upper", S, A, out, false, n);
-    trajectory = Object.keys(prob.upper as S)[0] === "preference";
-    tau = prob.tau as number;
-  }
-  if (ainfo.needsSoft && tau === 0) out.add("/problem/tau", `expected a positive number: ${ainfo.name} needs an entropy temperature τ > 0, got 0`);
+  const { trajectory, tau, sizes } = Array.isArray(prob.contexts) ? checkContextual(prob, out) : checkSingle(prob, "/problem", out);
+  if (ainfo.needsSoft && tau === 0) out.add(Array.isArray(prob.contexts) ? "/problem/contexts" : "/problem/tau", `expected a positive number: ${ainfo.name} needs an entropy temperature τ > 0, got 0`);
   if (ainfo.needsTrajectory && !trajectory) {
-    const what = typeof prob.builtin === "string" ? `the '${prob.builtin}' problem has none` : "this problem's upper objective is not 'preference'";
+    const what = typeof prob.builtin === "string" ? `the '${prob.builtin}' problem has none` : Array.isArray(prob.contexts) ? "not every context has one" : "this problem's upper objective is not 'preference'";
     out.add("/algorithm/name", `${ainfo.name} needs a trajectory (preference) objective: use upper 'preference' or the 'rlhf' or 'happyText' problems; ${what}`);
   }
   // sizes known without building: x0 and the algorithm's array parameters
-  const sizes = knownSizes(doc);
   if (sizes) {
     const { S, A, n } = sizes;
     if (Array.isArray(doc.x0) && n !== undefined) numbers(doc.x0, "/x0", n, "n", out);

@@ -5,7 +5,7 @@ import type { Counters } from "../mdp";
 import type { AlgorithmName } from "../bilevel/algorithms/index";
 
 /** The names of the built-in problems. */
-export type BuiltinName = "e1" | "gridGoal" | "incentive" | "stackelberg" | "rlhf" | "shaping" | "happyText" | "gridworld" | "garnet";
+export type BuiltinName = "e1" | "gridGoal" | "gridIncentive" | "incentive" | "stackelberg" | "rlhf" | "shaping" | "happyText" | "gridworld" | "garnet";
 /** The name of one of the library's algorithms (src/bilevel/algorithms/index.ts lists them). */
 export type { AlgorithmName };
 
@@ -64,8 +64,26 @@ export interface CustomProblemSpec {
   tau: number;
 }
 
-/** The `problem` of an experiment: a built-in or a custom problem. */
-export type ProblemSpec = BuiltinProblemSpec | CustomProblemSpec;
+/** A built-in or a custom problem (one context of a contextual problem). */
+export type SingleProblemSpec = BuiltinProblemSpec | CustomProblemSpec;
+
+/** One context of a contextual problem: a problem and its weight w_c. */
+export interface ContextEntrySpec {
+  weight: number;
+  /** A label (normalised: the built-in's name, or 'custom'). */
+  name: string;
+  problem: SingleProblemSpec;
+}
+
+/** A contextual problem φ(x) = Σ_c w_c φ_c(x) (docs/math.md#contextual). */
+export interface ContextualProblemSpec {
+  contexts: ContextEntrySpec[];
+  /** One sampled context per iteration (seed normalised: the experiment's when omitted). */
+  sample?: { seed: number };
+}
+
+/** The `problem` of an experiment: a built-in, a custom or a contextual problem. */
+export type ProblemSpec = SingleProblemSpec | ContextualProblemSpec;
 
 /** The `algorithm` of an experiment: a name and that algorithm's options. */
 export interface AlgorithmSpec {
@@ -128,6 +146,17 @@ export interface ProblemSummary {
   n: number;
   tau: number;
   gamma: number;
+  /** A contextual problem's contexts (S, A, n above are the union's). */
+  contexts?: ContextSummary[];
+}
+
+/** One context of a contextual problem, as the result reports it. */
+export interface ContextSummary {
+  name: string;
+  weight: number;
+  S: number;
+  /** The first union state of the context's block. */
+  offset: number;
 }
 
 /** The `final` part of an experiment result. */
@@ -139,6 +168,8 @@ export interface FinalState {
   /** f and ‖ĥ‖ of the last iteration's history row (null when no iteration completed). */
   f: number | null;
   hnorm: number | null;
+  /** A contextual problem: φ_c(x_K) for each context (φ = Σ_c w_c φ_c). */
+  phiByContext?: number[];
 }
 
 /**

@@ -4,6 +4,7 @@ export { e1, quadraticReward, type E1Options, type E1Instance } from "./e1";
 export { gridworld, garnet, GRID_ACTIONS, type GridAction, type GridworldOptions, type GridWorld, type GarnetOptions, type Garnet } from "./gridworld";
 export { gridGoal, softmaxGoalReward, oneHotFeatures, GRID_GOAL_BENCHMARK, type GoalFeatures, type GridGoalOptions, type GridGoalInstance } from "./gridGoal";
 export type { GridProblemOptions } from "./gridProblem";
+export { gridIncentive, type GridIncentiveOptions, type GridIncentiveInstance } from "./gridIncentive";
 export { incentive, incentiveObjective, additiveReward, type IncentiveObjectiveSpec, type IncentiveOptions, type IncentiveInstance } from "./incentive";
 export {
   stackelberg,

@@ -30,7 +30,7 @@ const PRESETS = new Map<string, Doc>();
 for (const path of Object.keys(examples).sort()) {
   const doc = examples[path];
   if (doc?.version === undefined || typeof doc.problem !== "object" || doc.problem === null) continue; // e.g. a sweep file
-  const key = "builtin" in doc.problem ? (doc.problem.builtin as string) : "custom";
+  const key = problemKey(doc);
   if (!PRESETS.has(key)) PRESETS.set(key, doc);
 }
 const DEFAULT_PROBLEM = "gridGoal";
@@ -99,12 +99,27 @@ let kernels = { simd: false, supported: false };
 // ---------------------------------------------------------------------------------------
 // the experiment document ⇄ the form
 
-const problemKey = (d: Doc): string => (d?.problem && typeof d.problem === "object" && "builtin" in d.problem ? String(d.problem.builtin) : "custom");
+function problemKey(d: Doc): string {
+  if (!d?.problem || typeof d.problem !== "object") return "custom";
+  if ("builtin" in d.problem) return String(d.problem.builtin);
+  return Array.isArray(d.problem.contexts) ? "contextual" : "custom";
+}
+
+/** A contextual problem's contexts (docs/math.md#contextual): name, weight and, once built, S. */
+function contextsText(d: Doc, sizes?: { name: string; weight: number; S: number }[]): string {
+  const cs = (d?.problem?.contexts ?? []) as { name?: string; weight?: number; problem?: { builtin?: string } }[];
+  const items = cs.map((c, i) => {
+    const name = sizes?.[i]?.name ?? c.name ?? c.problem?.builtin ?? "custom";
+    return `${i}: ${name} (w = ${c.weight}${sizes?.[i] ? `, S = ${sizes[i].S}` : ""})`;
+  });
+  return `A contextual problem, φ(x) = Σ_c w_c φ_c(x) with one x (docs/math.md#contextual); edit it in the JSON below. Contexts: ${items.join("; ")}.`;
+}
 
 function fillSelects(): void {
   ui.problem.replaceChildren(
     ...PROBLEMS.map((p) => new Option(p.name, p.name)),
     new Option("custom (from a file)", "custom"),
+    ...(PRESETS.has("contextual") ? [new Option("contextual (from a file)", "contextual")] : []),
   );
   ui.algorithm.replaceChildren(...ALGORITHMS.map((a) => new Option(a.name, a.name)));
 }
@@ -113,11 +128,16 @@ function fillSelects(): void {
 function renderForm(): void {
   const key = problemKey(doc);
   ui.problem.value = key;
-  const pinfo = key === "custom" ? undefined : problemInfo(key);
-  ui.problemDescription.textContent = pinfo ? pinfo.description : "A problem written out in the file (MDP, reward, upper objective): edit it in the JSON below.";
+  const pinfo = key === "custom" || key === "contextual" ? undefined : problemInfo(key);
+  ui.problemDescription.textContent = pinfo ? pinfo.description : key === "contextual" ? contextsText(doc) : "A problem written out in the file (MDP, reward, upper objective): edit it in the JSON below.";
   for (const opt of Array.from(ui.algorithm.options)) {
     const a = algorithmInfo(opt.value)!;
-    const trajectory = pinfo ? pinfo.trajectory : !!doc?.problem?.upper?.preference;
+    const contexts = (Array.isArray(doc?.problem?.contexts) ? doc.problem.contexts : []) as { problem?: Doc }[];
+    const trajectory = pinfo
+      ? pinfo.trajectory
+      : key === "contextual"
+        ? contexts.every((c) => (c.problem?.builtin ? !!problemInfo(String(c.problem.builtin))?.trajectory : !!c.problem?.upper?.preference))
+        : !!doc?.problem?.upper?.preference;
     opt.disabled = a.needsTrajectory && !trajectory;
     opt.title = a.description + (opt.disabled ? " (needs a trajectory objective: rlhf, happyText or a custom preference upper)" : "");
   }
@@ -134,7 +154,7 @@ function renderForm(): void {
             else doc.problem.params[spec.name] = v;
           }),
         )
-      : [hint("custom problem: see the JSON")]),
+      : [hint(key === "contextual" ? "contextual problem: see the JSON" : "custom problem: see the JSON")]),
   );
   const ainfo = algorithmInfo(String(doc?.algorithm?.name));
   ui.algorithmParams.replaceChildren(
@@ -357,6 +377,7 @@ function onWorker(m: FromWorker): void {
     case "started":
       total = m.total;
       grid = m.grid;
+      if (m.summary.contexts) ui.problemDescription.textContent = contextsText(doc, m.summary.contexts);
       ui.engine.textContent = engineText(m.simd);
       ui.engine.dataset.simd = String(m.simd);
       rateSamples = [{ t: performance.now(), done: 0 }];

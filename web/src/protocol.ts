@@ -47,7 +47,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: "ready"; simd: boolean; simdSupported: boolean }
-  | { type: "started"; total: number; summary: { name: string; S: number; A: number; n: number; tau: number; gamma: number }; grid: GridView | null; simd: boolean }
+  | { type: "started"; total: number; summary: { name: string; S: number; A: number; n: number; tau: number; gamma: number; contexts?: { name: string; weight: number; S: number; offset: number }[] }; grid: GridView | null; simd: boolean }
   | { type: "progress"; rows: Row[]; done: number; total: number; picture?: Picture; busyMs: number }
   | { type: "paused"; done: number }
   | { type: "resumed"; done: number }

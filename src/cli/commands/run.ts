@@ -7,7 +7,7 @@ import { loadExperiment, stem } from "../experimentFile";
 import { gridInfoOf } from "../gridInfo";
 import { ensureDir, writeRunFiles } from "../outputs";
 import { Progress } from "../progress";
-import { listFiles, nonFinite, problemLine, summaryLine, workerFailure } from "../runs";
+import { contextLines, listFiles, nonFinite, problemLine, summaryLine, workerFailure } from "../runs";
 import { onStopSignals } from "../signals";
 import { ExperimentWorker, type WorkerOutcome } from "../worker";
 
@@ -59,6 +59,8 @@ async function cmdRun(ctx: Ctx, file: string, opts: { out?: string; progress: bo
     progress?.finish();
     const { result, runInfo } = outcome;
     io.out(`${problemLine(result)} · ${result.algorithm}\n`);
+    const contexts = contextLines(result);
+    if (contexts) io.out(contexts);
     io.out(`${summaryLine(result, runInfo.timeMs)}\n`);
     io.out(`work: ${result.counters.sweeps} Bellman sweeps, ${result.counters.solves} linear solves, ${result.counters.sampledSteps} sampled steps\n`);
     const files = writeRunFiles(out, result, grid && outcome.grid ? { info: grid, data: outcome.grid } : undefined);
