@@ -16,7 +16,7 @@ import { DomainError, ShapeError, type Where } from "../errors";
 import { TabularMDP } from "../mdp";
 import * as check from "../validate";
 import type { BilevelProblem, PolicyObjective, RewardModel } from "./problem";
-import { exp, log1p, pow } from "../util/math";
+import { exp, log1p } from "../util/math";
 
 /**
  * N trajectories of horizon H, row-major (i, t) at index i·H + t. A trajectory that ended at
@@ -204,7 +204,7 @@ export function preferenceBCE(spec: PreferenceBCESpec): PreferenceBCE {
   let lastReward: RewardModel | undefined, lastX: Float64Array | undefined, lastR: Float64Array | undefined;
   const rx = (x: Float64Array, ctx: TrajectoryContext): Float64Array => {
     const { reward } = ctx;
-    if (lastReward === reward && lastX && lastX.length === x.length && lastX.every((v, i) => v === x[i])) return lastR!;
+    if (lastReward === reward && lastX && same(lastX, x)) return lastR!;
     lastR = rewardValues(reward, x, SA);
     lastX = Float64Array.from(x);
     lastReward = reward;
@@ -220,14 +220,14 @@ export function preferenceBCE(spec: PreferenceBCESpec): PreferenceBCE {
     }
     return acc;
   };
-  const label = (A: number, group: TrajectoryGroup, p: number): number => {
-    const dt = ret(rTrue, A, group, 2 * p) - ret(rTrue, A, group, 2 * p + 1);
-    if (labels === "soft") return sigmoid(dt);
-    return dt > 0 ? 1 : dt < 0 ? 0 : 0.5;
-  };
-  const checkCall = (group: TrajectoryGroup, ctx: TrajectoryContext, N: number): number => {
+  const labelOf = (dt: number): number => (labels === "soft" ? sigmoid(dt) : dt > 0 ? 1 : dt < 0 ? 0 : 0.5);
+  const label = (A: number, group: TrajectoryGroup, p: number): number => labelOf(ret(rTrue, A, group, 2 * p) - ret(rTrue, A, group, 2 * p + 1));
+  const checkContext = (ctx: TrajectoryContext): void => {
     if (typeof ctx !== "object" || ctx === null || !(ctx.mdp instanceof TabularMDP)) throw new ShapeError("ctx", "must be { reward, mdp }", ctx);
     if (ctx.mdp.S * ctx.mdp.A !== SA) throw new ShapeError("rTrue", `must have length S·A = ${ctx.mdp.S * ctx.mdp.A} of the MDP`, SA);
+  };
+  const checkCall = (group: TrajectoryGroup, ctx: TrajectoryContext, N: number): number => {
+    checkContext(ctx);
     if (typeof group !== "object" || group === null || !(group.states instanceof Int32Array) || !(group.actions instanceof Int32Array)) {
       throw new ShapeError("group", "must be { states: Int32Array, actions: Int32Array }", group);
     }
@@ -287,7 +287,23 @@ export function preferenceBCE(spec: PreferenceBCESpec): PreferenceBCE {
         return exactOf(obj, problem, x, pi, { gradPi: true }).gradPi!;
       },
     };
+    pairKernels.set(obj, { table: undefined, loss: obj.loss, gradX: obj.gradX, gpow, lambda, SA, checkContext, labelsFor });
     return obj;
+  };
+  // R_true per trajectory and the labels of every pair: fixed for a skeleton (π- and x-free)
+  const labelTables = new WeakMap<TrajectorySkeleton, PairLabels>();
+  const labelsFor = (sk: TrajectorySkeleton): PairLabels => {
+    let lt = labelTables.get(sk);
+    if (lt) return lt;
+    const T = sk.count;
+    const Rt = returnsOf(sk, rTrue, gpow);
+    let table: Float64Array | undefined;
+    if (T * T <= LABEL_TABLE_MAX) {
+      table = new Float64Array(T * T);
+      for (let a = 0; a < T; a++) for (let b = 0; b < T; b++) table[a * T + b] = labelOf(Rt[a] - Rt[b]);
+    }
+    labelTables.set(sk, (lt = { Rt, table, label: labelOf }));
+    return lt;
   };
   const top = make(pairs);
   // E[mean of i.i.d. pair losses] = E[one pair's loss]: enumerate pairs, not groups of pairs
@@ -323,36 +339,84 @@ export interface TrajectoryTable {
 }
 
 /**
- * Enumerate the H-step trajectories: s_0 in the support of ρ, every action (also those with
+ * The π-independent part of the enumeration of an MDP's H-step trajectories: the steps of
+ * every trajectory and ρ(s_0) Π_t P(s_{t+1}|s_t,a_t). Built once per (MDP, H) and cached; a
+ * cached skeleton serves only while the MDP's masked transitions, ρ and terminal mask equal
+ * those it was built from (`setTransitions` changes P in place). @internal
+ */
+export interface TrajectorySkeleton {
+  readonly S: number;
+  readonly A: number;
+  readonly H: number;
+  /** Number of trajectories T. */
+  readonly count: number;
+  /** (T, H) row-major; −1 after a terminal state. */
+  readonly states: Int32Array;
+  readonly actions: Int32Array;
+  /** s_t·A + a_t, (T, H), −1 after a terminal state. */
+  readonly sa: Int32Array;
+  /** ρ(s_0) Π_t P(s_{t+1}|s_t,a_t), length T. */
+  readonly pP: Float64Array;
+}
+
+type Transitions = ReturnType<TabularMDP["transitions"]>;
+/** What a skeleton depends on: the MDP's masked transitions, ρ and terminal mask (copies). */
+interface MdpStamp {
+  tr: Transitions;
+  rho: Float64Array;
+  term: Uint8Array | undefined;
+}
+const skeletons = new WeakMap<TabularMDP, { skeleton: TrajectorySkeleton; stamp: MdpStamp }[]>();
+
+function stampOf(mdp: TabularMDP): MdpStamp {
+  return { tr: mdp.transitions({ masked: true }), rho: mdp.rho, term: mdp.terminal };
+}
+
+function sameStamp(a: MdpStamp, b: MdpStamp): boolean {
+  if (!same(a.rho, b.rho) || (a.term === undefined) !== (b.term === undefined) || (a.term && !same(a.term, b.term!))) return false;
+  if ("P" in a.tr) return "P" in b.tr && same(a.tr.P, b.tr.P);
+  return !("P" in b.tr) && same(a.tr.indptr, b.tr.indptr) && same(a.tr.indices, b.tr.indices) && same(a.tr.probs, b.tr.probs);
+}
+
+function tooMany(maxCount: number, H: number): DomainError {
+  return new DomainError("H", `exact enumeration would visit more than ${maxCount} trajectories; use a smaller horizon or the Monte-Carlo estimators`, H);
+}
+
+/**
+ * The skeleton of the H-step trajectories of `mdp` (cached; rebuilt when the MDP changed).
+ * Throws a DomainError when there are more than `maxCount` trajectories. @internal
+ */
+export function trajectorySkeleton(mdp: TabularMDP, H: number, maxCount = 1_000_000): TrajectorySkeleton {
+  const stamp = stampOf(mdp);
+  let list = skeletons.get(mdp);
+  if (!list) skeletons.set(mdp, (list = []));
+  let entry = list.find((e) => e.skeleton.H === H);
+  if (!entry || !sameStamp(entry.stamp, stamp)) {
+    const skeleton = buildSkeleton(mdp.S, mdp.A, H, stamp, maxCount);
+    if (entry) {
+      entry.skeleton = skeleton;
+      entry.stamp = stamp;
+    } else list.push((entry = { skeleton, stamp }));
+  }
+  if (entry.skeleton.count > maxCount) throw tooMany(maxCount, H);
+  return entry.skeleton;
+}
+
+/**
+ * Walk the H-step trajectories: s_0 in the support of ρ, every action (also those with
  * π(a|s) = 0, whose probability derivative is not zero), s_{t+1} in the support of P(·|s_t,a_t).
  */
-export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H: number, maxCount = 1_000_000): TrajectoryTable {
-  const { S, A } = mdp;
-  const SA = S * A;
-  const p = check.policy("pi", pi, S, A);
-  const h = check.positiveInt("H", H);
-  const next = successors(mdp);
-  const term = mdp.terminal;
-  const rho = mdp.rho;
-  const states: number[] = [], actions: number[] = [], prob: number[] = [];
-  const dprobRows: Float64Array[] = [];
+function buildSkeleton(S: number, A: number, h: number, stamp: MdpStamp, maxCount: number): TrajectorySkeleton {
+  const next = successorRows(stamp.tr, S, A);
+  const term = stamp.term;
+  const rho = stamp.rho;
+  const states: number[] = [], actions: number[] = [], pPs: number[] = [];
   const ss = new Int32Array(h), as = new Int32Array(h);
   let count = 0;
   const emit = (pP: number) => {
-    // pP = ρ(s_0) Π P; π factors and their leave-one-out products
-    const f = new Float64Array(h);
-    for (let t = 0; t < h; t++) f[t] = ss[t] < 0 ? 1 : p[ss[t] * A + as[t]];
-    const pre = new Float64Array(h + 1), suf = new Float64Array(h + 1);
-    pre[0] = 1;
-    for (let t = 0; t < h; t++) pre[t + 1] = pre[t] * f[t];
-    suf[h] = 1;
-    for (let t = h - 1; t >= 0; t--) suf[t] = suf[t + 1] * f[t];
-    const d = new Float64Array(SA);
-    for (let t = 0; t < h; t++) if (ss[t] >= 0) d[ss[t] * A + as[t]] += pP * pre[t] * suf[t + 1];
     for (let t = 0; t < h; t++) { states.push(ss[t]); actions.push(as[t]); }
-    prob.push(pP * pre[h]);
-    dprobRows.push(d);
-    if (++count > maxCount) throw new DomainError("H", `exact enumeration would visit more than ${maxCount} trajectories; use a smaller horizon or the Monte-Carlo estimators`, h);
+    pPs.push(pP);
+    if (++count > maxCount) throw tooMany(maxCount, h);
   };
   const walk = (t: number, s: number, pP: number) => {
     ss[t] = s;
@@ -371,9 +435,61 @@ export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H:
     }
   };
   for (let s = 0; s < S; s++) if (rho[s] > 0) walk(0, s, rho[s]);
-  const dprob = new Float64Array(count * SA);
-  for (let i = 0; i < count; i++) dprob.set(dprobRows[i], i * SA);
-  return { H: h, count, states: Int32Array.from(states), actions: Int32Array.from(actions), prob: Float64Array.from(prob), dprob };
+  const sa = new Int32Array(count * h);
+  for (let i = 0; i < sa.length; i++) sa[i] = states[i] < 0 ? -1 : states[i] * A + actions[i];
+  return { S, A, H: h, count, states: Int32Array.from(states), actions: Int32Array.from(actions), sa, pP: Float64Array.from(pPs) };
+}
+
+/**
+ * Pr^π(τ) for every trajectory of a skeleton and, when `withD`, the rows of ∂Pr^π(τ)/∂π as
+ * sparse (T, H) tables: the distinct indices s·A + a of τ in order of first visit (−1 after the
+ * last) and their entries Σ_{t: (s_t,a_t) = (s,a)} ρΠP · Π_{t' ≠ t} π(a_t'|s_t').
+ */
+function policyWeights(sk: TrajectorySkeleton, p: Float64Array, withD: boolean): { prob: Float64Array; dIdx: Int32Array; dVal: Float64Array } {
+  const { count, H: h, sa, pP } = sk;
+  const prob = new Float64Array(count);
+  const dIdx = new Int32Array(withD ? count * h : 0).fill(-1), dVal = new Float64Array(withD ? count * h : 0);
+  // π factors and their leave-one-out products
+  const f = new Float64Array(h), pre = new Float64Array(h + 1), suf = new Float64Array(h + 1);
+  pre[0] = 1;
+  suf[h] = 1;
+  for (let i = 0; i < count; i++) {
+    const o = i * h;
+    for (let t = 0; t < h; t++) f[t] = sa[o + t] < 0 ? 1 : p[sa[o + t]];
+    for (let t = 0; t < h; t++) pre[t + 1] = pre[t] * f[t];
+    const w = pP[i];
+    prob[i] = w * pre[h];
+    if (!withD) continue;
+    for (let t = h - 1; t >= 0; t--) suf[t] = suf[t + 1] * f[t];
+    let len = 0;
+    for (let t = 0; t < h; t++) {
+      const j = sa[o + t];
+      if (j < 0) continue;
+      let k = 0;
+      while (k < len && dIdx[o + k] !== j) k++;
+      if (k === len) { dIdx[o + len++] = j; dVal[o + k] = 0; }
+      dVal[o + k] += w * pre[t] * suf[t + 1];
+    }
+  }
+  return { prob, dIdx, dVal };
+}
+
+/**
+ * Enumerate the H-step trajectories: s_0 in the support of ρ, every action (also those with
+ * π(a|s) = 0, whose probability derivative is not zero), s_{t+1} in the support of P(·|s_t,a_t).
+ */
+export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H: number, maxCount = 1_000_000): TrajectoryTable {
+  const { S, A } = mdp;
+  const SA = S * A;
+  const p = check.policy("pi", pi, S, A);
+  const h = check.positiveInt("H", H);
+  const sk = trajectorySkeleton(mdp, h, maxCount);
+  const { prob, dIdx, dVal } = policyWeights(sk, p, true);
+  const dprob = new Float64Array(sk.count * SA);
+  for (let i = 0; i < sk.count; i++) {
+    for (let k = i * h; k < (i + 1) * h && dIdx[k] >= 0; k++) dprob[i * SA + dIdx[k]] = dVal[k];
+  }
+  return { H: h, count: sk.count, states: sk.states.slice(), actions: sk.actions.slice(), prob, dprob };
 }
 
 /**
@@ -381,8 +497,10 @@ export function enumerateTrajectories(mdp: TabularMDP, pi: ArrayLike<number>, H:
  * (docs/math.md#terminal-states). @internal
  */
 export function successors(mdp: TabularMDP): { to: number[]; p: number[] }[] {
-  const { S, A } = mdp;
-  const tr = mdp.transitions({ masked: true });
+  return successorRows(mdp.transitions({ masked: true }), mdp.S, mdp.A);
+}
+
+function successorRows(tr: Transitions, S: number, A: number): { to: number[]; p: number[] }[] {
   const rows: { to: number[]; p: number[] }[] = [];
   for (let i = 0; i < S * A; i++) {
     const to: number[] = [], p: number[] = [];
@@ -422,23 +540,31 @@ export function expectation(objective: TrajectoryObjective, ctx: TrajectoryConte
   const N = check.positiveInt("objective.groupSize", obj.groupSize);
   const H = check.positiveInt("objective.horizon", obj.horizon);
   const { S, A } = ctx.mdp;
-  const SA = S * A;
-  const n = x.length;
-  const tab = enumerateTrajectories(ctx.mdp, pi, H);
-  const relevant: number[] = [];
-  for (let i = 0; i < tab.count; i++) {
-    let keep = tab.prob[i] > 0;
-    if (!keep && want.gradPi) for (let j = 0; j < SA && !keep; j++) keep = tab.dprob[i * SA + j] !== 0;
-    if (keep) relevant.push(i);
+  const p = check.policy("pi", pi, S, A);
+  const sk = trajectorySkeleton(ctx.mdp, H);
+  const pw = policyWeights(sk, p, want.gradPi === true);
+  const { prob, dIdx, dVal } = pw;
+  const relevant = new Int32Array(sk.count);
+  let T = 0;
+  for (let i = 0; i < sk.count; i++) {
+    let keep = prob[i] > 0;
+    for (let k = i * H; !keep && want.gradPi && k < (i + 1) * H && dIdx[k] >= 0; k++) keep = dVal[k] !== 0;
+    if (keep) relevant[T++] = i;
   }
-  const T = relevant.length;
-  const total = pow(T, N);
+  // T^N by exact integer products (pow(T, N) is exp(N·log T): 216² came out as 46656.00000000003,
+  // one group too many for the loop below)
+  let total = 1;
+  for (let i = 0; i < N; i++) total *= T;
   if (total > maxGroups) throw new DomainError("objective", `exact enumeration needs ${T}^${N} = ${total} groups (more than ${maxGroups}); use the Monte-Carlo estimators`, total);
+  const kernel = pairKernelOf(obj);
+  if (kernel) return pairExpectation(kernel, ctx, x, sk, pw, relevant.subarray(0, T), want, total);
+
+  const n = x.length;
   const states = new Int32Array(N * H), actions = new Int32Array(N * H);
   const group: TrajectoryGroup = { states, actions };
   const idx = new Int32Array(N);
   const gx = want.gradX ? new Float64Array(n) : undefined;
-  const gp = want.gradPi ? new Float64Array(SA) : undefined;
+  const gp = want.gradPi ? new Float64Array(S * A) : undefined;
   const tmp = new Float64Array(n);
   let value = 0;
   const loo = new Float64Array(N);
@@ -447,20 +573,20 @@ export function expectation(objective: TrajectoryObjective, ctx: TrajectoryConte
     let rest = g;
     for (let i = N - 1; i >= 0; i--) { idx[i] = relevant[rest % T]; rest = Math.floor(rest / T); }
     let pg = 1;
-    for (let i = 0; i < N; i++) pg *= tab.prob[idx[i]];
+    for (let i = 0; i < N; i++) pg *= prob[idx[i]];
     let anyLoo = false;
     if (gp) {
       for (let i = 0; i < N; i++) {
         let w = 1;
-        for (let j = 0; j < N; j++) if (j !== i) w *= tab.prob[idx[j]];
+        for (let j = 0; j < N; j++) if (j !== i) w *= prob[idx[j]];
         loo[i] = w;
         if (w !== 0) anyLoo = true;
       }
     }
     if (pg === 0 && !anyLoo) continue;
     for (let i = 0; i < N; i++) {
-      states.set(tab.states.subarray(idx[i] * H, idx[i] * H + H), i * H);
-      actions.set(tab.actions.subarray(idx[i] * H, idx[i] * H + H), i * H);
+      states.set(sk.states.subarray(idx[i] * H, idx[i] * H + H), i * H);
+      actions.set(sk.actions.subarray(idx[i] * H, idx[i] * H + H), i * H);
     }
     const l = lossOf(obj, x, group, ctx);
     if (pg !== 0) {
@@ -471,12 +597,231 @@ export function expectation(objective: TrajectoryObjective, ctx: TrajectoryConte
       }
     }
     if (gp && anyLoo) {
+      // the rows of ∂Pr/∂π are sparse: adding w·0 elsewhere would change nothing
       for (let i = 0; i < N; i++) {
         const w = l * loo[i];
         if (w === 0) continue;
-        const o = idx[i] * SA;
-        for (let j = 0; j < SA; j++) gp[j] += w * tab.dprob[o + j];
+        for (let k = idx[i] * H; k < (idx[i] + 1) * H && dIdx[k] >= 0; k++) gp[dIdx[k]] += w * dVal[k];
       }
+    }
+  }
+  return { value, gradX: gx, gradPi: gp, groups: total };
+}
+
+/**
+ * What the exact enumeration needs to evaluate a one-pair `preferenceBCE` objective without
+ * building groups: its constants, its own loss and gradX (the fast path applies only while
+ * the objective still carries them), R_true per trajectory and the label table (π- and
+ * x-independent, cached per skeleton).
+ */
+interface PairKernel {
+  readonly loss: TrajectoryObjective["loss"];
+  readonly gradX: TrajectoryObjective["gradX"];
+  readonly gpow: Float64Array;
+  readonly lambda: number;
+  /** S·A of rTrue. */
+  readonly SA: number;
+  /** Throws as the loss does on a context of the wrong shape. */
+  checkContext(ctx: TrajectoryContext): void;
+  labelsFor(sk: TrajectorySkeleton): PairLabels;
+  /** The last pair table (one x). */
+  table?: PairTable;
+}
+
+interface PairLabels {
+  /** R_true(τ) per trajectory. */
+  Rt: Float64Array;
+  /** y(τ_a, τ_b) at a·T + b (T = skeleton count), or undefined when T² is too large to store. */
+  table: Float64Array | undefined;
+  /** y from a difference of true returns. */
+  label(dt: number): number;
+}
+
+const pairKernels = new WeakMap<TrajectoryObjective, PairKernel>();
+
+/** The pair kernel of a one-pair preferenceBCE that still has its own loss and gradX. */
+function pairKernelOf(obj: TrajectoryObjective): PairKernel | undefined {
+  const k = pairKernels.get(obj);
+  return k && obj.groupSize === 2 && obj.loss === k.loss && obj.gradX === k.gradX ? k : undefined;
+}
+/** Largest table of exp(−|d|), log1p(exp(−|d|)) over pairs of distinct returns (entries). */
+const PAIR_MEMO_MAX = 1 << 20;
+/** Largest label table stored (entries). */
+const LABEL_TABLE_MAX = 1 << 21;
+
+/** Returns Σ_t γ^t r(s_t, a_t) of every trajectory of a skeleton. */
+function returnsOf(sk: TrajectorySkeleton, r: ArrayLike<number>, gpow: Float64Array, out = new Float64Array(sk.count)): Float64Array {
+  const { H, sa } = sk;
+  for (let i = 0; i < sk.count; i++) {
+    let acc = 0;
+    for (let t = 0; t < H; t++) {
+      const j = sa[i * H + t];
+      if (j < 0) break; // the episode ended at a terminal state
+      acc += gpow[t] * r[j];
+    }
+    out[i] = acc;
+  }
+  return out;
+}
+
+/**
+ * The loss l and its slope w = ∂l/∂d = σ(d) − y of every pair (a, b) of trajectories at one
+ * x (π-free): entry pos[a]·M + pos[b]. Kept by the kernel while x (through R_x, and ‖x‖² for
+ * λ) stays the same, so that steps that move only π (Φσ's inner loops) skip the exp and log.
+ */
+interface PairTable {
+  sk: TrajectorySkeleton;
+  Rx: Float64Array;
+  c: number;
+  M: number;
+  pos: Int32Array;
+  L: Float64Array;
+  W: Float64Array;
+}
+
+/** Largest pair table kept between calls (entries of L and of W). */
+const PAIR_TABLE_MAX = 1 << 20;
+
+function pairTable(kern: PairKernel, sk: TrajectorySkeleton, Rx: Float64Array, c: number, rel: Int32Array): PairTable {
+  const last = kern.table;
+  if (last && last.sk === sk && Object.is(last.c, c) && same(last.Rx, Rx)) return last;
+  const { count } = sk;
+  // every pair of the skeleton when that is small enough to keep, else only the relevant ones
+  const full = count * count <= PAIR_TABLE_MAX;
+  const M = full ? count : rel.length;
+  const pos = new Int32Array(count).fill(-1);
+  const idx = full ? null : rel;
+  for (let k = 0; k < M; k++) pos[idx ? idx[k] : k] = k;
+  const { Rt, table, label } = kern.labelsFor(sk);
+  const lambda = kern.lambda;
+  // e = exp(−|d|) and log1p(e) depend on |d| alone, and d(b, a) = −d(a, b) exactly: compute them
+  // once per unordered pair of distinct returns (trajectories often share R_x(τ))
+  const cls = new Int32Array(M);
+  const ids = new Map<number, number>();
+  for (let k = 0; k < M; k++) {
+    const v = Rx[idx ? idx[k] : k];
+    let id = ids.get(v);
+    if (id === undefined) ids.set(v, (id = ids.size));
+    cls[k] = id;
+  }
+  const K = ids.size;
+  const memo = K * K <= PAIR_MEMO_MAX;
+  const E = new Float64Array(memo ? K * K : 0).fill(NaN), LP = new Float64Array(memo ? K * K : 0);
+  const L = new Float64Array(M * M), W = new Float64Array(M * M);
+  for (let ka = 0; ka < M; ka++) {
+    const a = idx ? idx[ka] : ka, Ra = Rx[a];
+    for (let kb = 0; kb < M; kb++) {
+      const b = idx ? idx[kb] : kb;
+      const d = Ra - Rx[b];
+      const y = table ? table[a * count + b] : label(Rt[a] - Rt[b]);
+      // σ(d) and softplus(d) share e = exp(−|d|), as sigmoid() and softplus() compute it
+      let e: number, lp: number;
+      if (memo) {
+        const m = cls[ka] * K + cls[kb];
+        e = E[m];
+        if (e === e) lp = LP[m];
+        else {
+          e = exp(d >= 0 ? -d : d);
+          lp = log1p(e);
+          const m2 = cls[kb] * K + cls[ka];
+          E[m] = E[m2] = e;
+          LP[m] = LP[m2] = lp;
+        }
+      } else {
+        e = exp(d >= 0 ? -d : d);
+        lp = log1p(e);
+      }
+      let l = (d > 0 ? d + lp : lp) - y * d;
+      if (lambda > 0) l += c;
+      L[ka * M + kb] = l;
+      W[ka * M + kb] = (d >= 0 ? 1 / (1 + e) : e / (1 + e)) - y;
+    }
+  }
+  const t: PairTable = { sk, Rx, c, M, pos, L, W };
+  if (full) kern.table = t;
+  return t;
+}
+
+/**
+ * The exact expectation of a one-pair preference BCE from its pair table: the pairs (a, b) of
+ * relevant trajectories in the order (and with the floating-point operations) of the general
+ * loop, so f and ∂f/∂π come out bit-identical. ∂f/∂x = R_xᵀ E[w·(c(τ_a) − c(τ_b))] +
+ * λ·x·Σ Pr(a)Pr(b) takes one vjp instead of one per pair (R_xᵀ is linear), so its sums run
+ * in another order.
+ */
+function pairExpectation(
+  kern: PairKernel,
+  ctx: TrajectoryContext,
+  x: Float64Array,
+  sk: TrajectorySkeleton,
+  pw: { prob: Float64Array; dIdx: Int32Array; dVal: Float64Array },
+  rel: Int32Array,
+  want: ExpectationWants,
+  total: number,
+): ExactExpectation {
+  kern.checkContext(ctx);
+  const { gpow, lambda, SA } = kern;
+  const { H, sa } = sk;
+  const { prob, dIdx, dVal } = pw;
+  const T = rel.length;
+  const Rx = returnsOf(sk, rewardValues(ctx.reward, x, SA), gpow);
+  const c = lambda > 0 ? 0.5 * lambda * sumSq(x) : 0;
+  const { M, pos, L, W } = pairTable(kern, sk, Rx, c, rel);
+  const gp = want.gradPi ? new Float64Array(SA) : undefined;
+  let value = 0;
+  for (let ai = 0; ai < T; ai++) {
+    const a = rel[ai], pa = prob[a], oa = a * H, ra = pos[a] * M;
+    for (let bi = 0; bi < T; bi++) {
+      const b = rel[bi], pb = prob[b];
+      const pg = pa * pb;
+      if (pg === 0 && !(gp && (pb !== 0 || pa !== 0))) continue;
+      const l = L[ra + pos[b]];
+      if (!Number.isFinite(l)) throw new DomainError("objective.loss", "must return a finite number", l);
+      if (pg !== 0) value += pg * l;
+      if (gp) {
+        const wa = l * pb;
+        if (wa !== 0) for (let k = oa; k < oa + H && dIdx[k] >= 0; k++) gp[dIdx[k]] += wa * dVal[k];
+        const wb = l * pa;
+        if (wb !== 0) for (let k = b * H; k < b * H + H && dIdx[k] >= 0; k++) gp[dIdx[k]] += wb * dVal[k];
+      }
+    }
+  }
+  let gx: Float64Array | undefined;
+  if (want.gradX) {
+    gx = new Float64Array(x.length);
+    // E[w·(c(τ_a) − c(τ_b))]; u is one pair's vector, summed over t as the loss's gradX does
+    const U = new Float64Array(SA), u = new Float64Array(SA), mark = new Int32Array(SA).fill(-1), touched = new Int32Array(2 * H);
+    let pairs = 0, psum = 0;
+    for (let ai = 0; ai < T; ai++) {
+      const a = rel[ai], pa = prob[a], oa = a * H, ra = pos[a] * M;
+      for (let bi = 0; bi < T; bi++) {
+        const b = rel[bi];
+        const pg = pa * prob[b];
+        if (pg === 0) continue;
+        pairs++;
+        psum += pg;
+        const w = W[ra + pos[b]];
+        if (w === 0) continue;
+        const ob = b * H, stamp = ai * T + bi;
+        let nt = 0;
+        for (let t = 0; t < H; t++) {
+          const j1 = sa[oa + t], j2 = sa[ob + t];
+          if (j1 >= 0) {
+            if (mark[j1] !== stamp) { mark[j1] = stamp; u[j1] = 0; touched[nt++] = j1; }
+            u[j1] += w * gpow[t];
+          }
+          if (j2 >= 0) {
+            if (mark[j2] !== stamp) { mark[j2] = stamp; u[j2] = 0; touched[nt++] = j2; }
+            u[j2] -= w * gpow[t];
+          }
+        }
+        for (let k = 0; k < nt; k++) U[touched[k]] += pg * u[touched[k]];
+      }
+    }
+    if (pairs > 0) {
+      const g = rewardVjp(ctx.reward, x, U);
+      if (lambda > 0) for (let k = 0; k < g.length; k++) g[k] += psum * (lambda * x[k]);
+      checked("objective.gradX", g, gx);
     }
   }
   return { value, gradX: gx, gradPi: gp, groups: total };
@@ -501,22 +846,31 @@ export function trajectoryUpper(objective: TrajectoryObjective, reward: RewardMo
   }
   if (typeof reward !== "object" || reward === null || typeof reward.reward !== "function") throw new ShapeError("reward", "must be a reward model { dim, reward(x, out), vjp? | jacobian? }", reward);
   const exact = options.exact ?? true;
+  // f, ∂f/∂x and ∂f/∂π at the last (x, π, M): a general objective gets all three from one
+  // enumeration; a preference BCE (one cheap pass each) only what is asked, so that steps that
+  // need ∂f/∂π alone (Φσ's inner loops) skip the ∂f/∂x pass
   let key: { x: Float64Array; pi: Float64Array; mdp: TabularMDP } | undefined;
-  let cached: ExactExpectation | undefined;
-  const all = (x: Float64Array, pi: Float64Array, mdp: TabularMDP): ExactExpectation => {
+  let cached: { value: number; gradX?: Float64Array; gradPi?: Float64Array } | undefined;
+  const at = (x: Float64Array, pi: Float64Array, mdp: TabularMDP, part?: "gradX" | "gradPi"): { value: number; gradX?: Float64Array; gradPi?: Float64Array } => {
     if (!exact) throw new DomainError("upper", "this trajectory objective was built with exact: false; f(x, π) can only be estimated (model-free methods)", "exact");
-    if (key && key.mdp === mdp && same(key.x, x) && same(key.pi, pi)) return cached!;
+    const hit = key && key.mdp === mdp && same(key.x, x) && same(key.pi, pi);
+    if (hit && (part === undefined || cached![part])) return cached!;
     const mdpU = checkObjective(objective, mdp);
-    cached = expectation(objective, { reward, mdp: mdpU }, x, pi, { gradX: true, gradPi: true });
-    key = { x: Float64Array.from(x), pi: Float64Array.from(pi), mdp };
-    return cached;
+    const lazy = pairKernelOf(objective.reduced ?? objective) !== undefined;
+    const e = expectation(objective, { reward, mdp: mdpU }, x, pi, lazy ? { gradX: part === "gradX", gradPi: part === "gradPi" } : { gradX: true, gradPi: true });
+    if (hit) cached![part!] = e[part!];
+    else {
+      cached = { value: e.value, gradX: e.gradX, gradPi: e.gradPi };
+      key = { x: Float64Array.from(x), pi: Float64Array.from(pi), mdp };
+    }
+    return cached!;
   };
   return {
     trajectory: objective,
     dim: reward.dim,
-    value: (x, pi, mdp) => all(x, pi, mdp).value,
-    gradX: (x, pi, out, mdp) => { out.set(all(x, pi, mdp).gradX!); },
-    gradPi: (x, pi, out, mdp) => { out.set(all(x, pi, mdp).gradPi!); },
+    value: (x, pi, mdp) => at(x, pi, mdp).value,
+    gradX: (x, pi, out, mdp) => { out.set(at(x, pi, mdp, "gradX").gradX!); },
+    gradPi: (x, pi, out, mdp) => { out.set(at(x, pi, mdp, "gradPi").gradPi!); },
   };
 }
 
@@ -528,7 +882,7 @@ export function objectiveOf(problem: BilevelProblem, given: unknown, arg = "obje
   return o as TrajectoryObjective;
 }
 
-function same(a: Float64Array, b: Float64Array): boolean {
+function same(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

@@ -32,7 +32,6 @@ import type { Backend } from "../wasm/module";
 import { Rng } from "../util/random";
 import * as check from "../validate";
 import { positive } from "./gridworld";
-import { pow } from "../util/math";
 
 /** The default vocabulary: two happy words, a neutral one, a negator, a sad one and the end token. */
 export const HAPPY_VOCABULARY: readonly string[] = Object.freeze(["happy", "great", "day", "not", "sad", "<end>"]);
@@ -140,7 +139,9 @@ export function happyText(options: HappyTextOptions = {}): HappyTextInstance {
   const lambda = check.nonNegative("lambda", options.lambda ?? 1e-3);
   const x0Scale = options.x0Scale === undefined ? 0 : check.nonNegative("x0Scale", options.x0Scale);
   const seed = options.seed === undefined ? 0 : check.seed(options.seed);
-  const exact = options.exact ?? pow(V, L) <= 1000;
+  let sentences = 1; // V^L by exact products: pow(10, 3) is 1000.0000000000007
+  for (let t = 0; t < L && sentences <= 1000; t++) sentences *= V;
+  const exact = options.exact ?? sentences <= 1000;
   if (typeof exact !== "boolean") throw new DomainError("exact", "must be a boolean", exact);
 
   const scores = new Float64Array(V);
