@@ -371,3 +371,20 @@ describe("the exact gradients against central finite differences", () => {
     expect(relErr(dir, fd)).toBeLessThan(1e-7);
   });
 });
+
+describe("rewardVjp with a Jacobian-only reward model", () => {
+  it("uses the Jacobian the model wrote in place (it returned nothing), not a fresh zero array", async () => {
+    const { rewardVjp } = await import("../src/bilevel/trajectory");
+    const SA = 3, n = 2;
+    const Jtab = [1, 2, 3, 4, 5, 6]; // row-major SA × n
+    const model = {
+      dim: n,
+      reward: (_x: Float64Array, out: Float64Array) => out,
+      jacobian(_x: Float64Array, out: Float64Array) {
+        out.set(Jtab); // writes in place, returns undefined
+      },
+    };
+    const g = rewardVjp(model as never, new Float64Array(n), Float64Array.from([1, 0, -1]));
+    expect(Array.from(g)).toEqual([1 - 5, 2 - 6]);
+  });
+});

@@ -120,7 +120,8 @@ export function rewardVjp(reward: RewardModel, x: Float64Array, u: Float64Array)
   const out = new Float64Array(n);
   if (typeof reward.vjp === "function") return checked("reward.vjp", reward.vjp(x, u, out), out);
   const SA = u.length;
-  const J = checked("reward.jacobian", reward.jacobian!(x, new Float64Array(SA * n)), new Float64Array(SA * n));
+  const Jout = new Float64Array(SA * n); // the one array jacobian writes into (or replaces by its return value)
+  const J = checked("reward.jacobian", reward.jacobian!(x, Jout), Jout);
   for (let i = 0; i < SA; i++) {
     const ui = u[i];
     if (ui === 0) continue;
