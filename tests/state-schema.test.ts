@@ -131,7 +131,8 @@ for (const { alg, vectorKey, lengthOf } of CASES) {
     });
 
     it("another format version or an unknown key: typed errors", () => {
-      rejects(alg, edited(alg.name, (s) => (s.version = 2)), DomainError, /^state\.version: must be 1/, /got 2/);
+      rejects(alg, edited(alg.name, (s) => (s.version = 3)), DomainError, /^state\.version: must be 2/, /got 3/);
+      rejects(alg, edited(alg.name, (s) => (s.version = 1)), DomainError, /^state\.version: must be 2 .*predates the adaptive step rules/, /got 1/);
       rejects(alg, edited(alg.name, (s) => (s.extra = 1)), ShapeError, /^state: has a key that/, /got "extra"/);
     });
 

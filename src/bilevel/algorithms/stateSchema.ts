@@ -11,7 +11,7 @@ import type { BilevelProblem } from "../problem";
 import { objectiveOf } from "../trajectory";
 
 /** Version of the state format written by `init` (and kept by `step`). */
-export const STATE_VERSION = 1;
+export const STATE_VERSION = 2;
 
 /** The two keys every state carries in front of its own. */
 export interface StateTag {
@@ -342,7 +342,8 @@ export function checkState<S>(algorithm: string, problem: BilevelProblem, state:
     throw new DomainError("state.algorithm", `must be '${algorithm}'${other}`, st.algorithm);
   }
   if (st.version !== STATE_VERSION) {
-    throw new DomainError("state.version", `must be ${STATE_VERSION} (the state format this library reads)`, st.version);
+    const why = st.version === 1 ? "; format 1 predates the adaptive step rules (their step memory is not in it): start a new run from the state's x" : "";
+    throw new DomainError("state.version", `must be ${STATE_VERSION} (the state format this library reads)${why}`, st.version);
   }
   const { S, A } = problem.mdp;
   const c: Ctx = { S, A, n: problem.n, problem, state: st };
