@@ -407,7 +407,7 @@ async function targetGroup(): Promise<void> {
       const how = applicability(alg, p);
       if (!how.applies) continue;
       const make = how.via === "withTrajectory" ? () => p.makeTrajectory!(0) : () => p.make(0);
-      const options = alg.info.params.some((q) => q.name === "seed") ? { seed: 0 } : {};
+      const options = { ...(alg.info.params.some((q) => q.name === "seed") ? { seed: 0 } : {}), ...(p.constraint ?? {}) };
       const [row] = compareAlgorithms(make, [{ name: alg.name, algorithm: alg, options }], { iterations: K, phiEvery: 1, timeline: true, onError: "record" });
       rows.push({ alg: alg.name, via: how.via, row });
       log(`target ${name} ${alg.name}: ${row.iterations} iterations in ${row.timeMs.toFixed(0)} ms, φ ${row.phi0.toPrecision(5)} → ${row.phiFinal.toPrecision(5)}`);

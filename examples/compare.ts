@@ -61,7 +61,7 @@ function suite(id: string, problem: string, title: string, about: string): Suite
   for (const alg of ALGORITHM_LIST) {
     const how = applicability(alg, p);
     if (!how.applies) continue;
-    const options = alg.info.params.some((q) => q.name === "seed") ? { seed: 0 } : {};
+    const options = { ...(alg.info.params.some((q) => q.name === "seed") ? { seed: 0 } : {}), ...(p.constraint ?? {}) };
     entries.push({ name: alg.name, algorithm: alg, options, note: how.via === "withTrajectory" ? "defaults; on the return loss attached by `withTrajectory`" : "defaults" });
   }
   const viaTrajectory = entries.some((e) => e.note.includes("withTrajectory"));
