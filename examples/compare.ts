@@ -171,18 +171,15 @@ function markdown(): string {
   lines.push(
     "## Notes",
     "",
+    "* **Defaults only.** No row has a setting chosen for its problem: each algorithm's step rule adapts to the problem (see each module's doc comment and " +
+      "docs/math.md#defaults), and `preset: 'paper'` restores the authors' settings. docs/defaults.md runs the same on every built-in problem and three seeds.",
     "* **Trajectory objective for SoBiRL.** The GridWorld and incentive upper levels are returns, so SoBiRL uses the reward-shaping loss of eq. (12) with N = 1, " +
-      "`returnLoss` (GridWorld: l = −Σ_{t<H} γ^t 1{s_t = target} + (μ/2)‖x‖²; incentive: l = −Σ_{t<H} γ^t (r_D − κx)(s_t, a_t)), truncated at H = 88 steps " +
-      "(bias ≤ γ^H‖r‖∞/(1 − γ) ≈ 1e-3·‖r‖∞), attached with `withTrajectory`. φ is always the exact objective.",
+      "`returnLoss` (truncated where γ^H < 1e-4), attached with `withTrajectory`. φ is always the exact objective.",
     "* **No alternating baseline on the GridWorld and incentive problems.** It fits x to the loss on data from the current policy, x ← x − β E_π[∇_x l], " +
-      "and ignores how π*_x moves with x. For a return-type loss there is nothing to fit: ∇_x l is μx on the GridWorld (weight decay; φ changes by −5e-5 in 100 iterations) " +
-      "and κ Σ_t γ^t e_{(s_t,a_t)} ≥ 0 on the incentive problem (x stays at the projected start 0). It needs preference labels; it runs on the RLHF table.",
-    "* **Projection.** Incentive design needs x ≥ 0 (otherwise a uniform negative x charges the follower without changing its policy and φ → −∞). PBRL, PARL and M-SoBiRL project natively " +
-      "(M-SoBiRL projects x_{k+1} before its N tracking sweeps, so the sweeps track the projected point); for the other methods the comparison projects x after every step.",
-    "* **Different end points are expected.** φ is non-convex; on the incentive problem the descent methods stop at the same projected stationary point, φ ≈ 2.299, " +
-      "while PBRL (it descends the penalised landscape jointly in x and π) and the two sampling methods, SoBiRL and the TD actor-critic, whose noisy iterates keep moving, end lower.",
-    "* **M-SoBiRL's solves.** Every solve charged to M-SoBiRL on the GridWorld and incentive problems is an evaluation of f or ∂f/∂π (a return needs a policy evaluation); " +
-      "it makes none of its own, as the RLHF table (f by enumeration, 0 solves) shows. Its w_0 = 0 departs from the authors' N(0, I) draw, see the GridWorld settings.",
+      "and ignores how π*_x moves with x; for a return-type loss ∇_x l holds no fitting signal. It needs preference labels; it runs on the RLHF table.",
+    "* **Projection.** Incentive design needs x ≥ 0 (otherwise a uniform negative x charges the follower without changing its policy and φ → −∞). It is the problem's " +
+      "constraint: every algorithm gets `project: 'nonnegative'` (those with a native projection search along the feasible path) and the comparison projects after each step.",
+    "* **Different end points are expected.** φ is non-convex: methods that converge can stop at different stationary points, and the sampled methods' iterates keep moving.",
     "",
   );
   return lines.join("\n");
