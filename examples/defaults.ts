@@ -160,6 +160,17 @@ export function scoreCells(cells: MatrixCell[]): MatrixCell[] {
 /** The sampled methods: their gap threshold is 0.8, the others' 0.95 (issue "defaults"). */
 export const SAMPLED = new Set(["soBiRL", "alternating"]);
 
+/** A cell known to miss its gap threshold at the defaults, with the reason (tests/defaults.test.ts asserts it is still short). */
+export interface OpenShortfall {
+  problem: string;
+  algorithm: string;
+  seeds: number[];
+  why: string;
+}
+
+/** The cells that miss the gap target today (the issue stays open for them); see docs/defaults.md. */
+export const OPEN_SHORTFALLS: readonly OpenShortfall[] = [];
+
 // ---------------------------------------------------------------------------------------
 // the document
 
@@ -201,6 +212,12 @@ function markdown(cells: MatrixCell[], seeds: number[], problems: readonly Matri
   lines.push("");
   lines.push("n/a: " + [...new Set(problems.flatMap((p) => algorithms.map((a) => ({ a, how: applicability(a, p) })).filter((x) => !x.how.applies).map((x) => `${x.a.name}: ${(x.how as { why: string }).why}`)))].join("; ") + ".");
   lines.push("");
+  if (OPEN_SHORTFALLS.length) {
+    lines.push("## Open shortfalls (below the gap target at the defaults)");
+    lines.push("");
+    for (const o of OPEN_SHORTFALLS) lines.push(`- ${o.algorithm} on ${o.problem}, seeds ${o.seeds.join(", ")}: ${o.why}`);
+    lines.push("");
+  }
   for (const p of problems) {
     lines.push(`## ${p.name}`);
     lines.push("");

@@ -62,9 +62,9 @@ describe("divergence", () => {
   it.each([
     ["exactDescent", exactDescent],
     ["mSoBiRL", mSoBiRL],
-  ] as const)("%s with a deliberately bad step (β = 1e3) on E1 ends 'diverged', naming the iteration and β", (_n, alg) => {
+  ] as const)("%s with a deliberately bad fixed step (β = 1e3) on E1 ends 'diverged', naming the iteration and β", (_n, alg) => {
     const inst = e1({ seed: 0 });
-    const r = alg.run(inst.problem, { x0: inst.x0, beta: 1e3, iterations: 50 } as never);
+    const r = alg.run(inst.problem, { x0: inst.x0, beta: 1e3, stepRule: "fixed", iterations: 50 } as never);
     expect(r.status).toBe("diverged");
     expect(r.stopped).toBe(false);
     expect(r.history.length).toBeLessThan(50);
@@ -77,19 +77,26 @@ describe("divergence", () => {
 
   it("the same step at a factor the run never reaches is not flagged: the test is the documented bound, not the step", () => {
     const inst = e1({ seed: 0 });
-    const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 1e3, iterations: 2, divergence: { factor: 1e300 } });
+    const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 1e3, stepRule: "fixed", iterations: 2, divergence: { factor: 1e300 } });
     expect(r.status).toBe("max-iterations");
   });
 
+  it("the default step rule (Armijo backtracking on φ) turns the same first trial step β = 1e3 into a descent run", () => {
+    const inst = e1({ seed: 0 });
+    const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 1e3, iterations: 50 });
+    expect(r.status).toBe("max-iterations");
+    for (let k = 1; k < r.history.length; k++) expect(r.history[k].f).toBeLessThanOrEqual(r.history[k - 1].f);
+  });
+
   it("a resumed run measures growth from the first run's start, so slicing does not change where it diverges", () => {
-    const whole = exactDescent.run(e1({ seed: 0 }).problem, { x0: e1({ seed: 0 }).x0, beta: 0.9, iterations: 40, divergence: { factor: 50 } });
+    const whole = exactDescent.run(e1({ seed: 0 }).problem, { x0: e1({ seed: 0 }).x0, beta: 0.9, stepRule: "fixed", iterations: 40, divergence: { factor: 50 } });
     const inst = e1({ seed: 0 });
     let state;
     let start;
     const rows = [];
     let status = "max-iterations";
     for (let i = 0; i < 40 && status === "max-iterations"; i++) {
-      const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 0.9, iterations: 1, divergence: { factor: 50, ...(start ? { start } : {}) }, ...(state ? { state } : {}) });
+      const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 0.9, stepRule: "fixed", iterations: 1, divergence: { factor: 50, ...(start ? { start } : {}) }, ...(state ? { state } : {}) });
       state = r.state;
       start ??= r.start;
       rows.push(...r.history);
@@ -100,7 +107,7 @@ describe("divergence", () => {
   });
 
   it("an experiment that diverges has status 'diverged', the message, and no φ(x_K) in its result", () => {
-    const doc = { version: 1, seed: 0, problem: { builtin: "e1", params: { S: 3, A: 2, n: 4 } }, algorithm: { name: "exactDescent", beta: 1e3 }, iterations: 30 };
+    const doc = { version: 1, seed: 0, problem: { builtin: "e1", params: { S: 3, A: 2, n: 4 } }, algorithm: { name: "exactDescent", beta: 1e3, stepRule: "fixed" }, iterations: 30 };
     const r = runExperiment(doc);
     expect(r.status).toBe("diverged");
     expect(r.message).toMatch(/^diverged at iteration k = \d+: .*'beta' \(= 1000\)/);
@@ -117,8 +124,8 @@ describe("divergence", () => {
 
   it("compareAlgorithms reports a diverged entry with its status and NaN φ instead of a number", () => {
     const rows = compareAlgorithms(() => e1({ seed: 0, S: 3, A: 2, n: 4 }), [
-      { name: "bad", algorithm: exactDescent, options: { beta: 1e3 } },
-      { name: "good", algorithm: exactDescent, options: { beta: 0.1 } },
+      { name: "bad", algorithm: exactDescent, options: { beta: 1e3, stepRule: "fixed" } },
+      { name: "good", algorithm: exactDescent, options: {} },
     ], { iterations: 20 });
     expect(rows[0].status).toBe("diverged");
     expect(Number.isNaN(rows[0].phiFinal)).toBe(true);
