@@ -312,7 +312,7 @@ describe("invalid documents are reported with JSON pointers", () => {
     expect(lines(errorsOf(doc))).toEqual(expect.arrayContaining([
       '/iterations: expected a positive integer, got "10"',
       "/algorithm/beta: expected a positive number, got -0.1",
-      "/algorithm/betta: unknown parameter \"betta\" of 'exactDescent'; did you mean 'beta'? (allowed: preset, beta, stepRule, tol, solver, linear, update, clipNorm, adamBeta1, adamBeta2, adamEps)",
+      "/algorithm/betta: unknown parameter \"betta\" of 'exactDescent'; did you mean 'beta'? (allowed: preset, beta, stepRule, tol, solver, linear, project, update, clipNorm, adamBeta1, adamBeta2, adamEps)",
     ]));
   });
 

@@ -25,6 +25,7 @@ const params = [
   num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
   solverParam,
   str("linear", "Linear solver of the transposed system.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
+  str("project", "Projection of x after each step (the backtracking search runs along the projected path).", ["none", "nonnegative"], { default: "none" }),
   ...updateParams,
 ] as const;
 const P = byName(params);
