@@ -290,6 +290,20 @@ describe("the demo page in Chromium", () => {
     expect(await page.$$eval("#grid svg", (s) => s.length)).toBe(2);
   });
 
+  test("loads a contextual experiment file (contextual-incentive.json), lists its contexts with their weights and sizes, and runs it to Node's bytes", async () => {
+    const file = join(EXAMPLES, "contextual-incentive.json");
+    await page.setInputFiles("#load", file);
+    await page.waitForFunction(() => (document.getElementById("problem") as HTMLSelectElement).value === "contextual");
+    expect(await page.isVisible("#errors")).toBe(false);
+    const listed = await text("#problem-description");
+    expect(listed).toContain("0: goal top-right (w = 0.5");
+    expect(listed).toContain("1: goal bottom-left (w = 0.5");
+    const node = nodeResult(readJson(file));
+    await runToEnd("max-iterations", 180_000);
+    expect(await text("#problem-description")).toContain("S = 25"); // the built contexts' sizes
+    expect(await text("#final-hash")).toBe(fnv1a64Text(node));
+  }, 240_000);
+
   test("pause and resume: the run stops between iterations, the page stays responsive, and the resumed result equals Node's uninterrupted run", async () => {
     await page.selectOption("#problem", "e1");
     await page.waitForFunction(() => (document.getElementById("algorithm") as HTMLSelectElement).value === "mSoBiRL");
