@@ -255,7 +255,7 @@ describe("the alternating (deep-RLHF) baseline", () => {
       rlhfProblem,
       [
         { name: "alternating", algorithm: alternating, options: { beta: 1, seed: 1 } },
-        { name: "soBiRL", algorithm: soBiRL, options: { beta: 1, ...MC, seed: 1 } },
+        { name: "soBiRL", algorithm: soBiRL, options: { beta: 1, update: "plain", ...MC, seed: 1 } },
       ],
       { iterations: 30 },
     );

@@ -35,6 +35,15 @@ export const updateParams = [
 ] as const;
 const U = byName(updateParams);
 
+/**
+ * The update-rule parameters with another default rule (and the paper's rule for
+ * `preset: 'paper'`), for a method whose default is not 'plain'.
+ */
+export function updateParamsWith(d: { update: UpdateRule; paper: UpdateRule }) {
+  const [rule, ...rest] = updateParams;
+  return [{ ...rule, default: d.update, paper: d.paper }, ...rest] as unknown as typeof updateParams;
+}
+
 /** Options of the update rule (every algorithm's options extend it). */
 export interface UpdateOptions {
   /** 'plain' (default): x − βĥ; 'clipped': ĥ rescaled to norm ≤ clipNorm; 'adam'. */
