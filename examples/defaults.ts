@@ -17,7 +17,7 @@
 // incentive, shaping) through `withTrajectory` with the reward-shaping loss of eq. (12)
 // (`returnLoss`, truncated where γ^H < 1e-4). Everywhere else a cell says why it does not apply.
 //
-//   node --import ./scripts/register-wasm.mjs --import tsx examples/defaults.ts [--no-write] [--problems=a,b] [--seeds=0,1,2] [--algorithms=a,b]
+//   node --import ./scripts/register-wasm.mjs --import tsx examples/defaults.ts [--no-write] [--problems=a,b] [--seeds=0,1,2] [--algorithms=a,b] [--iterations=K]
 //
 // tests/defaults.test.ts runs the same cells (runDefaultsCell) and checks the thresholds.
 import { writeFileSync } from "node:fs";
@@ -248,6 +248,7 @@ if (isMain) {
   const problems = MATRIX_PROBLEMS.filter((p) => !wanted || wanted.includes(p.name));
   const wantedAlgs = list("algorithms");
   const algorithms = ALGORITHM_LIST.filter((a) => !wantedAlgs || wantedAlgs.includes(a.name));
+  const kOverride = list("iterations")?.map(Number)[0];
   const backend = await init();
   const t0 = performance.now();
   const cells: MatrixCell[] = [];
@@ -255,7 +256,7 @@ if (isMain) {
     for (const seed of seeds) {
       for (const a of algorithms) {
         if (!applicability(a, p).applies) continue;
-        const c = runDefaultsCell(a, p, seed);
+        const c = runDefaultsCell(a, p, seed, kOverride ?? p.iterations);
         cells.push(c);
         console.error(`${p.name} seed ${seed} ${a.name}: φ0 ${fmt(c.phi0)} → ${fmt(c.phiK)} (${c.status}, ${c.timeMs.toFixed(0)} ms)`);
       }
