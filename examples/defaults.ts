@@ -17,7 +17,7 @@
 // incentive, shaping) through `withTrajectory` with the reward-shaping loss of eq. (12)
 // (`returnLoss`, truncated where γ^H < 1e-4). Everywhere else a cell says why it does not apply.
 //
-//   node --import ./scripts/register-wasm.mjs --import tsx examples/defaults.ts [--no-write] [--problems=a,b] [--seeds=0,1,2] [--algorithms=a,b] [--iterations=K]
+//   node --import ./scripts/register-wasm.mjs --import tsx examples/defaults.ts [--no-write] [--problems=a,b] [--seeds=0,1,2] [--algorithms=a,b] [--iterations=K] [--options=JSON]
 //
 // tests/defaults.test.ts runs the same cells (runDefaultsCell) and checks the thresholds.
 import { writeFileSync } from "node:fs";
@@ -118,10 +118,10 @@ export interface MatrixCell {
 }
 
 /** Run one algorithm at its defaults on one instance. */
-export function runDefaultsCell(alg: AnyAlgorithm, p: MatrixProblem, seed: number, iterations = p.iterations): MatrixCell {
+export function runDefaultsCell(alg: AnyAlgorithm, p: MatrixProblem, seed: number, iterations = p.iterations, extra: Record<string, unknown> = {}): MatrixCell {
   const how = applicability(alg, p);
   if (!how.applies) throw new Error(`${alg.name} does not apply to ${p.name}: ${how.why}`);
-  const options: Record<string, unknown> = { ...(alg.info.params.some((q) => q.name === "seed") ? { seed } : {}), ...(p.constraint ?? {}) };
+  const options: Record<string, unknown> = { ...(alg.info.params.some((q) => q.name === "seed") ? { seed } : {}), ...(p.constraint ?? {}), ...extra };
   const make = how.via === "withTrajectory" ? () => p.makeTrajectory!(seed) : () => p.make(seed);
   const [row] = compareAlgorithms(make, [{ name: alg.name, algorithm: alg, options }], { iterations });
   return {
@@ -249,6 +249,8 @@ if (isMain) {
   const wantedAlgs = list("algorithms");
   const algorithms = ALGORITHM_LIST.filter((a) => !wantedAlgs || wantedAlgs.includes(a.name));
   const kOverride = list("iterations")?.map(Number)[0];
+  // diagnostics only (the matrix itself is defaults-only): options given to every algorithm
+  const extra = JSON.parse(args.find((a) => a.startsWith("--options="))?.slice(10) ?? "{}") as Record<string, unknown>;
   const backend = await init();
   const t0 = performance.now();
   const cells: MatrixCell[] = [];
@@ -256,7 +258,7 @@ if (isMain) {
     for (const seed of seeds) {
       for (const a of algorithms) {
         if (!applicability(a, p).applies) continue;
-        const c = runDefaultsCell(a, p, seed, kOverride ?? p.iterations);
+        const c = runDefaultsCell(a, p, seed, kOverride ?? p.iterations, extra);
         cells.push(c);
         console.error(`${p.name} seed ${seed} ${a.name}: φ0 ${fmt(c.phi0)} → ${fmt(c.phiK)} (${c.status}, ${c.timeMs.toFixed(0)} ms)`);
       }
