@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { exp, log, log1p, pow } from "../src/util/math";
 
@@ -101,5 +103,32 @@ describe("deterministic elementary functions", () => {
     expect(pow(0, 2)).toBe(0);
     expect(pow(0, -1)).toBe(Infinity);
     expect(pow(5, 0)).toBe(1);
+  });
+});
+
+describe("host-side numerics use util/math", () => {
+  // Results must be bit-identical across engines (docs/math.md#provenance); Math.exp/log/pow
+  // and friends are not correctly rounded and differ between V8 versions, SpiderMonkey and JSC.
+  // Allowed: util/math itself, the plain-TS reference kernels (tests only compare them to
+  // tolerances) and plot/ (axis ticks, not numbers of a result).
+  const ALLOWED = /^src\/(util\/math\.ts|reference\/|plot\/)/;
+  const BANNED = /Math\.(exp|expm1|log|log1p|log2|log10|pow|sin|cos|tan|atan|atan2|sinh|cosh|tanh|cbrt|hypot)\(/;
+  function files(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  }
+  it("no file under src/ outside util/math, reference/ and plot/ calls an engine-dependent Math function", () => {
+    const offenders: string[] = [];
+    for (const f of files("src")) {
+      if (ALLOWED.test(f.replace(/\\/g, "/"))) continue;
+      readFileSync(f, "utf8").split("\n").forEach((line, i) => {
+        const code = line.replace(/\/\/.*$/, "");
+        if (BANNED.test(code)) offenders.push(`${f}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(offenders).toEqual([]);
+  });
+  it("the check sees a call (it could fail)", () => {
+    expect(BANNED.test("const c = 1 - Math.pow(b1, t);")).toBe(true);
+    expect(BANNED.test("const r = Math.sqrt(s);")).toBe(false);
   });
 });

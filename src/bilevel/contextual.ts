@@ -9,6 +9,7 @@
 // unchanged. Sampling one context per iteration is a wrapper algorithm (`sampledContexts`).
 import { DomainError, ShapeError } from "../errors";
 import { TabularMDP, denseToCsr } from "../mdp";
+import { pow } from "../util/math";
 import { Rng } from "../util/random";
 import * as check from "../validate";
 import { backendOf } from "../wasm/routines/index";
@@ -448,7 +449,7 @@ function unionTrajectory(blocks: readonly ContextBlock[], w: readonly number[], 
         actions[i * Hc + t] = group.actions[i * H + t];
       }
     }
-    return { c, g: { states, actions }, scale: Nc === 1 ? 1 : 1 / Math.pow(w[c], Nc - 1) };
+    return { c, g: { states, actions }, scale: Nc === 1 ? 1 : 1 / pow(w[c], Nc - 1) }; // util/math: the same bits in every engine
   };
   const objective: TrajectoryObjective = {
     groupSize: N,

@@ -19,6 +19,7 @@ import { DomainError } from "../../errors";
 import * as check from "../../validate";
 import { byName, num, positive, str } from "../../util/params";
 import { projectX, type XProjection } from "./common";
+import { pow } from "../../util/math";
 
 /** The upper-level update rules. */
 export const UPDATES = ["plain", "clipped", "adam"] as const;
@@ -118,7 +119,7 @@ export function direction(u: UpdateState, h: ArrayLike<number>, out: Float64Arra
   } else {
     u.t += 1;
     const b1 = u.beta1, b2 = u.beta2;
-    const c1 = 1 - Math.pow(b1, u.t), c2 = 1 - Math.pow(b2, u.t);
+    const c1 = 1 - pow(b1, u.t), c2 = 1 - pow(b2, u.t); // util/math: Math.pow differs between engines
     for (let i = 0; i < n; i++) {
       u.m[i] = b1 * u.m[i] + (1 - b1) * h[i];
       u.v[i] = b2 * u.v[i] + (1 - b2) * h[i] * h[i];
