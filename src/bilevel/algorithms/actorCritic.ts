@@ -172,6 +172,9 @@ export interface ActorCriticState extends StateTag {
   alpha0: number;
   /** 'adaptive': the Lagrangian at the last iteration (null before the first). */
   meritPrev: number | null;
+  /** 'adaptive': x_{k−1} and ĥ_{k−1}, for the slope test of the step rule (absent before the first step; optional so that older states load). */
+  xPrev?: number[];
+  hPrev?: number[];
   actorStep: number;
   actorPower: number;
   pmdStep: number;
@@ -299,17 +302,30 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
     const rho0 = mdp.rho0;
     for (let s = 0; s < S; s++) penalty += rho0[s] * (VT[s] - V[s]);
     penalty *= w;
-    // adaptive α: the Lagrangian L_k = f + w(J(π̃) − J(π)) against L_{k−1}
-    let alphaNext = st.alpha;
-    if (st.stepRule === "adaptive") {
-      if (st.meritPrev !== null) {
-        alphaNext = f + penalty <= (st.meritPrev as number) ? Math.min(GROW * st.alpha, 1e6) : Math.max(0.5 * st.alpha, FLOOR * st.alpha0);
-      }
-      alpha = alphaNext * pow(k1, -st.alphaPower);
-    }
     // lower residual: max_s LSE_τ(Q̃(s,·)) − Ṽ(s) = τ·KL(π̃ ‖ softmax(Q̃/τ)) ≥ 0
     let residual = 0;
     for (let s = 0; s < S; s++) residual = Math.max(residual, rowLogSumExp(QT, s * A, A, tau) - VT[s]);
+    // adaptive α (docs/math.md#actor-critic): grow while the step is short for the curvature
+    // along it, halve on an overshoot or a rise of the Lagrangian L_k = f + w(J(π̃) − J(π))
+    let alphaNext = st.alpha;
+    if (st.stepRule === "adaptive") {
+      if (st.meritPrev !== null && st.xPrev !== undefined && st.hPrev !== undefined && st.xPrev.length === h.length) {
+        // the slope of the estimate along the last step Δ = x_{k−1} − x_k, before and after it:
+        // for curvature c along Δ, s_k = s_{k−1}(1 − α_{k−1}c), so s_k < 0 ⇔ the step overshot
+        // the minimum along Δ (αc > 1) and s_k ≥ s_{k−1}/2 ⇔ αc ≤ 1/2 (room to grow). L alone
+        // cannot tell: it also moves with the actors, τ_k and w_k, and kept falling while α grew
+        // ×1.25 per iteration without bound on flat stretches (stackelberg seed 2 jumped off its basin)
+        let sPrev = 0, sNow = 0;
+        for (let i = 0; i < h.length; i++) {
+          const dx = st.xPrev[i] - x0[i];
+          sPrev += st.hPrev[i] * dx;
+          sNow += h[i] * dx;
+        }
+        if (f + penalty > (st.meritPrev as number) || sNow < 0) alphaNext = Math.max(0.5 * st.alpha, Math.min(st.alpha, FLOOR * st.alpha0));
+        else if (!(sPrev > 0) || sNow >= 0.5 * sPrev) alphaNext = Math.min(GROW * st.alpha, 1e6);
+      }
+      alpha = alphaNext * pow(k1, -st.alphaPower);
+    }
     // actor π̃: soft PMD step
     const nextT = new Float64Array(SA);
     const c = 1 / (1 + etaT * tau);
@@ -351,6 +367,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       alpha: alphaNext,
       update,
       meritPrev: st.stepRule === "adaptive" ? f + penalty : null,
+      ...(st.stepRule === "adaptive" ? { xPrev: Array.from(x0), hPrev: Array.from(h) } : {}),
       last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x0, h, st.project) + residual },
     };
   },

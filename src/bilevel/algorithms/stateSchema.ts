@@ -264,6 +264,8 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     stepRule: { rule: oneOf("adaptive", "schedule") },
     alpha0: { rule: positive },
     meritPrev: { rule: (arg, v, c) => { if (v !== null) finite(arg, v, c); } },
+    xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n (x_{k−1})"); }, optional: true },
+    hPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); }, optional: true },
     actorStep: { rule: positive },
     actorPower: { rule: nonNegative },
     pmdStep: { rule: positive },
