@@ -168,6 +168,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     beta: { rule: positive },
     stepRule: { rule: oneOf("adaptive", "fixed") },
     fPrev: { rule: finite },
+    fHist: { rule: (arg, v) => { check.float64(arg, v, Array.isArray(v) ? v.length : 0, "the merits kept"); }, optional: true },
     xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first adaptive step"); } },
     dPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); } },
     zeta: { rule: positive },
