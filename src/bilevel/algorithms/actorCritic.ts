@@ -15,10 +15,13 @@
 // Defaults (docs/math.md#actor-critic explains why they converge): τ_k decays from τ_0 = 2τ to the
 // problem's τ (τ_∞ = τ, power 1/4), so φ, defined at τ, is the limit problem; w_k = 10 (k+1)^{1/4}
 // grows, so the O(1/w_k) bias of the penalty vanishes; actor and PMD steps 3 (constant: PMD
-// converges linearly at any step); α by a safeguarded adaptive rule: from α_0 = 0.1, ×1.25 after an
-// iteration whose Lagrangian L_k = f + w_k(J(π̃) − J(π)) did not increase, ×½ otherwise, never below
-// α_0/4 (L also moves with the actors, τ_k and w_k, so an increase does not always mean α is too
-// large). The paper preset restores seed 000's schedules (τ_k = τ(k+1)^{−1/4} → 0, w = 10,
+// converges linearly at any step); α by a safeguarded adaptive rule from α_0 = 0.1 on the slope of
+// ĥ along the last step Δ = x_{k−1} − x_k: s_k = ⟨ĥ_k, Δ⟩ against s_{k−1} = ⟨ĥ_{k−1}, Δ⟩. For
+// curvature c along Δ, s_k = s_{k−1}(1 − α_{k−1}c): α ×½ when s_k < 0 (overshoot, αc > 1) or the
+// Lagrangian L_k = f + w_k(J(π̃) − J(π)) rose, ×1.25 when s_k ≥ s_{k−1}/2 (αc ≤ ½), else kept;
+// never halved below α_0/4 (L and ĥ also move with the actors, τ_k and w_k). Growing on "L did not
+// rise" alone let α grow without bound on flat stretches, where L falls by the actors' drift
+// (stackelberg seed 2 left its basin at k ≈ 283). The paper preset restores seed 000's schedules (τ_k = τ(k+1)^{−1/4} → 0, w = 10,
 // α_k = 0.01(k+1)^{−0.6}, actor 0.1(k+1)^{−0.4}, gradient actor).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ + τ_k·KL(π̃ ‖ softmax(Q̃/τ_k)) (max over states): the
 // penalised problem's projected stationarity plus the lower residual of π̃.
