@@ -54,7 +54,7 @@ const params = [
   num("wPower", "Growth exponent of w_k.", { default: 0.25, paper: 0, ...nonNeg }),
   num("alpha", "Upper step α_0 (the schedule's constant, or the adaptive rule's first step).", { default: 0.1, paper: 0.01, ...positive }),
   num("alphaPower", "Decay exponent of α_k.", { default: 0, paper: 0.6, ...nonNeg }),
-  str("stepRule", "'adaptive': α grows ×1.25 while the Lagrangian decreases and halves when it does not; 'schedule': α_0 (k+1)^−alphaPower.", ["adaptive", "schedule"], { default: "adaptive", paper: "schedule" }),
+  str("stepRule", "'adaptive': α grows ×1.25 while the slope of ĥ along the last step keeps half its value, halves when it changes sign or the Lagrangian rises; 'schedule': α_0 (k+1)^−alphaPower.", ["adaptive", "schedule"], { default: "adaptive", paper: "schedule" }),
   num("actorStep", "Actor step.", { default: 3, paper: 0.1, ...positive }),
   num("actorPower", "Decay exponent of the actor step.", { default: 0, paper: 0.4, ...nonNeg }),
   num("pmdStep", "PMD step of π̃.", { defaultText: "actorStep", ...positive }),
@@ -110,7 +110,7 @@ export interface ActorCriticOptions extends UpdateOptions {
   preset?: "default" | "paper";
   /** Decay exponent of τ_k (default 1/4). */
   tauPower?: number;
-  /** 'adaptive' (default): α grows ×1.25 while the Lagrangian decreases, halves otherwise; 'schedule' (paper): α_0 (k+1)^{−alphaPower}. */
+  /** 'adaptive' (default): α grows ×1.25 while the slope of ĥ along the last step keeps half its value, halves when it changes sign or the Lagrangian rises; 'schedule' (paper): α_0 (k+1)^{−alphaPower}. */
   stepRule?: "adaptive" | "schedule";
   /** Penalty weight w (default 10). */
   w?: number;

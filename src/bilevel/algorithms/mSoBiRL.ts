@@ -43,7 +43,7 @@ const params = [
   presetParam,
   arr("w0", "w_0 (length S).", { defaultText: "0 (paper: N(0, I_S) drawn with seed)", length: "S" }),
   num("beta", "Upper step β: the fixed step, or β_0 of the adaptive rule.", { default: 1e-2, paper: 8e-3, ...positive }),
-  str("stepRule", "'adaptive': Malitsky–Mishchenko step from the ĥ differences; 'fixed': the constant β.", ["adaptive", "fixed"], { default: "adaptive", paper: "fixed" }),
+  str("stepRule", "'adaptive': β grows ×1.25 while the merit f(x_k, π_k) stays within the largest of the last 5, halves (and the step is retaken) when it exceeds it; 'fixed': the constant β.", ["adaptive", "fixed"], { default: "adaptive", paper: "fixed" }),
   num("zeta", "Step ζ of the least-squares w iteration.", { default: 0.5, ...positive }),
   int("N", "Soft Bellman sweeps per outer iteration.", { defaultText: "max(10, ⌈1/(1−γ)⌉)", paper: 10, ...count }),
   int("wSteps", "w steps per outer iteration.", { defaultText: "⌈1/(1−γ)⌉", paper: 1, ...count }),
@@ -81,7 +81,7 @@ export interface MSoBiRLOptions extends UpdateOptions {
   w0?: ArrayLike<number>;
   /** The fixed step, or β_0 of the adaptive rule (default 1e-2; paper 8e-3). */
   beta?: number;
-  /** 'adaptive' (default): Malitsky–Mishchenko steps; 'fixed' (paper): β. */
+  /** 'adaptive' (default): β grows while the merit stays within the largest of the last 5, halves when it exceeds it; 'fixed' (paper): β. */
   stepRule?: "adaptive" | "fixed";
   /** Step ζ of the least-squares w iteration (default 0.5). */
   zeta?: number;
