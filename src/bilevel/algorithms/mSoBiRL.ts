@@ -13,19 +13,23 @@
 //     P_πᵀ per w step, the price of a Bellman sweep.
 //   * lower tracking: N = max(10, ⌈1/(1−γ)⌉) sweeps (early stop 1e-6), for the same reason.
 //   * step (stepRule 'adaptive'): a safeguarded step on the merit the method computes anyway,
-//     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2). While the sweeps have not kept up with the last
-//     x step (their bound γ‖ΔV‖∞/(1−γ) on ‖V − V*‖∞ exceeds 0.2τ, i.e. the logits Q/τ of π may be
-//     off by more than 0.2), f_k says nothing about φ(x_k): x waits and β halves. Otherwise f_k is
-//     compared with a nonmonotone reference, the largest merit at the last 5 points x stepped
-//     from (Grippo, Lampariello & Lucidi, SIAM J. Numer. Anal. 1986): not above it, β grows by
-//     1.25; above it, x_k is rejected and the step is retaken from x_{k−1} along d_{k−1} with the
-//     halved β (the next merit is then the new reference). Safe: a merit above the reference
-//     costs one iteration and halves β, an accepted step never raises the reference; no φ
-//     evaluation, no solve (the method stays solve-free). Why nonmonotone: φ can carry a bounded
-//     ripple of high curvature on a well-scaled trend (E1: ½‖x‖² plus a policy term in [1, S/2]);
-//     with memory 1 (monotone) β halved at every ripple and settled at 2–5e-3, far below the
-//     steps exact descent's Armijo search accepts there (E1 seeds 0, 1: φ = 15.0, 19.3 after 200
-//     iterations; memory 5: 1.000 on seeds 0–31; memory 10 failed on seed 9).
+//     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2). While the sweeps have not kept up with x
+//     (their bound γ‖ΔV‖∞/(1−γ) on ‖V − V*‖∞ exceeds 0.2τ, i.e. the logits Q/τ of π may be off by
+//     more than 0.2; and at k = 0, before any sweep), f_k says nothing about φ(x_k): x waits, and
+//     β halves once if a step caused the lag. Otherwise f_k is compared with a nonmonotone
+//     reference, the largest merit at the last 5 points x stepped from (Grippo, Lampariello &
+//     Lucidi, SIAM J. Numer. Anal. 1986): not above it, β grows by 1.25; above it, β halves and
+//     x_k is rejected: the step is retaken from x_{k−1} along d_{k−1} (tested like any other),
+//     and if that fails too x returns to x_{k−1} and steps along a fresh ĥ. Safe: only points
+//     whose merit passed the test enter the reference, so it never rises; a rejection costs one
+//     or two iterations; no φ evaluation, no solve (the method stays solve-free). Why
+//     nonmonotone: φ can carry a bounded ripple of high curvature on a well-scaled trend (E1:
+//     ½‖x‖² plus a policy term in [1, S/2]); with memory 1 β halved at every ripple and settled at
+//     2–5e-3, far below the steps exact descent's Armijo search accepts there (E1 seeds 0, 1:
+//     φ = 15.0, 19.3 after 200 iterations; memory 5: 1.000 on seeds 0–31; memory 10 failed on
+//     seed 9). Why the retake is tested: accepted untested, it let the merit ratchet up when ĥ
+//     was poor after a jump (incentive seed 1 with exact sweeps: merits 2.2 → 1700); retaken
+//     until a test passed, it stalled where d_{k−1} did not descend (E1 seed 23: β → 1e-52).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ (‖ĥ‖₂ without a projection).
 import { DomainError } from "../../errors";
 import { bellmanSweeps, ppi } from "../../wasm/routines/index";
@@ -115,6 +119,8 @@ export interface MSoBiRLState extends StateTag {
   fPrev: number;
   /** The adaptive rule's merits at the last MEMORY points stepped from, oldest first (the nonmonotone reference; absent in older states). */
   fHist?: number[];
+  /** What the adaptive rule did at the last iteration: a regular step, a retaken step or a return to x_{k−1} after a rejection, or a wait (absent in older states: 'step'). */
+  lastMove?: "step" | "retake" | "return" | "wait";
   /** The adaptive rule's x_{k−1} and d_{k−1}, to step again from on a rejection ([] before the first step or with 'fixed'). */
   xPrev: number[];
   dPrev: number[];
@@ -196,6 +202,8 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
   private hasPrev: boolean;
   private beta: number;
   private fPrev: number;
+  /** What the adaptive rule did at the last iteration. */
+  private lastMove: "step" | "retake" | "return" | "wait";
   private readonly fHist: number[];
   /** The sweeps' last ‖ΔV‖∞ (did the lower level keep up with the last x step?). */
   private residual: number;
@@ -229,6 +237,7 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     this.dPrev = this.hasPrev ? Float64Array.from(st.dPrev) : new Float64Array(n);
     this.beta = st.beta;
     this.fPrev = st.fPrev;
+    this.lastMove = st.lastMove ?? "step";
     this.fHist = st.fHist !== undefined ? st.fHist.slice() : this.hasPrev ? [st.fPrev] : [];
     this.residual = st.last?.lowerResidual ?? 0;
     this.update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
@@ -251,31 +260,47 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     const f = problem.value(x, pi);
     this.info.measure = gradientMapping(x, h, st.project);
     // 5. x_{k+1} = x_k − β_k d_k (d_k = ĥ_k with the plain update)
-    if (st.stepRule === "adaptive" && this.hasPrev) {
-      // did the sweeps keep up with the last x step? If not, f_k is not a measure of φ(x_k):
-      // x waits (no step) while the sweeps catch up, and β halves
-      // the sweeps' bound on ‖V − V*‖∞ is γ‖ΔV‖∞/(1 − γ), which moves the logits Q/τ of π by
-      // at most that over τ: kept up when that is ≤ TRACK
+    if (st.stepRule === "adaptive") {
+      // did the sweeps keep up with x? If not, f_k is not a measure of φ(x_k): x waits (no
+      // step) while the sweeps catch up, and β halves when a step caused the lag. The sweeps'
+      // bound on ‖V − V*‖∞ is γ‖ΔV‖∞/(1 − γ), which moves the logits Q/τ of π by at most that
+      // over τ: kept up when that is ≤ TRACK. Before the first sweeps (k = 0, π_0 uniform) the
+      // merit is unrelated to φ(x_0): x waits for one round of sweeps
       const { gamma } = mdp;
-      if (!((gamma * this.residual) / (1 - gamma) <= TRACK * problem.tau)) {
-        this.beta *= 0.5;
+      if (this.k === 0 || !((gamma * this.residual) / (1 - gamma) <= TRACK * problem.tau)) {
+        // halve once per lag that a regular step caused (not on every waiting iteration, nor
+        // for the lag of a retake or a return, which jump back by design; those stay marked,
+        // so that a retaken point is retaken at most once)
+        if (this.lastMove === "step") {
+          this.beta *= 0.5;
+          this.lastMove = "wait";
+        }
         return this.sweep(f, h);
       }
-      // nonmonotone reference (Grippo, Lampariello & Lucidi 1986): the largest of the last
-      // MEMORY merits, so that β can grow past the curvature of a bounded ripple of φ
-      let ref = this.fPrev;
-      for (const v of this.fHist) if (v > ref) ref = v;
-      if (f <= ref) {
-        this.beta = Math.min(GROW * this.beta, MAX_STEP);
-      } else {
-        // the merit rose: reject x_k, step again from x_{k−1} along d_{k−1} with half the step;
-        // the next merit is the new reference (f_{k−1} was measured with a lagging π)
-        this.beta *= 0.5;
-        for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] - this.beta * this.dPrev[k];
-        projectX(x, st.project);
-        this.hasPrev = false;
-        return this.sweep(f, h);
+      if (this.hasPrev) {
+        // nonmonotone reference (Grippo, Lampariello & Lucidi 1986): the largest of the last
+        // MEMORY merits, so that β can grow past the curvature of a bounded ripple of φ
+        let ref = this.fPrev;
+        for (const v of this.fHist) if (v > ref) ref = v;
+        if (f <= ref) {
+          this.beta = Math.min(GROW * this.beta, MAX_STEP);
+        } else {
+          // the merit rose above the reference: reject x_k and halve β; retake the step along
+          // d_{k−1} once, then return to x_{k−1} (d_{k−1} may not descend: w and π moved on)
+          this.beta *= 0.5;
+          if (this.lastMove === "retake") {
+            x.set(this.xPrev);
+            this.hasPrev = false;
+            this.lastMove = "return";
+          } else {
+            for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] - this.beta * this.dPrev[k];
+            projectX(x, st.project);
+            this.lastMove = "retake";
+          }
+          return this.sweep(f, h);
+        }
       }
+      this.lastMove = "step";
     }
     const d = direction(this.update, h, this.d);
     if (st.stepRule === "adaptive") {
@@ -324,6 +349,7 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
       beta: this.beta,
       fPrev: this.fPrev,
       fHist: this.fHist.slice(),
+      ...(this.st.stepRule === "adaptive" ? { lastMove: this.lastMove } : {}),
       xPrev: this.hasPrev ? Array.from(this.xPrev) : [],
       dPrev: this.hasPrev ? Array.from(this.dPrev) : [],
       update: { ...this.update, m: this.update.m.slice(), v: this.update.v.slice() },

@@ -169,6 +169,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     stepRule: { rule: oneOf("adaptive", "fixed") },
     fPrev: { rule: finite },
     fHist: { rule: (arg, v) => { check.float64(arg, v, Array.isArray(v) ? v.length : 0, "the merits kept"); }, optional: true },
+    lastMove: { rule: oneOf("step", "retake", "return", "wait"), optional: true },
     xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first adaptive step"); } },
     dPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); } },
     zeta: { rule: positive },
