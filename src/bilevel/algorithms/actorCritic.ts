@@ -21,8 +21,8 @@
 // Lagrangian L_k = f + w_k(J(π̃) − J(π)) rose, ×1.25 when s_k ≥ s_{k−1}/2 (αc ≤ ½), else kept;
 // never halved below α_0/4 (L and ĥ also move with the actors, τ_k and w_k). Growing on "L did not
 // rise" alone let α grow without bound on flat stretches, where L falls by the actors' drift
-// (stackelberg seed 2 left its basin at k ≈ 283). The paper preset restores seed 000's schedules (τ_k = τ(k+1)^{−1/4} → 0, w = 10,
-// α_k = 0.01(k+1)^{−0.6}, actor 0.1(k+1)^{−0.4}, gradient actor).
+// (stackelberg seed 2 left its basin at k ≈ 283). The paper preset restores seed 000's schedules
+// (τ_k = τ(k+1)^{−1/4} → 0, w = 10, α_k = 0.01(k+1)^{−0.6}, actor 0.1(k+1)^{−0.4}, gradient actor).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ + τ_k·KL(π̃ ‖ softmax(Q̃/τ_k)) (max over states): the
 // penalised problem's projected stationarity plus the lower residual of π̃.
 import { DomainError, NumericalError } from "../../errors";
