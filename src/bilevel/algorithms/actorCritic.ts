@@ -102,7 +102,7 @@ export interface ActorCriticOptions extends UpdateOptions {
   critic?: CriticMode;
   /** Occupancies d̃ for the x step and the actor: 'exact' (one transposed solve each) or 'sampled'. Default: 'exact' with the exact critic, 'sampled' with TD. */
   occupancy?: OccupancyMode;
-  /** τ_0 of τ_k = τ_0 (k+1)^{−tauPower} (default: the problem's τ when > 0, else 1). */
+  /** τ_0 of τ_k = τ_∞ + (τ_0 − τ_∞)(k+1)^{−tauPower} (default 2τ; paper τ; 1 when τ = 0). */
   tau0?: number;
   /** τ_∞, the limit of τ_k (default: the problem's τ; paper 0). */
   tauFloor?: number;
@@ -114,12 +114,12 @@ export interface ActorCriticOptions extends UpdateOptions {
   stepRule?: "adaptive" | "schedule";
   /** Penalty weight w (default 10). */
   w?: number;
-  /** Growth exponent: w_k = w (k+1)^{wPower} (default 0, constant w). */
+  /** Growth exponent: w_k = w (k+1)^{wPower} (default 1/4; paper 0, constant w). */
   wPower?: number;
-  /** Upper step α_k = alpha (k+1)^{−alphaPower} (defaults 0.01, 0.6). */
+  /** Upper step: α_0 of the adaptive rule (default 0.1), or α_k = alpha (k+1)^{−alphaPower} with 'schedule' (paper 0.01, 0.6). */
   alpha?: number;
   alphaPower?: number;
-  /** Actor step of π: actorStep (k+1)^{−actorPower} (defaults 0.1, 0.4). */
+  /** Actor step of π: actorStep (k+1)^{−actorPower} (defaults 3, 0; paper 0.1, 0.4). */
   actorStep?: number;
   actorPower?: number;
   /** PMD step η̃_k of π̃: pmdStep (k+1)^{−pmdPower} (default: the actor schedule). */
