@@ -269,6 +269,13 @@ describe("PARL's default step", () => {
     for (let k = 1; k < phis.length; k++) expect(phis[k]).toBeLessThanOrEqual(phis[k - 1] + 1e-9);
     expect(phis.at(-1)!).toBeLessThan(phis[0] - 1);
   });
+
+  it("restarts θ from the merit's tight solve when no trial passes, so it does not stall where ĥ(θ_k) is no descent direction (stackelberg seed 0)", () => {
+    const { problem, x0 } = stackelberg({ seed: 0 });
+    const r = parl.run(problem, { x0, iterations: 200 });
+    // without the restart: −6.47 after 200 iterations, x frozen from k ≈ 20 with ‖ĥ‖ = 0.89
+    expect(phi(problem, r.x).value).toBeLessThan(-7.5);
+  });
 });
 
 describe("SoBiRL's default Adam step (docs/math.md#sobirl-step)", () => {
