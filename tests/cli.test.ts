@@ -177,7 +177,7 @@ describe("bilevel-rl compare and list", () => {
     expect(svg).toContain(">exactDescent<");
     // the file's block for M-SoBiRL, the defaults for exact descent
     expect(JSON.parse(read(file("cmp/mSoBiRL/result.json"))).experiment.algorithm).toMatchObject({ name: "mSoBiRL", beta: 0.1, wStep: "richardson" });
-    expect(JSON.parse(read(file("cmp/exactDescent/result.json"))).experiment.algorithm).toMatchObject({ name: "exactDescent", beta: 1, stepRule: "armijo" });
+    expect(JSON.parse(read(file("cmp/exactDescent/result.json"))).experiment.algorithm).toMatchObject({ name: "exactDescent", beta: 1, stepRule: "spectral" });
     expect(read(file("cmp/compare.csv")).split("\n")[0]).toBe("algorithm,status,phi,f,hnorm,iterations,timeMs,sweeps,solves,sampledSteps,error");
   }, 30_000);
 

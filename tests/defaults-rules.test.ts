@@ -16,7 +16,7 @@ import { actorCritic } from "../src/bilevel/algorithms/actorCritic";
 import { parl } from "../src/bilevel/algorithms/parl";
 import { soBiRL } from "../src/bilevel/algorithms/soBiRL";
 import { returnLoss, withTrajectory } from "../src/bilevel/compare";
-import { ARMIJO, armijo, direction, gradientMapping, initUpdate } from "../src/bilevel/algorithms/update";
+import { ARMIJO, SPECTRAL_GROWTH, armijo, direction, gradientMapping, initUpdate, spectralStep } from "../src/bilevel/algorithms/update";
 import { presetValue } from "../src/util/params";
 import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
 import { DomainError } from "../src/errors";
@@ -81,6 +81,39 @@ describe("Armijo backtracking (update.ts)", () => {
     const ls = armijo(M, x, M(x), g, g.map((v) => -v), 1, "none");
     expect(ls.beta).toBe(0);
     expect(Array.from(ls.x)).toEqual([1, 1, 1]);
+  });
+});
+
+describe("spectral steps (update.ts, docs/math.md#spectral-step)", () => {
+  it("on a quadratic ½xᵀDx the secant step sᵀs/sᵀy lies between 1/λ_max and 1/λ_min, and is 1/λ on an eigenvector", () => {
+    const D = [1, 10, 100];
+    const g = (x: number[]) => x.map((v, i) => D[i] * v);
+    const x0 = [1, 1, 1], x1 = [0.9, 0.5, -0.3];
+    const b = spectralStep(x1, g(x1), x0, g(x0), 1e9)!;
+    expect(b).toBeGreaterThanOrEqual(1 / 100);
+    expect(b).toBeLessThanOrEqual(1);
+    expect(spectralStep([0, 2, 0], g([0, 2, 0]), [0, 1, 0], g([0, 1, 0]), 1e9)).toBeCloseTo(0.1, 15);
+  });
+  it("caps growth at SPECTRAL_GROWTH× the last step, doubles it without positive curvature, and gives null before a move", () => {
+    const lin = (x: number[]) => x.map(() => 1); // zero curvature: sᵀy = 0
+    expect(spectralStep([1, 1], lin([1, 1]), [0, 0], lin([0, 0]), 0.5)).toBe(1);
+    const flat = (x: number[]) => x.map((v) => 1e-8 * v); // tiny curvature: a huge secant step
+    expect(spectralStep([1, 1], flat([1, 1]), [0, 0], flat([0, 0]), 0.5)).toBe(SPECTRAL_GROWTH * 0.5);
+    expect(spectralStep([1, 1], [1, 1], [], [], 0.5)).toBeNull();
+    expect(spectralStep([1, 1], [1, 1], [1, 1], [2, 2], 0.5)).toBeNull();
+  });
+  it("the nonmonotone reference accepts a step that raises M above M(x) but not above the reference", () => {
+    const M = (x: Float64Array) => (x[0] - 3) ** 2;
+    const x = Float64Array.from([0]), h = Float64Array.from([-6]);
+    // β = 1 overshoots to x⁺ = 6 with M(x⁺) = M(x) = 9: rejected by the monotone test, accepted against a reference of 20
+    expect(armijo(M, x, 9, h, h, 1, "none").beta).toBe(0.5);
+    expect(armijo(M, x, 9, h, h, 1, "none", ARMIJO, 20).beta).toBe(1);
+  });
+  it("exactDescent's default reaches a lower φ than the monotone rule on the stackelberg problem, where the monotone search crawls", () => {
+    const { problem, x0 } = stackelberg({ seed: 0 });
+    const sp = exactDescent.run(problem, { x0, iterations: 200 });
+    const mono = exactDescent.run(problem, { x0, iterations: 200, stepRule: "armijo" });
+    expect(phi(problem, sp.x).value).toBeLessThan(phi(problem, mono.x).value - 0.3);
   });
 });
 
@@ -236,6 +269,13 @@ describe("PARL's default step", () => {
     for (let k = 1; k < phis.length; k++) expect(phis[k]).toBeLessThanOrEqual(phis[k - 1] + 1e-9);
     expect(phis.at(-1)!).toBeLessThan(phis[0] - 1);
   });
+
+  it("restarts θ from the merit's tight solve when no trial passes, so it does not stall where ĥ(θ_k) is no descent direction (stackelberg seed 0)", () => {
+    const { problem, x0 } = stackelberg({ seed: 0 });
+    const r = parl.run(problem, { x0, iterations: 200 });
+    // without the restart: −6.47 after 200 iterations, x frozen from k ≈ 20 with ‖ĥ‖ = 0.89
+    expect(phi(problem, r.x).value).toBeLessThan(-7.5);
+  });
 });
 
 describe("SoBiRL's default Adam step (docs/math.md#sobirl-step)", () => {
@@ -270,6 +310,6 @@ describe("the paper preset in experiment files", () => {
     expect([a.beta, a.stepRule]).toEqual([0.1, "fixed"]);
     const plain = validateExperiment({ version: 1, seed: 0, problem: { builtin: "gridGoal" }, algorithm: { name: "exactDescent" }, iterations: 1 });
     const b = (plain as { experiment: { algorithm: Record<string, unknown> } }).experiment.algorithm;
-    expect([b.beta, b.stepRule, b.preset]).toEqual([1, "armijo", "default"]);
+    expect([b.beta, b.stepRule, b.preset]).toEqual([1, "spectral", "default"]);
   });
 });

@@ -105,8 +105,8 @@ describe("shaping: reward shaping with a sparse true reward (seed 002 §3.3)", (
     expect(s.trueReturn(before.low.pi)).toBeLessThan(2);
     expect(s.trueReturn(after.low.pi)).toBeGreaterThan(3);
     expect(after.value).toBeLessThan(before.value - 1);
-    // φ decreases along the run (small steps on a smooth objective)
-    for (let k = 1; k < run.history.length; k++) expect(run.history[k].f).toBeLessThanOrEqual(run.history[k - 1].f + 1e-12);
+    // φ stays below its recent maximum (the default nonmonotone rule, docs/math.md#spectral-step)
+    for (let k = 1; k < run.history.length; k++) expect(run.history[k].f).toBeLessThanOrEqual(Math.max(...run.history.slice(Math.max(0, k - 10), k).map((h) => h.f)) + 1e-12);
   });
 
   it("speeds up a truncated lower solver: ten soft Bellman sweeps with the learned shaping earn several times the unshaped true return", () => {

@@ -382,10 +382,10 @@ describe("gridGoal", () => {
     }
   });
 
-  it("under exact hypergradient descent lowers φ at every step and moves the soft goal onto the target", () => {
+  it("under exact hypergradient descent (monotone Armijo) lowers φ at every step and moves the soft goal onto the target", () => {
     const g = gridGoal();
     const before = phi(g.problem, g.x0).value;
-    const run = exactDescent.run(g.problem, { iterations: 30, x0: g.x0, beta: 5 });
+    const run = exactDescent.run(g.problem, { iterations: 30, x0: g.x0, beta: 5, stepRule: "armijo" });
     for (let k = 1; k < run.history.length; k++) expect(run.history[k].f).toBeLessThanOrEqual(run.history[k - 1].f + 1e-12);
     const after = phi(g.problem, run.x).value;
     expect(after).toBeLessThan(before - 1);
@@ -476,9 +476,9 @@ describe("incentive", () => {
     expect(relErr(ex.grad, fd.grad)).toBeLessThan(1e-6);
   });
 
-  it("under exact hypergradient descent lowers φ from x0 at every step", () => {
+  it("under exact hypergradient descent (monotone Armijo) lowers φ from x0 at every step", () => {
     const inc = incentive();
-    const run = exactDescent.run(inc.problem, { iterations: 20, x0: inc.x0, beta: 0.01 });
+    const run = exactDescent.run(inc.problem, { iterations: 20, x0: inc.x0, beta: 0.01, stepRule: "armijo" });
     for (let k = 1; k < run.history.length; k++) expect(run.history[k].f).toBeLessThanOrEqual(run.history[k - 1].f + 1e-12);
     expect(phi(inc.problem, run.x).value).toBeLessThan(phi(inc.problem, inc.x0).value - 1);
   });
@@ -605,9 +605,9 @@ describe("stackelberg", () => {
     expect(relErr(hypergradient(frozen, x).grad, fd.grad)).toBeGreaterThan(1e-3);
   });
 
-  it("under exact hypergradient descent lowers φ from x0 at every step", () => {
+  it("under exact hypergradient descent (monotone Armijo) lowers φ from x0 at every step", () => {
     const st = stackelberg();
-    const run = exactDescent.run(st.problem, { iterations: 20, x0: st.x0, beta: 0.1 });
+    const run = exactDescent.run(st.problem, { iterations: 20, x0: st.x0, beta: 0.1, stepRule: "armijo" });
     for (let k = 1; k < run.history.length; k++) expect(run.history[k].f).toBeLessThanOrEqual(run.history[k - 1].f + 1e-12);
     expect(phi(st.problem, run.x).value).toBeLessThan(phi(st.problem, st.x0).value - 0.5);
   });

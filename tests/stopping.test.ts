@@ -81,9 +81,18 @@ describe("divergence", () => {
     expect(r.status).toBe("max-iterations");
   });
 
-  it("the default step rule (Armijo backtracking on φ) turns the same first trial step β = 1e3 into a descent run", () => {
+  it("the default step rule (spectral steps, nonmonotone backtracking on φ) turns the same first trial step β = 1e3 into a descent run", () => {
     const inst = e1({ seed: 0 });
     const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 1e3, iterations: 50 });
+    expect(r.status).toBe("max-iterations");
+    // every φ_k stays below the largest of the 10 before it (docs/math.md#spectral-step), and φ falls overall
+    for (let k = 1; k < r.history.length; k++) expect(r.history[k].f).toBeLessThanOrEqual(Math.max(...r.history.slice(Math.max(0, k - 10), k).map((h) => h.f)));
+    expect(r.history[r.history.length - 1].f).toBeLessThan(0.1 * r.history[0].f);
+  });
+
+  it("the monotone rule ('armijo') lowers φ at every step from the same β = 1e3", () => {
+    const inst = e1({ seed: 0 });
+    const r = exactDescent.run(inst.problem, { x0: inst.x0, beta: 1e3, iterations: 50, stepRule: "armijo" });
     expect(r.status).toBe("max-iterations");
     for (let k = 1; k < r.history.length; k++) expect(r.history[k].f).toBeLessThanOrEqual(r.history[k - 1].f);
   });

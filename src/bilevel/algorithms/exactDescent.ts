@@ -2,12 +2,16 @@
 // x_{k+1} = P(x_k − β_k d_k), d_k the update rule's direction (update.ts) from ∇φ(x_k), each
 // ∇φ by a tight lower solve and one transposed solve.
 //
-// Step rule (default 'armijo'): backtracking on φ itself, from the trial step β (doubled after
-// a step accepted at its first trial): φ(x⁺) ≤ φ(x) + c⟨∇φ, x⁺ − x⟩ with c = 1e-4. Safe: φ
-// decreases at every accepted step, the steps adapt to φ's curvature on every problem (E1
-// wants β ≈ 1, the GridWorld 3, the incentive problem 0.1), and each trial costs one warm-
-// started lower solve (counted by the work meter), usually 1–2 per iteration. 'fixed' (the
-// paper preset) is the plain x − β∇φ with β = 0.1.
+// Step rule (default 'spectral'): the spectral projected gradient method of Birgin, Martínez &
+// Raydan (docs/math.md#spectral-step): the trial step is the Barzilai–Borwein step sᵀs/sᵀy of
+// the last move (β on the first iteration), then nonmonotone backtracking on φ itself,
+// φ(x⁺) ≤ max(φ over the last 10 iterates) + c⟨∇φ, x⁺ − x⟩ with c = 1e-4. Safe: every accepted
+// φ stays below the recent maximum, which converges to stationarity (Grippo, Lampariello &
+// Lucidi's nonmonotone theorem), and the secant step follows φ's curvature along the path, so
+// it crosses the plateaus and narrow valleys (stackelberg, happyText) where a monotone search
+// from a doubled β crawled. 'armijo' is the monotone search (trial 2β after a first-trial pass);
+// each trial of either costs one warm-started lower solve (counted by the work meter). 'fixed'
+// (the paper preset) is the plain x − β∇φ with β = 0.1.
 // Convergence measure (StepInfo.measure): ‖x − P(x − ∇φ(x))‖₂, the projected-gradient mapping
 // at unit step (‖∇φ‖₂ without a projection; zero exactly at the KKT points of x ≥ 0).
 import type { LinearMethod } from "../../lower";
@@ -16,12 +20,12 @@ import { solveLower, type LowerSolver } from "../lowerSolve";
 import type { BilevelProblem } from "../problem";
 import { LINEAR, byName, describe, num, parsePreset, positive, presetOneOf, presetParam, presetValue, solverParam, str } from "../../util/params";
 import { algorithm, norm2, parseProjection, projectX, startX, stepSize, type StepInfo, type XProjection, type StateTag } from "./common";
-import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { ARMIJO, SPECTRAL_MEMORY, armijo, direction, gradientMapping, initUpdate, spectralStep, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
   presetParam,
   num("beta", "Step size β: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 0.1, ...positive }),
-  str("stepRule", "'armijo': backtracking on φ (sufficient decrease); 'fixed': the constant step β.", ["armijo", "fixed"], { default: "armijo", paper: "fixed" }),
+  str("stepRule", "'spectral': Barzilai–Borwein trial steps with nonmonotone backtracking on φ; 'armijo': monotone backtracking on φ; 'fixed': the constant step β.", ["spectral", "armijo", "fixed"], { default: "spectral", paper: "fixed" }),
   num("tol", "Lower-level tolerance.", { default: 1e-10, ...positive }),
   solverParam,
   str("linear", "Linear solver of the transposed system.", LINEAR, { defaultText: "'lu' for S ≤ 500, else 'krylov'" }),
@@ -48,8 +52,8 @@ export interface ExactDescentOptions extends UpdateOptions {
   preset?: "default" | "paper";
   /** The fixed step, or the first trial step of the search (default 1; paper 0.1). */
   beta?: number;
-  /** 'armijo' (default): backtracking on φ; 'fixed' (paper): the constant step β. */
-  stepRule?: "armijo" | "fixed";
+  /** 'spectral' (default): Barzilai–Borwein trial steps, nonmonotone backtracking on φ (docs/math.md#spectral-step); 'armijo': monotone backtracking on φ; 'fixed' (paper): the constant step β. */
+  stepRule?: "spectral" | "armijo" | "fixed";
   /** Lower-level tolerance (default 1e-10). */
   tol?: number;
   solver?: LowerSolver;
@@ -66,7 +70,11 @@ export interface ExactDescentState extends StateTag {
   V: number[];
   /** The fixed step, or the next search's first trial step. */
   beta: number;
-  stepRule: "armijo" | "fixed";
+  stepRule: "spectral" | "armijo" | "fixed";
+  /** 'spectral': x_{k−1} and ∇φ(x_{k−1}) ([] before the first move), and φ at the last iterates (at most 10). */
+  xPrev: number[];
+  hPrev: number[];
+  recent: number[];
   tol: number;
   solver: LowerSolver;
   linear?: LinearMethod;
@@ -90,6 +98,9 @@ export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState, "e
       V: new Array(problem.mdp.S).fill(0),
       beta: stepSize("beta", presetValue(P.beta, o.beta, preset), P.beta.default),
       stepRule,
+      xPrev: [],
+      hPrev: [],
+      recent: [],
       tol: stepSize("tol", o.tol, P.tol.default),
       solver: o.solver ?? P.solver.default,
       linear: o.linear,
@@ -104,6 +115,7 @@ export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState, "e
     const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
     const d = direction(update, hg.grad, new Float64Array(x.length));
     let xn: Float64Array, beta = st.beta, V = Array.from(hg.V);
+    let xPrev = st.xPrev, hPrev = st.hPrev, recent = st.recent;
     if (st.stepRule === "fixed") {
       xn = stepTo(x, d, st.beta, st.project, new Float64Array(x.length));
     } else {
@@ -113,10 +125,23 @@ export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState, "e
         Vt = low.V;
         return problem.value(xt, low.pi);
       };
-      const ls = armijo(merit, x, hg.value, hg.grad, d, st.beta, st.project);
-      xn = ls.x;
-      beta = ls.next;
-      if (ls.beta > 0) V = Array.from(Vt);
+      if (st.stepRule === "spectral") {
+        recent = [...st.recent, hg.value].slice(-SPECTRAL_MEMORY);
+        const trial = spectralStep(x, hg.grad, st.xPrev, st.hPrev, st.beta) ?? st.beta;
+        const ls = armijo(merit, x, hg.value, hg.grad, d, trial, st.project, ARMIJO, Math.max(...recent));
+        xn = ls.x;
+        if (ls.beta > 0) {
+          V = Array.from(Vt);
+          beta = ls.beta;
+          xPrev = st.x.slice();
+          hPrev = Array.from(hg.grad);
+        }
+      } else {
+        const ls = armijo(merit, x, hg.value, hg.grad, d, st.beta, st.project);
+        xn = ls.x;
+        beta = ls.next;
+        if (ls.beta > 0) V = Array.from(Vt);
+      }
     }
     return {
       ...st,
@@ -124,6 +149,9 @@ export const exactDescent = algorithm<ExactDescentOptions, ExactDescentState, "e
       x: Array.from(xn),
       V,
       beta,
+      xPrev,
+      hPrev,
+      recent,
       update,
       last: { f: hg.value, hnorm: norm2(hg.grad), lowerResidual: hg.diagnostics.lowerResidual, measure: gradientMapping(x, hg.grad, st.project) },
     };

@@ -15,7 +15,9 @@
 // accepted at its first trial), φ(x⁺) ≤ φ(x) + c⟨ĥ, x⁺ − x⟩, c = 1e-4, each trial one warm-started
 // tight lower solve (tabular: affordable, and counted), plus one for φ(x_k). Safe: φ decreases at
 // every accepted step; when ĥ (taken at the inexact θ_k) is no descent direction for φ, no trial
-// passes, x stays and the next iteration's K warm-started PG steps refine θ. 'fixed' (the
+// passes, x stays and θ restarts from the logits of the tight solve the merit made at x_k (the
+// warm-started PG steps alone stayed stuck on saturated logits: stackelberg seed 0 froze at
+// −6.47 with ‖ĥ‖ = 0.89 for 180 iterations; with the restart it reaches −7.72). 'fixed' (the
 // paper preset) is x − β∇̂φ with β = 0.1. The PARL estimator itself (inner loop, CG, H, C) is the
 // paper's either way. Convergence measure: ‖x − P(x − ∇̂φ)‖₂ (projected-gradient mapping).
 // History rows: f = f(x_k, π_{θ_k}), hnorm = ‖∇̂φ(x_k)‖₂, lowerResidual = π_{θ_k}'s soft
@@ -286,6 +288,10 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       xn = ls.x;
       beta = ls.next;
       Vphi = Array.from(ls.beta > 0 ? Vt : at0.V);
+      // no trial passed: ĥ at θ_k is no descent direction for φ, so θ_k is too far from θ*(x_k)
+      // for the K warm-started PG steps to fix (saturated logits can hold them for hundreds of
+      // iterations); restart the inner iterate from the tight solve the merit already made
+      if (ls.beta === 0 && st.inner === "pg") theta = reducedFromQ(at0.Q, S, A, problem.tau);
     }
     return {
       ...st,

@@ -154,7 +154,10 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
   exactDescent: schema({
     V: { rule: vector(S, "S") },
     beta: { rule: positive },
-    stepRule: { rule: oneOf("armijo", "fixed") },
+    stepRule: { rule: oneOf("spectral", "armijo", "fixed") },
+    xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first move"); } },
+    hPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); } },
+    recent: { rule: (arg, v) => { const n = Array.isArray(v) ? v.length : -1; if (n > 10) throw new ShapeError(arg, "holds at most 10 values", n); const a = check.float64(arg, v, Math.max(n, 0), "at most 10 values"); for (let i = 0; i < a.length; i++) finite(`${arg}[${i}]`, a[i], undefined as never); } },
     update,
     tol: { rule: positive },
     solver: lowerSolver,

@@ -7,6 +7,8 @@
 //              m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) (Kingma & Ba, ICLR 2015, Algorithm 1; their constants
 //              β₁ = 0.9, β₂ = 0.999, ε = 1e-8). The moments live in the plain-data state.
 // Step rules:
+//   spectral   Barzilai–Borwein trial steps with nonmonotone Armijo backtracking against the largest
+//              of the last 10 merits (spectralStep, SPECTRAL_MEMORY; docs/math.md#spectral-step).
 //   armijo     backtracking on a merit function M (φ, or the method's own): from the trial β,
 //              halve until M(x⁺) ≤ M(x) + c⟨ĥ, x⁺ − x⟩ (x⁺ projected); the next search starts at
 //              2β when the first trial passed, else at the accepted β. Safe: every accepted step
@@ -188,8 +190,9 @@ export interface ArmijoResult {
  * is the projected sufficient-decrease condition (Bertsekas, Nonlinear Programming, ch. 2).
  * When no trial passes (d not a descent direction for h, or M(x) at round-off), x stays.
  * The next search starts at min(2β, maxStep) when the first trial passed, else at β.
+ * `reference` (default M(x)) replaces M(x) on the right for a nonmonotone search (`spectralStep`).
  */
-export function armijo(merit: (x: Float64Array) => number, x: ArrayLike<number>, value: number, h: ArrayLike<number>, d: ArrayLike<number>, beta0: number, project: XProjection, s: ArmijoSettings = ARMIJO): ArmijoResult {
+export function armijo(merit: (x: Float64Array) => number, x: ArrayLike<number>, value: number, h: ArrayLike<number>, d: ArrayLike<number>, beta0: number, project: XProjection, s: ArmijoSettings = ARMIJO, reference = value): ArmijoResult {
   let beta = Math.min(beta0, s.maxStep);
   for (let j = 0; j < s.maxTrials; j++, beta *= s.shrink) {
     const xt = stepTo(x, d, beta, project, new Float64Array(x.length));
@@ -201,10 +204,38 @@ export function armijo(merit: (x: Float64Array) => number, x: ArrayLike<number>,
       continue;
     }
     const mt = merit(xt);
-    if (mt <= value + s.c * slope) {
+    if (mt <= reference + s.c * slope) {
       return { x: xt, beta, value: mt, trials: j + 1, next: j === 0 ? Math.min(2 * beta, s.maxStep) : beta };
     }
   }
   return { x: Float64Array.from(x), beta: 0, value, trials: s.maxTrials, next: beta0 };
 }
 
+
+/** Merits the nonmonotone test of the spectral rule compares with (Birgin, Martínez & Raydan's M = 10). */
+export const SPECTRAL_MEMORY = 10;
+
+/** Largest factor by which a spectral trial step may exceed the last accepted one. */
+export const SPECTRAL_GROWTH = 4;
+
+/**
+ * The spectral (Barzilai–Borwein) trial step of the spectral projected gradient method
+ * (docs/math.md#spectral-step): β = sᵀs/sᵀy with s = x_k − x_{k−1}, y = h_k − h_{k−1}, the
+ * step of the secant model of the curvature along the last move, kept in [minStep, maxStep];
+ * when sᵀy ≤ 0 (no positive curvature seen) twice the last accepted step. `null` before the
+ * first move.
+ */
+export function spectralStep(x: ArrayLike<number>, h: ArrayLike<number>, xPrev: ArrayLike<number>, hPrev: ArrayLike<number>, lastStep: number, s: ArmijoSettings = ARMIJO): number | null {
+  if (xPrev.length !== x.length) return null;
+  let ss = 0, sy = 0;
+  for (let i = 0; i < x.length; i++) {
+    const si = x[i] - xPrev[i];
+    ss += si * si;
+    sy += si * (h[i] - hPrev[i]);
+  }
+  if (!(ss > 0)) return null;
+  // growth capped at SPECTRAL_GROWTH× the last accepted step: a secant step from a nearly flat
+  // stretch can be huge and land where the lower policy saturates and ∇φ vanishes spuriously
+  const beta = sy > 0 ? Math.min(ss / sy, SPECTRAL_GROWTH * lastStep) : 2 * lastStep;
+  return Math.min(Math.max(beta, 1e-10), s.maxStep);
+}
