@@ -244,15 +244,14 @@ describe("the actor-critic's decaying-entropy defaults (docs/math.md#actor-criti
     ["incentive", () => { const g = incentive({ seed: 0 }); return { problem: g.problem, x0: g.x0, project: "nonnegative" as const }; }],
     ["stackelberg", () => { const g = stackelberg({ seed: 0 }); return { problem: g.problem, x0: g.x0, project: "none" as const }; }],
   ] as const;
-  it.each(cases)("reaches φ within 1%% of exact descent's and shrinks the projected gradient of φ by 4× (%s)", (_name, make) => {
+  // φ within 1% of exact descent's, seeds 0–2: tests/actorcritic-defaults.test.ts
+  it.each(cases)("shrinks the projected gradient of φ by 4× with τ_k decaying (%s)", (_name, make) => {
     const a = make();
     const r = actorCritic.run(a.problem, { x0: a.x0, iterations: 200, project: a.project });
     // τ_k decays (not switched off) towards the problem's τ
     expect(r.state.tauPower).toBeGreaterThan(0);
     expect(r.state.tau0).toBeGreaterThan(a.problem.tau);
     const e = exactDescent.run(make().problem, { x0: a.x0, iterations: 200, project: a.project });
-    const phiA = phi(a.problem, r.x).value, phiE = phi(a.problem, e.x).value;
-    expect(Math.abs(phiA - phiE)).toBeLessThanOrEqual(0.01 * Math.abs(phiE));
     const g0 = hypergradient(a.problem, Float64Array.from(a.x0), { method: "exact" }).grad;
     const gK = hypergradient(a.problem, r.x, { method: "exact" }).grad;
     const gE = hypergradient(a.problem, e.x, { method: "exact" }).grad;
