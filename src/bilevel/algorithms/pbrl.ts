@@ -17,6 +17,15 @@
 // decreases at every accepted step; carrying the step lets it grow to the curvature of F_λ
 // (from 1/(1+λ), 30 halvings never reach a larger step, and PBRL crawled on the GridWorld, E1
 // and the shaping problem).
+// Penalty weight (default 'adaptive' with the value penalty; docs/math.md#pbrl-lambda): F_λ's
+// x-iterates follow the proxy Φ_{1/λ}, biased by O(1/λ), while F_λ's curvature grows like λ, and
+// no fixed λ suits every problem (λ = 10 crawled on the shaping problem, λ = 1 let π leave the
+// lower optimum on the Stackelberg and incentive problems). Once per stage (10 iterations) λ
+// doubles when π's measured gain from leaving the lower optimum, f(x_k, π̂_k) − f(x_k, π_k),
+// exceeds 0.2 of the decrease f(x_0, π̂_0) − f(x_k, π̂_k) made so far, and halves below a tenth of
+// that; λ ∈ [λ_0/20, 10⁴λ_0], λ_0 = 10. Safe: λ is fixed within an iteration, so each accepted
+// step still decreases that iteration's F_λ; λ moves by at most a factor 2 per stage, bounded.
+// The Bellman penalty (no π̂) and the paper preset keep λ fixed.
 // Convergence measure: ‖(x − P(x − g_x), g_policy)‖₂ + pen(x_k, π_k): the penalised problem's
 // projected stationarity plus the penalty residual (both vanish at a solution of the
 // penalised problem with the lower level met).

@@ -20,6 +20,11 @@
 // decreases at every accepted step; ∇̂Φ_σ is within O(σ) of ∇φ, so it is a descent direction
 // until ‖∇φ‖ is of the order of that bias, where the search stops moving x. With sampled
 // gradients (model-free: φ is not available) and in the paper preset the step is the fixed η.
+// Adaptive σ (default with 'armijo'; docs/math.md#phi-sigma-adaptive): the estimate's error is
+// O(σ) plus the inner loops' error over σ; a search that fails or backtracks more than 3 times
+// shows it is of the order of ‖∇φ‖, so σ halves (≥ σ_0/100) and n doubles (≤ 4n_0). On the
+// incentive problem a fixed σ = 0.01 stalled on a plateau (‖P∇φ‖ ≈ 0.07) with steps ~1e-8.
+// Safe: the Armijo test on φ is unchanged; σ only shrinks and n only grows, both bounded.
 // Convergence measure (exact gradients): ‖∇̂Φ_σ‖₂ + ‖LSE_τ(Q̂*) − V̂*‖∞, the penalised problem's
 // stationarity (within O(σ) of φ's, docs/math.md#phi-sigma) plus the residual of the inner
 // estimate θ̂* (zero only when loop (i) has converged); with sampled gradients, ‖∇̂Φ_σ‖₂. With
