@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError, ShapeError, TabularMDP, denseToCsr, init, softValueIteration } from "../src/index";
 import { actorCritic, type ActorCriticState } from "../src/bilevel/algorithms/actorCritic";
 import { phiSigma, phiSigmaGradient, type PhiSigmaState } from "../src/bilevel/algorithms/phiSigma";
+import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
+import { incentive } from "../src/problems/incentive";
 import { hypergradient, phi } from "../src/bilevel/hypergradient";
 import { linearReward, policyLinear, upperReturn } from "../src/bilevel/models";
 import { BilevelProblem } from "../src/bilevel/problem";
@@ -336,6 +338,38 @@ describe("phiSigma: the Hessian-free penalty method", () => {
       expect(tail.state).toEqual(full.state);
       expect([...head.history, ...tail.history]).toEqual(full.history);
     }
+  });
+
+  it("adaptive σ (docs/math.md#phi-sigma-adaptive): on the incentive problem the default reaches exact descent's φ where a fixed σ stalls", () => {
+    // seed 1 has a plateau near φ ≈ 0.76 where ‖P∇φ‖ ≈ 0.07: ∇̂Φσ at σ = 0.01 (τ = 0.1) is not a
+    // descent direction there and the Armijo search shrinks the step to ~1e-8
+    const { problem, x0 } = incentive({ seed: 1 });
+    const K = 200;
+    const ref = exactDescent.run(problem, { x0, iterations: K, project: "nonnegative" });
+    const phiRef = phiAt(problem, ref.x);
+    const fixed = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", sigmaRule: "fixed" });
+    const adaptive = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative" });
+    const phi0 = phiAt(problem, x0), phiFixed = phiAt(problem, fixed.x), phiAdaptive = phiAt(problem, adaptive.x);
+    expect(phi0 - phiFixed).toBeLessThan(0.9 * (phi0 - phiRef));
+    expect(phiAdaptive - phiRef).toBeLessThan(0.01 * (phi0 - phiRef));
+    // σ only shrinks, within [σ_0/100, σ_0]; n only grows, up to 4n_0
+    const st = adaptive.state;
+    expect(st.sigma).toBeLessThan(0.01);
+    expect(st.sigma).toBeGreaterThanOrEqual(st.sigmaMin!);
+    expect(st.sigmaMin).toBeCloseTo(1e-4, 15);
+    expect(st.n).toBeGreaterThan(20);
+    expect(st.n).toBeLessThanOrEqual(80);
+    expect(fixed.state.sigma).toBeCloseTo(0.01, 15);
+    expect(fixed.state.n).toBe(20);
+  }, 60_000);
+
+  it("σ and n stay fixed with the paper preset and with a fixed step; 'adaptive' needs the Armijo step", () => {
+    const problem = makeProblem({ seed: 1 });
+    expect(phiSigma.init(problem, { preset: "paper" }).sigmaMin).toBeUndefined();
+    expect(phiSigma.init(problem, { stepRule: "fixed" }).sigmaMin).toBeUndefined();
+    expect(phiSigma.init(problem, {}).nMax).toBe(80);
+    expect(() => phiSigma.init(problem, { stepRule: "fixed", sigmaRule: "adaptive" })).toThrow(DomainError);
+    expect(() => phiSigma.init(problem, { sigmaRule: "halving" as never })).toThrow(DomainError);
   });
 
   it("rejects bad options with typed errors", () => {

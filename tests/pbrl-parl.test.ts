@@ -9,6 +9,8 @@ import { linearReward, policyLinear, upperReturn } from '../src/bilevel/models.j
 import { hypergradient, phi } from '../src/bilevel/hypergradient.js';
 import { solveLower } from '../src/bilevel/lowerSolve.js';
 import { bellmanPenalty } from '../src/bilevel/penalties.js';
+import { exactDescent } from '../src/bilevel/algorithms/exactDescent.js';
+import { shaping } from '../src/problems/shaping.js';
 import { pbrl, pbrlPolicy, projectSimplex, type PBRLOptions, type PBRLState } from '../src/bilevel/algorithms/pbrl.js';
 import { parl, parlHypergradient, policyFromReduced, type PARLState } from '../src/bilevel/algorithms/parl.js';
 import { mulberry32, randomPolicy, randomVector } from './helpers/random-mdp.js';
@@ -341,6 +343,55 @@ describe('PBRL and PARL lower the true hyper-objective φ', () => {
   });
 });
 
+describe("PBRL's adaptive λ (docs/math.md#pbrl-lambda)", () => {
+  it("on the shaping problem the default closes ≥ 0.95 of exact descent's decrease in 200 iterations, the paper's fixed λ = 10 not 0.7", () => {
+    // the fixed λ = 10 run is slow (F_λ's curvature grows with λ) rather than biased here: the
+    // adaptive rule lowers λ while f(x, π̂) − f(x, π) stays small against the decrease made
+    const { problem, x0 } = shaping({ seed: 0 });
+    const K = 200;
+    const phi0 = phi(problem, x0).value;
+    const best = phi(problem, exactDescent.run(problem, { x0, iterations: K }).x).value;
+    const fixed = pbrl.run(problem, { x0, iterations: K, preset: 'paper' });
+    const adaptive = pbrl.run(problem, { x0, iterations: K });
+    const gap = (r: { x: Float64Array }) => (phi0 - phi(problem, r.x).value) / (phi0 - best);
+    expect(gap(fixed)).toBeLessThan(0.7);
+    expect(gap(adaptive)).toBeGreaterThanOrEqual(0.95);
+    expect(fixed.state.lambda).toBe(10);
+    expect(adaptive.state.lambda).toBeLessThan(10);
+  }, 60_000);
+
+  it("changes λ at most once per stage, by a factor 2, within [λ_0/20, 10⁴λ_0]; the Bellman penalty and the paper preset keep λ", () => {
+    const problem = small('dense', 1, 'upperReturn');
+    let st = pbrl.init(problem, { lambda: 4, lambdaEvery: 5, lambdaTol: 0.01 });
+    const lambdas: number[] = [];
+    for (let k = 0; k < 60; k++) {
+      st = pbrl.step(problem, st);
+      lambdas.push(st.lambda);
+    }
+    let last = -Infinity;
+    for (let k = 1; k < lambdas.length; k++) {
+      if (lambdas[k] === lambdas[k - 1]) continue;
+      expect([2, 0.5]).toContain(lambdas[k] / lambdas[k - 1]);
+      expect(k - last).toBeGreaterThanOrEqual(5);
+      last = k;
+    }
+    for (const l of lambdas) {
+      expect(l).toBeGreaterThanOrEqual(4 / 20);
+      expect(l).toBeLessThanOrEqual(4e4);
+    }
+    expect(new Set(lambdas).size).toBeGreaterThan(1);
+    for (const o of [{ penalty: 'bellman' }, { preset: 'paper' }] as PBRLOptions[]) {
+      let s2 = pbrl.init(problem, { ...o, lambda: 4 });
+      expect(s2.lambdaRule).toBe('fixed');
+      for (let k = 0; k < 30; k++) s2 = pbrl.step(problem, s2);
+      expect(s2.lambda).toBe(4);
+    }
+    expect(() => pbrl.init(problem, { penalty: 'bellman', lambdaRule: 'adaptive' })).toThrow(DomainError);
+    expect(() => pbrl.init(problem, { lambdaTol: 0 })).toThrow(DomainError);
+    expect(() => pbrl.init(problem, { lambdaEvery: 0.5 })).toThrow(DomainError);
+  });
+});
+
 /** φ after many exact hypergradient steps (a reference minimum for the small problem). */
 function hypergradientDescentMinimum(problem: BilevelProblem): number {
   let x = new Float64Array(n);
@@ -363,7 +414,8 @@ describe('PBRL step rules, projections and inner solver', () => {
     ];
     for (const o of cases) {
       const problem = small('dense', 2, 'policyLinear');
-      let st = pbrl.init(problem, { ...o, lambda: 10 });
+      // F_λ decreases at a fixed λ (the adaptive rule changes the merit between stages)
+      let st = pbrl.init(problem, { ...o, lambda: 10, lambdaRule: 'fixed' });
       const F: number[] = [];
       for (let k = 0; k < 60; k++) {
         st = pbrl.step(problem, st);

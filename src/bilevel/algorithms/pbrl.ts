@@ -17,6 +17,15 @@
 // decreases at every accepted step; carrying the step lets it grow to the curvature of F_λ
 // (from 1/(1+λ), 30 halvings never reach a larger step, and PBRL crawled on the GridWorld, E1
 // and the shaping problem).
+// Penalty weight (default 'adaptive' with the value penalty; docs/math.md#pbrl-lambda): F_λ's
+// x-iterates follow the proxy Φ_{1/λ}, biased by O(1/λ), while F_λ's curvature grows like λ, and
+// no fixed λ suits every problem (λ = 10 crawled on the shaping problem, λ = 1 let π leave the
+// lower optimum on the Stackelberg and incentive problems). Once per stage (10 iterations) λ
+// doubles when π's measured gain from leaving the lower optimum, f(x_k, π̂_k) − f(x_k, π_k),
+// exceeds 0.2 of the decrease f(x_0, π̂_0) − f(x_k, π̂_k) made so far, and halves below a tenth of
+// that; λ ∈ [λ_0/20, 10⁴λ_0], λ_0 = 10. Safe: λ is fixed within an iteration, so each accepted
+// step still decreases that iteration's F_λ; λ moves by at most a factor 2 per stage, bounded.
+// The Bellman penalty (no π̂) and the paper preset keep λ fixed.
 // Convergence measure: ‖(x − P(x − g_x), g_policy)‖₂ + pen(x_k, π_k): the penalised problem's
 // projected stationarity plus the penalty residual (both vanish at a solution of the
 // penalised problem with the lower level met).
@@ -37,7 +46,10 @@ const params = [
   presetParam,
   arr("pi0", "π_0 (S·A policy table).", { defaultText: "π*_{x_0}, by a lower solve at x_0 (paper preset: uniform)", length: "S·A", policy: true }),
   str("penalty", "Penalty.", ["value", "bellman"], { default: "value" }),
-  num("lambda", "Penalty weight λ.", { default: 10, ...positive }),
+  num("lambda", "Penalty weight λ (λ_0 with the adaptive rule).", { default: 10, ...positive }),
+  str("lambdaRule", "'adaptive': λ doubles or halves between stages by the penalty's measured bias (value penalty only); 'fixed': λ throughout.", ["adaptive", "fixed"], { defaultText: "'adaptive' with the value penalty, 'fixed' with the Bellman penalty", paper: "fixed" }),
+  num("lambdaTol", "'adaptive': bias tolerance, as a share of the decrease of f(x, π̂) made so far (λ halves below a tenth of it).", { default: 0.2, exclusiveMinimum: 0 }),
+  int("lambdaEvery", "'adaptive': iterations per stage (λ changes at most once per stage).", { default: 10, ...count }),
   num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
   str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
   str("trialStep", "First trial of each search: 'carry' (2× or 1× the last accepted step) or 'reset' (always `alpha`).", ["carry", "reset"], { defaultText: "'carry' with the value penalty, 'reset' with the Bellman penalty", paper: "reset" }),
@@ -81,8 +93,14 @@ export interface PBRLOptions extends UpdateOptions {
   pi0?: ArrayLike<number>;
   /** 'value' (default) or 'bellman'. */
   penalty?: PenaltyKind;
-  /** Penalty weight λ > 0 (default 10). */
+  /** Penalty weight λ > 0 (default 10); with `lambdaRule: 'adaptive'` the start λ_0. */
   lambda?: number;
+  /** 'adaptive' (default with the value penalty): λ doubles or halves between stages by the penalty's measured bias; 'fixed' (Bellman penalty, paper). */
+  lambdaRule?: "adaptive" | "fixed";
+  /** 'adaptive': the bias tolerance, a share of the decrease of f(x, π̂) made so far (default 0.2). */
+  lambdaTol?: number;
+  /** 'adaptive': iterations per stage; λ changes at most once per stage (default 10). */
+  lambdaEvery?: number;
   /** First trial step of every backtracking search, or the fixed step (default 1/(1+λ)). */
   alpha?: number;
   /** 'backtracking' (default) or 'fixed'. */
@@ -126,7 +144,18 @@ export interface PBRLState extends StateTag {
   /** Value penalty with inner 'exact': V̂* (warm start); [] otherwise. */
   Vhat: number[];
   penalty: PenaltyKind;
+  /** λ_k, the penalty weight of iteration k. */
   lambda: number;
+  /** The λ rule (absent in older states: 'fixed'). */
+  lambdaRule?: "adaptive" | "fixed";
+  /** 'adaptive': λ_0 (λ stays in [λ_0/20, 10⁴λ_0]). */
+  lambda0?: number;
+  lambdaTol?: number;
+  lambdaEvery?: number;
+  /** 'adaptive': f(x_0, π̂_0), set at the first iteration. */
+  phiHat0?: number;
+  /** 'adaptive': the iteration of λ's last change. */
+  lambdaSince?: number;
   alpha: number;
   stepRule: "backtracking" | "fixed";
   trialStep: "carry" | "reset";
@@ -152,6 +181,9 @@ export interface PBRLState extends StateTag {
   last?: StepInfo;
 }
 
+/** The adaptive λ's range, relative to λ_0. */
+const LAMBDA_MIN = 1 / 20, LAMBDA_MAX = 1e4;
+
 /** PBRL: joint (x, π) descent on the value or Bellman penalty, with backtracking (docs/math.md#pbrl). */
 export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
   pbrlInfo,
@@ -162,6 +194,10 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const lambda = stepSize("lambda", o.lambda, P.lambda.default);
     const stepRule = oneOf(P.stepRule, o.stepRule);
     const preset = parsePreset(o.preset);
+    // the bias test needs π̂ (value penalty); the Bellman penalty keeps its λ
+    const lambdaRule = oneOf(P.lambdaRule, presetValue(P.lambdaRule, o.lambdaRule, preset), penalty === "value" ? "adaptive" : "fixed");
+    if (lambdaRule === "adaptive" && penalty !== "value") throw new DomainError("lambdaRule", "'adaptive' needs the value penalty (its bias test uses π̂): use 'fixed' with 'bellman'", lambdaRule);
+    const lambdaTol = stepSize("lambdaTol", o.lambdaTol, P.lambdaTol.default);
     // carrying the step lets the Bellman penalty's search reach steps where F_λ still decreases
     // but the lower level is traded away (φ rose to 16 on a Stackelberg instance): reset there
     const trialStep = oneOf(P.trialStep, presetValue(P.trialStep, o.trialStep, preset), penalty === "value" ? "carry" : "reset");
@@ -200,6 +236,10 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       Vhat: penalty === "value" && inner === "exact" ? new Array(S).fill(0) : [],
       penalty,
       lambda,
+      lambdaRule,
+      lambda0: lambda,
+      lambdaTol,
+      lambdaEvery: o.lambdaEvery === undefined ? P.lambdaEvery.default : check.positiveInt("lambdaEvery", o.lambdaEvery),
       alpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
       stepRule,
       trialStep,
@@ -225,6 +265,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     const pi = policyOf(y, st.param, S, A);
     // inner estimate π̂_k of π*_{x_k} (value penalty)
     let inner = st.penalty === "value" ? innerAt(problem, x, st, Float64Array.from(st.piHat), st.Vhat) : undefined;
+    const piHatK = inner ? Float64Array.from(inner.piHat) : undefined;
     const at = objective(problem, x, pi, st, inner?.piHat, true);
     const gx = at.gx!, gy = at.gy!;
     // projected step with backtracking on F_λ
@@ -268,7 +309,25 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     }
     for (let i = 0; i < gy.length; i++) hsq += gy[i] * gy[i];
     for (let i = 0; i < gy.length; i++) msq += gy[i] * gy[i];
-    const nextAlpha = accepted === 0 ? 0.5 * alpha0 : accepted === alpha0 ? Math.min(2 * accepted, 1e6) : accepted;
+    let nextAlpha = accepted === 0 ? 0.5 * alpha0 : accepted === alpha0 ? Math.min(2 * accepted, 1e6) : accepted;
+    // adaptive λ (docs/math.md#pbrl-lambda): π lowers f by leaving the lower optimum, by
+    // b_k = f(x_k, π̂_k) − f(x_k, π_k); once per stage, λ doubles when b_k > lambdaTol·Δ_k and
+    // halves when b_k < lambdaTol·Δ_k/10, Δ_k = f(x_0, π̂_0) − f(x_k, π̂_k) the decrease made
+    let lambda = st.lambda, phiHat0 = st.phiHat0, lambdaSince = st.lambdaSince ?? 0;
+    if (st.lambdaRule === "adaptive" && piHatK) {
+      const phiHat = problem.value(x, piHatK);
+      if (phiHat0 === undefined) phiHat0 = phiHat;
+      const bias = phiHat - at.f;
+      const progress = Math.max(phiHat0 - phiHat, 0);
+      const l0 = st.lambda0!;
+      if (st.k - lambdaSince >= st.lambdaEvery!) {
+        if (bias > st.lambdaTol! * progress && bias > 0) lambda = Math.min(2 * st.lambda, LAMBDA_MAX * l0);
+        else if (bias < 0.1 * st.lambdaTol! * progress) lambda = Math.max(st.lambda / 2, LAMBDA_MIN * l0);
+        if (lambda !== st.lambda) lambdaSince = st.k;
+      }
+    }
+    // F_λ's curvature grows like λ: the carried step follows 1/(1+λ)
+    nextAlpha *= (1 + st.lambda) / (1 + lambda);
     return {
       ...st,
       k: st.k + 1,
@@ -278,6 +337,8 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       Vhat: inner ? inner.Vhat : st.Vhat,
       lastAlpha: accepted,
       nextAlpha,
+      lambda,
+      ...(phiHat0 !== undefined ? { phiHat0, lambdaSince } : {}),
       update,
       lastF: at.F,
       last: { f: at.f, hnorm: Math.sqrt(hsq), lowerResidual: at.residual, penalty: at.pen, measure: Math.sqrt(msq) + Math.abs(at.pen) },

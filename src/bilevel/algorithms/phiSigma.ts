@@ -20,6 +20,11 @@
 // decreases at every accepted step; ∇̂Φ_σ is within O(σ) of ∇φ, so it is a descent direction
 // until ‖∇φ‖ is of the order of that bias, where the search stops moving x. With sampled
 // gradients (model-free: φ is not available) and in the paper preset the step is the fixed η.
+// Adaptive σ (default with 'armijo'; docs/math.md#phi-sigma-adaptive): the estimate's error is
+// O(σ) plus the inner loops' error over σ; a search that fails or backtracks more than 3 times
+// shows it is of the order of ‖∇φ‖, so σ halves (≥ σ_0/100) and n doubles (≤ 4n_0). On the
+// incentive problem a fixed σ = 0.01 stalled on a plateau (‖P∇φ‖ ≈ 0.07) with steps ~1e-8.
+// Safe: the Armijo test on φ is unchanged; σ only shrinks and n only grows, both bounded.
 // Convergence measure (exact gradients): ‖∇̂Φ_σ‖₂ + ‖LSE_τ(Q̂*) − V̂*‖∞, the penalised problem's
 // stationarity (within O(σ) of φ's, docs/math.md#phi-sigma) plus the residual of the inner
 // estimate θ̂* (zero only when loop (i) has converged); with sampled gradients, ‖∇̂Φ_σ‖₂. With
@@ -49,7 +54,8 @@ import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, t
 
 const params = [
   presetParam,
-  num("sigma", "Penalty parameter σ.", { defaultText: "0.1·min(1, τ) (0.1 when τ = 0)", paper: 0.1, ...positive }),
+  num("sigma", "Penalty parameter σ (σ_0 with the adaptive rule).", { defaultText: "0.1·min(1, τ) (0.1 when τ = 0)", paper: 0.1, ...positive }),
+  str("sigmaRule", "'adaptive' (with 'armijo'): after a search that fails or backtracks more than 3 times, σ halves (down to σ_0/100) and n doubles (up to 4n_0); 'fixed': σ and n throughout.", ["adaptive", "fixed"], { defaultText: "'adaptive' with stepRule 'armijo', else 'fixed'", paper: "fixed" }),
   int("n", "Inner steps per loop.", { default: 20, ...count }),
   num("eta", "Upper step η: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 1e-2, ...positive }),
   str("stepRule", "'armijo': backtracking on φ (exact gradients only); 'fixed': the constant step η.", ["armijo", "fixed"], { defaultText: "'armijo' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
@@ -87,8 +93,10 @@ export interface PhiSigmaOptions extends UpdateOptions {
   stepRule?: "armijo" | "fixed";
   /** Projection of x after each step: 'none' (default) or 'nonnegative' (e.g. incentive design). */
   project?: XProjection;
-  /** Penalty parameter σ > 0 (default 0.1·min(1, τ); paper 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). */
+  /** Penalty parameter σ > 0 (default 0.1·min(1, τ); paper 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). With 'adaptive' the start σ_0. */
   sigma?: number;
+  /** 'adaptive' (default with 'armijo'): σ halves and n doubles after a search that fails or backtracks more than 3 times (σ ≥ σ_0/100, n ≤ 4n_0); 'fixed' (paper). */
+  sigmaRule?: "adaptive" | "fixed";
   /** Inner steps per loop n (default 20). */
   n?: number;
   /** The fixed step, or the first trial step of the search (default 1; paper 1e-2). */
@@ -119,6 +127,10 @@ export interface PhiSigmaState extends StateTag {
   rng: [number, number, number, number];
   sigma: number;
   n: number;
+  /** Adaptive σ: the floor of its halvings (σ_0/100); absent with 'fixed'. */
+  sigmaMin?: number;
+  /** Adaptive σ: the cap on n's doublings (4n_0); absent with 'fixed'. */
+  nMax?: number;
   /** The fixed step, or the next search's first trial step. */
   eta: number;
   stepRule: "armijo" | "fixed";
@@ -148,6 +160,11 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
     const project = parseProjection(o.project);
     const x = startX(problem, o.x0);
     projectX(x, project);
+    // the bias of ∇Φ_σ is O(σ/μ) with μ the lower level's strong concavity, here ~τ: σ scales with τ
+    const sigma = stepSize("sigma", presetValue(P.sigma, o.sigma, preset), problem.tau > 0 ? 0.1 * Math.min(1, problem.tau) : 0.1);
+    const n = o.n === undefined ? P.n.default : check.positiveInt("n", o.n);
+    const sigmaRule = oneOf(P.sigmaRule, presetValue(P.sigmaRule, o.sigmaRule, preset), stepRule === "armijo" ? "adaptive" : "fixed");
+    if (sigmaRule === "adaptive" && stepRule !== "armijo") throw new DomainError("sigmaRule", "'adaptive' needs stepRule 'armijo' (it reacts to the search on φ)", sigmaRule);
     return {
       k: 0,
       x,
@@ -158,9 +175,9 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
       thetaStar: uniform.slice(),
       thetaSigma: uniform.slice(),
       rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
-      // the bias of ∇Φ_σ is O(σ/μ) with μ the lower level's strong concavity, here ~τ: σ scales with τ
-      sigma: stepSize("sigma", presetValue(P.sigma, o.sigma, preset), problem.tau > 0 ? 0.1 * Math.min(1, problem.tau) : 0.1),
-      n: o.n === undefined ? P.n.default : check.positiveInt("n", o.n),
+      sigma,
+      n,
+      ...(sigmaRule === "adaptive" ? { sigmaMin: sigma / 100, nMax: 4 * n } : {}),
       eta: stepSize("eta", presetValue(P.eta, o.eta, preset), P.eta.default),
       lowerStep: stepSize("lowerStep", o.lowerStep, P.lowerStep.default),
       penaltyStep: stepSize("penaltyStep", o.penaltyStep, P.penaltyStep.default),
@@ -218,6 +235,9 @@ function rhoDot(problem: BilevelProblem, V: Float64Array): number {
   return J;
 }
 
+/** Adaptive σ: more halvings than this in one search mark the estimate as too biased. */
+const REFINE_AFTER = 3;
+
 function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
   const { S, A } = problem.mdp;
   const x = Float64Array.from(st.x);
@@ -246,7 +266,7 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
   const residual = softResidual(eStar.Q, eStar.V, S, A, problem.tau);
   const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
   const d = direction(update, h, new Float64Array(x.length));
-  let xn: Float64Array, eta = st.eta, Vphi = st.Vphi;
+  let xn: Float64Array, eta = st.eta, Vphi = st.Vphi, sigma = st.sigma, n = st.n;
   if (st.stepRule === "fixed") {
     xn = stepTo(x, d, st.eta, st.project, new Float64Array(x.length));
   } else {
@@ -260,6 +280,13 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
     const ls = armijo(merit, x, problem.value(x, at0.pi), h, d, st.eta, st.project);
     xn = ls.x;
     eta = ls.next;
+    // adaptive σ (docs/math.md#phi-sigma-adaptive): a search that fails or needs more than
+    // REFINE_AFTER halvings says ∇̂Φ_σ barely descends φ, i.e. its error (O(σ) bias plus the
+    // inner loops' error over σ) is of the order of ‖∇φ‖: halve σ, double the inner steps
+    if (st.sigmaMin !== undefined && st.nMax !== undefined && (ls.beta === 0 || ls.trials > REFINE_AFTER) && sigma > st.sigmaMin) {
+      sigma = Math.max(sigma / 2, st.sigmaMin);
+      n = Math.min(2 * n, st.nMax);
+    }
     Vphi = Array.from(ls.beta > 0 ? Vt : at0.V);
     problem.moveTo(xn);
   }
@@ -270,6 +297,8 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
     x: Array.from(xn),
     eta,
     Vphi,
+    sigma,
+    n,
     update,
     thetaStar: Array.from(eStar.logPi),
     thetaSigma: Array.from(eSig.logPi),
