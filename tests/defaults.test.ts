@@ -1,0 +1,46 @@
+// The defaults matrix as tests (docs/defaults.md, examples/defaults.ts): every algorithm at its
+// default options on every built-in problem it applies to, seeds 0, 1, 2.
+//   - every cell: the run does not diverge and ends no worse than it started (φ_K ≤ φ(x₀));
+//   - every cell: it closes at least 95% (exact and model-based methods) or 80% (sampled
+//     methods) of the gap to the best φ any algorithm reached on that instance — except the
+//     cells listed in OPEN_SHORTFALLS (examples/defaults.ts, each with its reason), for which
+//     the test asserts that they are still short, so the list cannot go stale: a fixed cell
+//     fails here until it is taken off the list.
+import { beforeAll, describe, expect, it } from "vitest";
+import { init } from "../src/index";
+import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
+import { MATRIX_PROBLEMS, OPEN_SHORTFALLS, SAMPLED, applicability, runDefaultsCell, scoreCells, type MatrixCell } from "../examples/defaults";
+
+const SEEDS = [0, 1, 2];
+
+beforeAll(async () => {
+  await init();
+});
+
+describe.each(MATRIX_PROBLEMS.map((p) => [p.name, p] as const))("defaults on %s", (_name, p) => {
+  const algorithms = ALGORITHM_LIST.filter((a) => applicability(a, p).applies);
+  let cells: MatrixCell[] = [];
+  beforeAll(() => {
+    cells = [];
+    for (const seed of SEEDS) for (const a of algorithms) cells.push(runDefaultsCell(a, p, seed));
+    scoreCells(cells);
+  }, 900_000);
+
+  const cell = (name: string, seed: number) => cells.find((c) => c.algorithm === name && c.seed === seed)!;
+  const where = (c: MatrixCell) => `${c.algorithm} on ${p.name}, seed ${c.seed}: φ(x₀) = ${c.phi0}, φ_K = ${c.phiK}, φ_best = ${c.phiBest}, gap ${c.gap}, ${c.status}${c.message ? ` (${c.message})` : ""}`;
+  const cases = algorithms.flatMap((a) => SEEDS.map((seed) => [a.name, seed] as const));
+
+  it.each(cases)("%s, seed %i: does not diverge and ends no worse than it started", (name, seed) => {
+    const c = cell(name, seed);
+    expect(c.status, where(c)).not.toBe("diverged");
+    expect(c.phiK, where(c)).toBeLessThanOrEqual(c.phi0);
+  });
+
+  it.each(cases)("%s, seed %i: closes the gap to φ_best down to its threshold (or is a recorded open shortfall, still short)", (name, seed) => {
+    const c = cell(name, seed);
+    const threshold = SAMPLED.has(name) ? 0.8 : 0.95;
+    const open = OPEN_SHORTFALLS.find((o) => o.problem === p.name && o.algorithm === name && o.seeds.includes(seed));
+    if (open) expect(c.gap!, `${where(c)}: listed in OPEN_SHORTFALLS (${open.why}) but now meets the target: take it off the list`).toBeLessThan(threshold);
+    else expect(c.gap!, where(c)).toBeGreaterThanOrEqual(threshold);
+  });
+});
