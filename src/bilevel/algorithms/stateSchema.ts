@@ -135,6 +135,21 @@ const update: Field = { rule: updateState };
 const linearMethod: Field = { rule: oneOf("lu", "krylov", "bicgstab", "richardson"), optional: true };
 const lowerSolver: Field = { rule: oneOf("value-iteration", "policy-iteration") };
 const projection: Field = { rule: oneOf("none", "nonnegative") };
+/** x_{k−1} of a step rule that looks back one move: n numbers, or [] before the first move. */
+const previousX: Rule = (arg, v, c) => {
+  check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first move");
+};
+/** A vector kept beside x_{k−1} (ĥ_{k−1}, d_{k−1}): the length of xPrev. */
+const besidePreviousX: Rule = (arg, v, c) => {
+  check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev");
+};
+/** The last merits of a nonmonotone rule: at most `max` finite numbers. */
+const merits = (max: number): Rule => (arg, v) => {
+  const n = Array.isArray(v) ? v.length : -1;
+  if (n > max) throw new ShapeError(arg, `holds at most ${max} values`, n);
+  const a = check.float64(arg, v, Math.max(n, 0), `at most ${max} values`);
+  for (let i = 0; i < a.length; i++) finite(`${arg}[${i}]`, a[i], undefined as never);
+};
 const SA = (c: Ctx) => c.S * c.A;
 const S = (c: Ctx) => c.S;
 
@@ -155,9 +170,9 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     V: { rule: vector(S, "S") },
     beta: { rule: positive },
     stepRule: { rule: oneOf("spectral", "armijo", "fixed") },
-    xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first move"); } },
-    hPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); } },
-    recent: { rule: (arg, v) => { const n = Array.isArray(v) ? v.length : -1; if (n > 10) throw new ShapeError(arg, "holds at most 10 values", n); const a = check.float64(arg, v, Math.max(n, 0), "at most 10 values"); for (let i = 0; i < a.length; i++) finite(`${arg}[${i}]`, a[i], undefined as never); } },
+    xPrev: { rule: previousX },
+    hPrev: { rule: besidePreviousX },
+    recent: { rule: merits(10) },
     update,
     tol: { rule: positive },
     solver: lowerSolver,
@@ -171,10 +186,10 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     beta: { rule: positive },
     stepRule: { rule: oneOf("adaptive", "fixed") },
     fPrev: { rule: finite },
-    fHist: { rule: (arg, v) => { check.float64(arg, v, Array.isArray(v) ? v.length : 0, "the merits kept"); }, optional: true },
+    fHist: { rule: merits(5), optional: true },
     lastMove: { rule: oneOf("step", "retake", "return", "wait"), optional: true },
-    xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n, or [] before the first adaptive step"); } },
-    dPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); } },
+    xPrev: { rule: previousX },
+    dPrev: { rule: besidePreviousX },
     zeta: { rule: positive },
     N: { rule: count },
     wSteps: { rule: count },
@@ -275,8 +290,8 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     stepRule: { rule: oneOf("adaptive", "schedule") },
     alpha0: { rule: positive },
     meritPrev: { rule: (arg, v, c) => { if (v !== null) finite(arg, v, c); } },
-    xPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(v) && v.length === 0 ? 0 : c.n, "n (x_{k−1})"); }, optional: true },
-    hPrev: { rule: (arg, v, c) => { check.float64(arg, v, Array.isArray(c.state.xPrev) ? c.state.xPrev.length : c.n, "the length of xPrev"); }, optional: true },
+    xPrev: { rule: previousX, optional: true },
+    hPrev: { rule: besidePreviousX, optional: true },
     actorStep: { rule: positive },
     actorPower: { rule: nonNegative },
     pmdStep: { rule: positive },
