@@ -13,6 +13,8 @@ export interface Kernels {
   axpy(y: ptr, alpha: number, x: ptr, n: number): void;
   bellmanDense(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr): number;
   bellmanCsr(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr): number;
+  bellmanDenseRows(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr, s0: number, s1: number): number;
+  bellmanCsrRows(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr, s0: number, s1: number): number;
   softmaxPolicy(Q: ptr, pi: ptr, S: number, A: number, tau: number): void;
   ppiDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
   ppiTDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;

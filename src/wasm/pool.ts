@@ -1,0 +1,72 @@
+// The seam between a threaded backend and the routines: which backends have a worker pool,
+// and the pool's interface. Kept tiny and free of wasm bytes: the pool itself
+// (src/wasm/threads.ts, with the shared-memory builds and the worker source) is loaded by a
+// dynamic import only when init() is asked for threads, so it stays out of default bundles.
+import type { Backend } from "./module";
+
+/** A soft Bellman sweep's arguments (byte offsets into one workspace's memory). */
+export interface SweepJob {
+  dense: boolean;
+  indptr: number;
+  indices: number;
+  P: number;
+  r: number;
+  V: number;
+  Q: number;
+  Vout: number;
+  S: number;
+  A: number;
+  gamma: number;
+  tau: number;
+  pi: number;
+}
+
+/** Kernels and memory of one workspace, as the pool needs them. */
+export interface PoolMember {
+  readonly memory: WebAssembly.Memory;
+  readonly k: {
+    bellmanDenseRows(P: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
+    bellmanCsrRows(indptr: number, indices: number, probs: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
+    readonly deltaMin: WebAssembly.Global;
+    readonly deltaMax: WebAssembly.Global;
+  };
+}
+
+export interface SweepPool {
+  /** Threads, the caller's included. */
+  readonly n: number;
+  /** A fresh shared memory for a workspace of this backend. */
+  sharedMemory(): WebAssembly.Memory;
+  /** One sweep split by states over the threads; returns ‖ΔV‖∞ and the combined bounds. */
+  sweep(ws: PoolMember, job: SweepJob): { residual: number; deltaMin: number; deltaMax: number };
+}
+
+/** Most threads `init({ threads })` accepts. */
+export const MAX_THREADS = 256;
+
+const pools = new WeakMap<Backend, SweepPool>();
+
+/** The worker pool of a threaded backend, or undefined (one thread). */
+export function poolOf(backend: Backend): SweepPool | undefined {
+  return pools.get(backend);
+}
+
+export function attachPool(backend: Backend, pool: SweepPool): void {
+  pools.set(backend, pool);
+}
+
+/**
+ * Below this many stored transition entries (S·A·S dense, nnz CSR) a sweep runs on the
+ * caller's thread alone: the dispatch (tens of µs) would cost more than it saves. Either
+ * way the bits are the same.
+ */
+let minParallelWork = 1 << 17;
+
+export function parallelWorth(entries: number): boolean {
+  return entries >= minParallelWork;
+}
+
+/** @internal for tests: thread even the smallest sweeps (0), or restore the default (undefined). */
+export function setMinParallelWork(n: number | undefined): void {
+  minParallelWork = n ?? 1 << 17;
+}
