@@ -85,7 +85,8 @@ function loadThreaded(simd: boolean, n: number): Promise<Backend> {
       attachPool(backend, made.pool);
       return backend;
     })();
-    p.catch(() => threaded.delete(key));
+    // a fallback is not kept: the next init may find what was missing (e.g. a worker that could start)
+    p.then((b) => { if (b.threadsNote) threaded.delete(key); }, () => threaded.delete(key));
     threaded.set(key, p);
   }
   return p;

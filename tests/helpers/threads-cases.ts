@@ -1,0 +1,74 @@
+// Cases of the threads identity check (docs/math.md#threads), shared by the node and browser
+// tests: soft value iteration on one thread and on n threads must agree bit for bit in V, Q,
+// π, the residual and the sweep count (or throw the same error). No vitest, no Node imports.
+import { TabularMDP, softValueIteration, type Backend } from "../../src/index";
+import type { RefMDP } from "../../src/reference/index";
+import { firstBitDiff } from "./compare";
+import { randomCsr, randomDense, randomVector } from "./random-mdp";
+
+export interface ThreadCase {
+  name: string;
+  m: RefMDP;
+  r: Float64Array;
+  tau: number;
+  terminal?: Uint8Array;
+  extrapolate?: boolean;
+  maxIter?: number;
+}
+
+function terminalEvery(S: number, k: number): Uint8Array {
+  const t = new Uint8Array(S);
+  for (let s = k - 1; s < S; s += k) t[s] = 1;
+  return t;
+}
+
+/** Shapes: S not divisible by the threads, S below the threads, A odd and A = 1, τ = 0, terminal states, extrapolation, a capped run, an overflowing one. */
+export function threadCases(): ThreadCase[] {
+  const c: ThreadCase[] = [];
+  const add = (name: string, m: RefMDP, extra: Partial<ThreadCase> = {}, scale = 1): void => {
+    const r = randomVector(m.S * m.A, m.S * 31 + m.A);
+    if (scale !== 1) for (let i = 0; i < r.length; i++) r[i] *= scale;
+    c.push({ name, m, r, tau: 0.3, ...extra });
+  };
+  add("dense S=7 A=3", randomDense(7, 3, 0.9, 11));
+  add("dense S=2 A=5 (S < threads)", randomDense(2, 5, 0.9, 12));
+  add("dense S=1 A=1", randomDense(1, 1, 0.9, 13));
+  add("dense S=50 A=4 τ=0", randomDense(50, 4, 0.95, 14), { tau: 0 });
+  add("dense S=37 A=3 extrapolate", randomDense(37, 3, 0.99, 15), { extrapolate: true });
+  add("dense S=23 A=2 terminal", randomDense(23, 2, 0.95, 16), { terminal: terminalEvery(23, 5) });
+  add("dense S=31 A=3 capped at 7 sweeps", randomDense(31, 3, 0.95, 17), { maxIter: 7 });
+  add("csr S=101 A=3", randomCsr(101, 3, 0.95, 3, 21));
+  add("csr S=2 A=1", randomCsr(2, 1, 0.9, 2, 22));
+  add("csr S=64 A=5 τ=0 extrapolate", randomCsr(64, 5, 0.98, 4, 23), { tau: 0, extrapolate: true });
+  add("csr S=55 A=2 terminal", randomCsr(55, 2, 0.95, 3, 24), { terminal: terminalEvery(55, 4) });
+  add("csr S=40 A=3 overflow", randomCsr(40, 3, 0.999, 3, 25), { tau: 1e-300 }, 1e308);
+  return c;
+}
+
+export function tabular(m: RefMDP, backend: Backend, terminal?: Uint8Array): TabularMDP {
+  if (m.kind === "dense") return TabularMDP.dense({ S: m.S, A: m.A, gamma: m.gamma, P: m.P, terminal, backend });
+  return TabularMDP.sparse({ S: m.S, A: m.A, gamma: m.gamma, indptr: m.indptr, indices: m.indices, probs: m.probs, terminal, backend });
+}
+
+type Outcome = { V: Float64Array; Q: Float64Array; pi: Float64Array; residual: number; iterations: number } | { error: string };
+
+export function runCase(c: ThreadCase, backend: Backend): Outcome {
+  try {
+    const res = softValueIteration(tabular(c.m, backend, c.terminal), c.r, { tau: c.tau, tol: 1e-10, maxIter: c.maxIter, extrapolate: c.extrapolate });
+    return { V: res.V, Q: res.Q, pi: res.pi, residual: res.residual, iterations: res.iterations };
+  } catch (e) {
+    return { error: String(e) };
+  }
+}
+
+/** The first difference between two outcomes, or undefined when they are the same bits. */
+export function outcomeDiff(a: Outcome, b: Outcome): string | undefined {
+  if ("error" in a || "error" in b) return "error" in a && "error" in b && a.error === b.error ? undefined : `outcomes differ: ${JSON.stringify("error" in a ? a.error : "ok")} vs ${JSON.stringify("error" in b ? b.error : "ok")}`;
+  if (a.iterations !== b.iterations) return `sweeps ${a.iterations} vs ${b.iterations}`;
+  if (!Object.is(a.residual, b.residual)) return `residual ${a.residual} vs ${b.residual}`;
+  for (const f of ["V", "Q", "pi"] as const) {
+    const d = firstBitDiff(a[f], b[f]);
+    if (d) return `${f}: ${d}`;
+  }
+  return undefined;
+}
