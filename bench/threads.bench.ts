@@ -1,0 +1,126 @@
+// Threads benchmark (init({ threads }), docs/math.md#threads): soft Bellman sweeps on 1…4
+// threads, both builds, for the issue's targets (dense S = 1500, A = 4; CSR S = 10⁶, A = 4,
+// 5 non-zeros per row: 2 threads ≥ 1.6× one thread) and small dense sweeps forced onto the
+// threads (the dispatch cost per sweep, which sets the size below which threads do not pay).
+//
+//   node --import ./scripts/register-wasm.mjs --import tsx bench/threads.bench.ts [--quick]
+//
+// Writes bench/results/threads.json and threads.md (with --quick: bench/results/quick/).
+// A sample is one softValueIteration call of K sweeps (tol 0, so exactly K) divided by K;
+// the thread counts take turns sample by sample (so a change of machine load hits them all
+// alike); the figure is the median. Each case records the load of other processes on the
+// machine while it ran (cores, from /proc/stat) and /proc/loadavg.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { init, softValueIteration, type Backend, type TabularMDP } from "../src/index";
+import { setMinParallelWork } from "../src/wasm/pool";
+import { contentionProbe, gc, gitState, runEnvironment } from "./lib/harness";
+import { randomCsr, randomDense, randomVector, toMDP } from "./lib/problems";
+
+const QUICK = process.argv.includes("--quick");
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, "..");
+const OUT = path.join(HERE, "results", QUICK ? "quick" : "");
+const THREADS = [1, 2, 3, 4];
+const A = 4, TAU = 0.5, GAMMA = 0.999, NNZ = 5;
+
+interface Case {
+  id: string;
+  title: string;
+  kind: "dense" | "csr";
+  S: number;
+  K: number;
+  rounds: number;
+  /** Thread even sweeps below the default size threshold. */
+  forced?: boolean;
+  target?: number;
+}
+
+const cases: Case[] = QUICK
+  ? [
+      { id: "dense-S300", title: "dense S=300", kind: "dense", S: 300, K: 20, rounds: 5 },
+      { id: "csr-S20000", title: "CSR S=20000", kind: "csr", S: 20000, K: 10, rounds: 5 },
+    ]
+  : [
+      { id: "dense-S1500", title: "dense S=1500 A=4 (72 MB of P)", kind: "dense", S: 1500, K: 20, rounds: 15, target: 1.6 },
+      { id: "csr-S1000000", title: "CSR S=10⁶ A=4 nnz/row=5 (20 M non-zeros)", kind: "csr", S: 1e6, K: 3, rounds: 11, target: 1.6 },
+      { id: "dense-S300", title: "dense S=300 A=4 (2.9 MB of P)", kind: "dense", S: 300, K: 200, rounds: 15 },
+      { id: "dense-S100-forced", title: "dense S=100 A=4, threaded below the threshold (dispatch cost)", kind: "dense", S: 100, K: 2000, rounds: 15, forced: true },
+    ];
+
+function loadavg(): string {
+  try {
+    return readFileSync("/proc/loadavg", "utf8").trim();
+  } catch {
+    return "n/a";
+  }
+}
+
+function median(x: number[]): number {
+  const s = [...x].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const results: unknown[] = [];
+const md: string[] = [];
+const env = runEnvironment();
+md.push("# Threads: soft Bellman sweeps on 1–4 threads", "");
+md.push(`${env.engine}, ${env.cpu}, ${env.cores} cores, ${env.date}. Commit ${gitState(ROOT).commit}.`);
+md.push("Command: `node --import ./scripts/register-wasm.mjs --import tsx bench/threads.bench.ts`.");
+md.push("ms/sweep = median over samples (one softValueIteration call of K sweeps / K), thread counts taking turns. `others` = cores used by other processes while the case ran.", "");
+
+for (const c of cases) {
+  for (const simd of [true, false]) {
+    const build = simd ? "simd" : "scalar";
+    const m = c.kind === "dense" ? randomDense(c.S, A, GAMMA, 1000 + c.S) : randomCsr(c.S, A, GAMMA, NNZ, 3000 + c.S);
+    const r = randomVector(c.S * A, 2000 + c.S);
+    const backends: Backend[] = [];
+    for (const n of THREADS) backends.push(await init({ simd, threads: n }));
+    const mdps: TabularMDP[] = backends.map((b) => toMDP(m, b));
+    const entries = c.kind === "dense" ? c.S * A * c.S : m.kind === "csr" ? m.indices.length : 0;
+    const bytes = c.kind === "dense" ? entries * 8 : entries * 12 + (c.S * A + 1) * 4;
+    setMinParallelWork(c.forced ? 0 : undefined);
+    // warm-up, and the identity check: every thread count gives one thread's V
+    const V1 = softValueIteration(mdps[0], r, { tau: TAU, tol: 0, maxIter: c.K }).V;
+    for (let i = 1; i < mdps.length; i++) {
+      const V = softValueIteration(mdps[i], r, { tau: TAU, tol: 0, maxIter: c.K }).V;
+      for (let s = 0; s < c.S; s++) if (!Object.is(V[s], V1[s])) throw new Error(`${c.id} ${build}: ${THREADS[i]} threads differ from one at V[${s}]`);
+    }
+    const samples: number[][] = THREADS.map(() => []);
+    const load0 = loadavg();
+    const probe = contentionProbe();
+    for (let round = 0; round < c.rounds; round++) {
+      for (let i = 0; i < mdps.length; i++) {
+        const t = performance.now();
+        softValueIteration(mdps[i], r, { tau: TAU, tol: 0, maxIter: c.K });
+        samples[i].push((performance.now() - t) / c.K);
+      }
+    }
+    const others = probe();
+    const load1 = loadavg();
+    const ms = samples.map(median);
+    const row = {
+      id: c.id, build, title: c.title, S: c.S, A, K: c.K, rounds: c.rounds, forced: !!c.forced, bytesOfTransitions: bytes,
+      threads: THREADS, msPerSweep: ms, speedup: ms.map((x) => ms[0] / x), GBps: ms.map((x) => bytes / (x / 1e3) / 1e9),
+      samplesMs: samples, otherCores: others, loadavgBefore: load0, loadavgAfter: load1,
+      target: c.target, met: c.target === undefined ? undefined : ms[0] / ms[1] >= c.target,
+    };
+    results.push(row);
+    const line = THREADS.map((n, i) => `${n}: ${ms[i].toFixed(3)} ms (${row.speedup[i].toFixed(2)}×)`).join(", ");
+    console.log(`${c.id} ${build}: ${line}; others ${others.toFixed(2)} cores; loadavg ${load1}`);
+    md.push(`## ${c.title}, ${build}${c.target ? ` (target: 2 threads ≥ ${c.target}× one: ${row.met ? "met" : "NOT met"})` : ""}`, "");
+    md.push("| threads | ms/sweep | × one thread | GB/s of transitions |", "|---:|---:|---:|---:|");
+    THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(3)} | ${row.speedup[i].toFixed(2)} | ${row.GBps[i].toFixed(1)} |`));
+    md.push("", `K = ${c.K} sweeps per sample, ${c.rounds} samples per thread count; others ${others.toFixed(2)} cores; loadavg before ${load0}, after ${load1}.`, "");
+    setMinParallelWork(undefined);
+    mdps.length = 0;
+    gc();
+  }
+}
+
+mkdirSync(OUT, { recursive: true });
+writeFileSync(path.join(OUT, "threads.json"), JSON.stringify({ environment: env, results }, null, 2) + "\n");
+writeFileSync(path.join(OUT, "threads.md"), md.join("\n") + "\n");
+console.log(`wrote ${path.relative(ROOT, path.join(OUT, "threads.json"))} and threads.md`);
