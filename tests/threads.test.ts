@@ -63,6 +63,20 @@ describe("init({ threads })", () => {
     const c = softValueIteration(tabular(m, b.simd1), r, { tau: 0.2 });
     expect(firstBitDiff(a.V, c.V)).toBeUndefined();
   });
+
+  it("falls back to one thread with a note on a page that is not cross-origin isolated", async () => {
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    let one: Backend;
+    try {
+      one = await init({ simd: false, threads: 5 }); // a count not asked for before (a pool, once made, is kept)
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+    expect(one.threads).toBe(1);
+    expect(one.simd).toBe(false);
+    expect(one.threadsNote).toMatch(/not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/);
+  });
 });
 
 describe("the state split", () => {
