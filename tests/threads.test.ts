@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, softValueIteration, DomainError, ShapeError, type Backend } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
-import { combineParts, setSplitForTests, splitStates } from "../src/wasm/threads";
-import { outcomeDiff, runCase, tabular, threadCases } from "./helpers/threads-cases";
+import { combineParts, setSplitForTests, splitEpisodes, splitStates } from "../src/wasm/threads";
+import { outcomeDiff, runCase, runSample, sampleCases, tabular, threadCases } from "./helpers/threads-cases";
 import { randomDense, randomVector } from "./helpers/random-mdp";
 import { firstBitDiff } from "./helpers/compare";
 
@@ -159,4 +159,27 @@ describe("soft value iteration: n threads = one thread, bit for bit", () => {
       });
     }
   });
+});
+
+describe("sampling: n threads = one thread, bit for bit", () => {
+  it("episodes split in whole blocks of 16, in order, covering every episode once", () => {
+    for (const episodes of [1, 16, 17, 50, 100, 1000]) {
+      for (const n of [1, 2, 3, 8]) {
+        const b = splitEpisodes(episodes, n);
+        expect(b[0]).toBe(0);
+        expect(b[2 * n - 1]).toBe(episodes);
+        for (let p = 1; p < n; p++) expect(b[2 * p]).toBe(b[2 * p - 1]);
+        for (let p = 0; p < n; p++) if (b[2 * p + 1] < episodes) expect(b[2 * p + 1] % 16).toBe(0);
+      }
+    }
+  });
+
+  for (const c of sampleCases()) {
+    for (const build of ["simd", "scalar"]) {
+      it(`${build}: ${c.name}`, () => {
+        const want = runSample(c, b[`${build}1`]);
+        for (const n of [2, 3]) expect(firstBitDiff(runSample(c, b[`${build}${n}`]), want), `${n} threads`).toBeUndefined();
+      });
+    }
+  }
 });

@@ -42,5 +42,6 @@ export interface Kernels {
   rngNext(rng: ptr): number;
   rngUniform(rng: ptr): number;
   sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr, cdf: ptr, term: ptr, lengths: ptr): void;
+  sampleTrajectoriesRange(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr, cdf: ptr, term: ptr, lengths: ptr): void;
   cumulativeRows(P: ptr, indptr: ptr, S: number, A: number, out: ptr): void;
 }

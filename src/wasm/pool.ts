@@ -21,12 +21,37 @@ export interface SweepJob {
   pi: number;
 }
 
+/** A sampler call's arguments: sampleTrajectories' (assembly/sampling.ts), with n scratch areas of workBytes each from work. */
+export interface SampleJob {
+  P: number;
+  indptr: number;
+  indices: number;
+  pi: number;
+  rho: number;
+  r: number;
+  S: number;
+  A: number;
+  episodes: number;
+  horizon: number;
+  lo: number;
+  hi: number;
+  work: number;
+  workBytes: number;
+  states: number;
+  actions: number;
+  rewards: number;
+  cdf: number;
+  term: number;
+  lengths: number;
+}
+
 /** Kernels and memory of one workspace, as the pool needs them. */
 export interface PoolMember {
   readonly memory: WebAssembly.Memory;
   readonly k: {
     bellmanDenseRows(P: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
     bellmanCsrRows(indptr: number, indices: number, probs: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
+    sampleTrajectoriesRange(P: number, indptr: number, indices: number, pi: number, rho: number, r: number, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: number, states: number, actions: number, rewards: number, cdf: number, term: number, lengths: number): void;
     readonly deltaMin: WebAssembly.Global;
     readonly deltaMax: WebAssembly.Global;
   };
@@ -39,6 +64,8 @@ export interface SweepPool {
   sharedMemory(): WebAssembly.Memory;
   /** One sweep split by states over the threads; returns ‖ΔV‖∞ and the combined bounds. */
   sweep(ws: PoolMember, job: SweepJob): { residual: number; deltaMin: number; deltaMax: number };
+  /** One sampler call split by blocks of episodes over the threads (each with its own scratch at work + p·workBytes). */
+  sample(ws: PoolMember, job: SampleJob): void;
 }
 
 /** Most threads `init({ threads })` accepts. */
@@ -66,7 +93,15 @@ export function parallelWorth(entries: number): boolean {
   return entries >= minParallelWork;
 }
 
+/** Below this many sampled steps (episodes × horizon) a sampler call stays on the caller's thread. */
+let minParallelSteps = 1 << 14;
+
+export function parallelSamplingWorth(steps: number): boolean {
+  return steps >= minParallelSteps;
+}
+
 /** @internal for tests: thread even the smallest sweeps (0), or restore the default (undefined). */
 export function setMinParallelWork(n: number | undefined): void {
   minParallelWork = n ?? 1 << 17;
+  minParallelSteps = n ?? 1 << 14;
 }

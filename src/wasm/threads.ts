@@ -12,15 +12,17 @@
 // Atomics.load on a page's main thread, where blocking is forbidden).
 import simdThreadsBytes from "../../build/bilevel-simd-threads.wasm";
 import scalarThreadsBytes from "../../build/bilevel-scalar-threads.wasm";
-import { MAX_THREADS, type PoolMember, type SweepJob, type SweepPool } from "./pool";
+import { MAX_THREADS, type PoolMember, type SampleJob, type SweepJob, type SweepPool } from "./pool";
 
 // control words (Int32 indices) and f64 slots (Float64 indices) of the control buffer
-const GEN = 0, DONE = 1, ACK = 2, KIND = 3, MEM = 4, FAIL = 5, ARGS = 8; // ARGS..ARGS+9: pointers, S, A
+const GEN = 0, DONE = 1, ACK = 2, KIND = 3, MEM = 4, FAIL = 5, ARGS = 8; // ARGS..ARGS+23: a job's integer arguments
 const F_GAMMA = 16, F_TAU = 17; // f64 indices (bytes 128, 136)
 const BOUNDS = 1024; // i32 index: s0, s1 of part p at BOUNDS + 2p (bytes 4096…)
 const RESULTS = 1024; // f64 index: dmin, dmax of part p at RESULTS + 2p (bytes 8192…)
 const CTL_BYTES = 8192 + MAX_THREADS * 16;
-const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2;
+const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3;
+/** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
+const SAMPLE_BLOCK = 16;
 
 /**
  * State ranges of the parts: part p sweeps states [bounds[2p], bounds[2p+1]), contiguous,
@@ -83,9 +85,14 @@ function run(kind) {
     if (!e) { Atomics.store(ctl, ${FAIL}, 2); return; }
     const a = ${ARGS}, g = f64[${F_GAMMA}], t = f64[${F_TAU}];
     try {
-      if (kind === ${KIND_DENSE}) e.bellmanDenseRows(ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 8], ctl[a + 9], g, t, ctl[a + 7], s0, s1);
-      else e.bellmanCsrRows(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 8], ctl[a + 9], g, t, ctl[a + 7], s0, s1);
-      dmin = e.deltaMin.value; dmax = e.deltaMax.value;
+      if (kind === ${KIND_SAMPLE}) {
+        const c = (i) => ctl[a + i];
+        e.sampleTrajectoriesRange(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), s0, s1, c(8), c(9), c(10), c(11) + index * c(12), c(13), c(14), c(15), c(16), c(17), c(18));
+      } else {
+        if (kind === ${KIND_DENSE}) e.bellmanDenseRows(ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 8], ctl[a + 9], g, t, ctl[a + 7], s0, s1);
+        else e.bellmanCsrRows(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 8], ctl[a + 9], g, t, ctl[a + 7], s0, s1);
+        dmin = e.deltaMin.value; dmax = e.deltaMax.value;
+      }
     } catch (err) {
       Atomics.store(ctl, ${FAIL}, 3);
     }
@@ -201,20 +208,33 @@ class Pool implements SweepPool {
     return id;
   }
 
-  sweep(ws: PoolMember, j: SweepJob): { residual: number; deltaMin: number; deltaMax: number } {
-    const { ctl, f64, n } = this;
-    const id = this.idOf(ws);
-    const b = split(j.S, n);
-    ctl[KIND] = j.dense ? KIND_DENSE : KIND_CSR;
+  /** Post a job to the workers (they start at once), with each part's range. */
+  private post(kind: number, id: number, args: number[], bounds: Int32Array, gamma = 0, tau = 0): void {
+    const { ctl, f64 } = this;
+    ctl[KIND] = kind;
     ctl[MEM] = id;
     ctl[FAIL] = 0;
-    ctl.set([j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.pi, j.S, j.A], ARGS);
-    f64[F_GAMMA] = j.gamma;
-    f64[F_TAU] = j.tau;
-    ctl.set(b, BOUNDS);
+    ctl.set(args, ARGS);
+    f64[F_GAMMA] = gamma;
+    f64[F_TAU] = tau;
+    ctl.set(bounds, BOUNDS);
     Atomics.store(ctl, DONE, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
+  }
+
+  /** Wait for every worker's part; throw when one failed. */
+  private join(what: string): void {
+    this.waitFor(DONE, this.n - 1);
+    const fail = Atomics.load(this.ctl, FAIL);
+    if (fail) throw new Error(`bilevel-rl threads: a worker failed its part of ${what} (code ${fail})`);
+  }
+
+  sweep(ws: PoolMember, j: SweepJob): { residual: number; deltaMin: number; deltaMax: number } {
+    const { f64, n } = this;
+    const id = this.idOf(ws);
+    const b = split(j.S, n);
+    this.post(j.dense ? KIND_DENSE : KIND_CSR, id, [j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.pi, j.S, j.A], b, j.gamma, j.tau);
     // part 0 on the caller's instance
     const s0 = b[0], s1 = b[1];
     if (s1 > s0) {
@@ -226,10 +246,24 @@ class Pool implements SweepPool {
       f64[RESULTS] = Infinity;
       f64[RESULTS + 1] = -Infinity;
     }
-    this.waitFor(DONE, n - 1);
-    if (Atomics.load(ctl, FAIL)) throw new Error(`bilevel-rl threads: a worker failed its part of a sweep (code ${Atomics.load(ctl, FAIL)})`);
+    this.join("a sweep");
     return combineParts(f64.subarray(RESULTS, RESULTS + 2 * n));
   }
+
+  sample(ws: PoolMember, j: SampleJob): void {
+    const id = this.idOf(ws);
+    const b = splitEpisodes(j.episodes, this.n);
+    this.post(KIND_SAMPLE, id, [j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, j.horizon, j.lo, j.hi, j.work, j.workBytes, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths], b);
+    if (b[1] > b[0]) ws.k.sampleTrajectoriesRange(j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, b[0], b[1], j.horizon, j.lo, j.hi, j.work, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths);
+    this.join("sampling");
+  }
+}
+
+/** Episode ranges of the parts: whole blocks of 16 episodes (the sampler's lockstep block), split as evenly as splitStates splits states. */
+export function splitEpisodes(episodes: number, n: number): Int32Array {
+  const b = splitStates(Math.ceil(episodes / SAMPLE_BLOCK), n);
+  for (let i = 0; i < b.length; i++) b[i] = Math.min(episodes, b[i] * SAMPLE_BLOCK);
+  return b;
 }
 
 /**

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, type Backend } from "../../src/index";
 import { setMinParallelWork } from "../../src/wasm/pool";
-import { outcomeDiff, runCase, threadCases } from "../helpers/threads-cases";
+import { outcomeDiff, runCase, runSample, sampleCases, threadCases } from "../helpers/threads-cases";
+import { firstBitDiff } from "../helpers/compare";
 
 const b: Record<string, Backend> = {};
 beforeAll(async () => {
@@ -32,6 +33,15 @@ describe("threads in Chromium", () => {
         const want = runCase(c, b[`${build}1`]);
         expect("error" in want).toBe(c.name.includes("overflow"));
         for (const n of [2, 3]) expect(outcomeDiff(runCase(c, b[`${build}${n}`]), want), `${n} threads`).toBeUndefined();
+      });
+    }
+  }
+
+  for (const c of sampleCases()) {
+    for (const build of ["simd", "scalar"]) {
+      it(`${build}: sampling ${c.name}: 2 and 3 threads = one thread`, () => {
+        const want = runSample(c, b[`${build}1`]);
+        for (const n of [2, 3]) expect(firstBitDiff(runSample(c, b[`${build}${n}`]), want), `${n} threads`).toBeUndefined();
       });
     }
   }

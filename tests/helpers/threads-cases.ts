@@ -1,7 +1,7 @@
 // Cases of the threads identity check (docs/math.md#threads), shared by the node and browser
 // tests: soft value iteration on one thread and on n threads must agree bit for bit in V, Q,
 // π, the residual and the sweep count (or throw the same error). No vitest, no Node imports.
-import { TabularMDP, softValueIteration, type Backend } from "../../src/index";
+import { TabularMDP, sampleTrajectories, softValueIteration, type Backend } from "../../src/index";
 import type { RefMDP } from "../../src/reference/index";
 import { firstBitDiff } from "./compare";
 import { randomCsr, randomDense, randomVector } from "./random-mdp";
@@ -71,4 +71,35 @@ export function outcomeDiff(a: Outcome, b: Outcome): string | undefined {
     if (d) return `${f}: ${d}`;
   }
   return undefined;
+}
+
+export interface SampleCase {
+  name: string;
+  m: RefMDP;
+  episodes: number;
+  horizon: number;
+  seed: number;
+  terminal?: Uint8Array;
+  rewards?: boolean;
+}
+
+/** Sampler shapes: episodes not a multiple of the 16-episode block, fewer blocks than threads, long rows (bisection), terminal states, rewards. */
+export function sampleCases(): SampleCase[] {
+  return [
+    { name: "dense S=30 A=3, 50 episodes × 20", m: randomDense(30, 3, 0.9, 41), episodes: 50, horizon: 20, seed: 7, rewards: true },
+    { name: "dense S=5 A=2, 17 episodes × 9", m: randomDense(5, 2, 0.9, 42), episodes: 17, horizon: 9, seed: 2 ** 40 + 3 },
+    { name: "csr S=200 A=4, 100 episodes × 33, terminal", m: randomCsr(200, 4, 0.95, 20, 43), episodes: 100, horizon: 33, seed: 11, terminal: terminalEvery(200, 7), rewards: true },
+    { name: "csr S=50 A=1, 33 episodes × 5", m: randomCsr(50, 1, 0.9, 3, 44), episodes: 33, horizon: 5, seed: 0 },
+  ];
+}
+
+/** Sampled states, actions, rewards and lengths, concatenated as doubles (for a bitwise comparison). */
+export function runSample(c: SampleCase, backend: Backend): Float64Array {
+  const mdp = tabular(c.m, backend, c.terminal);
+  const { S, A } = c.m;
+  const pi = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) for (let a = 0; a < A; a++) pi[s * A + a] = (1 + ((s + 2 * a) % 3)) / [...Array(A).keys()].reduce((t, b) => t + 1 + ((s + 2 * b) % 3), 0);
+  const r = c.rewards ? randomVector(S * A, 5) : undefined;
+  const t = sampleTrajectories(mdp, pi, { episodes: c.episodes, horizon: c.horizon, seed: c.seed, r });
+  return Float64Array.from([...t.states, ...t.actions, ...(t.rewards ?? []), ...t.lengths]);
 }
