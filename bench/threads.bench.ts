@@ -9,13 +9,15 @@
 // A sample is one softValueIteration call of K sweeps (tol 0, so exactly K) divided by K;
 // the thread counts take turns sample by sample (so a change of machine load hits them all
 // alike); the figure is the median. Each case records the load of other processes on the
-// machine while it ran (cores, from /proc/stat) and /proc/loadavg.
+// machine while it ran (cores, from /proc/stat) and /proc/loadavg; before each case it waits
+// up to a minute for the others to go quiet (≤ 0.15 cores).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { init, softValueIteration, type Backend, type TabularMDP } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
-import { contentionProbe, gc, gitState, runEnvironment } from "./lib/harness";
+import { contentionProbe, gc, gitState, runEnvironment, waitQuiet } from "./lib/harness";
 import { randomCsr, randomDense, randomVector, toMDP } from "./lib/problems";
 
 const QUICK = process.argv.includes("--quick");
@@ -89,6 +91,8 @@ for (const c of cases) {
       for (let s = 0; s < c.S; s++) if (!Object.is(V[s], V1[s])) throw new Error(`${c.id} ${build}: ${THREADS[i]} threads differ from one at V[${s}]`);
     }
     const samples: number[][] = THREADS.map(() => []);
+    // wait (up to a minute) until other processes use at most 0.15 cores: this machine is shared
+    const waited = QUICK ? 0 : await waitQuiet(0.15, 60);
     const load0 = loadavg();
     const probe = contentionProbe();
     for (let round = 0; round < c.rounds; round++) {
@@ -104,12 +108,12 @@ for (const c of cases) {
     const row = {
       id: c.id, build, title: c.title, S: c.S, A, K: c.K, rounds: c.rounds, forced: !!c.forced, bytesOfTransitions: bytes,
       threads: THREADS, msPerSweep: ms, speedup: ms.map((x) => ms[0] / x), GBps: ms.map((x) => bytes / (x / 1e3) / 1e9),
-      samplesMs: samples, otherCores: others, loadavgBefore: load0, loadavgAfter: load1,
+      samplesMs: samples, otherCores: others, waitedForQuietS: waited, loadavgBefore: load0, loadavgAfter: load1,
       target: c.target, met: c.target === undefined ? undefined : ms[0] / ms[1] >= c.target,
     };
     results.push(row);
     const line = THREADS.map((n, i) => `${n}: ${ms[i].toFixed(3)} ms (${row.speedup[i].toFixed(2)}×)`).join(", ");
-    console.log(`${c.id} ${build}: ${line}; others ${others.toFixed(2)} cores; loadavg ${load1}`);
+    console.log(`${c.id} ${build}: ${line}; others ${others.toFixed(2)} cores; loadavg ${load1}; waited ${waited.toFixed(0)} s for quiet`);
     md.push(`## ${c.title}, ${build}${c.target ? ` (target: 2 threads ≥ ${c.target}× one: ${row.met ? "met" : "NOT met"})` : ""}`, "");
     md.push("| threads | ms/sweep | × one thread | GB/s of transitions |", "|---:|---:|---:|---:|");
     THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(3)} | ${row.speedup[i].toFixed(2)} | ${row.GBps[i].toFixed(1)} |`));
@@ -120,7 +124,52 @@ for (const c of cases) {
   }
 }
 
+// What bounds the dense sweep: the machine's memory read bandwidth with 1 and with 2 threads
+// reading at once (each its own wasm instance running the SIMD build's dot over 2 × 64 MB,
+// the dense sweep's inner loop), started together through a shared flag.
+async function readBandwidth(threads: number): Promise<number> {
+  const bytesEach = QUICK ? 4 * 2 ** 20 : 64 * 2 ** 20, reps = QUICK ? 5 : 20;
+  const src = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const { readFileSync } = require("node:fs");
+    const { wasm, bytesEach, reps, flag } = workerData;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasm)), {});
+    const ex = inst.exports;
+    const x = Math.ceil(ex.heapBase() / 64) * 64, y = x + bytesEach, end = y + bytesEach;
+    ex.memory.grow(Math.ceil((end - ex.memory.buffer.byteLength) / 65536) + 1);
+    new Float64Array(ex.memory.buffer, x, bytesEach / 8).fill(1);
+    new Float64Array(ex.memory.buffer, y, bytesEach / 8).fill(1);
+    ex.dot(x, y, bytesEach / 8);
+    const f = new Int32Array(flag);
+    Atomics.add(f, 1, 1); Atomics.notify(f, 1);
+    Atomics.wait(f, 0, 0);
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) ex.dot(x, y, bytesEach / 8);
+    parentPort.postMessage(performance.now() - t);`;
+  const flag = new SharedArrayBuffer(8);
+  const f = new Int32Array(flag);
+  const wasm = path.join(ROOT, "build/bilevel-simd.wasm");
+  const ws = Array.from({ length: threads }, () => new Worker(src, { eval: true, workerData: { wasm, bytesEach, reps, flag } }));
+  const done = ws.map((w) => new Promise<number>((r) => w.once("message", r)));
+  while (Atomics.load(f, 1) < threads) await new Promise((r) => setTimeout(r, 5));
+  Atomics.store(f, 0, 1);
+  Atomics.notify(f, 0);
+  const ms = Math.max(...(await Promise.all(done)));
+  await Promise.all(ws.map((w) => w.terminate()));
+  return (threads * reps * 2 * bytesEach) / (ms / 1e3) / 1e9;
+}
+if (!QUICK) await waitQuiet(0.15, 60);
+const bw = { load: loadavg(), probe: contentionProbe(), one: [] as number[], two: [] as number[] };
+for (let i = 0; i < 3; i++) {
+  bw.one.push(await readBandwidth(1));
+  bw.two.push(await readBandwidth(2));
+}
+const bandwidth = { oneThreadGBps: median(bw.one), twoThreadsGBps: median(bw.two), otherCores: bw.probe(), loadavg: bw.load };
+console.log(`memory read bandwidth (wasm SIMD dot): 1 thread ${bandwidth.oneThreadGBps.toFixed(1)} GB/s, 2 threads together ${bandwidth.twoThreadsGBps.toFixed(1)} GB/s; others ${bandwidth.otherCores.toFixed(2)} cores`);
+md.push("## Memory read bandwidth (what bounds the dense sweep)", "");
+md.push(`The SIMD build's \`dot\` over 2 × 64 MB, in 1 thread and in 2 threads at once (each its own memory), median of 3: **${bandwidth.oneThreadGBps.toFixed(1)} GB/s** and **${bandwidth.twoThreadsGBps.toFixed(1)} GB/s** together (${(bandwidth.twoThreadsGBps / bandwidth.oneThreadGBps).toFixed(2)}×); others ${bandwidth.otherCores.toFixed(2)} cores, loadavg ${bandwidth.loadavg}. A dense sweep reads all of P once, so its 2-thread speedup cannot exceed this ratio (nor its GB/s this total).`, "");
+
 mkdirSync(OUT, { recursive: true });
-writeFileSync(path.join(OUT, "threads.json"), JSON.stringify({ environment: env, results }, null, 2) + "\n");
+writeFileSync(path.join(OUT, "threads.json"), JSON.stringify({ environment: env, bandwidth, results }, null, 2) + "\n");
 writeFileSync(path.join(OUT, "threads.md"), md.join("\n") + "\n");
 console.log(`wrote ${path.relative(ROOT, path.join(OUT, "threads.json"))} and threads.md`);
