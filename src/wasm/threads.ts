@@ -20,6 +20,8 @@ const F_GAMMA = 16, F_TAU = 17; // f64 indices (bytes 128, 136)
 const BOUNDS = 1024; // i32 index: s0, s1 of part p at BOUNDS + 2p (bytes 4096…)
 const RESULTS = 1024; // f64 index: dmin, dmax of part p at RESULTS + 2p (bytes 8192…)
 const CTL_BYTES = 8192 + MAX_THREADS * 16;
+/** How long a thread spins for the next job or for the workers' parts before it blocks (ms). */
+const SPIN_MS = 0.2;
 const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3;
 /** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
 const SAMPLE_BLOCK = 16;
@@ -100,10 +102,21 @@ function run(kind) {
   f64[${RESULTS} + 2 * index] = dmin;
   f64[${RESULTS} + 2 * index + 1] = dmax;
 }
+// After a job, spin a while for the next one (value iteration posts sweeps back to back; a
+// wake from Atomics.waitAsync goes through the event loop and costs tens of µs), then wait.
+function spin() {
+  const t0 = performance.now();
+  do {
+    for (let i = 0; i < 64; i++) if (Atomics.load(ctl, ${GEN}) !== seen) return true;
+  } while (performance.now() - t0 < ${SPIN_MS});
+  return false;
+}
 async function loop() {
   for (;;) {
-    const w = Atomics.waitAsync(ctl, ${GEN}, seen);
-    if (w.async) await w.value;
+    if (!spin()) {
+      const w = Atomics.waitAsync(ctl, ${GEN}, seen);
+      if (w.async) await w.value;
+    }
     seen = Atomics.load(ctl, ${GEN});
     const kind = ctl[${KIND}];
     if (kind === ${KIND_EXIT}) { if (isNode) process.exit(0); else self.close(); return; }
@@ -187,8 +200,10 @@ class Pool implements SweepPool {
   /** Wait until ctl[i] ≥ target. */
   private waitFor(i: number, target: number): void {
     const c = this.ctl;
+    const t0 = performance.now();
+    // spin first (the parts are about equal, so the workers are usually about done), then block
     for (let v = Atomics.load(c, i); v < target; v = Atomics.load(c, i)) {
-      if (this.block) Atomics.wait(c, i, v);
+      if (this.block && performance.now() - t0 > SPIN_MS) Atomics.wait(c, i, v);
     }
   }
 
