@@ -140,8 +140,10 @@ export function bellmanCsr(indptr: usize, indices: usize, probs: usize, r: usize
 // The threaded sweep's share (docs/math.md#threads): the Q rows and backups of the states
 // s0..s1−1 only, each with the arithmetic of bellmanDense/bellmanCsr, so the union of the
 // shares is that sweep bit for bit. Sets deltaMin/deltaMax over the share (NaN when any d
-// is NaN); the host combines the shares' bounds in state order.
+// is NaN); the host combines the shares' bounds in state order. Only the shared-memory
+// builds have a body (the default builds, which never thread, stay as small as before).
 export function bellmanDenseRows(P: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize, s0: i32, s1: i32): f64 {
+  if (!ASC_FEATURE_THREADS) unreachable();
   const row = <usize>S << 3;
   for (let i = s0 * A, n = s1 * A; i < n; i++) {
     const o = <usize>i << 3;
@@ -151,6 +153,7 @@ export function bellmanDenseRows(P: usize, r: usize, V: usize, Q: usize, Vout: u
 }
 
 export function bellmanCsrRows(indptr: usize, indices: usize, probs: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize, s0: i32, s1: i32): f64 {
+  if (!ASC_FEATURE_THREADS) unreachable();
   const i0 = s0 * A, n = s1 * A;
   let k0 = load<i32>(indptr + (<usize>i0 << 2));
   for (let i = i0; i < n; i++) {

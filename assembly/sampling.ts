@@ -207,7 +207,9 @@ export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: 
 // The threaded sampler's share (docs/math.md#threads): episodes e1..e2−1 only (e1 a multiple
 // of the block size), written where sampleTrajectories writes them, with their own streams:
 // the union of the shares is sampleTrajectories' output. work is this share's own scratch.
+// Only the shared-memory builds have a body.
 export function sampleTrajectoriesRange(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, e1: i32, e2: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize, term: usize, lengths: usize): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
   sampleEpisodes(P, indptr, indices, pi, rho, r, S, A, e1, e2, horizon, lo, hi, work, states, actions, rewards, cdf, term, lengths);
 }
 
