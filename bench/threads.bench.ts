@@ -47,7 +47,7 @@ const cases: Case[] = QUICK
   : [
       { id: "dense-S1500", title: "dense S=1500 A=4 (72 MB of P)", kind: "dense", S: 1500, K: 20, rounds: 15, target: 1.6 },
       { id: "csr-S1000000", title: "CSR S=10⁶ A=4 nnz/row=5 (20 M non-zeros)", kind: "csr", S: 1e6, K: 3, rounds: 11, target: 1.6 },
-      { id: "dense-S300", title: "dense S=300 A=4 (2.9 MB of P)", kind: "dense", S: 300, K: 200, rounds: 15 },
+      { id: "dense-S600", title: "dense S=600 A=4 (11.5 MB of P, just above the threshold)", kind: "dense", S: 600, K: 100, rounds: 15 },
       { id: "dense-S100-forced", title: "dense S=100 A=4, threaded below the threshold (dispatch cost)", kind: "dense", S: 100, K: 2000, rounds: 15, forced: true },
     ];
 

@@ -83,18 +83,21 @@ export function attachPool(backend: Backend, pool: SweepPool): void {
 }
 
 /**
- * Below this many stored transition entries (S·A·S dense, nnz CSR) a sweep runs on the
- * caller's thread alone: the dispatch (tens of µs) would cost more than it saves. Either
- * way the bits are the same.
+ * Below this many stored transition entries (S·A·S dense, nnz CSR; 2^20 ≈ dense S = 512 at
+ * A = 4, a sweep of a few tenths of a ms) a sweep runs on the caller's thread alone: a
+ * dispatch costs a few µs on idle cores but up to tenths of a ms when other processes hold
+ * them. Either way the bits are the same.
  */
-let minParallelWork = 1 << 17;
+const MIN_PARALLEL_WORK = 1 << 20;
+const MIN_PARALLEL_STEPS = 1 << 16;
+let minParallelWork = MIN_PARALLEL_WORK;
 
 export function parallelWorth(entries: number): boolean {
   return entries >= minParallelWork;
 }
 
 /** Below this many sampled steps (episodes × horizon) a sampler call stays on the caller's thread. */
-let minParallelSteps = 1 << 14;
+let minParallelSteps = MIN_PARALLEL_STEPS;
 
 export function parallelSamplingWorth(steps: number): boolean {
   return steps >= minParallelSteps;
@@ -102,6 +105,6 @@ export function parallelSamplingWorth(steps: number): boolean {
 
 /** @internal for tests: thread even the smallest sweeps (0), or restore the default (undefined). */
 export function setMinParallelWork(n: number | undefined): void {
-  minParallelWork = n ?? 1 << 17;
-  minParallelSteps = n ?? 1 << 14;
+  minParallelWork = n ?? MIN_PARALLEL_WORK;
+  minParallelSteps = n ?? MIN_PARALLEL_STEPS;
 }

@@ -20,8 +20,12 @@ const F_GAMMA = 16, F_TAU = 17; // f64 indices (bytes 128, 136)
 const BOUNDS = 1024; // i32 index: s0, s1 of part p at BOUNDS + 2p (bytes 4096…)
 const RESULTS = 1024; // f64 index: dmin, dmax of part p at RESULTS + 2p (bytes 8192…)
 const CTL_BYTES = 8192 + MAX_THREADS * 16;
-/** How long a thread spins for the next job or for the workers' parts before it blocks (ms). */
-const SPIN_MS = 0.2;
+/**
+ * How long a thread spins for the next job or for the workers' parts before it blocks (ms),
+ * when there are at least as many cores as threads; with more threads than cores a spinning
+ * thread would hold the core the thread it waits for needs, so then nobody spins.
+ */
+const SPIN_MS = 0.05;
 const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3;
 /** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
 const SAMPLE_BLOCK = 16;
@@ -57,11 +61,11 @@ const WORKER_SOURCE = `
 const isNode = typeof self === "undefined";
 const port = isNode ? require("node:worker_threads").parentPort : self;
 const post = (m) => port.postMessage(m);
-let ctl, f64, mod, index, seen = 0;
+let ctl, f64, mod, index, spinMs = 0, seen = 0;
 const insts = new Map();
 function onMessage(m) {
   if (m.type === "init") {
-    ctl = new Int32Array(m.ctl); f64 = new Float64Array(m.ctl); mod = m.module; index = m.index;
+    ctl = new Int32Array(m.ctl); f64 = new Float64Array(m.ctl); mod = m.module; index = m.index; spinMs = m.spinMs;
     seen = Atomics.load(ctl, ${GEN});
     post({ type: "ready" });
     loop();
@@ -108,7 +112,7 @@ function spin() {
   const t0 = performance.now();
   do {
     for (let i = 0; i < 64; i++) if (Atomics.load(ctl, ${GEN}) !== seen) return true;
-  } while (performance.now() - t0 < ${SPIN_MS});
+  } while (performance.now() - t0 < spinMs);
   return false;
 }
 async function loop() {
@@ -168,6 +172,22 @@ async function startWorker(onMessage: (m: { type: string }) => void, onError: (e
   return w;
 }
 
+/** Logical cores: navigator.hardwareConcurrency (browsers, Node ≥ 21, Deno, Bun), else Node's os module; 1 when unknown. */
+async function cores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  if (isNode()) {
+    try {
+      const name = "node:os";
+      const os = (await import(/* @vite-ignore */ name)) as typeof import("node:os");
+      return os.availableParallelism?.() ?? os.cpus().length;
+    } catch {
+      return 1;
+    }
+  }
+  return 1;
+}
+
 /** May this agent block in Atomics.wait (Node's main thread, any worker) or must it spin (a page's main thread)? */
 function canBlock(): boolean {
   try {
@@ -188,7 +208,7 @@ class Pool implements SweepPool {
     for (const w of this.workers) w.postMessage({ type: "drop", id });
   });
 
-  constructor(readonly n: number, private readonly workers: AnyWorker[], ctl: SharedArrayBuffer) {
+  constructor(readonly n: number, private readonly workers: AnyWorker[], ctl: SharedArrayBuffer, private readonly spinMs: number) {
     this.ctl = new Int32Array(ctl);
     this.f64 = new Float64Array(ctl);
   }
@@ -203,7 +223,7 @@ class Pool implements SweepPool {
     const t0 = performance.now();
     // spin first (the parts are about equal, so the workers are usually about done), then block
     for (let v = Atomics.load(c, i); v < target; v = Atomics.load(c, i)) {
-      if (this.block && performance.now() - t0 > SPIN_MS) Atomics.wait(c, i, v);
+      if (this.block && performance.now() - t0 > this.spinMs) Atomics.wait(c, i, v);
     }
   }
 
@@ -250,18 +270,21 @@ class Pool implements SweepPool {
     const id = this.idOf(ws);
     const b = split(j.S, n);
     this.post(j.dense ? KIND_DENSE : KIND_CSR, id, [j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.pi, j.S, j.A], b, j.gamma, j.tau);
-    // part 0 on the caller's instance
+    // part 0 on the caller's instance; the workers are always joined (a job must not outlive its call)
     const s0 = b[0], s1 = b[1];
-    if (s1 > s0) {
-      if (j.dense) ws.k.bellmanDenseRows(j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
-      else ws.k.bellmanCsrRows(j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
-      f64[RESULTS] = ws.k.deltaMin.value as number;
-      f64[RESULTS + 1] = ws.k.deltaMax.value as number;
-    } else {
-      f64[RESULTS] = Infinity;
-      f64[RESULTS + 1] = -Infinity;
+    try {
+      if (s1 > s0) {
+        if (j.dense) ws.k.bellmanDenseRows(j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
+        else ws.k.bellmanCsrRows(j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
+        f64[RESULTS] = ws.k.deltaMin.value as number;
+        f64[RESULTS + 1] = ws.k.deltaMax.value as number;
+      } else {
+        f64[RESULTS] = Infinity;
+        f64[RESULTS + 1] = -Infinity;
+      }
+    } finally {
+      this.join("a sweep");
     }
-    this.join("a sweep");
     return combineParts(f64.subarray(RESULTS, RESULTS + 2 * n));
   }
 
@@ -269,8 +292,11 @@ class Pool implements SweepPool {
     const id = this.idOf(ws);
     const b = splitEpisodes(j.episodes, this.n);
     this.post(KIND_SAMPLE, id, [j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, j.horizon, j.lo, j.hi, j.work, j.workBytes, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths], b);
-    if (b[1] > b[0]) ws.k.sampleTrajectoriesRange(j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, b[0], b[1], j.horizon, j.lo, j.hi, j.work, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths);
-    this.join("sampling");
+    try {
+      if (b[1] > b[0]) ws.k.sampleTrajectoriesRange(j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, b[0], b[1], j.horizon, j.lo, j.hi, j.work, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths);
+    } finally {
+      this.join("sampling");
+    }
   }
 }
 
@@ -315,6 +341,7 @@ export async function createPool(simd: boolean, n: number): Promise<{ module: We
     return { note: `this engine cannot compile the shared-memory kernels (${(e as Error).message})` };
   }
   const ctl = new SharedArrayBuffer(CTL_BYTES);
+  const spinMs = n <= (await cores()) ? SPIN_MS : 0;
   const workers: AnyWorker[] = [];
   try {
     const ready: Promise<void>[] = [];
@@ -323,7 +350,7 @@ export async function createPool(simd: boolean, n: number): Promise<{ module: We
       ready.push(new Promise<void>((r, j) => ((resolve = r), (reject = j))));
       const w = await startWorker((m) => { if (m.type === "ready") resolve(); }, (e) => reject(e));
       workers.push(w);
-      w.postMessage({ type: "init", ctl, module, index: i });
+      w.postMessage({ type: "init", ctl, module, index: i, spinMs });
     }
     await Promise.all(ready);
     // idle workers must not keep Node alive; not before they are ready (the wait for them would be all that is left)
@@ -332,5 +359,5 @@ export async function createPool(simd: boolean, n: number): Promise<{ module: We
     for (const w of workers) w.terminate();
     return { note: `workers could not be started (${(e as Error).message})` };
   }
-  return { module, pool: new Pool(n, workers, ctl) };
+  return { module, pool: new Pool(n, workers, ctl, spinMs) };
 }
