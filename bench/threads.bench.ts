@@ -3,7 +3,7 @@
 // 5 non-zeros per row: 2 threads ≥ 1.6× one thread) and small dense sweeps forced onto the
 // threads (the dispatch cost per sweep, which sets the size below which threads do not pay).
 //
-//   node --import ./scripts/register-wasm.mjs --import tsx bench/threads.bench.ts [--quick]
+//   node --import ./scripts/register-wasm.mjs --import tsx bench/threads.bench.ts [--quick] [--only=csr-S1000000,…]
 //
 // Writes bench/results/threads.json and threads.md (with --quick: bench/results/quick/).
 // A sample is one softValueIteration call of K sweeps (tol 0, so exactly K) divided by K;
@@ -23,7 +23,7 @@ import { randomCsr, randomDense, randomVector, toMDP } from "./lib/problems";
 const QUICK = process.argv.includes("--quick");
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "..");
-const OUT = path.join(HERE, "results", QUICK ? "quick" : "");
+const OUT = path.join(HERE, "results", QUICK ? "quick" : process.argv.some((a) => a.startsWith("--only=")) ? "partial" : "");
 const THREADS = [1, 2, 3, 4];
 const A = 4, TAU = 0.5, GAMMA = 0.999, NNZ = 5;
 
@@ -39,7 +39,7 @@ interface Case {
   target?: number;
 }
 
-const cases: Case[] = QUICK
+const allCases: Case[] = QUICK
   ? [
       { id: "dense-S300", title: "dense S=300", kind: "dense", S: 300, K: 20, rounds: 5 },
       { id: "csr-S20000", title: "CSR S=20000", kind: "csr", S: 20000, K: 10, rounds: 5 },
@@ -50,6 +50,11 @@ const cases: Case[] = QUICK
       { id: "dense-S600", title: "dense S=600 A=4 (11.5 MB of P, just above the threshold)", kind: "dense", S: 600, K: 100, rounds: 15 },
       { id: "dense-S100-forced", title: "dense S=100 A=4, threaded below the threshold (dispatch cost)", kind: "dense", S: 100, K: 2000, rounds: 15, forced: true },
     ];
+
+/** --only=id,id runs only those cases (and no bandwidth probe); the output goes to bench/results/partial/. */
+const ONLY = (process.argv.find((a) => a.startsWith("--only=")) ?? "").slice(7).split(",").filter(Boolean);
+const cases = ONLY.length ? allCases.filter((c) => ONLY.includes(c.id)) : allCases;
+if (ONLY.length && cases.length !== ONLY.length) throw new Error(`--only: unknown case among ${ONLY.join(", ")} (cases: ${allCases.map((c) => c.id).join(", ")})`);
 
 function loadavg(): string {
   try {
@@ -158,16 +163,18 @@ async function readBandwidth(threads: number): Promise<number> {
   await Promise.all(ws.map((w) => w.terminate()));
   return (threads * reps * 2 * bytesEach) / (ms / 1e3) / 1e9;
 }
-if (!QUICK) await waitQuiet(0.15, 60);
+if (!QUICK && !ONLY.length) await waitQuiet(0.15, 60);
 const bw = { load: loadavg(), probe: contentionProbe(), one: [] as number[], two: [] as number[] };
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < (ONLY.length ? 0 : 3); i++) {
   bw.one.push(await readBandwidth(1));
   bw.two.push(await readBandwidth(2));
 }
 const bandwidth = { oneThreadGBps: median(bw.one), twoThreadsGBps: median(bw.two), otherCores: bw.probe(), loadavg: bw.load };
-console.log(`memory read bandwidth (wasm SIMD dot): 1 thread ${bandwidth.oneThreadGBps.toFixed(1)} GB/s, 2 threads together ${bandwidth.twoThreadsGBps.toFixed(1)} GB/s; others ${bandwidth.otherCores.toFixed(2)} cores`);
-md.push("## Memory read bandwidth (what bounds the dense sweep)", "");
-md.push(`The SIMD build's \`dot\` over 2 × 64 MB, in 1 thread and in 2 threads at once (each its own memory), median of 3: **${bandwidth.oneThreadGBps.toFixed(1)} GB/s** and **${bandwidth.twoThreadsGBps.toFixed(1)} GB/s** together (${(bandwidth.twoThreadsGBps / bandwidth.oneThreadGBps).toFixed(2)}×); others ${bandwidth.otherCores.toFixed(2)} cores, loadavg ${bandwidth.loadavg}. A dense sweep reads all of P once, so its 2-thread speedup cannot exceed this ratio (nor its GB/s this total).`, "");
+if (!ONLY.length) {
+  console.log(`memory read bandwidth (wasm SIMD dot): 1 thread ${bandwidth.oneThreadGBps.toFixed(1)} GB/s, 2 threads together ${bandwidth.twoThreadsGBps.toFixed(1)} GB/s; others ${bandwidth.otherCores.toFixed(2)} cores`);
+  md.push("## Memory read bandwidth (what bounds the dense sweep)", "");
+  md.push(`The SIMD build's \`dot\` over 2 × 64 MB, in 1 thread and in 2 threads at once (each its own memory), median of 3: **${bandwidth.oneThreadGBps.toFixed(1)} GB/s** and **${bandwidth.twoThreadsGBps.toFixed(1)} GB/s** together (${(bandwidth.twoThreadsGBps / bandwidth.oneThreadGBps).toFixed(2)}×); others ${bandwidth.otherCores.toFixed(2)} cores, loadavg ${bandwidth.loadavg}. A dense sweep reads all of P once per sweep, so its GB/s on 2 threads cannot exceed the 2-thread total; its speedup over one thread can exceed the ratio only where one thread stays below the 1-thread figure.`, "");
+}
 
 mkdirSync(OUT, { recursive: true });
 writeFileSync(path.join(OUT, "threads.json"), JSON.stringify({ environment: env, bandwidth, results }, null, 2) + "\n");
