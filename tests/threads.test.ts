@@ -2,6 +2,7 @@
 // state split, the combine of the parts' bounds, and soft value iteration on 2 and 3 threads
 // (more threads than this machine's cores) against one thread, bit for bit, in both builds,
 // dense and CSR (shapes in tests/helpers/threads-cases.ts).
+import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, softValueIteration, DomainError, ShapeError, type Backend } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
@@ -77,6 +78,21 @@ describe("init({ threads })", () => {
     expect(one.simd).toBe(false);
     expect(one.threadsNote).toMatch(/not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/);
   });
+});
+
+describe("Node can exit", () => {
+  it("a process that used threads exits by itself (idle workers do not keep it alive)", async () => {
+    const args = ["--import", "./scripts/register-wasm.mjs", "--import", "tsx", "tests/fixtures/threads-exit.ts"];
+    const t0 = performance.now();
+    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+      const child = execFile(process.execPath, args, { timeout: 60_000 }, (err, stdout, stderr) => done({ code: err ? (err as { code?: number }).code ?? -1 : 0, stdout, stderr }));
+      child.on("error", () => {});
+    });
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim()).toBe("threads 2, 400 steps");
+    expect(performance.now() - t0).toBeLessThan(60_000);
+  }, 70_000);
 });
 
 describe("the state split", () => {
