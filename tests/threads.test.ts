@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, softValueIteration, DomainError, ShapeError, type Backend } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
 import { combineParts, setSplitForTests, splitEpisodes, splitStates } from "../src/wasm/threads";
-import { outcomeDiff, runCase, runSample, sampleCases, tabular, threadCases } from "./helpers/threads-cases";
+import { outcomeDiff, runCase, runGrowth, runSample, sampleCases, tabular, threadCases } from "./helpers/threads-cases";
 import { randomDense, randomVector } from "./helpers/random-mdp";
 import { firstBitDiff } from "./helpers/compare";
 
@@ -187,6 +187,13 @@ describe("sampling: n threads = one thread, bit for bit", () => {
         for (let p = 1; p < n; p++) expect(b[2 * p]).toBe(b[2 * p - 1]);
         for (let p = 0; p < n; p++) if (b[2 * p + 1] < episodes) expect(b[2 * p + 1] % 16).toBe(0);
       }
+    }
+  });
+
+  it("memory grown after the workers joined is seen by them (both builds)", () => {
+    for (const build of ["simd", "scalar"]) {
+      const want = runGrowth(b[`${build}1`]);
+      for (const n of [2, 3]) expect(firstBitDiff(runGrowth(b[`${build}${n}`]), want), `${build}, ${n} threads`).toBeUndefined();
     }
   });
 

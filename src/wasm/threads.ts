@@ -17,6 +17,7 @@ import { MAX_THREADS, type PoolMember, type SampleJob, type SweepJob, type Sweep
 // control words (Int32 indices) and f64 slots (Float64 indices) of the control buffer
 const GEN = 0, DONE = 1, ACK = 2, KIND = 3, MEM = 4, FAIL = 5, ARGS = 8; // ARGS..ARGS+23: a job's integer arguments
 const F_GAMMA = 16, F_TAU = 17; // f64 indices (bytes 128, 136)
+const DID = 512; // i32 index: the job (GEN) worker p did last, at DID + p (bytes 2048…)
 const BOUNDS = 1024; // i32 index: s0, s1 of part p at BOUNDS + 2p (bytes 4096…)
 const RESULTS = 1024; // f64 index: dmin, dmax of part p at RESULTS + 2p (bytes 8192…)
 const CTL_BYTES = 8192 + MAX_THREADS * 16;
@@ -121,10 +122,13 @@ async function loop() {
       const w = Atomics.waitAsync(ctl, ${GEN}, seen);
       if (w.async) await w.value;
     }
-    seen = Atomics.load(ctl, ${GEN});
+    const gen = Atomics.load(ctl, ${GEN});
+    if (gen === seen) continue; // a wake without a new job: never run a job twice
+    seen = gen;
     const kind = ctl[${KIND}];
     if (kind === ${KIND_EXIT}) { if (isNode) process.exit(0); else self.close(); return; }
     run(kind);
+    Atomics.store(ctl, ${DID} + index, seen);
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -260,8 +264,17 @@ class Pool implements SweepPool {
 
   /** Wait for every worker's part; throw when one failed. */
   private join(what: string): void {
-    this.waitFor(DONE, this.n - 1);
-    const fail = Atomics.load(this.ctl, FAIL);
+    // done = every worker has stored this job's number (a count alone would trust every increment)
+    const c = this.ctl, gen = Atomics.load(c, GEN);
+    const t0 = performance.now();
+    for (let p = 1; p < this.n; p++) {
+      for (;;) {
+        const v = Atomics.load(c, DONE);
+        if (Atomics.load(c, DID + p) === gen) break;
+        if (this.block && performance.now() - t0 > this.spinMs) Atomics.wait(c, DONE, v);
+      }
+    }
+    const fail = Atomics.load(c, FAIL);
     if (fail) throw new Error(`bilevel-rl threads: a worker failed its part of ${what} (code ${fail})`);
   }
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, type Backend } from "../../src/index";
 import { setMinParallelWork } from "../../src/wasm/pool";
-import { outcomeDiff, runCase, runSample, sampleCases, threadCases } from "../helpers/threads-cases";
+import { outcomeDiff, runCase, runGrowth, runSample, sampleCases, threadCases } from "../helpers/threads-cases";
 import { firstBitDiff } from "../helpers/compare";
 
 const b: Record<string, Backend> = {};
@@ -36,6 +36,13 @@ describe("threads in Chromium", () => {
       });
     }
   }
+
+  it("memory grown after the workers joined is seen by them (both builds)", () => {
+    for (const build of ["simd", "scalar"]) {
+      const want = runGrowth(b[`${build}1`]);
+      for (const n of [2, 3]) expect(firstBitDiff(runGrowth(b[`${build}${n}`]), want), `${build}, ${n} threads`).toBeUndefined();
+    }
+  });
 
   for (const c of sampleCases()) {
     for (const build of ["simd", "scalar"]) {

@@ -4,6 +4,7 @@
 import { TabularMDP, sampleTrajectories, softValueIteration, type Backend } from "../../src/index";
 import type { RefMDP } from "../../src/reference/index";
 import { firstBitDiff } from "./compare";
+import { memoryOf } from "../../src/wasm/routines/index";
 import { randomCsr, randomDense, randomVector } from "./random-mdp";
 
 export interface ThreadCase {
@@ -64,13 +65,14 @@ export function runCase(c: ThreadCase, backend: Backend): Outcome {
 /** The first difference between two outcomes, or undefined when they are the same bits. */
 export function outcomeDiff(a: Outcome, b: Outcome): string | undefined {
   if ("error" in a || "error" in b) return "error" in a && "error" in b && a.error === b.error ? undefined : `outcomes differ: ${JSON.stringify("error" in a ? a.error : "ok")} vs ${JSON.stringify("error" in b ? b.error : "ok")}`;
-  if (a.iterations !== b.iterations) return `sweeps ${a.iterations} vs ${b.iterations}`;
-  if (!Object.is(a.residual, b.residual)) return `residual ${a.residual} vs ${b.residual}`;
+  const diffs: string[] = [];
+  if (a.iterations !== b.iterations) diffs.push(`sweeps ${a.iterations} vs ${b.iterations}`);
+  if (!Object.is(a.residual, b.residual)) diffs.push(`residual ${a.residual} vs ${b.residual}`);
   for (const f of ["V", "Q", "pi"] as const) {
     const d = firstBitDiff(a[f], b[f]);
-    if (d) return `${f}: ${d}`;
+    if (d) diffs.push(`${f}: ${d}`);
   }
-  return undefined;
+  return diffs.length ? diffs.join("; ") : undefined;
 }
 
 export interface SampleCase {
@@ -102,4 +104,23 @@ export function runSample(c: SampleCase, backend: Backend): Float64Array {
   const r = c.rewards ? randomVector(S * A, 5) : undefined;
   const t = sampleTrajectories(mdp, pi, { episodes: c.episodes, horizon: c.horizon, seed: c.seed, r });
   return Float64Array.from([...t.states, ...t.actions, ...(t.rewards ?? []), ...t.lengths]);
+}
+
+const memoryBytes = (mdp: TabularMDP): number => memoryOf(mdp).bytes;
+
+/**
+ * Memory growth after the workers joined: a sweep (which hands the MDP's memory to the
+ * workers), then a sampler call that grows that memory by megabytes, whose later episodes
+ * the workers write into the new pages; the whole run as doubles, for a bitwise comparison.
+ */
+export function runGrowth(backend: Backend): Float64Array {
+  const m = randomCsr(300, 3, 0.95, 4, 61);
+  const mdp = tabular(m, backend);
+  const r = randomVector(m.S * m.A, 62);
+  const { V, pi } = softValueIteration(mdp, r, { tau: 0.2 });
+  const before = memoryBytes(mdp);
+  const t = sampleTrajectories(mdp, pi, { episodes: 2000, horizon: 100, seed: 5, r });
+  const grew = memoryBytes(mdp) - before;
+  if (grew < 2 ** 21) throw new Error(`the sampler call grew memory by only ${grew} bytes`);
+  return Float64Array.from([...V, ...t.states, ...t.actions, ...t.rewards!, ...t.lengths]);
 }
