@@ -123,7 +123,10 @@ async function loop() {
       if (w.async) await w.value;
     }
     const gen = Atomics.load(ctl, ${GEN});
-    if (gen === seen) continue; // a wake without a new job: never run a job twice
+    // A wake without a new job: the caller bumps GEN and then notifies, so a worker that saw the
+    // new GEN while spinning, finished the job and waits again can be woken by that same
+    // notify. It must not run the job twice (an extra DONE let the caller read a stale part).
+    if (gen === seen) continue;
     seen = gen;
     const kind = ctl[${KIND}];
     if (kind === ${KIND_EXIT}) { if (isNode) process.exit(0); else self.close(); return; }
