@@ -45,6 +45,9 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Cross-origin isolation (COOP + COEP), so that the pages have SharedArrayBuffer and
+        // init({ threads }) can start workers (tests/browser/threads.browser.test.ts).
+        server: { headers: { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } },
         // Pre-bundle up front: a dependency discovered mid-run makes Vite reload the page.
         optimizeDeps: { include: ["@assemblyscript/loader"] },
         test: {

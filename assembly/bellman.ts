@@ -137,6 +137,52 @@ export function bellmanCsr(indptr: usize, indices: usize, probs: usize, r: usize
   return backup(Q, V, Vout, S, A, tau, pi);
 }
 
+// The threaded sweep's share (docs/math.md#threads): the Q rows and backups of the states
+// s0..s1−1 only, each with the arithmetic of bellmanDense/bellmanCsr, so the union of the
+// shares is that sweep bit for bit. Sets deltaMin/deltaMax over the share (NaN when any d
+// is NaN); the host combines the shares' bounds in state order. Only the shared-memory
+// builds have a body (the default builds, which never thread, stay as small as before).
+export function bellmanDenseRows(P: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize, s0: i32, s1: i32): f64 {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  const row = <usize>S << 3;
+  for (let i = s0 * A, n = s1 * A; i < n; i++) {
+    const o = <usize>i << 3;
+    store<f64>(Q + o, load<f64>(r + o) + gamma * dot(P + <usize>i * row, V, S));
+  }
+  return backupRows(Q, V, Vout, s0, s1, A, tau, pi);
+}
+
+export function bellmanCsrRows(indptr: usize, indices: usize, probs: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize, s0: i32, s1: i32): f64 {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  const i0 = s0 * A, n = s1 * A;
+  let k0 = load<i32>(indptr + (<usize>i0 << 2));
+  for (let i = i0; i < n; i++) {
+    const o = <usize>i << 3;
+    const k1 = load<i32>(indptr + (<usize>i << 2), 4);
+    store<f64>(Q + o, load<f64>(r + o) + gamma * csrDot(indices, probs, V, k0, k1));
+    k0 = k1;
+  }
+  return backupRows(Q, V, Vout, s0, s1, A, tau, pi);
+}
+
+// backup over the states s0..s1−1 (the loop of backup, started at s0).
+function backupRows(Q: usize, V: usize, Vout: usize, s0: i32, s1: i32, A: i32, tau: f64, pi: usize): f64 {
+  let dmin = Infinity, dmax = -Infinity;
+  let nan = false;
+  for (let s = s0; s < s1; s++) {
+    const o = <usize>(s * A) << 3;
+    const v = backupState(Q + o, pi ? pi + o : 0, A, tau);
+    store<f64>(Vout + (<usize>s << 3), v);
+    const d = v - load<f64>(V + (<usize>s << 3));
+    dmin = pmin(dmin, d);
+    dmax = pmax(dmax, d);
+    nan = nan | (d != d);
+  }
+  deltaMin = nan ? NaN : dmin;
+  deltaMax = nan ? NaN : dmax;
+  return nan ? NaN : max(dmax, -dmin);
+}
+
 // π(·|s) = softmax(Q(s,·)/τ); for τ = 0 the greedy policy (first maximiser).
 export function softmaxPolicy(Q: usize, pi: usize, S: i32, A: i32, tau: f64): void {
   for (let s = 0; s < S; s++) {

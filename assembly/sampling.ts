@@ -201,9 +201,24 @@ function blockUniforms(work: usize): void {
 // generator advances as if the episode went on, so episode e's draws never depend on where
 // another one ends, and without terminal states the output is the same as before.
 export function sampleTrajectories(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize, term: usize, lengths: usize): void {
+  sampleEpisodes(P, indptr, indices, pi, rho, r, S, A, 0, episodes, horizon, lo, hi, work, states, actions, rewards, cdf, term, lengths);
+}
+
+// The threaded sampler's share (docs/math.md#threads): episodes e1..e2−1 only (e1 a multiple
+// of the block size), written where sampleTrajectories writes them, with their own streams:
+// the union of the shares is sampleTrajectories' output. work is this share's own scratch.
+// Only the shared-memory builds have a body.
+export function sampleTrajectoriesRange(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, e1: i32, e2: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize, term: usize, lengths: usize): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  sampleEpisodes(P, indptr, indices, pi, rho, r, S, A, e1, e2, horizon, lo, hi, work, states, actions, rewards, cdf, term, lengths);
+}
+
+// @ts-ignore: decorator
+@inline
+function sampleEpisodes(P: usize, indptr: usize, indices: usize, pi: usize, rho: usize, r: usize, S: i32, A: i32, e1: i32, episodes: i32, horizon: i32, lo: u32, hi: u32, work: usize, states: usize, actions: usize, rewards: usize, cdf: usize, term: usize, lengths: usize): void {
   const row = <usize>S << 3;
   const cur = work + W_CUR, sa = work + W_SA, ub = work + W_U;
-  for (let e0 = 0; e0 < episodes; e0 += BLOCK) {
+  for (let e0 = e1; e0 < episodes; e0 += BLOCK) {
     const nb = min(BLOCK, episodes - e0);
     // every lane is seeded (lanes past the last episode draw unused numbers)
     for (let j = 0; j < BLOCK; j++) seedLane(work, j, lo, hi, <u32>(e0 + j));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every test runner of the project, one after another, counted together.
 //
-//   1. npm run asbuild                      build/bilevel-{simd,scalar}.wasm
+//   1. npm run asbuild                      build/bilevel-{simd,scalar}{,-threads}.wasm
 //   2. as-pect kernel specs                 SIMD build, then the scalar twin if configured
 //   3. vitest --project node                JSON report → .vitest-reports/node.json
 //   4. vitest --project browser (Chromium)  JSON report → .vitest-reports/browser.json

@@ -13,6 +13,8 @@ export interface Kernels {
   axpy(y: ptr, alpha: number, x: ptr, n: number): void;
   bellmanDense(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr): number;
   bellmanCsr(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr): number;
+  bellmanDenseRows(P: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr, s0: number, s1: number): number;
+  bellmanCsrRows(indptr: ptr, indices: ptr, probs: ptr, r: ptr, V: ptr, Q: ptr, Vout: ptr, S: number, A: number, gamma: number, tau: number, pi: ptr, s0: number, s1: number): number;
   softmaxPolicy(Q: ptr, pi: ptr, S: number, A: number, tau: number): void;
   ppiDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
   ppiTDense(P: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number): void;
@@ -40,5 +42,6 @@ export interface Kernels {
   rngNext(rng: ptr): number;
   rngUniform(rng: ptr): number;
   sampleTrajectories(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, episodes: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr, cdf: ptr, term: ptr, lengths: ptr): void;
+  sampleTrajectoriesRange(P: ptr, indptr: ptr, indices: ptr, pi: ptr, rho: ptr, r: ptr, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: ptr, states: ptr, actions: ptr, rewards: ptr, cdf: ptr, term: ptr, lengths: ptr): void;
   cumulativeRows(P: ptr, indptr: ptr, S: number, A: number, out: ptr): void;
 }

@@ -2,13 +2,22 @@
 // bundle (no fetch or fs at run time); each build is compiled once and cached.
 import simdBytes from "../../build/bilevel-simd.wasm";
 import scalarBytes from "../../build/bilevel-scalar.wasm";
-import { InitError, ShapeError } from "../errors";
+import { DomainError, InitError, ShapeError } from "../errors";
+import { MAX_THREADS, attachPool } from "./pool";
 
 /** A compiled kernel module: one per build, shared by every MDP created with it. */
 export interface Backend {
   /** True for the SIMD (f64x2) build, false for the scalar twin. */
   readonly simd: boolean;
   readonly module: WebAssembly.Module;
+  /**
+   * Threads that share each soft Bellman sweep of an MDP created on this backend (the
+   * caller's included; see `InitOptions.threads`). 1 when threads were not asked for or
+   * cannot run here: `threadsNote` then says why.
+   */
+  readonly threads: number;
+  /** Why fewer threads than asked for run (e.g. a page that is not cross-origin isolated), or undefined. */
+  readonly threadsNote?: string;
 }
 
 // (module (func (result v128) v128.const i64x2 0 0)): validates only where SIMD exists.
@@ -33,7 +42,7 @@ export function loadBackend(simd: boolean): Promise<Backend> {
       if (typeof WebAssembly !== "object") throw new InitError("this JavaScript engine has no WebAssembly support");
       const bytes = simd ? simdBytes : scalarBytes;
       const module = await WebAssembly.compile(bytes as BufferSource);
-      return { simd, module };
+      return { simd, module, threads: 1 };
     })();
     p.catch(() => cache.delete(simd));
     cache.set(simd, p);
@@ -45,6 +54,43 @@ export function loadBackend(simd: boolean): Promise<Backend> {
 export interface InitOptions {
   /** Force the SIMD build (`true`) or the scalar build (`false`); default: SIMD when the engine supports it. */
   simd?: boolean;
+  /**
+   * Threads for the soft Bellman sweeps and the sampler (an integer, 1 to 256; default 1).
+   * With n > 1, MDPs created afterwards live in shared wasm memory; each sweep of value
+   * iteration is split by states, and each sampler call by blocks of episodes, over the
+   * caller and n − 1 workers (worker_threads in Node, Web Workers in browsers): bit-identical
+   * to one thread, still synchronous for the caller. Needs `SharedArrayBuffer` and
+   * `Atomics.waitAsync`; a browser page must be cross-origin isolated (headers
+   * `Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`).
+   * Where that is missing, init resolves with one thread and `Backend.threadsNote` saying
+   * why. Small sweeps (below about 10⁶ stored transition entries) and sampler calls (below
+   * 65 536 steps) stay on the caller's thread.
+   */
+  threads?: number;
+}
+
+const threaded = new Map<string, Promise<Backend>>();
+
+/** A backend whose MDPs share their sweeps with n − 1 workers, or the one-thread backend with a note. */
+function loadThreaded(simd: boolean, n: number): Promise<Backend> {
+  const key = `${simd}:${n}`;
+  let p = threaded.get(key);
+  if (!p) {
+    p = (async () => {
+      const one = await loadBackend(simd);
+      // a dynamic import: the shared-memory builds and the worker stay out of bundles that never ask for threads
+      const { createPool } = await import("./threads");
+      const made = await createPool(simd, n);
+      if ("note" in made) return { ...one, threadsNote: `init({ threads: ${n} }) runs one thread: ${made.note}` };
+      const backend: Backend = { simd, module: made.module, threads: n };
+      attachPool(backend, made.pool);
+      return backend;
+    })();
+    // a fallback is not kept: the next init may find what was missing (e.g. a worker that could start)
+    p.then((b) => { if (b.threadsNote) threaded.delete(key); }, () => threaded.delete(key));
+    threaded.set(key, p);
+  }
+  return p;
 }
 
 /**
@@ -62,7 +108,12 @@ export async function init(options: InitOptions = {}): Promise<Backend> {
   if (want === true && !supported) {
     throw new InitError("init({ simd: true }): this engine does not support WebAssembly SIMD; call init() or init({ simd: false }) to use the scalar build");
   }
-  current = await loadBackend(want ?? supported);
+  const n = options.threads;
+  if (n !== undefined) {
+    if (typeof n !== "number") throw new ShapeError("init(options): threads", "must be a number (an integer from 1 to 256) or left out", n);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new DomainError("init(options): threads", `must be an integer from 1 to ${MAX_THREADS}`, n);
+  }
+  current = n !== undefined && n > 1 ? await loadThreaded(want ?? supported, n) : await loadBackend(want ?? supported);
   return current;
 }
 

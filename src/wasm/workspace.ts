@@ -7,6 +7,7 @@ import { instantiateSync } from "@assemblyscript/loader";
 import { MemoryLimitError } from "../errors";
 import type { Backend } from "./module";
 import type { Kernels } from "./kernels";
+import { poolOf } from "./pool";
 
 const PAGE = 65536;
 /** wasm32 addresses at most 65 536 pages of 64 KiB. */
@@ -16,7 +17,7 @@ const ALIGN = 16;
 export class Workspace {
   readonly k: Kernels;
   readonly backend: Backend;
-  private readonly memory: WebAssembly.Memory;
+  readonly memory: WebAssembly.Memory;
   private top: number;
   // Whole-memory views, re-derived when growth replaces memory.buffer (growth detaches
   // the old buffer); slicing them is much cheaper than building a view per call.
@@ -34,7 +35,8 @@ export class Workspace {
   }
 
   private f64Heap(): Float64Array {
-    // growth detaches the old buffer, and a detached view has length 0
+    // growth detaches the old buffer, and a detached view has length 0 (alloc re-derives
+    // the views of a shared memory, whose old buffer keeps its old length)
     if (this.heapF64.length === 0) {
       this.heapF64 = new Float64Array(this.memory.buffer);
       this.heapI32 = new Int32Array(this.memory.buffer);
@@ -65,6 +67,8 @@ export class Workspace {
       } catch {
         throw new MemoryLimitError(end, have, `the engine refused to grow wasm memory; ${advice}`);
       }
+      this.heapF64 = new Float64Array(this.memory.buffer);
+      this.heapI32 = new Int32Array(this.memory.buffer);
     }
     this.top = end;
     return p;
@@ -154,11 +158,14 @@ let instanceBytes = 0;
 export function instantiateKernels(
   backend: Backend,
   /** @internal for tests: stands in for the loader's instantiateSync. */
-  instantiate: (module: WebAssembly.Module) => { instance: WebAssembly.Instance } = (m) => instantiateSync(m, {}),
+  instantiate: (module: WebAssembly.Module, imports: Record<string, Record<string, unknown>>) => { instance: WebAssembly.Instance } = (m, i) => instantiateSync(m, i),
 ): { exports: Kernels; memory: WebAssembly.Memory } {
   let instance: WebAssembly.Instance;
+  // a threaded backend's build imports a shared memory (its workers instantiate on the same one)
+  const pool = poolOf(backend);
+  const imports: Record<string, Record<string, unknown>> = pool ? { env: { memory: pool.sharedMemory() } } : {};
   try {
-    ({ instance } = instantiate(backend.module));
+    ({ instance } = instantiate(backend.module, imports));
   } catch (e) {
     // Each instance reserves its own linear memory (on 64-bit engines, several GiB of
     // address space with guard regions): V8 runs out after roughly 12 800 live ones and

@@ -4,6 +4,7 @@
 import { NumericalError } from "../../errors";
 import { instanceOf } from "./instance";
 import { record } from "./work";
+import { parallelWorth, poolOf } from "../pool";
 
 export interface SweepsResult {
   /** Sweeps performed (also recorded as work). */
@@ -27,6 +28,9 @@ export interface SweepsResult {
 export function bellmanSweeps(mdp: object, r: Float64Array, V: Float64Array, Q: Float64Array, pi: Float64Array | undefined, tau: number, tol: number, maxIter: number, extrapolate: boolean): SweepsResult {
   const inst = instanceOf(mdp);
   const { ws, k, S, A, gamma } = inst;
+  // with threads, each sweep is split by states (docs/math.md#threads): the same bits
+  const pool = poolOf(ws.backend);
+  const par = pool && parallelWorth(inst.dense ? S * A * S : inst.nnz) ? pool : undefined;
   const m0 = ws.mark();
   try {
     const pr = ws.allocF64(S * A);
@@ -38,9 +42,16 @@ export function bellmanSweeps(mdp: object, r: Float64Array, V: Float64Array, Q: 
     let residual = Infinity, it = 0, piAt = -1, shifted = false;
     while (it < maxIter) {
       const pp = pPi && (it === maxIter - 1 || gamma * residual <= tol || shifted) ? pPi : 0;
-      residual = inst.dense
-        ? k.bellmanDense(inst.P, pr, pV, pQ, pW, S, A, gamma, tau, pp)
-        : k.bellmanCsr(inst.indptr, inst.indices, inst.P, pr, pV, pQ, pW, S, A, gamma, tau, pp);
+      let lo: number, hi: number;
+      if (par) {
+        ({ residual, deltaMin: lo, deltaMax: hi } = par.sweep(ws, { dense: inst.dense, indptr: inst.indptr, indices: inst.indices, P: inst.P, r: pr, V: pV, Q: pQ, Vout: pW, S, A, gamma, tau, pi: pp }));
+      } else {
+        residual = inst.dense
+          ? k.bellmanDense(inst.P, pr, pV, pQ, pW, S, A, gamma, tau, pp)
+          : k.bellmanCsr(inst.indptr, inst.indices, inst.P, pr, pV, pQ, pW, S, A, gamma, tau, pp);
+        lo = k.deltaMin.value as number;
+        hi = k.deltaMax.value as number;
+      }
       if (pp) piAt = it;
       it++;
       const t = pV; pV = pW; pW = t;
@@ -48,7 +59,6 @@ export function bellmanSweeps(mdp: object, r: Float64Array, V: Float64Array, Q: 
       shifted = false;
       // the bounds need stochastic rows (P·1 = 1): not with terminal states (docs/math.md#terminal-states)
       if (extrapolate && it < maxIter && !inst.term) {
-        const lo = k.deltaMin.value as number, hi = k.deltaMax.value as number;
         // shift once the bounds pin V* itself to within tol: V + c is then within γ/(1−γ)·span/2
         // of V*, and the next sweep's residual is at most γ·span/2
         const g = gamma / (1 - gamma);

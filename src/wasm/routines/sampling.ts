@@ -2,6 +2,7 @@
 // running sums of P's rows from cumulativeRows kept in the MDP's persistent region).
 import { instanceOf, type Instance } from "./instance";
 import { record } from "./work";
+import { parallelSamplingWorth, poolOf } from "../pool";
 
 export interface Sampled {
   states: Int32Array;
@@ -27,12 +28,19 @@ export function sample(mdp: object, pi: Float64Array, episodes: number, horizon:
     const pPi = ws.putF64(pi);
     const pRho = rho ? ws.putF64(rho) : inst.rho;
     const pR = r ? ws.putF64(r) : 0;
-    const pWork = ws.alloc(k.SAMPLE_WORK_BYTES.value);
+    // with threads, blocks of episodes go to the threads, each with its own scratch
+    // (docs/math.md#threads): episode e draws from stream e wherever it runs, so the same bits
+    const pool = poolOf(ws.backend);
+    const par = pool && episodes > 16 && parallelSamplingWorth(n) ? pool : undefined;
+    const workBytes = k.SAMPLE_WORK_BYTES.value as number;
+    const pWork = ws.alloc(workBytes * (par ? par.n : 1));
     const advice = "sample fewer episodes × horizon per call";
     const pS = ws.alloc(n * 4, advice), pA = ws.alloc(n * 4, advice);
     const pRew = r ? ws.alloc(n * 8, advice) : 0;
     const pLen = ws.allocI32(episodes);
-    k.sampleTrajectories(inst.P, inst.indptr, inst.indices, pPi, pRho, pR, S, A, episodes, horizon, seed % 4294967296, Math.floor(seed / 4294967296), pWork, pS, pA, pRew, cdf, inst.term ? inst.term.ptr : 0, pLen);
+    const lo = seed % 4294967296, hi = Math.floor(seed / 4294967296), term = inst.term ? inst.term.ptr : 0;
+    if (par) par.sample(ws, { P: inst.P, indptr: inst.indptr, indices: inst.indices, pi: pPi, rho: pRho, r: pR, S, A, episodes, horizon, lo, hi, work: pWork, workBytes, states: pS, actions: pA, rewards: pRew, cdf, term, lengths: pLen });
+    else k.sampleTrajectories(inst.P, inst.indptr, inst.indices, pPi, pRho, pR, S, A, episodes, horizon, lo, hi, pWork, pS, pA, pRew, cdf, term, pLen);
     const lengths = ws.copyI32(pLen, episodes);
     let steps = n;
     if (inst.term) {

@@ -1,0 +1,379 @@
+// Opt-in threads (docs/math.md#threads): n − 1 workers plus the caller share each soft
+// Bellman sweep by contiguous ranges of states, over the MDP's shared wasm memory. Loaded
+// by init() through a dynamic import only when threads > 1: the shared-memory builds and
+// the worker source never reach a bundle that does not ask for them.
+//
+// Protocol: one control SharedArrayBuffer per pool. The caller writes a job (kind, memory
+// id, pointers, γ, τ and every part's state range), bumps GEN and notifies; each worker
+// (waiting with Atomics.waitAsync, so its event loop stays free to receive new memories by
+// postMessage) runs its part on its own instance of the same module over the same memory,
+// writes its part's bounds and bumps DONE. The caller runs part 0 meanwhile, then waits
+// for DONE (Atomics.wait where the agent may block, e.g. Node's main thread; a spin on
+// Atomics.load on a page's main thread, where blocking is forbidden).
+import simdThreadsBytes from "../../build/bilevel-simd-threads.wasm";
+import scalarThreadsBytes from "../../build/bilevel-scalar-threads.wasm";
+import { MAX_THREADS, type PoolMember, type SampleJob, type SweepJob, type SweepPool } from "./pool";
+
+// control words (Int32 indices) and f64 slots (Float64 indices) of the control buffer
+const GEN = 0, DONE = 1, ACK = 2, KIND = 3, MEM = 4, FAIL = 5, ARGS = 8; // ARGS..ARGS+23: a job's integer arguments
+const F_GAMMA = 16, F_TAU = 17; // f64 indices (bytes 128, 136)
+const DID = 512; // i32 index: the job (GEN) worker p did last, at DID + p (bytes 2048…)
+const BOUNDS = 1024; // i32 index: s0, s1 of part p at BOUNDS + 2p (bytes 4096…)
+const RESULTS = 1024; // f64 index: dmin, dmax of part p at RESULTS + 2p (bytes 8192…)
+const CTL_BYTES = 8192 + MAX_THREADS * 16;
+/**
+ * How long a thread spins for the next job or for the workers' parts before it blocks (ms),
+ * when there are at least as many cores as threads; with more threads than cores a spinning
+ * thread would hold the core the thread it waits for needs, so then nobody spins.
+ */
+const SPIN_MS = 0.05;
+const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3;
+/** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
+const SAMPLE_BLOCK = 16;
+
+/**
+ * State ranges of the parts: part p sweeps states [bounds[2p], bounds[2p+1]), contiguous,
+ * in order, covering 0..S−1 once; sizes differ by at most one (the first S mod n parts get
+ * the extra state). Empty parts when S < n.
+ */
+export function splitStates(S: number, n: number): Int32Array {
+  const b = new Int32Array(2 * n);
+  const q = Math.floor(S / n), extra = S - q * n;
+  let s = 0;
+  for (let p = 0; p < n; p++) {
+    b[2 * p] = s;
+    s += q + (p < extra ? 1 : 0);
+    b[2 * p + 1] = s;
+  }
+  return b;
+}
+
+let split = splitStates;
+
+/** @internal for tests: replace the split (e.g. a deliberately wrong one), or restore it (undefined). */
+export function setSplitForTests(f: ((S: number, n: number) => Int32Array) | undefined): void {
+  split = f ?? splitStates;
+}
+
+// The worker: no imports, runs as a CommonJS script (Node's worker_threads, eval) or as a
+// module worker (browsers, from a Blob URL). It only instantiates the module on memories it
+// is given and runs sweep parts.
+const WORKER_SOURCE = `
+const isNode = typeof self === "undefined";
+const port = isNode ? require("node:worker_threads").parentPort : self;
+const post = (m) => port.postMessage(m);
+let ctl, f64, mod, index, spinMs = 0, seen = 0;
+const insts = new Map();
+function onMessage(m) {
+  if (m.type === "init") {
+    ctl = new Int32Array(m.ctl); f64 = new Float64Array(m.ctl); mod = m.module; index = m.index; spinMs = m.spinMs;
+    seen = Atomics.load(ctl, ${GEN});
+    post({ type: "ready" });
+    loop();
+  } else if (m.type === "mem") {
+    try {
+      const abort = () => { throw new Error("abort in a kernel"); };
+      const inst = new WebAssembly.Instance(mod, { env: { memory: m.memory, abort, trace() {}, seed: () => 0 } });
+      insts.set(m.id, inst.exports);
+    } catch (e) {
+      Atomics.store(ctl, ${FAIL}, 1);
+    }
+    Atomics.add(ctl, ${ACK}, 1);
+    Atomics.notify(ctl, ${ACK});
+  } else if (m.type === "drop") {
+    insts.delete(m.id);
+  }
+}
+function run(kind) {
+  const s0 = ctl[${BOUNDS} + 2 * index], s1 = ctl[${BOUNDS} + 2 * index + 1];
+  let dmin = Infinity, dmax = -Infinity;
+  if (s1 > s0) {
+    const e = insts.get(ctl[${MEM}]);
+    if (!e) { Atomics.store(ctl, ${FAIL}, 2); return; }
+    const a = ${ARGS}, g = f64[${F_GAMMA}], t = f64[${F_TAU}];
+    try {
+      if (kind === ${KIND_SAMPLE}) {
+        const c = (i) => ctl[a + i];
+        e.sampleTrajectoriesRange(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), s0, s1, c(8), c(9), c(10), c(11) + index * c(12), c(13), c(14), c(15), c(16), c(17), c(18));
+      } else {
+        if (kind === ${KIND_DENSE}) e.bellmanDenseRows(ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 8], ctl[a + 9], g, t, ctl[a + 7], s0, s1);
+        else e.bellmanCsrRows(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 8], ctl[a + 9], g, t, ctl[a + 7], s0, s1);
+        dmin = e.deltaMin.value; dmax = e.deltaMax.value;
+      }
+    } catch (err) {
+      Atomics.store(ctl, ${FAIL}, 3);
+    }
+  }
+  f64[${RESULTS} + 2 * index] = dmin;
+  f64[${RESULTS} + 2 * index + 1] = dmax;
+}
+// After a job, spin a while for the next one (value iteration posts sweeps back to back; a
+// wake from Atomics.waitAsync goes through the event loop and costs tens of µs), then wait.
+function spin() {
+  const t0 = performance.now();
+  do {
+    for (let i = 0; i < 64; i++) if (Atomics.load(ctl, ${GEN}) !== seen) return true;
+  } while (performance.now() - t0 < spinMs);
+  return false;
+}
+async function loop() {
+  for (;;) {
+    if (!spin()) {
+      const w = Atomics.waitAsync(ctl, ${GEN}, seen);
+      if (w.async) await w.value;
+    }
+    const gen = Atomics.load(ctl, ${GEN});
+    // A wake without a new job: the caller bumps GEN and then notifies, so a worker that saw the
+    // new GEN while spinning, finished the job and waits again can be woken by that same
+    // notify. It must not run the job twice (an extra DONE let the caller read a stale part).
+    if (gen === seen) continue;
+    seen = gen;
+    const kind = ctl[${KIND}];
+    if (kind === ${KIND_EXIT}) { if (isNode) process.exit(0); else self.close(); return; }
+    run(kind);
+    Atomics.store(ctl, ${DID} + index, seen);
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
+  }
+}
+if (isNode) port.on("message", onMessage); else self.onmessage = (e) => onMessage(e.data);
+`;
+
+interface AnyWorker {
+  postMessage(m: unknown): void;
+  terminate(): unknown;
+  unref?(): void;
+}
+
+/** Why threads cannot run here, or undefined when they can (before any worker is started). */
+export function threadsUnavailable(): string | undefined {
+  if (typeof SharedArrayBuffer !== "function") {
+    return "SharedArrayBuffer is not available (a browser page must be cross-origin isolated: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  }
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (g.crossOriginIsolated === false) {
+    return "the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
+  }
+  if (typeof (Atomics as { waitAsync?: unknown }).waitAsync !== "function") return "this engine has no Atomics.waitAsync";
+  return undefined;
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === "string" && typeof (globalThis as { window?: unknown }).window === "undefined";
+}
+
+async function startWorker(onMessage: (m: { type: string }) => void, onError: (e: unknown) => void): Promise<AnyWorker> {
+  if (isNode()) {
+    const name = "node:worker_threads"; // a variable: bundlers for browsers must not resolve it
+    const { Worker } = (await import(/* @vite-ignore */ name)) as typeof import("node:worker_threads");
+    const w = new Worker(WORKER_SOURCE, { eval: true });
+    w.on("message", onMessage);
+    w.on("error", onError);
+    return w;
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  const w = new Worker(url, { type: "module" });
+  w.onmessage = (e: MessageEvent) => onMessage(e.data as { type: string });
+  w.onerror = (e: ErrorEvent) => onError(new Error(e.message));
+  return w;
+}
+
+/** Logical cores: navigator.hardwareConcurrency (browsers, Node ≥ 21, Deno, Bun), else Node's os module; 1 when unknown. */
+async function cores(): Promise<number> {
+  const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
+  if (nav?.hardwareConcurrency) return nav.hardwareConcurrency;
+  if (isNode()) {
+    try {
+      const name = "node:os";
+      const os = (await import(/* @vite-ignore */ name)) as typeof import("node:os");
+      return os.availableParallelism?.() ?? os.cpus().length;
+    } catch {
+      return 1;
+    }
+  }
+  return 1;
+}
+
+/** May this agent block in Atomics.wait (Node's main thread, any worker) or must it spin (a page's main thread)? */
+function canBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+class Pool implements SweepPool {
+  private readonly ctl: Int32Array;
+  private readonly f64: Float64Array;
+  private readonly ids = new WeakMap<PoolMember, number>();
+  private nextId = 1;
+  private readonly block = canBlock();
+  private readonly dropped = new FinalizationRegistry<number>((id) => {
+    for (const w of this.workers) w.postMessage({ type: "drop", id });
+  });
+
+  constructor(readonly n: number, private readonly workers: AnyWorker[], ctl: SharedArrayBuffer, private readonly spinMs: number) {
+    this.ctl = new Int32Array(ctl);
+    this.f64 = new Float64Array(ctl);
+  }
+
+  sharedMemory(): WebAssembly.Memory {
+    return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
+  }
+
+  /** Wait until ctl[i] ≥ target. */
+  private waitFor(i: number, target: number): void {
+    const c = this.ctl;
+    const t0 = performance.now();
+    // spin first (the parts are about equal, so the workers are usually about done), then block
+    for (let v = Atomics.load(c, i); v < target; v = Atomics.load(c, i)) {
+      if (this.block && performance.now() - t0 > this.spinMs) Atomics.wait(c, i, v);
+    }
+  }
+
+  /** Give every worker an instance on the workspace's memory (once), before its first job. */
+  private idOf(ws: PoolMember): number {
+    let id = this.ids.get(ws);
+    if (id !== undefined) return id;
+    id = this.nextId++;
+    Atomics.store(this.ctl, ACK, 0);
+    Atomics.store(this.ctl, FAIL, 0);
+    for (const w of this.workers) w.postMessage({ type: "mem", id, memory: ws.memory });
+    // no kernel runs meanwhile: instantiation rewrites the data segments (identical bytes)
+    this.waitFor(ACK, this.workers.length);
+    if (Atomics.load(this.ctl, FAIL)) throw new Error("bilevel-rl threads: a worker could not instantiate the kernels on shared memory");
+    this.ids.set(ws, id);
+    this.dropped.register(ws, id);
+    return id;
+  }
+
+  /** Post a job to the workers (they start at once), with each part's range. */
+  private post(kind: number, id: number, args: number[], bounds: Int32Array, gamma = 0, tau = 0): void {
+    const { ctl, f64 } = this;
+    ctl[KIND] = kind;
+    ctl[MEM] = id;
+    ctl[FAIL] = 0;
+    ctl.set(args, ARGS);
+    f64[F_GAMMA] = gamma;
+    f64[F_TAU] = tau;
+    ctl.set(bounds, BOUNDS);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+  }
+
+  /** Wait for every worker's part; throw when one failed. */
+  private join(what: string): void {
+    // done = every worker has stored this job's number (a count alone would trust every increment)
+    const c = this.ctl, gen = Atomics.load(c, GEN);
+    const t0 = performance.now();
+    for (let p = 1; p < this.n; p++) {
+      for (;;) {
+        const v = Atomics.load(c, DONE);
+        if (Atomics.load(c, DID + p) === gen) break;
+        if (this.block && performance.now() - t0 > this.spinMs) Atomics.wait(c, DONE, v);
+      }
+    }
+    const fail = Atomics.load(c, FAIL);
+    if (fail) throw new Error(`bilevel-rl threads: a worker failed its part of ${what} (code ${fail})`);
+  }
+
+  sweep(ws: PoolMember, j: SweepJob): { residual: number; deltaMin: number; deltaMax: number } {
+    const { f64, n } = this;
+    const id = this.idOf(ws);
+    const b = split(j.S, n);
+    this.post(j.dense ? KIND_DENSE : KIND_CSR, id, [j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.pi, j.S, j.A], b, j.gamma, j.tau);
+    // part 0 on the caller's instance; the workers are always joined (a job must not outlive its call)
+    const s0 = b[0], s1 = b[1];
+    try {
+      if (s1 > s0) {
+        if (j.dense) ws.k.bellmanDenseRows(j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
+        else ws.k.bellmanCsrRows(j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
+        f64[RESULTS] = ws.k.deltaMin.value as number;
+        f64[RESULTS + 1] = ws.k.deltaMax.value as number;
+      } else {
+        f64[RESULTS] = Infinity;
+        f64[RESULTS + 1] = -Infinity;
+      }
+    } finally {
+      this.join("a sweep");
+    }
+    return combineParts(f64.subarray(RESULTS, RESULTS + 2 * n));
+  }
+
+  sample(ws: PoolMember, j: SampleJob): void {
+    const id = this.idOf(ws);
+    const b = splitEpisodes(j.episodes, this.n);
+    this.post(KIND_SAMPLE, id, [j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, j.horizon, j.lo, j.hi, j.work, j.workBytes, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths], b);
+    try {
+      if (b[1] > b[0]) ws.k.sampleTrajectoriesRange(j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, b[0], b[1], j.horizon, j.lo, j.hi, j.work, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths);
+    } finally {
+      this.join("sampling");
+    }
+  }
+}
+
+/** Episode ranges of the parts: whole blocks of 16 episodes (the sampler's lockstep block), split as evenly as splitStates splits states. */
+export function splitEpisodes(episodes: number, n: number): Int32Array {
+  const b = splitStates(Math.ceil(episodes / SAMPLE_BLOCK), n);
+  for (let i = 0; i < b.length; i++) b[i] = Math.min(episodes, b[i] * SAMPLE_BLOCK);
+  return b;
+}
+
+/**
+ * The bounds of a whole sweep from its parts' (dmin, dmax) pairs, in state order: the same
+ * left-first pseudo-min/max the kernel folds over states (so ±0 ties resolve as in one
+ * pass), NaN when any part saw NaN, and ‖ΔV‖∞ = max(dmax, −dmin).
+ */
+export function combineParts(parts: Float64Array): { residual: number; deltaMin: number; deltaMax: number } {
+  let dmin = Infinity, dmax = -Infinity, nan = false;
+  for (let p = 0; p < parts.length; p += 2) {
+    const lo = parts[p], hi = parts[p + 1];
+    if (lo !== lo || hi !== hi) nan = true;
+    else {
+      if (lo < dmin) dmin = lo;
+      if (dmax < hi) dmax = hi;
+    }
+  }
+  if (nan) return { residual: NaN, deltaMin: NaN, deltaMax: NaN };
+  return { residual: Math.max(dmax, -dmin), deltaMin: dmin, deltaMax: dmax };
+}
+
+/**
+ * A pool of n − 1 workers for the SIMD or scalar shared-memory build, or a reason why not.
+ * Resolves only once every worker is running (browsers start a worker only after the page's
+ * thread yields, so this must happen before any synchronous sweep waits on one).
+ */
+export async function createPool(simd: boolean, n: number): Promise<{ module: WebAssembly.Module; pool: SweepPool } | { note: string }> {
+  const why = threadsUnavailable();
+  if (why) return { note: why };
+  let module: WebAssembly.Module;
+  try {
+    module = await WebAssembly.compile((simd ? simdThreadsBytes : scalarThreadsBytes) as BufferSource);
+  } catch (e) {
+    return { note: `this engine cannot compile the shared-memory kernels (${(e as Error).message})` };
+  }
+  const ctl = new SharedArrayBuffer(CTL_BYTES);
+  const spinMs = n <= (await cores()) ? SPIN_MS : 0;
+  const workers: AnyWorker[] = [];
+  try {
+    const ready: Promise<void>[] = [];
+    for (let i = 1; i < n; i++) {
+      let resolve!: () => void, reject!: (e: unknown) => void;
+      ready.push(new Promise<void>((r, j) => ((resolve = r), (reject = j))));
+      const w = await startWorker((m) => { if (m.type === "ready") resolve(); }, (e) => reject(e));
+      workers.push(w);
+      w.postMessage({ type: "init", ctl, module, index: i, spinMs });
+    }
+    await Promise.all(ready);
+    // idle workers must not keep Node alive; not before they are ready (the wait for them would be all that is left)
+    for (const w of workers) w.unref?.();
+  } catch (e) {
+    for (const w of workers) w.terminate();
+    return { note: `workers could not be started (${(e as Error).message})` };
+  }
+  return { module, pool: new Pool(n, workers, ctl, spinMs) };
+}

@@ -1,0 +1,55 @@
+// Threads in Chromium (docs/math.md#threads): the test page is cross-origin isolated (COOP +
+// COEP headers, vitest.config.ts), so init({ threads }) starts Web Workers on shared wasm
+// memory; the page's main thread may not block, so it spins on Atomics.load while the
+// workers run their parts. n threads must give one thread's bits, both builds.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { init, type Backend } from "../../src/index";
+import { setMinParallelWork } from "../../src/wasm/pool";
+import { outcomeDiff, runCase, runGrowth, runSample, sampleCases, threadCases } from "../helpers/threads-cases";
+import { firstBitDiff } from "../helpers/compare";
+
+const b: Record<string, Backend> = {};
+beforeAll(async () => {
+  for (const simd of [true, false]) for (const n of [1, 2, 3]) b[`${simd ? "simd" : "scalar"}${n}`] = await init({ simd, threads: n });
+  setMinParallelWork(0);
+});
+afterAll(() => setMinParallelWork(undefined));
+
+describe("threads in Chromium", () => {
+  it("the page is cross-origin isolated and gets the threads it asks for", () => {
+    expect(globalThis.crossOriginIsolated).toBe(true);
+    expect(typeof SharedArrayBuffer).toBe("function");
+    for (const build of ["simd", "scalar"]) {
+      for (const n of [2, 3]) {
+        expect(b[`${build}${n}`].threadsNote).toBeUndefined();
+        expect(b[`${build}${n}`].threads).toBe(n);
+      }
+    }
+  });
+
+  for (const c of threadCases()) {
+    for (const build of ["simd", "scalar"]) {
+      it(`${build}: ${c.name}: 2 and 3 threads = one thread, bit for bit`, () => {
+        const want = runCase(c, b[`${build}1`]);
+        expect("error" in want).toBe(c.name.includes("overflow"));
+        for (const n of [2, 3]) expect(outcomeDiff(runCase(c, b[`${build}${n}`]), want), `${n} threads`).toBeUndefined();
+      });
+    }
+  }
+
+  it("memory grown after the workers joined is seen by them (both builds)", () => {
+    for (const build of ["simd", "scalar"]) {
+      const want = runGrowth(b[`${build}1`]);
+      for (const n of [2, 3]) expect(firstBitDiff(runGrowth(b[`${build}${n}`]), want), `${build}, ${n} threads`).toBeUndefined();
+    }
+  });
+
+  for (const c of sampleCases()) {
+    for (const build of ["simd", "scalar"]) {
+      it(`${build}: sampling ${c.name}: 2 and 3 threads = one thread`, () => {
+        const want = runSample(c, b[`${build}1`]);
+        for (const n of [2, 3]) expect(firstBitDiff(runSample(c, b[`${build}${n}`]), want), `${n} threads`).toBeUndefined();
+      });
+    }
+  }
+});
