@@ -95,22 +95,8 @@ export let deltaMax: f64 = 0;
 // @ts-ignore: decorator
 @inline
 function backup(Q: usize, V: usize, Vout: usize, S: i32, A: i32, tau: f64, pi: usize): f64 {
-  let dmin = Infinity, dmax = -Infinity;
-  let nan = false; // pmin/pmax drop NaN: it is tracked here
-  for (let s = 0; s < S; s++) {
-    const o = <usize>(s * A) << 3;
-    const v = backupState(Q + o, pi ? pi + o : 0, A, tau);
-    store<f64>(Vout + (<usize>s << 3), v);
-    const d = v - load<f64>(V + (<usize>s << 3));
-    dmin = pmin(dmin, d);
-    dmax = pmax(dmax, d);
-    nan = nan | (d != d);
-  }
-  deltaMin = nan ? NaN : dmin;
-  deltaMax = nan ? NaN : dmax;
-  return nan ? NaN : max(dmax, -dmin);
+  return backupRows(Q, V, Vout, 0, S, A, tau, pi);
 }
-
 // Dense P (S·A × S, row-major).
 export function bellmanDense(P: usize, r: usize, V: usize, Q: usize, Vout: usize, S: i32, A: i32, gamma: f64, tau: f64, pi: usize): f64 {
   const n = S * A;
@@ -165,10 +151,12 @@ export function bellmanCsrRows(indptr: usize, indices: usize, probs: usize, r: u
   return backupRows(Q, V, Vout, s0, s1, A, tau, pi);
 }
 
-// backup over the states s0..s1−1 (the loop of backup, started at s0).
+// V'(s) for s0 ≤ s < s1 (and π when pi ≠ 0); sets deltaMin/deltaMax over them, returns max |V'(s) − V(s)|.
+// @ts-ignore: decorator
+@inline
 function backupRows(Q: usize, V: usize, Vout: usize, s0: i32, s1: i32, A: i32, tau: f64, pi: usize): f64 {
   let dmin = Infinity, dmax = -Infinity;
-  let nan = false;
+  let nan = false; // pmin/pmax drop NaN: it is tracked here
   for (let s = s0; s < s1; s++) {
     const o = <usize>(s * A) << 3;
     const v = backupState(Q + o, pi ? pi + o : 0, A, tau);
