@@ -5,8 +5,64 @@ import { dot, axpy, csrDot, fill } from "./vec";
 
 // out = P_π v  (dense P).
 export function ppiDense(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
+  ppiDenseRows(P, pi, v, out, S, A, 0, S);
+}
+
+// out = P_πᵀ v  (dense P): out += π(a|s)·v(s)·P[(s,a),:] row by row.
+export function ppiTDense(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
+  ppiTDenseCols(P, pi, v, out, S, A, 0, S);
+}
+
+// out = P_π v  (CSR P).
+export function ppiCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
+  ppiCsrRows(indptr, indices, probs, pi, v, out, S, A, 0, S);
+}
+
+// out = P_πᵀ v  (CSR P): a scatter, in row order.
+export function ppiTCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
+  ppiTCsrCols(indptr, indices, probs, pi, v, out, S, A, 0, S);
+}
+
+// The host's split of a product over threads (docs/math.md#threads): set by the host around
+// solves worth splitting; the import runs ppiRange on every thread's share and returns when
+// all are done. Only the shared-memory builds import it.
+export let productThreads: i32 = 0;
+// @ts-ignore: decorator
+@external("env", "parallelProduct")
+declare function parallelProduct(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool): void;
+
+// Dispatch used by the iterative solvers: indptr == 0 means P is dense.
+export function ppi(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool): void {
+  if (ASC_FEATURE_THREADS) {
+    if (productThreads != 0) {
+      parallelProduct(P, indptr, indices, pi, v, out, S, A, transpose);
+      return;
+    }
+  }
+  if (indptr == 0) {
+    if (transpose) ppiTDense(P, pi, v, out, S, A); else ppiDense(P, pi, v, out, S, A);
+  } else {
+    if (transpose) ppiTCsr(indptr, indices, P, pi, v, out, S, A); else ppiCsr(indptr, indices, P, pi, v, out, S, A);
+  }
+}
+
+// One thread's share of ppi: out[lo..hi−1] only (rows s of P_π v, or entries j of P_πᵀ v),
+// each with ppi's arithmetic in ppi's order, so the shares together are ppi bit for bit.
+// Only the shared-memory builds have a body.
+export function ppiRange(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool, lo: i32, hi: i32): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  if (indptr == 0) {
+    if (transpose) ppiTDenseCols(P, pi, v, out, S, A, lo, hi); else ppiDenseRows(P, pi, v, out, S, A, lo, hi);
+  } else {
+    if (transpose) ppiTCsrCols(indptr, indices, P, pi, v, out, S, A, lo, hi); else ppiCsrRows(indptr, indices, P, pi, v, out, S, A, lo, hi);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function ppiDenseRows(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, s0: i32, s1: i32): void {
   const row = <usize>S << 3;
-  for (let s = 0; s < S; s++) {
+  for (let s = s0; s < s1; s++) {
     let acc: f64 = 0;
     for (let a = 0; a < A; a++) {
       const i = s * A + a;
@@ -17,23 +73,27 @@ export function ppiDense(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i
   }
 }
 
-// out = P_πᵀ v  (dense P): out += π(a|s)·v(s)·P[(s,a),:] row by row.
-export function ppiTDense(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
+// Entries j0..j1−1 of P_πᵀ v: each takes its terms in row order, as the whole scatter does.
+// @ts-ignore: decorator
+@inline
+function ppiTDenseCols(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, j0: i32, j1: i32): void {
   const row = <usize>S << 3;
-  fill(out, 0, S);
+  const o = <usize>j0 << 3, len = j1 - j0;
+  fill(out + o, 0, len);
   for (let s = 0; s < S; s++) {
     const vs = load<f64>(v + (<usize>s << 3));
     for (let a = 0; a < A; a++) {
       const i = s * A + a;
       const w = load<f64>(pi + (<usize>i << 3)) * vs;
-      if (w != 0) axpy(out, w, P + <usize>i * row, S);
+      if (w != 0) axpy(out + o, w, P + <usize>i * row + o, len);
     }
   }
 }
 
-// out = P_π v  (CSR P).
-export function ppiCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
-  for (let s = 0; s < S; s++) {
+// @ts-ignore: decorator
+@inline
+function ppiCsrRows(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, s0: i32, s1: i32): void {
+  for (let s = s0; s < s1; s++) {
     let acc: f64 = 0;
     for (let a = 0; a < A; a++) {
       const i = s * A + a;
@@ -47,9 +107,12 @@ export function ppiCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v
   }
 }
 
-// out = P_πᵀ v  (CSR P): a scatter, in row order.
-export function ppiTCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
-  fill(out, 0, S);
+// Entries j0..j1−1 of P_πᵀ v (CSR): every share scans all rows and keeps its own columns.
+// @ts-ignore: decorator
+@inline
+function ppiTCsrCols(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, j0: i32, j1: i32): void {
+  fill(out + (<usize>j0 << 3), 0, j1 - j0);
+  const all = j0 == 0 && j1 == S;
   for (let s = 0; s < S; s++) {
     const vs = load<f64>(v + (<usize>s << 3));
     for (let a = 0; a < A; a++) {
@@ -58,20 +121,14 @@ export function ppiTCsr(indptr: usize, indices: usize, probs: usize, pi: usize, 
       if (w != 0) {
         const k1 = load<i32>(indptr + (<usize>i << 2), 4);
         for (let k = load<i32>(indptr + (<usize>i << 2)); k < k1; k++) {
-          const o = <usize>load<i32>(indices + (<usize>k << 2)) << 3;
-          store<f64>(out + o, load<f64>(out + o) + w * load<f64>(probs + (<usize>k << 3)));
+          const j = load<i32>(indices + (<usize>k << 2));
+          if (all || (j >= j0 && j < j1)) {
+            const o = <usize>j << 3;
+            store<f64>(out + o, load<f64>(out + o) + w * load<f64>(probs + (<usize>k << 3)));
+          }
         }
       }
     }
-  }
-}
-
-// Dispatch used by the iterative solvers: indptr == 0 means P is dense.
-export function ppi(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool): void {
-  if (indptr == 0) {
-    if (transpose) ppiTDense(P, pi, v, out, S, A); else ppiDense(P, pi, v, out, S, A);
-  } else {
-    if (transpose) ppiTCsr(indptr, indices, P, pi, v, out, S, A); else ppiCsr(indptr, indices, P, pi, v, out, S, A);
   }
 }
 

@@ -6,8 +6,8 @@ import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, softValueIteration, DomainError, ShapeError, type Backend } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
-import { combineParts, setSplitForTests, splitEpisodes, splitStates } from "../src/wasm/threads";
-import { outcomeDiff, runCase, runGrowth, runSample, sampleCases, tabular, threadCases } from "./helpers/threads-cases";
+import { combineParts, setSplitForTests, splitEpisodes, splitRows, splitStates } from "../src/wasm/threads";
+import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, tabular, threadCases } from "./helpers/threads-cases";
 import { randomDense, randomVector } from "./helpers/random-mdp";
 import { firstBitDiff } from "./helpers/compare";
 
@@ -205,4 +205,50 @@ describe("sampling: n threads = one thread, bit for bit", () => {
       });
     }
   }
+});
+
+describe("linear solves: n threads = one thread, bit for bit", () => {
+  it("row groups cover [r0, r1) once, in order, in whole groups", () => {
+    for (const [r0, r1, n, g] of [[64, 203, 2, 4], [0, 9, 3, 2], [128, 131, 2, 4], [0, 1, 3, 2]]) {
+      const parts = splitRows(r0, r1, n, g);
+      expect(parts[0]).toBe(r0);
+      expect(parts[2 * n - 1]).toBe(r1);
+      for (let p = 0; p < n; p++) {
+        expect(parts[2 * p + 1]).toBeGreaterThanOrEqual(parts[2 * p]);
+        if (p > 0) expect(parts[2 * p]).toBe(parts[2 * p - 1]);
+        if (parts[2 * p + 1] < r1) expect((parts[2 * p + 1] - r0) % g).toBe(0);
+      }
+    }
+  });
+  for (const build of ["simd", "scalar"]) {
+    for (const c of solveCases()) {
+      it(`${build}: ${c.name}`, () => {
+        const one = runSolve(c, b[`${build}1`]);
+        expect(one[one.length - 1]).toBe(1); // converged: the case means something
+        for (const n of [2, 3]) expect(firstBitDiff(runSolve(c, b[`${build}${n}`]), one), `${n} threads`).toBeUndefined();
+      });
+    }
+  }
+  it("the two builds agree on threaded solves too", () => {
+    for (const c of solveCases().filter((_, i) => i % 3 === 0)) expect(firstBitDiff(runSolve(c, b.simd2), runSolve(c, b.scalar2)), c.name).toBeUndefined();
+  });
+  it("a wrong row split is caught by the identity check (the test can fail)", () => {
+    const c = solveCases().find((x) => x.name === "dense S=203 A=3 lu")!;
+    const one = runSolve(c, b.simd1);
+    // drop the last row of every part but the last: those rows miss their update
+    setSplitForTests((S, n) => {
+      const p = splitStates(S, n);
+      for (let i = 1; i < 2 * n - 1; i += 2) p[i] = Math.max(p[i - 1], p[i] - 1);
+      return p;
+    });
+    try {
+      // x itself differs (not only the residual): the LU's trailing update and the Krylov products are split
+      const x = (v: Float64Array): Float64Array => v.subarray(0, c.m.S);
+      expect(firstBitDiff(x(runSolve(c, b.simd2)), x(one))).toBeDefined();
+      expect(firstBitDiff(x(runSolve({ ...c, method: "krylov" }, b.simd2)), x(runSolve({ ...c, method: "krylov" }, b.simd1)))).toBeDefined();
+    } finally {
+      setSplitForTests(undefined);
+    }
+    expect(firstBitDiff(runSolve(c, b.simd2), one)).toBeUndefined();
+  });
 });

@@ -26,6 +26,15 @@ export interface Kernels {
   qFromV(P: ptr, indptr: ptr, indices: ptr, r: ptr, V: ptr, Q: ptr, S: number, A: number, gamma: number): void;
   buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;
   luFactor(M: ptr, piv: ptr, n: number): number;
+  /** Threaded builds only: luFactor's panel at k0 (factor and U₁₂), and its trailing update on rows [i0, i1). */
+  luPanel(M: ptr, piv: ptr, n: number, k0: number): number;
+  luUpdateRows(M: ptr, n: number, k0: number, i0: number, i1: number): void;
+  /** luFactor's panel width. */
+  readonly LU_PANEL: WebAssembly.Global;
+  /** Threaded builds only: entries [lo, hi) of ppi's output. */
+  ppiRange(P: ptr, indptr: ptr, indices: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number, transpose: boolean | number, lo: number, hi: number): void;
+  /** Threaded builds: nonzero while ppi hands its products to the host's split (env.parallelProduct). */
+  readonly productThreads: WebAssembly.Global;
   luSolve(M: ptr, piv: ptr, b: ptr, n: number): void;
   luSolveT(M: ptr, piv: ptr, b: ptr, n: number): void;
   bandwidth(P: ptr, indptr: ptr, indices: ptr, S: number, A: number, out: ptr): void;

@@ -52,6 +52,10 @@ export interface PoolMember {
     bellmanDenseRows(P: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
     bellmanCsrRows(indptr: number, indices: number, probs: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
     sampleTrajectoriesRange(P: number, indptr: number, indices: number, pi: number, rho: number, r: number, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: number, states: number, actions: number, rewards: number, cdf: number, term: number, lengths: number): void;
+    luPanel(M: number, piv: number, n: number, k0: number): number;
+    luUpdateRows(M: number, n: number, k0: number, i0: number, i1: number): void;
+    ppiRange(P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number, lo: number, hi: number): void;
+    readonly LU_PANEL: WebAssembly.Global;
     readonly deltaMin: WebAssembly.Global;
     readonly deltaMax: WebAssembly.Global;
   };
@@ -66,6 +70,13 @@ export interface SweepPool {
   sweep(ws: PoolMember, job: SweepJob): { residual: number; deltaMin: number; deltaMax: number };
   /** One sampler call split by blocks of episodes over the threads (each with its own scratch at work + p·workBytes). */
   sample(ws: PoolMember, job: SampleJob): void;
+  /**
+   * luFactor of the n × n matrix at M (pivots at piv), one panel at a time, each panel's
+   * trailing update split by rows over the threads; returns luFactor's code.
+   */
+  luFactor(ws: PoolMember, M: number, piv: number, n: number): number;
+  /** ppi (out ← P_π v or P_πᵀ v) split by entries of out over the threads. */
+  product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number): void;
 }
 
 /** Most threads `init({ threads })` accepts. */
@@ -96,6 +107,14 @@ export function parallelWorth(entries: number): boolean {
   return entries >= minParallelWork;
 }
 
+/** Below this order a dense LU runs on the caller's thread alone (n = 256: about 11 M flops, 1 ms). */
+const MIN_PARALLEL_LU = 256;
+let minParallelLu = MIN_PARALLEL_LU;
+
+export function parallelLuWorth(n: number): boolean {
+  return n >= minParallelLu;
+}
+
 /** Below this many sampled steps (episodes × horizon) a sampler call stays on the caller's thread. */
 let minParallelSteps = MIN_PARALLEL_STEPS;
 
@@ -107,4 +126,5 @@ export function parallelSamplingWorth(steps: number): boolean {
 export function setMinParallelWork(n: number | undefined): void {
   minParallelWork = n ?? MIN_PARALLEL_WORK;
   minParallelSteps = n ?? MIN_PARALLEL_STEPS;
+  minParallelLu = n ?? MIN_PARALLEL_LU;
 }

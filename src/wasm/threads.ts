@@ -27,7 +27,9 @@ const CTL_BYTES = 8192 + MAX_THREADS * 16;
  * thread would hold the core the thread it waits for needs, so then nobody spins.
  */
 const SPIN_MS = 0.05;
-const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3;
+const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3, KIND_LU = 4, KIND_PRODUCT = 5;
+/** Rows of a dense LU's trailing update below which the caller does it alone. */
+const MIN_LU_ROWS = 64;
 /** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
 const SAMPLE_BLOCK = 16;
 
@@ -73,7 +75,8 @@ function onMessage(m) {
   } else if (m.type === "mem") {
     try {
       const abort = () => { throw new Error("abort in a kernel"); };
-      const inst = new WebAssembly.Instance(mod, { env: { memory: m.memory, abort, trace() {}, seed: () => 0 } });
+      const parallelProduct = () => { throw new Error("a worker never splits a product"); };
+      const inst = new WebAssembly.Instance(mod, { env: { memory: m.memory, abort, trace() {}, seed: () => 0, parallelProduct } });
       insts.set(m.id, inst.exports);
     } catch (e) {
       Atomics.store(ctl, ${FAIL}, 1);
@@ -92,7 +95,11 @@ function run(kind) {
     if (!e) { Atomics.store(ctl, ${FAIL}, 2); return; }
     const a = ${ARGS}, g = f64[${F_GAMMA}], t = f64[${F_TAU}];
     try {
-      if (kind === ${KIND_SAMPLE}) {
+      if (kind === ${KIND_LU}) {
+        e.luUpdateRows(ctl[a], ctl[a + 1], ctl[a + 2], s0, s1);
+      } else if (kind === ${KIND_PRODUCT}) {
+        e.ppiRange(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], s0, s1);
+      } else if (kind === ${KIND_SAMPLE}) {
         const c = (i) => ctl[a + i];
         e.sampleTrajectoriesRange(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), s0, s1, c(8), c(9), c(10), c(11) + index * c(12), c(13), c(14), c(15), c(16), c(17), c(18));
       } else {
@@ -208,7 +215,8 @@ function canBlock(): boolean {
 class Pool implements SweepPool {
   private readonly ctl: Int32Array;
   private readonly f64: Float64Array;
-  private readonly ids = new WeakMap<PoolMember, number>();
+  // keyed by memory: the instances of one memory (a workspace's, the one ppi calls back from) share the workers' instance
+  private readonly ids = new WeakMap<WebAssembly.Memory, number>();
   private nextId = 1;
   private readonly block = canBlock();
   private readonly dropped = new FinalizationRegistry<number>((id) => {
@@ -236,7 +244,7 @@ class Pool implements SweepPool {
 
   /** Give every worker an instance on the workspace's memory (once), before its first job. */
   private idOf(ws: PoolMember): number {
-    let id = this.ids.get(ws);
+    let id = this.ids.get(ws.memory);
     if (id !== undefined) return id;
     id = this.nextId++;
     Atomics.store(this.ctl, ACK, 0);
@@ -245,8 +253,8 @@ class Pool implements SweepPool {
     // no kernel runs meanwhile: instantiation rewrites the data segments (identical bytes)
     this.waitFor(ACK, this.workers.length);
     if (Atomics.load(this.ctl, FAIL)) throw new Error("bilevel-rl threads: a worker could not instantiate the kernels on shared memory");
-    this.ids.set(ws, id);
-    this.dropped.register(ws, id);
+    this.ids.set(ws.memory, id);
+    this.dropped.register(ws.memory, id);
     return id;
   }
 
@@ -314,6 +322,50 @@ class Pool implements SweepPool {
       this.join("sampling");
     }
   }
+
+  luFactor(ws: PoolMember, M: number, piv: number, n: number): number {
+    const id = this.idOf(ws);
+    const nb = ws.k.LU_PANEL.value as number;
+    for (let k0 = 0; k0 < n; k0 += nb) {
+      const bad = ws.k.luPanel(M, piv, n, k0);
+      if (bad !== 0) return bad;
+      const k1 = Math.min(k0 + nb, n);
+      if (n - k1 < MIN_LU_ROWS) {
+        if (k1 < n) ws.k.luUpdateRows(M, n, k0, k1, n);
+        continue;
+      }
+      // groups of 4 rows: the update's register tile
+      const b = splitRows(k1, n, this.n, 4);
+      this.post(KIND_LU, id, [M, n, k0], b);
+      try {
+        if (b[1] > b[0]) ws.k.luUpdateRows(M, n, k0, b[0], b[1]);
+      } finally {
+        this.join("an LU update");
+      }
+    }
+    return 0;
+  }
+
+  product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number): void {
+    const id = this.idOf(ws);
+    const t = transpose ? 1 : 0;
+    // whole pairs of entries: the dense transpose's axpy then keeps its two-lane pattern
+    const b = splitRows(0, S, this.n, 2);
+    this.post(KIND_PRODUCT, id, [P, indptr, indices, pi, v, out, S, A, t], b);
+    try {
+      if (b[1] > b[0]) ws.k.ppiRange(P, indptr, indices, pi, v, out, S, A, t, b[0], b[1]);
+    } finally {
+      this.join("a P_π product");
+    }
+  }
+}
+
+/** Row ranges of the parts over [r0, r1): whole groups of `group` rows (the last group may be short), split as splitStates splits states. */
+export function splitRows(r0: number, r1: number, n: number, group: number): Int32Array {
+  const b = split(Math.ceil((r1 - r0) / group), n);
+  for (let i = 0; i < b.length; i++) b[i] = Math.min(r1, r0 + b[i] * group);
+  return b;
+
 }
 
 /** Episode ranges of the parts: whole blocks of 16 episodes (the sampler's lockstep block), split as evenly as splitStates splits states. */

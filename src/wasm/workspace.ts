@@ -163,7 +163,15 @@ export function instantiateKernels(
   let instance: WebAssembly.Instance;
   // a threaded backend's build imports a shared memory (its workers instantiate on the same one)
   const pool = poolOf(backend);
-  const imports: Record<string, Record<string, unknown>> = pool ? { env: { memory: pool.sharedMemory() } } : {};
+  let imports: Record<string, Record<string, unknown>> = {};
+  let member: { memory: WebAssembly.Memory; k: Kernels } | undefined;
+  if (pool) {
+    // ppi hands its products back here while productThreads is set (a solve worth splitting)
+    const parallelProduct = (P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: number): void => {
+      pool.product(member!, P, indptr, indices, pi, v, out, S, A, transpose);
+    };
+    imports = { env: { memory: pool.sharedMemory(), parallelProduct } };
+  }
   try {
     ({ instance } = instantiate(backend.module, imports));
   } catch (e) {
@@ -182,6 +190,7 @@ export function instantiateKernels(
     throw e;
   }
   const exports = instance.exports as unknown as Kernels;
+  member = { memory: exports.memory, k: exports };
   instanceBytes = Math.max(instanceBytes, exports.memory.buffer.byteLength);
   return { exports, memory: exports.memory };
 }

@@ -1,11 +1,12 @@
 // Threads in Chromium (docs/math.md#threads): the test page is cross-origin isolated (COOP +
 // COEP headers, vitest.config.ts), so init({ threads }) starts Web Workers on shared wasm
 // memory; the page's main thread may not block, so it spins on Atomics.load while the
-// workers run their parts. n threads must give one thread's bits, both builds.
+// workers run their parts (sweeps, sampler blocks, the LU's trailing updates, the Krylov
+// products). n threads must give one thread's bits, both builds.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, type Backend } from "../../src/index";
 import { setMinParallelWork } from "../../src/wasm/pool";
-import { outcomeDiff, runCase, runGrowth, runSample, sampleCases, threadCases } from "../helpers/threads-cases";
+import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, threadCases } from "../helpers/threads-cases";
 import { firstBitDiff } from "../helpers/compare";
 
 const b: Record<string, Backend> = {};
@@ -51,5 +52,15 @@ describe("threads in Chromium", () => {
         for (const n of [2, 3]) expect(firstBitDiff(runSample(c, b[`${build}${n}`]), want), `${n} threads`).toBeUndefined();
       });
     }
+  }
+
+  for (const build of ["simd", "scalar"]) {
+    it(`${build}: linear solves (dense LU, Krylov, BiCGSTAB, Richardson, both orientations): 2 and 3 threads = one thread`, () => {
+      for (const c of solveCases()) {
+        const want = runSolve(c, b[`${build}1`]);
+        expect(want[want.length - 1], c.name).toBe(1);
+        for (const n of [2, 3]) expect(firstBitDiff(runSolve(c, b[`${build}${n}`]), want), `${c.name}, ${n} threads`).toBeUndefined();
+      }
+    });
   }
 });

@@ -1,7 +1,7 @@
 // Cases of the threads identity check (docs/math.md#threads), shared by the node and browser
 // tests: soft value iteration on one thread and on n threads must agree bit for bit in V, Q,
 // π, the residual and the sweep count (or throw the same error). No vitest, no Node imports.
-import { TabularMDP, sampleTrajectories, softValueIteration, type Backend } from "../../src/index";
+import { TabularMDP, sampleTrajectories, softValueIteration, solveLinear, type Backend } from "../../src/index";
 import type { RefMDP } from "../../src/reference/index";
 import { firstBitDiff } from "./compare";
 import { memoryOf } from "../../src/wasm/routines/index";
@@ -123,4 +123,58 @@ export function runGrowth(backend: Backend): Float64Array {
   const grew = memoryBytes(mdp) - before;
   if (grew < 2 ** 21) throw new Error(`the sampler call grew memory by only ${grew} bytes`);
   return Float64Array.from([...V, ...t.states, ...t.actions, ...t.rewards!, ...t.lengths]);
+}
+
+export interface SolveCase {
+  name: string;
+  m: RefMDP;
+  method: "lu" | "krylov" | "bicgstab" | "richardson";
+  transpose: boolean;
+  terminal?: Uint8Array;
+}
+
+/**
+ * Linear solves whose P_π products (Krylov, Richardson and every residual) and dense LU
+ * trailing updates are split over the threads: S not a multiple of the row groups, several
+ * LU panels (64 columns each), both orientations, dense and CSR, terminal states.
+ */
+let solveCaseList: SolveCase[] | undefined;
+export function solveCases(): SolveCase[] {
+  if (solveCaseList) return solveCaseList;
+  const c: SolveCase[] = (solveCaseList = []);
+  const shapes: [string, RefMDP, Uint8Array?][] = [
+    ["dense S=203 A=3", randomDense(203, 3, 0.95, 71)],
+    ["dense S=9 A=2", randomDense(9, 2, 0.9, 72)],
+    ["csr S=301 A=4", randomCsr(301, 4, 0.99, 5, 73)],
+    ["csr S=150 A=2 terminal", randomCsr(150, 2, 0.95, 4, 74), terminalEvery(150, 6)],
+  ];
+  for (const [name, m, terminal] of shapes) {
+    for (const method of ["lu", "krylov", "bicgstab", "richardson"] as const) {
+      // the banded LU (narrow CSR bands) is not split: only the dense shapes take the dense LU
+      for (const transpose of [false, true]) c.push({ name: `${name} ${method}${transpose ? " transposed" : ""}`, m, method, transpose, terminal });
+    }
+  }
+  return c;
+}
+
+const solveMdps = new WeakMap<RefMDP, Map<Backend, TabularMDP>>();
+
+/** x, the residual and the iteration count of one solve, as doubles (for a bitwise comparison). */
+export function runSolve(c: SolveCase, backend: Backend): Float64Array {
+  // one MDP per shape and backend: a shared memory reserves its maximum (4 GiB) of address
+  // space, and a page runs out of it after a few dozen live ones
+  let byBackend = solveMdps.get(c.m);
+  if (!byBackend) solveMdps.set(c.m, (byBackend = new Map()));
+  let mdp = byBackend.get(backend);
+  if (!mdp) byBackend.set(backend, (mdp = tabular(c.m, backend, c.terminal)));
+  const { S, A } = c.m;
+  const pi = new Float64Array(S * A);
+  for (let s = 0; s < S; s++) {
+    let t = 0;
+    for (let a = 0; a < A; a++) t += pi[s * A + a] = 1 + ((3 * s + a) % 4);
+    for (let a = 0; a < A; a++) pi[s * A + a] /= t;
+  }
+  const b = randomVector(S, S + 7);
+  const res = solveLinear(mdp, pi, b, { method: c.method, transpose: c.transpose, tol: 1e-11 });
+  return Float64Array.from([...res.x, res.residual, res.iterations, res.converged ? 1 : 0]);
 }

@@ -6,6 +6,7 @@
 import { NumericalError } from "../../errors";
 import { bandwidth, instanceOf, type Instance } from "./instance";
 import { record } from "./work";
+import { parallelLuWorth, parallelWorth, poolOf } from "../pool";
 
 /** Linear solver for (I − γP_π)x = b: dense LU, GMRES, BiCGSTAB or Richardson (see `SolveOptions.method`). */
 export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
@@ -86,7 +87,15 @@ export function evaluatePolicy(mdp: object, r: Float64Array, pi: Float64Array, t
 function solveAt(inst: Instance, mdp: object, pPi: number, pB: number, pX: number, o: SolveSettings): SolveInfo {
   const { ws, k, S, A, gamma } = inst;
   const sigma = k.pow2Scale(pB, S);
-  const res = solveAtScaled(inst, mdp, pPi, pB, pX, o);
+  // with threads, each P_π product of the solve is split over them (docs/math.md#threads): the same bits
+  const split = poolOf(ws.backend) !== undefined && parallelWorth(inst.dense ? S * A * S : inst.nnz);
+  let res: SolveInfo;
+  if (split) k.productThreads.value = 1;
+  try {
+    res = solveAtScaled(inst, mdp, pPi, pB, pX, o);
+  } finally {
+    if (split) k.productThreads.value = 0;
+  }
   if (sigma !== 1) {
     const pR = ws.allocF64(S);
     res.residual = k.systemResidual(inst.P, inst.indptr, inst.indices, pPi, pB, pX, pR, S, A, gamma, o.transpose ? 1 : 0);
@@ -126,7 +135,8 @@ function solveAtScaled(inst: Instance, mdp: object, pPi: number, pB: number, pX:
       const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
       // dense LU: factor I − γP_π itself; the transpose is solved from the same factors
       k.buildSystem(inst.P, inst.indptr, inst.indices, pPi, pM, S, A, gamma, 0);
-      bad = k.luFactor(pM, pPiv, S);
+      const pool = poolOf(ws.backend);
+      bad = pool && parallelLuWorth(S) ? pool.luFactor(ws, pM, pPiv, S) : k.luFactor(pM, pPiv, S);
       if (bad === 0) {
         ws.f64(pX, S).set(ws.f64(pB, S));
         if (tr) k.luSolveT(pM, pPiv, pX, S);
@@ -183,6 +193,7 @@ function gmresAt(inst: Instance, pPi: number, pB: number, pX: number, pInfo: num
  */
 export function luSolveDense(mdp: object, M: Float64Array, b: Float64Array, m: number, y: Float64Array, advice: string): number {
   const { ws, k } = instanceOf(mdp);
+  const pool = poolOf(ws.backend);
   const m0 = ws.mark();
   try {
     const pM = ws.alloc(m * m * 8, advice);
@@ -190,7 +201,7 @@ export function luSolveDense(mdp: object, M: Float64Array, b: Float64Array, m: n
     const pB = ws.allocF64(m);
     ws.writeF64(pM, M);
     ws.writeF64(pB, b);
-    const bad = k.luFactor(pM, pPiv, m);
+    const bad = pool && parallelLuWorth(m) ? pool.luFactor(ws, pM, pPiv, m) : k.luFactor(pM, pPiv, m);
     if (bad !== 0) return bad;
     k.luSolve(pM, pPiv, pB, m);
     ws.readF64(pB, y, m);
