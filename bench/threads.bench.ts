@@ -1,4 +1,5 @@
-// Threads benchmark (init({ threads }), docs/math.md#threads): soft Bellman sweeps on 1…4
+// Threads benchmark (init({ threads }), docs/math.md#threads): soft Bellman sweeps, dense LU
+// solves (trailing updates split by rows) and GMRES iterations (P_π products split) on 1…4
 // threads, both builds, for the issue's targets (dense S = 1500, A = 4; CSR S = 10⁶, A = 4,
 // 5 non-zeros per row: 2 threads ≥ 1.6× one thread) and small dense sweeps forced onto the
 // threads (the dispatch cost per sweep, which sets the size below which threads do not pay).
@@ -15,7 +16,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { init, softValueIteration, type Backend, type TabularMDP } from "../src/index";
+import { init, softValueIteration, solveLinear, type Backend, type TabularMDP } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
 import { contentionProbe, gc, gitState, runEnvironment, waitQuiet } from "./lib/harness";
 import { randomCsr, randomDense, randomVector, toMDP } from "./lib/problems";
@@ -31,6 +32,9 @@ interface Case {
   id: string;
   title: string;
   kind: "dense" | "csr";
+  /** What a sample times: K sweeps (default), K dense LU solves, or K GMRES iterations (P_π products); transposed or not. */
+  op?: "sweep" | "lu" | "gmres";
+  transpose?: boolean;
   S: number;
   K: number;
   rounds: number;
@@ -49,6 +53,14 @@ const allCases: Case[] = QUICK
       { id: "csr-S1000000", title: "CSR S=10⁶ A=4 nnz/row=5 (20 M non-zeros)", kind: "csr", S: 1e6, K: 3, rounds: 11, target: 1.6 },
       { id: "dense-S600", title: "dense S=600 A=4 (11.5 MB of P, just above the threshold)", kind: "dense", S: 600, K: 100, rounds: 15 },
       { id: "dense-S100-forced", title: "dense S=100 A=4, threaded below the threshold (dispatch cost)", kind: "dense", S: 100, K: 2000, rounds: 15, forced: true },
+      { id: "lu-n1000", title: "solveLinear 'lu', n = 1000 (dense A=4; build I − γP_π, factor, solve)", kind: "dense", op: "lu", S: 1000, K: 3, rounds: 9 },
+      { id: "lu-n1000-T", title: "solveLinear 'lu', transposed, n = 1000", kind: "dense", op: "lu", transpose: true, S: 1000, K: 3, rounds: 9 },
+      { id: "lu-n2000", title: "solveLinear 'lu', n = 2000 (dense A=4; build I − γP_π, factor, solve)", kind: "dense", op: "lu", S: 2000, K: 1, rounds: 7 },
+      { id: "lu-n2000-T", title: "solveLinear 'lu', transposed, n = 2000", kind: "dense", op: "lu", transpose: true, S: 2000, K: 1, rounds: 7 },
+      { id: "gmres-dense-S1500", title: "GMRES iterations (P_π products), dense S=1500 A=4", kind: "dense", op: "gmres", S: 1500, K: 40, rounds: 11 },
+      { id: "gmres-dense-S1500-T", title: "GMRES iterations (P_πᵀ products), dense S=1500 A=4, transposed", kind: "dense", op: "gmres", transpose: true, S: 1500, K: 40, rounds: 11 },
+      { id: "gmres-csr-S1000000", title: "GMRES iterations (P_π products), CSR S=10⁶ A=4 nnz/row=5", kind: "csr", op: "gmres", S: 1e6, K: 10, rounds: 7 },
+      { id: "gmres-csr-S1000000-T", title: "GMRES iterations (P_πᵀ products), CSR S=10⁶, transposed", kind: "csr", op: "gmres", transpose: true, S: 1e6, K: 10, rounds: 7 },
     ];
 
 /** --only=id,id runs only those cases (and no bandwidth probe); the output goes to bench/results/partial/. */
@@ -73,10 +85,10 @@ function median(x: number[]): number {
 const results: unknown[] = [];
 const md: string[] = [];
 const env = runEnvironment();
-md.push("# Threads: soft Bellman sweeps on 1–4 threads", "");
+md.push("# Threads: soft Bellman sweeps, dense LU solves and GMRES products on 1–4 threads", "");
 md.push(`${env.engine}, ${env.cpu}, ${env.cores} cores, ${env.date}. Commit ${gitState(ROOT).commit}.`);
 md.push("Command: `node --import ./scripts/register-wasm.mjs --import tsx bench/threads.bench.ts`.");
-md.push("ms/sweep = median over samples (one softValueIteration call of K sweeps / K), thread counts taking turns. `others` = cores used by other processes while the case ran.", "");
+md.push("ms per sweep, solve or iteration = median over samples (one call of K sweeps, K solveLinear 'lu' calls, or one GMRES call of K iterations (tol 0, restart 30), divided by K), thread counts taking turns. Every thread count's output (V or x) is checked bit for bit against one thread's first. `others` = cores used by other processes while the case ran.", "");
 
 for (const c of cases) {
   for (const simd of [true, false]) {
@@ -89,11 +101,23 @@ for (const c of cases) {
     const entries = c.kind === "dense" ? c.S * A * c.S : m.kind === "csr" ? m.indices.length : 0;
     const bytes = c.kind === "dense" ? entries * 8 : entries * 12 + (c.S * A + 1) * 4;
     setMinParallelWork(c.forced ? 0 : undefined);
-    // warm-up, and the identity check: every thread count gives one thread's V
-    const V1 = softValueIteration(mdps[0], r, { tau: TAU, tol: 0, maxIter: c.K }).V;
+    const op = c.op ?? "sweep";
+    // the solves' policy and right-hand side: the soft-optimal π of r, b = r_π
+    const pi = op === "sweep" ? undefined : softValueIteration(mdps[0], r, { tau: TAU, maxIter: 50 }).pi;
+    const b = randomVector(c.S, 4000 + c.S);
+    /** One sample's work: K sweeps, K LU solves or K GMRES iterations; returns the output (V or x). */
+    const work = (mdp: TabularMDP): Float64Array => {
+      if (op === "sweep") return softValueIteration(mdp, r, { tau: TAU, tol: 0, maxIter: c.K }).V;
+      if (op === "gmres") return solveLinear(mdp, pi!, b, { method: "krylov", transpose: c.transpose, tol: 0, maxIter: c.K, restart: 30 }).x;
+      let x: Float64Array = new Float64Array(0);
+      for (let k = 0; k < c.K; k++) x = solveLinear(mdp, pi!, b, { method: "lu", transpose: c.transpose }).x;
+      return x;
+    };
+    // warm-up, and the identity check: every thread count gives one thread's bits
+    const V1 = work(mdps[0]);
     for (let i = 1; i < mdps.length; i++) {
-      const V = softValueIteration(mdps[i], r, { tau: TAU, tol: 0, maxIter: c.K }).V;
-      for (let s = 0; s < c.S; s++) if (!Object.is(V[s], V1[s])) throw new Error(`${c.id} ${build}: ${THREADS[i]} threads differ from one at V[${s}]`);
+      const V = work(mdps[i]);
+      for (let s = 0; s < c.S; s++) if (!Object.is(V[s], V1[s])) throw new Error(`${c.id} ${build}: ${THREADS[i]} threads differ from one at ${op === "sweep" ? "V" : "x"}[${s}]`);
     }
     const samples: number[][] = THREADS.map(() => []);
     // wait (up to a minute) until other processes use at most 0.15 cores: this machine is shared
@@ -103,7 +127,7 @@ for (const c of cases) {
     for (let round = 0; round < c.rounds; round++) {
       for (let i = 0; i < mdps.length; i++) {
         const t = performance.now();
-        softValueIteration(mdps[i], r, { tau: TAU, tol: 0, maxIter: c.K });
+        work(mdps[i]);
         samples[i].push((performance.now() - t) / c.K);
       }
     }
@@ -111,18 +135,27 @@ for (const c of cases) {
     const load1 = loadavg();
     const ms = samples.map(median);
     const row = {
-      id: c.id, build, title: c.title, S: c.S, A, K: c.K, rounds: c.rounds, forced: !!c.forced, bytesOfTransitions: bytes,
+      id: c.id, op, transpose: !!c.transpose, build, title: c.title, S: c.S, A, K: c.K, rounds: c.rounds, forced: !!c.forced, bytesOfTransitions: bytes,
       threads: THREADS, msPerSweep: ms, speedup: ms.map((x) => ms[0] / x), GBps: ms.map((x) => bytes / (x / 1e3) / 1e9),
       samplesMs: samples, otherCores: others, waitedForQuietS: waited, loadavgBefore: load0, loadavgAfter: load1,
       target: c.target, met: c.target === undefined ? undefined : ms[0] / ms[1] >= c.target,
     };
     results.push(row);
-    const line = THREADS.map((n, i) => `${n}: ${ms[i].toFixed(3)} ms (${row.speedup[i].toFixed(2)}×)`).join(", ");
+    // LU: GFLOP/s of the factorisation's (2/3)n³ over the whole solve (the build, the O(n²) solves and the residual included)
+    const gflops = op === "lu" ? ms.map((x) => ((2 / 3) * c.S ** 3) / (x / 1e3) / 1e9) : undefined;
+    Object.assign(row, { GFLOPs: gflops });
+    const line = THREADS.map((n, i) => `${n}: ${ms[i].toFixed(3)} ms (${row.speedup[i].toFixed(2)}×${gflops ? `, ${gflops[i].toFixed(1)} GFLOP/s` : ""})`).join(", ");
     console.log(`${c.id} ${build}: ${line}; others ${others.toFixed(2)} cores; loadavg ${load1}; waited ${waited.toFixed(0)} s for quiet`);
     md.push(`## ${c.title}, ${build}${c.target ? ` (target: 2 threads ≥ ${c.target}× one: ${row.met ? "met" : "NOT met"})` : ""}`, "");
-    md.push("| threads | ms/sweep | × one thread | GB/s of transitions |", "|---:|---:|---:|---:|");
-    THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(3)} | ${row.speedup[i].toFixed(2)} | ${row.GBps[i].toFixed(1)} |`));
-    md.push("", `K = ${c.K} sweeps per sample, ${c.rounds} samples per thread count; others ${others.toFixed(2)} cores; loadavg before ${load0}, after ${load1}.`, "");
+    const unit = op === "sweep" ? "sweep" : op === "lu" ? "solve" : "iteration";
+    if (gflops) {
+      md.push(`| threads | ms/${unit} | × one thread | GFLOP/s ((2/3)n³ per solve) |`, "|---:|---:|---:|---:|");
+      THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(2)} | ${row.speedup[i].toFixed(2)} | ${gflops[i].toFixed(1)} |`));
+    } else {
+      md.push(`| threads | ms/${unit} | × one thread | GB/s of transitions |`, "|---:|---:|---:|---:|");
+      THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(3)} | ${row.speedup[i].toFixed(2)} | ${row.GBps[i].toFixed(1)} |`));
+    }
+    md.push("", `K = ${c.K} ${unit}s per sample, ${c.rounds} samples per thread count; others ${others.toFixed(2)} cores; loadavg before ${load0}, after ${load1}.`, "");
     setMinParallelWork(undefined);
     mdps.length = 0;
     gc();
