@@ -36,23 +36,22 @@ export function luFactor(M: usize, piv: usize, n: i32): i32 {
 }
 
 // The threaded factorisation's steps (docs/math.md#threads), driven by the host one panel
-// at a time: luPanel factors the panel at k0 and solves for its rows of U (the caller's
-// thread), then luUpdateRows subtracts L₂₁·U₁₂ from trailing rows [i0, i1) (each thread a
-// share of the rows). Every entry takes the updates luFactor gives it, in the same order, so
-// the factors are luFactor's bit for bit. Only the shared-memory builds have a body.
+// at a time: luPanel factors the panel at k0 (the caller's thread), then luUpdateCols, on
+// each thread's share [j0, j1) of the columns right of the panel, solves for those columns
+// of U₁₂ and subtracts L₂₁·U₁₂ from them. Every entry takes the updates luFactor gives it,
+// in the same order, so the factors are luFactor's bit for bit. Only the shared-memory
+// builds have a body.
 export function luPanel(M: usize, piv: usize, n: i32, k0: i32): i32 {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  return factorPanel(M, piv, <usize>n << 3, n, k0, min(k0 + NB, n));
+}
+
+export function luUpdateCols(M: usize, n: i32, k0: i32, j0: i32, j1: i32): void {
   if (!ASC_FEATURE_THREADS) unreachable();
   const row = <usize>n << 3;
   const k1 = min(k0 + NB, n);
-  const bad = factorPanel(M, piv, row, n, k0, k1);
-  if (bad == 0 && k1 < n) solveUnitLower(M, row, k0, k1, k1, n);
-  return bad;
-}
-
-export function luUpdateRows(M: usize, n: i32, k0: i32, i0: i32, i1: i32): void {
-  if (!ASC_FEATURE_THREADS) unreachable();
-  const k1 = min(k0 + NB, n);
-  subtractProduct(M, <usize>n << 3, i0, i1, k1, n, k0, k1);
+  solveUnitLower(M, row, k0, k1, j0, j1);
+  subtractProduct(M, row, k1, n, j0, j1, k0, k1);
 }
 
 /** The panel width luFactor and luPanel step by. */

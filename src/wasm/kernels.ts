@@ -26,9 +26,9 @@ export interface Kernels {
   qFromV(P: ptr, indptr: ptr, indices: ptr, r: ptr, V: ptr, Q: ptr, S: number, A: number, gamma: number): void;
   buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;
   luFactor(M: ptr, piv: ptr, n: number): number;
-  /** Threaded builds only: luFactor's panel at k0 (factor and U₁₂), and its trailing update on rows [i0, i1). */
+  /** Threaded builds only: luFactor's panel at k0, and on columns [j0, j1) right of it U₁₂ and the trailing update. */
   luPanel(M: ptr, piv: ptr, n: number, k0: number): number;
-  luUpdateRows(M: ptr, n: number, k0: number, i0: number, i1: number): void;
+  luUpdateCols(M: ptr, n: number, k0: number, j0: number, j1: number): void;
   /** luFactor's panel width. */
   readonly LU_PANEL: WebAssembly.Global;
   /** Threaded builds only: entries [lo, hi) of ppi's output. */

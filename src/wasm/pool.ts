@@ -53,7 +53,7 @@ export interface PoolMember {
     bellmanCsrRows(indptr: number, indices: number, probs: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
     sampleTrajectoriesRange(P: number, indptr: number, indices: number, pi: number, rho: number, r: number, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: number, states: number, actions: number, rewards: number, cdf: number, term: number, lengths: number): void;
     luPanel(M: number, piv: number, n: number, k0: number): number;
-    luUpdateRows(M: number, n: number, k0: number, i0: number, i1: number): void;
+    luUpdateCols(M: number, n: number, k0: number, j0: number, j1: number): void;
     ppiRange(P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number, lo: number, hi: number): void;
     readonly LU_PANEL: WebAssembly.Global;
     readonly deltaMin: WebAssembly.Global;
@@ -71,8 +71,8 @@ export interface SweepPool {
   /** One sampler call split by blocks of episodes over the threads (each with its own scratch at work + p·workBytes). */
   sample(ws: PoolMember, job: SampleJob): void;
   /**
-   * luFactor of the n × n matrix at M (pivots at piv), one panel at a time, each panel's
-   * trailing update split by rows over the threads; returns luFactor's code.
+   * luFactor of the n × n matrix at M (pivots at piv), one panel at a time, the columns right
+   * of each panel (their U₁₂ and trailing update) split over the threads; returns luFactor's code.
    */
   luFactor(ws: PoolMember, M: number, piv: number, n: number): number;
   /** ppi (out ← P_π v or P_πᵀ v) split by entries of out over the threads. */

@@ -28,8 +28,8 @@ const CTL_BYTES = 8192 + MAX_THREADS * 16;
  */
 const SPIN_MS = 0.05;
 const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3, KIND_LU = 4, KIND_PRODUCT = 5;
-/** Rows of a dense LU's trailing update below which the caller does it alone. */
-const MIN_LU_ROWS = 64;
+/** Columns of a dense LU's trailing update below which the caller does it alone. */
+const MIN_LU_COLS = 64;
 /** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
 const SAMPLE_BLOCK = 16;
 
@@ -96,7 +96,7 @@ function run(kind) {
     const a = ${ARGS}, g = f64[${F_GAMMA}], t = f64[${F_TAU}];
     try {
       if (kind === ${KIND_LU}) {
-        e.luUpdateRows(ctl[a], ctl[a + 1], ctl[a + 2], s0, s1);
+        e.luUpdateCols(ctl[a], ctl[a + 1], ctl[a + 2], s0, s1);
       } else if (kind === ${KIND_PRODUCT}) {
         e.ppiRange(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], s0, s1);
       } else if (kind === ${KIND_SAMPLE}) {
@@ -330,15 +330,16 @@ class Pool implements SweepPool {
       const bad = ws.k.luPanel(M, piv, n, k0);
       if (bad !== 0) return bad;
       const k1 = Math.min(k0 + nb, n);
-      if (n - k1 < MIN_LU_ROWS) {
-        if (k1 < n) ws.k.luUpdateRows(M, n, k0, k1, n);
+      if (k1 >= n) break;
+      if (n - k1 < MIN_LU_COLS) {
+        ws.k.luUpdateCols(M, n, k0, k1, n);
         continue;
       }
-      // groups of 4 rows: the update's register tile
+      // groups of 4 columns: the update's register tile
       const b = splitRows(k1, n, this.n, 4);
       this.post(KIND_LU, id, [M, n, k0], b);
       try {
-        if (b[1] > b[0]) ws.k.luUpdateRows(M, n, k0, b[0], b[1]);
+        if (b[1] > b[0]) ws.k.luUpdateCols(M, n, k0, b[0], b[1]);
       } finally {
         this.join("an LU update");
       }
