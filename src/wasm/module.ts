@@ -55,16 +55,17 @@ export interface InitOptions {
   /** Force the SIMD build (`true`) or the scalar build (`false`); default: SIMD when the engine supports it. */
   simd?: boolean;
   /**
-   * Threads for the soft Bellman sweeps and the sampler (an integer, 1 to 256; default 1).
-   * With n > 1, MDPs created afterwards live in shared wasm memory; each sweep of value
-   * iteration is split by states, and each sampler call by blocks of episodes, over the
-   * caller and n − 1 workers (worker_threads in Node, Web Workers in browsers): bit-identical
+   * Threads for the soft Bellman sweeps, the sampler and the linear solves (an integer, 1 to
+   * 256; default 1). With n > 1, MDPs created afterwards live in shared wasm memory; each
+   * sweep of value iteration is split by states, each sampler call by blocks of episodes, each
+   * P_π product of the iterative solves by entries, and each panel's trailing update of the
+   * dense LU by columns, over the caller and n − 1 workers (worker_threads in Node, Web Workers in browsers): bit-identical
    * to one thread, still synchronous for the caller. Needs `SharedArrayBuffer` and
    * `Atomics.waitAsync`; a browser page must be cross-origin isolated (headers
    * `Cross-Origin-Opener-Policy: same-origin`, `Cross-Origin-Embedder-Policy: require-corp`).
    * Where that is missing, init resolves with one thread and `Backend.threadsNote` saying
-   * why. Small sweeps (below about 10⁶ stored transition entries) and sampler calls (below
-   * 65 536 steps) stay on the caller's thread.
+   * why. Small sweeps and products (below about 10⁶ stored transition entries), sampler calls
+   * (below 65 536 steps) and dense LUs (n < 256) stay on the caller's thread.
    */
   threads?: number;
 }
