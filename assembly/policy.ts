@@ -10,7 +10,16 @@ export function ppiDense(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i
 
 // out = P_πᵀ v  (dense P): out += π(a|s)·v(s)·P[(s,a),:] row by row.
 export function ppiTDense(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
-  ppiTDenseCols(P, pi, v, out, S, A, 0, S);
+  const row = <usize>S << 3;
+  fill(out, 0, S);
+  for (let s = 0; s < S; s++) {
+    const vs = load<f64>(v + (<usize>s << 3));
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      const w = load<f64>(pi + (<usize>i << 3)) * vs;
+      if (w != 0) axpy(out, w, P + <usize>i * row, S);
+    }
+  }
 }
 
 // out = P_π v  (CSR P).
@@ -20,22 +29,39 @@ export function ppiCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v
 
 // out = P_πᵀ v  (CSR P): a scatter, in row order.
 export function ppiTCsr(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void {
-  ppiTCsrCols(indptr, indices, probs, pi, v, out, S, A, 0, S);
+  fill(out, 0, S);
+  for (let s = 0; s < S; s++) {
+    const vs = load<f64>(v + (<usize>s << 3));
+    for (let a = 0; a < A; a++) {
+      const i = s * A + a;
+      const w = load<f64>(pi + (<usize>i << 3)) * vs;
+      if (w != 0) {
+        const k1 = load<i32>(indptr + (<usize>i << 2), 4);
+        for (let k = load<i32>(indptr + (<usize>i << 2)); k < k1; k++) {
+          const o = <usize>load<i32>(indices + (<usize>k << 2)) << 3;
+          store<f64>(out + o, load<f64>(out + o) + w * load<f64>(probs + (<usize>k << 3)));
+        }
+      }
+    }
+  }
 }
 
-// The host's split of a product over threads (docs/math.md#threads): set by the host around
-// solves worth splitting; the import runs ppiRange on every thread's share and returns when
-// all are done. Only the shared-memory builds import it.
+// The host's split of P_π v over threads (docs/math.md#threads): set by the host around
+// solves worth splitting; the import runs ppiRows on every thread's share of the rows and
+// returns when all are done. P_πᵀ v is not split: a split by entries of the result makes
+// every thread read all of P (CSR) or a slice of every row (dense, which breaks the one long
+// stream a single thread reads); both measured slower than one thread. Only the
+// shared-memory builds import it.
 export let productThreads: i32 = 0;
 // @ts-ignore: decorator
 @external("env", "parallelProduct")
-declare function parallelProduct(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool): void;
+declare function parallelProduct(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32): void;
 
 // Dispatch used by the iterative solvers: indptr == 0 means P is dense.
 export function ppi(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool): void {
   if (ASC_FEATURE_THREADS) {
-    if (productThreads != 0) {
-      parallelProduct(P, indptr, indices, pi, v, out, S, A, transpose);
+    if (productThreads != 0 && !transpose) {
+      parallelProduct(P, indptr, indices, pi, v, out, S, A);
       return;
     }
   }
@@ -46,16 +72,12 @@ export function ppi(P: usize, indptr: usize, indices: usize, pi: usize, v: usize
   }
 }
 
-// One thread's share of ppi: out[lo..hi−1] only (rows s of P_π v, or entries j of P_πᵀ v),
-// each with ppi's arithmetic in ppi's order, so the shares together are ppi bit for bit.
-// Only the shared-memory builds have a body.
-export function ppiRange(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, transpose: bool, lo: i32, hi: i32): void {
+// One thread's share of P_π v: rows s0..s1−1, each with ppi's arithmetic, so the shares
+// together are ppi bit for bit. Only the shared-memory builds have a body.
+export function ppiRows(P: usize, indptr: usize, indices: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, s0: i32, s1: i32): void {
   if (!ASC_FEATURE_THREADS) unreachable();
-  if (indptr == 0) {
-    if (transpose) ppiTDenseCols(P, pi, v, out, S, A, lo, hi); else ppiDenseRows(P, pi, v, out, S, A, lo, hi);
-  } else {
-    if (transpose) ppiTCsrCols(indptr, indices, P, pi, v, out, S, A, lo, hi); else ppiCsrRows(indptr, indices, P, pi, v, out, S, A, lo, hi);
-  }
+  if (indptr == 0) ppiDenseRows(P, pi, v, out, S, A, s0, s1);
+  else ppiCsrRows(indptr, indices, P, pi, v, out, S, A, s0, s1);
 }
 
 // @ts-ignore: decorator
@@ -73,23 +95,6 @@ function ppiDenseRows(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32,
   }
 }
 
-// Entries j0..j1−1 of P_πᵀ v: each takes its terms in row order, as the whole scatter does.
-// @ts-ignore: decorator
-@inline
-function ppiTDenseCols(P: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, j0: i32, j1: i32): void {
-  const row = <usize>S << 3;
-  const o = <usize>j0 << 3, len = j1 - j0;
-  fill(out + o, 0, len);
-  for (let s = 0; s < S; s++) {
-    const vs = load<f64>(v + (<usize>s << 3));
-    for (let a = 0; a < A; a++) {
-      const i = s * A + a;
-      const w = load<f64>(pi + (<usize>i << 3)) * vs;
-      if (w != 0) axpy(out + o, w, P + <usize>i * row + o, len);
-    }
-  }
-}
-
 // @ts-ignore: decorator
 @inline
 function ppiCsrRows(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, s0: i32, s1: i32): void {
@@ -104,31 +109,6 @@ function ppiCsrRows(indptr: usize, indices: usize, probs: usize, pi: usize, v: u
       }
     }
     store<f64>(out + (<usize>s << 3), acc);
-  }
-}
-
-// Entries j0..j1−1 of P_πᵀ v (CSR): every share scans all rows and keeps its own columns.
-// @ts-ignore: decorator
-@inline
-function ppiTCsrCols(indptr: usize, indices: usize, probs: usize, pi: usize, v: usize, out: usize, S: i32, A: i32, j0: i32, j1: i32): void {
-  fill(out + (<usize>j0 << 3), 0, j1 - j0);
-  const all = j0 == 0 && j1 == S;
-  for (let s = 0; s < S; s++) {
-    const vs = load<f64>(v + (<usize>s << 3));
-    for (let a = 0; a < A; a++) {
-      const i = s * A + a;
-      const w = load<f64>(pi + (<usize>i << 3)) * vs;
-      if (w != 0) {
-        const k1 = load<i32>(indptr + (<usize>i << 2), 4);
-        for (let k = load<i32>(indptr + (<usize>i << 2)); k < k1; k++) {
-          const j = load<i32>(indices + (<usize>k << 2));
-          if (all || (j >= j0 && j < j1)) {
-            const o = <usize>j << 3;
-            store<f64>(out + o, load<f64>(out + o) + w * load<f64>(probs + (<usize>k << 3)));
-          }
-        }
-      }
-    }
   }
 }
 

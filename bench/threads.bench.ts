@@ -20,6 +20,7 @@ import { init, softValueIteration, solveLinear, type Backend, type TabularMDP } 
 import { setMinParallelWork } from "../src/wasm/pool";
 import { contentionProbe, gc, gitState, runEnvironment, waitQuiet } from "./lib/harness";
 import { randomCsr, randomDense, randomVector, toMDP } from "./lib/problems";
+import { runNumpy } from "./lib/numpy";
 
 const QUICK = process.argv.includes("--quick");
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -134,11 +135,22 @@ for (const c of cases) {
     const others = probe();
     const load1 = loadavg();
     const ms = samples.map(median);
+    // LU: numpy/scipy on the same arrays (lu_factor + lu_solve after building I − γP_π), 1 and all OpenBLAS threads
+    let numpy: { oneMs?: number; allMs?: number; skipped?: string; maxRelDiff?: number } | undefined;
+    if (op === "lu" && !QUICK && simd && process.env.BENCH_NUMPY !== "0" && m.kind === "dense") {
+      const np = runNumpy([{ id: c.id, kind: "lu", arrays: { P: m.P, pi: pi!, b }, params: { S: c.S, A, gamma: GAMMA, transpose: !!c.transpose } }], { minSamples: 5, maxTime: 1, log: console.log });
+      const one = np.one?.cases[c.id], all = np.all?.cases[c.id];
+      let d = 0;
+      const out = one?.out ?? all?.out;
+      if (out) for (let s = 0; s < c.S; s++) d = Math.max(d, Math.abs(out[s] - V1[s]) / Math.max(1e-300, Math.abs(V1[s])));
+      numpy = { oneMs: one?.ms, allMs: all?.ms, skipped: np.skipped, maxRelDiff: out ? d : undefined };
+    }
     const row = {
       id: c.id, op, transpose: !!c.transpose, build, title: c.title, S: c.S, A, K: c.K, rounds: c.rounds, forced: !!c.forced, bytesOfTransitions: bytes,
       threads: THREADS, msPerSweep: ms, speedup: ms.map((x) => ms[0] / x), GBps: ms.map((x) => bytes / (x / 1e3) / 1e9),
       samplesMs: samples, otherCores: others, waitedForQuietS: waited, loadavgBefore: load0, loadavgAfter: load1,
       target: c.target, met: c.target === undefined ? undefined : ms[0] / ms[1] >= c.target,
+      numpy,
     };
     results.push(row);
     // LU: GFLOP/s of the factorisation's (2/3)n³ over the whole solve (the build, the O(n²) solves and the residual included)
@@ -148,7 +160,11 @@ for (const c of cases) {
     console.log(`${c.id} ${build}: ${line}; others ${others.toFixed(2)} cores; loadavg ${load1}; waited ${waited.toFixed(0)} s for quiet`);
     md.push(`## ${c.title}, ${build}${c.target ? ` (target: 2 threads ≥ ${c.target}× one: ${row.met ? "met" : "NOT met"})` : ""}`, "");
     const unit = op === "sweep" ? "sweep" : op === "lu" ? "solve" : "iteration";
-    if (gflops) {
+    if (gflops && numpy?.oneMs) {
+      md.push(`| threads | ms/${unit} | × one thread | GFLOP/s ((2/3)n³ per solve) | × numpy (1 OpenBLAS thread) | × numpy (all threads) |`, "|---:|---:|---:|---:|---:|---:|");
+      THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(2)} | ${row.speedup[i].toFixed(2)} | ${gflops[i].toFixed(1)} | ${(numpy.oneMs! / ms[i]).toFixed(2)} | ${numpy.allMs ? (numpy.allMs / ms[i]).toFixed(2) : "—"} |`));
+      md.push("", `numpy/scipy on the same P, π and b (build I − γP_π, scipy.linalg.lu_factor + lu_solve): ${numpy.oneMs.toFixed(2)} ms with one OpenBLAS thread, ${numpy.allMs?.toFixed(2) ?? "—"} ms with all; max rel |x_numpy − x| ${numpy.maxRelDiff?.toExponential(1)}. × numpy > 1: this library faster.`);
+    } else if (gflops) {
       md.push(`| threads | ms/${unit} | × one thread | GFLOP/s ((2/3)n³ per solve) |`, "|---:|---:|---:|---:|");
       THREADS.forEach((n, i) => md.push(`| ${n} | ${ms[i].toFixed(2)} | ${row.speedup[i].toFixed(2)} | ${gflops[i].toFixed(1)} |`));
     } else {

@@ -10,7 +10,9 @@
 // (build/engines/bilevel-rl.js: tsup's options, wasm inlined, dependencies inlined) and runs
 // tests/engines/run-examples.mjs. Deno and Bun come from their npm packages
 // (node_modules/.bin), Firefox ESR from Debian (/usr/bin/firefox-esr), driven over WebDriver
-// BiDi by puppeteer-core on a page served from 127.0.0.1. Each example × build is one test.
+// BiDi by puppeteer-core on a cross-origin isolated page served from 127.0.0.1. Each example
+// × build is one test; so is each threads check of runThreads (2 threads against one, bit for
+// bit), or, where the engine cannot run threads, init's note saying why.
 //
 // Writes { engines: [{ name, version, passed, failed, skipped, note?, failures }] } to
 // --report (default .vitest-reports/engines.json), prints `N passed, N failed` last and exits
@@ -115,12 +117,13 @@ async function runFirefox(bin) {
 <script type="module">
 const post = (body) => fetch("/result", { method: "POST", body: JSON.stringify(body) });
 try {
-  const [{ runExamples }, lib, job] = await Promise.all([
+  const [{ runExamples, runThreads }, lib, job] = await Promise.all([
     import("/tests/engines/run-examples.mjs"),
     import("/build/engines/bilevel-rl.js"),
     fetch("/build/engines/job.json").then((r) => r.json()),
   ]);
-  await post(await runExamples(lib, job.examples));
+  const out = await runExamples(lib, job.examples);
+  await post({ ...out, threads: await runThreads(lib), crossOriginIsolated: globalThis.crossOriginIsolated === true });
 } catch (e) {
   await post({ error: String(e && e.stack || e) });
 }
@@ -139,7 +142,13 @@ try {
     }
     const file = join(root, path);
     const body = path === "/" ? page : served.has(file) ? readFileSync(file) : null;
-    res.writeHead(body === null ? 404 : 200, { "content-type": path === "/" ? TYPES[".html"] : TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
+    // cross-origin isolated (as a page that uses threads must be): SharedArrayBuffer for init({ threads })
+    res.writeHead(body === null ? 404 : 200, {
+      "content-type": path === "/" ? TYPES[".html"] : TYPES[extname(file)] ?? "application/octet-stream",
+      "cache-control": "no-store",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
     res.end(body ?? "not found");
   });
   await new Promise((ok, fail) => { server.once("error", fail); server.listen(0, "127.0.0.1", ok); });
@@ -222,6 +231,29 @@ function judge(name, node, out) {
       } else entry.passed++;
     }
   }
+  // threads (docs/math.md#threads): 2 threads give one thread's bits; an engine that cannot
+  // run them must say why (init's note) and still compute, on one thread
+  const t = out.threads;
+  if (!t) {
+    entry.failed++;
+    entry.failures.push("threads: no answer from runThreads");
+  } else if (t.threads < 2) {
+    if (typeof t.note === "string" && t.note.length > 0) {
+      entry.passed++;
+      entry.threadsNote = `one thread: ${t.note}`;
+    } else {
+      entry.failed++;
+      entry.failures.push("threads: init({ threads: 2 }) gave one thread without a note saying why");
+    }
+  } else {
+    for (const c of t.checks) {
+      if (c.diff || c.error) {
+        entry.failed++;
+        entry.failures.push(`threads, ${c.name}: ${c.error ?? c.diff}`);
+      } else entry.passed++;
+    }
+    entry.threadsNote = `${t.threads} threads, ${t.checks.length} checks`;
+  }
   return entry;
 }
 
@@ -257,7 +289,7 @@ if (node) {
     try {
       const out = name === "firefox" ? await runFirefox(bin) : await runCli(name, bin);
       const entry = judge(name, node, out);
-      entry.note = `${out.runtime ?? out.version}, ${((Date.now() - started) / 1000).toFixed(0)} s`;
+      entry.note = `${out.runtime ?? out.version}, ${((Date.now() - started) / 1000).toFixed(0)} s; threads: ${entry.threadsNote ?? "n/a"}`;
       report.push(entry);
     } catch (e) {
       report.push({ name, passed: 0, failed: 1, skipped: 0, note: `${bin}: ${e.message.split("\n")[0]}`, failures: [e.message] });

@@ -31,8 +31,8 @@ export interface Kernels {
   luUpdateCols(M: ptr, n: number, k0: number, j0: number, j1: number): void;
   /** luFactor's panel width. */
   readonly LU_PANEL: WebAssembly.Global;
-  /** Threaded builds only: entries [lo, hi) of ppi's output. */
-  ppiRange(P: ptr, indptr: ptr, indices: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number, transpose: boolean | number, lo: number, hi: number): void;
+  /** Threaded builds only: rows [s0, s1) of P_π v (ppi, not transposed). */
+  ppiRows(P: ptr, indptr: ptr, indices: ptr, pi: ptr, v: ptr, out: ptr, S: number, A: number, s0: number, s1: number): void;
   /** Threaded builds: nonzero while ppi hands its products to the host's split (env.parallelProduct). */
   readonly productThreads: WebAssembly.Global;
   luSolve(M: ptr, piv: ptr, b: ptr, n: number): void;

@@ -58,7 +58,7 @@ export interface InitOptions {
    * Threads for the soft Bellman sweeps, the sampler and the linear solves (an integer, 1 to
    * 256; default 1). With n > 1, MDPs created afterwards live in shared wasm memory; each
    * sweep of value iteration is split by states, each sampler call by blocks of episodes, each
-   * P_π product of the iterative solves by entries, and each panel's trailing update of the
+   * P_π product of the iterative solves by rows, and each panel's trailing update of the
    * dense LU by columns, over the caller and n − 1 workers (worker_threads in Node, Web Workers in browsers): bit-identical
    * to one thread, still synchronous for the caller. Needs `SharedArrayBuffer` and
    * `Atomics.waitAsync`; a browser page must be cross-origin isolated (headers

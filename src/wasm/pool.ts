@@ -54,7 +54,7 @@ export interface PoolMember {
     sampleTrajectoriesRange(P: number, indptr: number, indices: number, pi: number, rho: number, r: number, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: number, states: number, actions: number, rewards: number, cdf: number, term: number, lengths: number): void;
     luPanel(M: number, piv: number, n: number, k0: number): number;
     luUpdateCols(M: number, n: number, k0: number, j0: number, j1: number): void;
-    ppiRange(P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number, lo: number, hi: number): void;
+    ppiRows(P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, s0: number, s1: number): void;
     readonly LU_PANEL: WebAssembly.Global;
     readonly deltaMin: WebAssembly.Global;
     readonly deltaMax: WebAssembly.Global;
@@ -75,8 +75,8 @@ export interface SweepPool {
    * of each panel (their U₁₂ and trailing update) split over the threads; returns luFactor's code.
    */
   luFactor(ws: PoolMember, M: number, piv: number, n: number): number;
-  /** ppi (out ← P_π v or P_πᵀ v) split by entries of out over the threads. */
-  product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number): void;
+  /** out ← P_π v (ppi, not transposed) split by rows over the threads. */
+  product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number): void;
 }
 
 /** Most threads `init({ threads })` accepts. */

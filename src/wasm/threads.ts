@@ -98,7 +98,7 @@ function run(kind) {
       if (kind === ${KIND_LU}) {
         e.luUpdateCols(ctl[a], ctl[a + 1], ctl[a + 2], s0, s1);
       } else if (kind === ${KIND_PRODUCT}) {
-        e.ppiRange(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], ctl[a + 8], s0, s1);
+        e.ppiRows(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], s0, s1);
       } else if (kind === ${KIND_SAMPLE}) {
         const c = (i) => ctl[a + i];
         e.sampleTrajectoriesRange(c(0), c(1), c(2), c(3), c(4), c(5), c(6), c(7), s0, s1, c(8), c(9), c(10), c(11) + index * c(12), c(13), c(14), c(15), c(16), c(17), c(18));
@@ -347,18 +347,17 @@ class Pool implements SweepPool {
     return 0;
   }
 
-  product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: boolean | number): void {
+  product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number): void {
     const id = this.idOf(ws);
-    const t = transpose ? 1 : 0;
-    // whole pairs of entries: the dense transpose's axpy then keeps its two-lane pattern
-    const b = splitRows(0, S, this.n, 2);
-    this.post(KIND_PRODUCT, id, [P, indptr, indices, pi, v, out, S, A, t], b);
+    const b = split(S, this.n);
+    this.post(KIND_PRODUCT, id, [P, indptr, indices, pi, v, out, S, A], b);
     try {
-      if (b[1] > b[0]) ws.k.ppiRange(P, indptr, indices, pi, v, out, S, A, t, b[0], b[1]);
+      if (b[1] > b[0]) ws.k.ppiRows(P, indptr, indices, pi, v, out, S, A, b[0], b[1]);
     } finally {
       this.join("a P_π product");
     }
   }
+
 }
 
 /** Row ranges of the parts over [r0, r1): whole groups of `group` rows (the last group may be short), split as splitStates splits states. */

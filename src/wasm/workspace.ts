@@ -166,9 +166,9 @@ export function instantiateKernels(
   let imports: Record<string, Record<string, unknown>> = {};
   let member: { memory: WebAssembly.Memory; k: Kernels } | undefined;
   if (pool) {
-    // ppi hands its products back here while productThreads is set (a solve worth splitting)
-    const parallelProduct = (P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, transpose: number): void => {
-      pool.product(member!, P, indptr, indices, pi, v, out, S, A, transpose);
+    // ppi hands its P_π products back here while productThreads is set (a solve worth splitting)
+    const parallelProduct = (P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number): void => {
+      pool.product(member!, P, indptr, indices, pi, v, out, S, A);
     };
     imports = { env: { memory: pool.sharedMemory(), parallelProduct } };
   }

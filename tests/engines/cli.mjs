@@ -2,11 +2,11 @@
 //   deno run --allow-read --allow-write tests/engines/cli.mjs <job.json> <out.json>
 //   bun tests/engines/cli.mjs <job.json> <out.json>
 // The job lists the example experiments ({ file, text }) and the bundle to import; the
-// output is runExamples' answer plus the runtime's name and version.
+// output is runExamples' answer, runThreads' checks, and the runtime's name and version.
 import { readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
-import { runExamples } from "./run-examples.mjs";
+import { runExamples, runThreads } from "./run-examples.mjs";
 
 const [jobPath, outPath] = process.argv.slice(2);
 const job = JSON.parse(readFileSync(jobPath, "utf8"));
@@ -16,4 +16,7 @@ const runtime =
   : typeof globalThis.Bun !== "undefined" ? `Bun ${globalThis.Bun.version} (JavaScriptCore)`
   : `Node ${process.version}`;
 const out = await runExamples(lib, job.examples);
-writeFileSync(outPath, JSON.stringify({ runtime, ...out }) + "\n");
+const threads = await runThreads(lib);
+writeFileSync(outPath, JSON.stringify({ runtime, ...out, threads }) + "\n");
+// idle workers may keep an engine's event loop alive
+process.exit(0);
