@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, softValueIteration, DomainError, ShapeError, type Backend } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
-import { combineParts, setSplitForTests, splitEpisodes, splitRows, splitStates } from "../src/wasm/threads";
+import { combineParts, setSplitForTests, setWorkerStartForTests, splitEpisodes, splitRows, splitStates } from "../src/wasm/threads";
 import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, tabular, threadCases } from "./helpers/threads-cases";
 import { randomDense, randomVector } from "./helpers/random-mdp";
 import { firstBitDiff } from "./helpers/compare";
@@ -77,6 +77,22 @@ describe("init({ threads })", () => {
     expect(one.threads).toBe(1);
     expect(one.simd).toBe(false);
     expect(one.threadsNote).toMatch(/not cross-origin isolated.*Cross-Origin-Embedder-Policy: require-corp/);
+  });
+});
+
+describe("workers that never start", () => {
+  it("init falls back to one thread with a note instead of hanging (e.g. an engine whose workers cannot run the pool)", async () => {
+    setWorkerStartForTests({ source: "setInterval(() => {}, 1000);", timeoutMs: 500 });
+    let one: Backend;
+    try {
+      one = await init({ simd: true, threads: 6 }); // a count not asked for before (a pool, once made, is kept)
+    } finally {
+      setWorkerStartForTests(undefined);
+    }
+    expect(one.threads).toBe(1);
+    expect(one.threadsNote).toMatch(/threads: 6.*one thread.*no answer from the workers within 0.5 s/);
+    // the next init starts real workers
+    expect((await init({ simd: true, threads: 6 })).threads).toBe(6);
   });
 });
 

@@ -30,6 +30,9 @@ const SPIN_MS = 0.05;
 const KIND_EXIT = 0, KIND_DENSE = 1, KIND_CSR = 2, KIND_SAMPLE = 3, KIND_LU = 4, KIND_PRODUCT = 5;
 /** Columns of a dense LU's trailing update below which the caller does it alone. */
 const MIN_LU_COLS = 64;
+/** How long init waits for the workers to start before it falls back to one thread (ms). */
+const START_TIMEOUT_MS = 15_000;
+let startTimeoutMs = START_TIMEOUT_MS;
 /** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
 const SAMPLE_BLOCK = 16;
 
@@ -61,8 +64,10 @@ export function setSplitForTests(f: ((S: number, n: number) => Int32Array) | und
 // module worker (browsers, from a Blob URL). It only instantiates the module on memories it
 // is given and runs sweep parts.
 const WORKER_SOURCE = `
-const isNode = typeof self === "undefined";
-const port = isNode ? require("node:worker_threads").parentPort : self;
+// a worker_threads worker (Node, Bun: where self may exist too) has a parentPort; a Web Worker has none
+const nodePort = (() => { try { return typeof require === "function" ? require("node:worker_threads").parentPort : null; } catch { return null; } })();
+const isNode = !!nodePort;
+const port = isNode ? nodePort : self;
 const post = (m) => port.postMessage(m);
 let ctl, f64, mod, index, spinMs = 0, seen = 0;
 const insts = new Map();
@@ -146,6 +151,14 @@ async function loop() {
 if (isNode) port.on("message", onMessage); else self.onmessage = (e) => onMessage(e.data);
 `;
 
+let workerSource = WORKER_SOURCE;
+
+/** @internal for tests: start workers from another source and wait for them this long (ms), or restore the defaults (undefined). */
+export function setWorkerStartForTests(o: { source?: string; timeoutMs?: number } | undefined): void {
+  workerSource = o?.source ?? WORKER_SOURCE;
+  startTimeoutMs = o?.timeoutMs ?? START_TIMEOUT_MS;
+}
+
 interface AnyWorker {
   postMessage(m: unknown): void;
   terminate(): unknown;
@@ -174,12 +187,12 @@ async function startWorker(onMessage: (m: { type: string }) => void, onError: (e
   if (isNode()) {
     const name = "node:worker_threads"; // a variable: bundlers for browsers must not resolve it
     const { Worker } = (await import(/* @vite-ignore */ name)) as typeof import("node:worker_threads");
-    const w = new Worker(WORKER_SOURCE, { eval: true });
+    const w = new Worker(workerSource, { eval: true });
     w.on("message", onMessage);
     w.on("error", onError);
     return w;
   }
-  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  const url = URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" }));
   const w = new Worker(url, { type: "module" });
   w.onmessage = (e: MessageEvent) => onMessage(e.data as { type: string });
   w.onerror = (e: ErrorEvent) => onError(new Error(e.message));
@@ -420,7 +433,18 @@ export async function createPool(simd: boolean, n: number): Promise<{ module: We
       workers.push(w);
       w.postMessage({ type: "init", ctl, module, index: i, spinMs });
     }
-    await Promise.all(ready);
+    // a worker that never answers (an engine that cannot run this one) must not hang init
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new Error(`no answer from the workers within ${startTimeoutMs / 1000} s`)), startTimeoutMs);
+    });
+    try {
+      const all = Promise.all(ready);
+      all.catch(() => {}); // after a timeout, a late failure has nobody to tell
+      await Promise.race([all, late]);
+    } finally {
+      clearTimeout(timer);
+    }
     // idle workers must not keep Node alive; not before they are ready (the wait for them would be all that is left)
     for (const w of workers) w.unref?.();
   } catch (e) {
