@@ -11,6 +11,7 @@ import { solveLower } from '../src/bilevel/lowerSolve.js';
 import { bellmanPenalty } from '../src/bilevel/penalties.js';
 import { exactDescent } from '../src/bilevel/algorithms/exactDescent.js';
 import { shaping } from '../src/problems/shaping.js';
+import { incentive } from '../src/problems/incentive.js';
 import { pbrl, pbrlPolicy, projectSimplex, type PBRLOptions, type PBRLState } from '../src/bilevel/algorithms/pbrl.js';
 import { parl, parlHypergradient, policyFromReduced, type PARLState } from '../src/bilevel/algorithms/parl.js';
 import { mulberry32, randomPolicy, randomVector } from './helpers/random-mdp.js';
@@ -343,6 +344,76 @@ describe('PBRL and PARL lower the true hyper-objective φ', () => {
   });
 });
 
+describe("PBRL's L-BFGS direction (docs/math.md#pbrl-lbfgs)", () => {
+  it("on the incentive problem (seed 0, x ≥ 0) the default closes ≥ 0.95 of exact descent's decrease in 200 iterations, the gradient direction not 0.6", () => {
+    // the gradient step crawls along the valley of F_λ (curvature ∝ λ across it, O(1) along it)
+    const { problem, x0 } = incentive({ seed: 0 });
+    const K = 200;
+    const phi0 = phi(problem, x0).value;
+    const best = phi(problem, exactDescent.run(problem, { x0, iterations: K, project: 'nonnegative' }).x).value;
+    const lbfgs = pbrl.run(problem, { x0, iterations: K, project: 'nonnegative' });
+    const grad = pbrl.run(problem, { x0, iterations: K, project: 'nonnegative', direction: 'gradient' });
+    const gap = (r: { x: Float64Array }) => (phi0 - phi(problem, r.x).value) / (phi0 - best);
+    expect(lbfgs.state.direction).toBe('lbfgs');
+    expect(gap(lbfgs)).toBeGreaterThanOrEqual(0.95);
+    expect(gap(grad)).toBeLessThan(0.6);
+    for (let i = 0; i < lbfgs.x.length; i++) expect(lbfgs.x[i]).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+
+  it("every accepted step decreases F_λ (fixed λ, exact inner estimate), and the kept pairs have sᵀy > 0", () => {
+    const problem = small('dense', 1, 'upperReturn');
+    let st = pbrl.init(problem, { x0: [0.5, -0.4, 0.2], lambda: 30, lambdaRule: 'fixed', inner: 'exact', memory: 4 });
+    const F: number[] = [];
+    let moved = 0;
+    for (let k = 0; k < 40; k++) {
+      st = pbrl.step(problem, st);
+      F.push(st.lastF!);
+      if (st.lastAlpha! > 0) moved++;
+      const mem = st.lbfgs!;
+      expect(mem.s.length).toBeLessThanOrEqual(4);
+      for (let j = 0; j < mem.s.length; j++) expect(mem.s[j].reduce((t, v, i) => t + v * mem.y[j][i], 0)).toBeGreaterThan(0);
+    }
+    // lastF of iteration k+1 is F_λ at the point iteration k accepted
+    for (let k = 1; k < F.length; k++) expect(F[k], `iteration ${k}`).toBeLessThanOrEqual(F[k - 1] + 1e-9 * Math.abs(F[k - 1]));
+    expect(moved).toBeGreaterThan(30);
+    expect(F[F.length - 1]).toBeLessThan(F[0]);
+  });
+
+  it("keeps the nonnegative projection: with x ≥ 0 every iterate is feasible", () => {
+    const { problem, x0 } = incentive({ seed: 2 });
+    const res = pbrl.run(problem, { x0, iterations: 30, project: 'nonnegative', record: { x: true } });
+    expect(res.state.direction).toBe('lbfgs');
+    for (const row of res.history) for (const v of row.x!) expect(v).toBeGreaterThanOrEqual(0);
+  });
+
+  it("is the default only with the value penalty, logits and backtracking; the paper preset uses the gradient; bad settings are refused", () => {
+    const problem = small('dense', 1, 'upperReturn');
+    expect(pbrl.init(problem, {}).direction).toBe('lbfgs');
+    expect(pbrl.init(problem, { preset: 'paper' }).direction).toBe('gradient');
+    expect(pbrl.init(problem, { penalty: 'bellman' }).direction).toBe('gradient');
+    expect(pbrl.init(problem, { param: 'simplex' }).direction).toBe('gradient');
+    expect(pbrl.init(problem, { stepRule: 'fixed' }).direction).toBe('gradient');
+    expect(pbrl.init(problem, { update: 'adam' }).direction).toBe('gradient');
+    expect(() => pbrl.init(problem, { direction: 'lbfgs', param: 'simplex' })).toThrow(DomainError);
+    expect(() => pbrl.init(problem, { direction: 'lbfgs', stepRule: 'fixed' })).toThrow(DomainError);
+    expect(() => pbrl.init(problem, { memory: 0 })).toThrow(DomainError);
+    expect(() => pbrl.init(problem, { direction: 'newton' as never })).toThrow(DomainError);
+  });
+
+  it("refuses a resumed state whose L-BFGS memory has vectors of the wrong length or more pairs than `memory`", () => {
+    const problem = small('dense', 1, 'upperReturn');
+    const good = pbrl.run(problem, { iterations: 4, memory: 2 }).state;
+    expect(good.lbfgs!.s.length).toBeGreaterThan(0);
+    const short = JSON.parse(JSON.stringify(good)) as PBRLState;
+    short.lbfgs!.s[0] = short.lbfgs!.s[0].slice(1);
+    expect(() => pbrl.run(problem, { iterations: 1, state: short })).toThrow(ShapeError);
+    const many = JSON.parse(JSON.stringify(good)) as PBRLState;
+    many.lbfgs!.s = [...many.lbfgs!.s, ...many.lbfgs!.s, ...many.lbfgs!.s];
+    many.lbfgs!.y = [...many.lbfgs!.y, ...many.lbfgs!.y, ...many.lbfgs!.y];
+    expect(() => pbrl.run(problem, { iterations: 1, state: many })).toThrow(ShapeError);
+  });
+});
+
 describe("PBRL's adaptive λ (docs/math.md#pbrl-lambda)", () => {
   it("on the shaping problem the default closes ≥ 0.95 of exact descent's decrease in 200 iterations, the paper's fixed λ = 10 not 0.7", () => {
     // the fixed λ = 10 run is slow (F_λ's curvature grows with λ) rather than biased here: the
@@ -500,10 +571,11 @@ describe('algorithm states are plain JSON', () => {
   const pbrlCases: PBRLOptions[] = [
     { penalty: 'value', param: 'simplex' },
     { penalty: 'value', param: 'logits', inner: 'exact' },
+    { penalty: 'value', param: 'logits', direction: 'lbfgs' },
     { penalty: 'bellman', param: 'logits', project: 'nonnegative' },
   ];
   for (const o of pbrlCases) {
-    it(`PBRL (${o.penalty}, ${o.param}${o.inner ? ', exact inner' : ''}) resumes identically from a JSON round-trip of its state`, () => {
+    it(`PBRL (${o.penalty}, ${o.param}${o.inner ? ', exact inner' : ''}${o.direction ? `, ${o.direction}` : ''}) resumes identically from a JSON round-trip of its state`, () => {
       const problem = small('csr', 2, 'upperReturn');
       const straight = pbrl.run(problem, { ...o, iterations: 6, x0: [0.3, -0.2, 0.1] });
       const first = pbrl.run(problem, { ...o, iterations: 3, x0: [0.3, -0.2, 0.1] });

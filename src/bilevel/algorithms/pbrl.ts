@@ -10,13 +10,20 @@
 // point x⁺ gets its own inner estimate (warm-started from π̂_k): judging trials with π̂_k
 // frozen ignores the curvature of V*_x and made x zig-zag. When no trial passes (an inner
 // estimate too rough for the step), nothing moves and the next iteration refines π̂.
-// Default step memory ('carry'): each search starts at twice the step accepted at the last
+// Gradient direction's step memory ('carry'): each search starts at twice the step accepted at the last
 // iteration when that one passed at its first trial, else at the accepted step (the paper
 // preset, 'reset', restarts every search at `alpha` = 1/(1+λ)); a search that found no
 // decrease halves the next start. The backtracking test is the same either way, so F_λ still
 // decreases at every accepted step; carrying the step lets it grow to the curvature of F_λ
 // (from 1/(1+λ), 30 halvings never reach a larger step, and PBRL crawled on the GridWorld, E1
 // and the shaping problem).
+// Default direction with the value penalty and logits ('lbfgs'; docs/math.md#pbrl-lbfgs): F_λ is a
+// valley, curvature ∝ λ across the curve (x, π_λ(x)) and O(1) along it, so the gradient step
+// (per-block or spectral steps alike) crawled along it (incentive seed 0: gap 0.39 at K = 200).
+// L-BFGS on z = (x, θ) learns the x–π coupling from the last 20 pairs (s, y) of moves and
+// gradient changes; coordinates held at the bound x_i = 0 (g_i > 0) stay fixed; Armijo backtracking
+// from the unit step (F_λ(z⁺) ≤ F_λ(z) + 10⁻⁴⟨g, z⁺ − z⟩, ⟨g, z⁺ − z⟩ < 0), so every accepted step
+// still decreases F_λ; the pairs are dropped when λ changes or a search fails.
 // Penalty weight (default 'adaptive' with the value penalty; docs/math.md#pbrl-lambda): F_λ's
 // x-iterates follow the proxy Φ_{1/λ}, biased by O(1/λ), while F_λ's curvature grows like λ, and
 // no fixed λ suits every problem (λ = 10 crawled on the shaping problem, λ = 1 let π leave the
@@ -29,8 +36,8 @@
 // Convergence measure: ‖(x − P(x − g_x), g_policy)‖₂ + pen(x_k, π_k): the penalised problem's
 // projected stationarity plus the penalty residual (both vanish at a solution of the
 // penalised problem with the lower level met).
-// History rows: f = f(x_k, π_k), penalty = pen(x_k, π_k), hnorm = ‖(g_x, g_policy)‖₂ (the
-// full step direction), lowerResidual = ‖LSE_τ(Q^{π_k}) − V^{π_k}‖∞ (π_k's soft Bellman residual).
+// History rows: f = f(x_k, π_k), penalty = pen(x_k, π_k), hnorm = ‖(g_x, g_policy)‖₂ (F_λ's
+// gradient), lowerResidual = ‖LSE_τ(Q^{π_k}) − V^{π_k}‖∞ (π_k's soft Bellman residual).
 import { DomainError } from "../../errors";
 import type { LinearMethod } from "../../lower";
 import * as check from "../../validate";
@@ -39,7 +46,7 @@ import type { BilevelProblem } from "../problem";
 import { solveLower, type LowerSolver } from "../lowerSolve";
 import { algorithm, startX, stepSize, type StepInfo, parseProjection, projectX, type XProjection, type StateTag } from "./common";
 import { exp, log } from "../../util/math";
-import { direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { ARMIJO, direction, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetParam, presetValue, solverParam, str } from "../../util/params";
 
 const params = [
@@ -53,6 +60,8 @@ const params = [
   num("alpha", "First trial step of each backtracking search, or the fixed step.", { defaultText: "1/(1+λ)", ...positive }),
   str("stepRule", "Step rule.", ["backtracking", "fixed"], { default: "backtracking" }),
   str("trialStep", "First trial of each search: 'carry' (2× or 1× the last accepted step) or 'reset' (always `alpha`).", ["carry", "reset"], { defaultText: "'carry' with the value penalty, 'reset' with the Bellman penalty", paper: "reset" }),
+  str("direction", "Search direction of the backtracking step: 'lbfgs' (limited-memory BFGS on the joint (x, θ); logits only) or 'gradient' (−∇F_λ).", ["lbfgs", "gradient"], { defaultText: "'lbfgs' with the value penalty, logits, backtracking and the 'plain' update; else 'gradient'", paper: "gradient" }),
+  int("memory", "'lbfgs': the number of (step, gradient change) pairs kept.", { default: 20, ...count }),
   num("shrink", "Backtracking shrink factor in (0, 1).", { default: 0.5, exclusiveMinimum: 0, exclusiveMaximum: 1 }),
   int("maxBacktracks", "Trials per search.", { default: 30, ...count }),
   str("param", "Policy parameterisation.", ["logits", "simplex"], { default: "logits" }),
@@ -109,6 +118,10 @@ export interface PBRLOptions extends UpdateOptions {
   preset?: "default" | "paper";
   /** 'carry' (default): each search starts from the last accepted step (doubled after a first-trial pass); 'reset' (paper): from `alpha`. */
   trialStep?: "carry" | "reset";
+  /** 'lbfgs' (default with the value penalty, logits, backtracking and update 'plain'): limited-memory BFGS direction on (x, θ); 'gradient' (paper): −∇F_λ. */
+  direction?: "lbfgs" | "gradient";
+  /** 'lbfgs': pairs kept (default 20). */
+  memory?: number;
   /** Step shrink factor of the backtracking search, in (0, 1) (default 0.5). */
   shrink?: number;
   /** Trials per search before giving up on the iteration (no move; default 30). */
@@ -163,6 +176,15 @@ export interface PBRLState extends StateTag {
   nextAlpha: number;
   /** The update rule of the x part of the step (update.ts). */
   update: UpdateState;
+  /** The search direction (absent in older states: 'gradient'). */
+  direction?: "lbfgs" | "gradient";
+  /** 'lbfgs': pairs kept. */
+  memory?: number;
+  /**
+   * 'lbfgs': the pairs s = z_{j+1} − z_j, y = ∇F(z_{j+1}) − ∇F(z_j) of z = (x, θ), oldest first, the
+   * last point z and its gradient g ([] after a search that found no decrease), and the λ they belong to.
+   */
+  lbfgs?: { s: number[][]; y: number[][]; z: number[]; g: number[]; lambda: number };
   shrink: number;
   maxBacktracks: number;
   param: PolicyParam;
@@ -201,6 +223,10 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     // carrying the step lets the Bellman penalty's search reach steps where F_λ still decreases
     // but the lower level is traded away (φ rose to 16 on a Stackelberg instance): reset there
     const trialStep = oneOf(P.trialStep, presetValue(P.trialStep, o.trialStep, preset), penalty === "value" ? "carry" : "reset");
+    const param0 = oneOf(P.param, o.param);
+    const plain = o.update === undefined || o.update === "plain";
+    const dir = oneOf(P.direction, presetValue(P.direction, o.direction, preset), penalty === "value" && param0 === "logits" && stepRule === "backtracking" && plain ? "lbfgs" : "gradient");
+    if (dir === "lbfgs" && !(param0 === "logits" && stepRule === "backtracking" && plain)) throw new DomainError("direction", "'lbfgs' needs param 'logits' (unconstrained θ), stepRule 'backtracking' and update 'plain'", dir);
     const shrink = o.shrink === undefined ? P.shrink.default : check.finiteNumber("shrink", o.shrink);
     if (!(shrink > 0 && shrink < 1)) throw new DomainError("shrink", "must lie in (0, 1)", shrink);
     const param = oneOf(P.param, o.param);
@@ -245,6 +271,9 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       trialStep,
       nextAlpha: stepSize("alpha", o.alpha, 1 / (1 + lambda)),
       update: initUpdate(o, problem.n),
+      direction: dir,
+      memory: o.memory === undefined ? P.memory.default : check.positiveInt("memory", o.memory),
+      ...(dir === "lbfgs" ? { lbfgs: { s: [], y: [], z: [], g: [], lambda } } : {}),
       shrink,
       maxBacktracks: o.maxBacktracks === undefined ? P.maxBacktracks.default : check.positiveInt("maxBacktracks", o.maxBacktracks),
       param,
@@ -271,7 +300,12 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     // projected step with backtracking on F_λ
     const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
     const dx = direction(update, gx, new Float64Array(gx.length));
-    const alpha0 = st.stepRule === "backtracking" && st.trialStep === "carry" ? st.nextAlpha : st.alpha;
+    // 'lbfgs' (docs/math.md#pbrl-lbfgs): the quasi-Newton direction d = H g, searched from the
+    // unit step with an Armijo test; 'gradient': d = g from the carried or reset step
+    const qn = st.direction === "lbfgs" ? lbfgsDirection(st, x, y, gx, gy) : undefined;
+    const dy = qn ? qn.dy : gy;
+    if (qn) dx.set(qn.dx);
+    const alpha0 = qn ? 1 : st.stepRule === "backtracking" && st.trialStep === "carry" ? st.nextAlpha : st.alpha;
     let alpha = alpha0, accepted = 0;
     let xn = x, yn = y;
     for (let b = 0; b <= st.maxBacktracks; b++) {
@@ -279,7 +313,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       for (let k = 0; k < x.length; k++) xt[k] = x[k] - alpha * dx[k];
       projectX(xt, st.project);
       const yt = new Float64Array(y.length);
-      for (let i = 0; i < y.length; i++) yt[i] = y[i] - alpha * gy[i];
+      for (let i = 0; i < y.length; i++) yt[i] = y[i] - alpha * dy[i];
       if (st.param === "simplex") projectPolicy(yt, st.floor, S, A, yt);
       if (st.stepRule === "fixed") {
         xn = xt; yn = yt; accepted = alpha;
@@ -290,11 +324,13 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       for (let k = 0; k < x.length; k++) { const d = xt[k] - x[k]; lin += gx[k] * d; sq += d * d; }
       for (let i = 0; i < y.length; i++) { const d = yt[i] - y[i]; lin += gy[i] * d; sq += d * d; }
       if (sq === 0) { accepted = alpha; break; } // stationary for this projection
+      if (qn && !(lin < 0)) { alpha *= st.shrink; continue; } // the projection turned the step uphill
       // value penalty: V*_{x⁺} re-estimated at the trial point (warm-started from π̂_k), since
       // the frozen V^{π̂_k}_x under-estimates the curvature of V*_x in x
       const innerT = inner ? innerAt(problem, xt, st, Float64Array.from(inner.piHat), inner.Vhat) : undefined;
       const trial = objective(problem, xt, policyOf(yt, st.param, S, A), st, innerT?.piHat, false);
-      if (trial.F <= at.F + lin + sq / (2 * alpha)) {
+      // 'lbfgs': Armijo, F(z⁺) ≤ F(z) + c⟨∇F, z⁺ − z⟩ with ⟨∇F, z⁺ − z⟩ < 0
+      if (qn ? trial.F <= at.F + ARMIJO.c * lin : trial.F <= at.F + lin + sq / (2 * alpha)) {
         xn = xt; yn = yt; accepted = alpha;
         if (innerT) inner = innerT;
         break;
@@ -309,7 +345,8 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     }
     for (let i = 0; i < gy.length; i++) hsq += gy[i] * gy[i];
     for (let i = 0; i < gy.length; i++) msq += gy[i] * gy[i];
-    let nextAlpha = accepted === 0 ? 0.5 * alpha0 : accepted === alpha0 ? Math.min(2 * accepted, 1e6) : accepted;
+    // 'lbfgs': nextAlpha is the scale of H_0 when no pair is kept (halved after a failed search)
+    let nextAlpha = qn ? (accepted === 0 ? 0.5 * qn.gamma : qn.gamma) : accepted === 0 ? 0.5 * alpha0 : accepted === alpha0 ? Math.min(2 * accepted, 1e6) : accepted;
     // adaptive λ (docs/math.md#pbrl-lambda): π lowers f by leaving the lower optimum, by
     // b_k = f(x_k, π̂_k) − f(x_k, π_k); once per stage, λ doubles when b_k > lambdaTol·Δ_k and
     // halves when b_k < lambdaTol·Δ_k/10, Δ_k = f(x_0, π̂_0) − f(x_k, π̂_k) the decrease made
@@ -336,6 +373,7 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
       piHat: inner ? Array.from(inner.piHat) : st.piHat,
       Vhat: inner ? inner.Vhat : st.Vhat,
       lastAlpha: accepted,
+      ...(qn ? { lbfgs: accepted === 0 ? { s: [], y: [], z: [], g: [], lambda: st.lambda } : { s: qn.pairs.s, y: qn.pairs.y, z: [...x, ...y], g: [...gx, ...gy], lambda: st.lambda } } : {}),
       nextAlpha,
       lambda,
       ...(phiHat0 !== undefined ? { phiHat0, lambdaSince } : {}),
@@ -345,6 +383,62 @@ export const pbrl = algorithm<PBRLOptions, PBRLState, "pbrl">(
     };
   },
 );
+
+/**
+ * The L-BFGS direction d = H_k g of F_λ on z = (x, θ) (docs/math.md#pbrl-lbfgs; Nocedal & Wright,
+ * Numerical Optimization, Algorithm 7.4, two-loop recursion): the pair (z_k − z_{k−1},
+ * g_k − g_{k−1}) joins the kept ones when its curvature sᵀy is positive; the pairs are dropped when
+ * λ changed (F_λ is another function) or the last search failed. H_0 = γI with γ = sᵀy/yᵀy of the
+ * newest pair, else `nextAlpha`. With x ≥ 0, the coordinates held at the bound (x_i = 0, g_i > 0)
+ * are fixed: d_i = 0 there and the recursion runs on the others.
+ */
+function lbfgsDirection(st: PBRLState, x: Float64Array, y: Float64Array, gx: Float64Array, gy: Float64Array): { dx: Float64Array; dy: Float64Array; gamma: number; pairs: { s: number[][]; y: number[][] } } {
+  const n = x.length, N = n + y.length;
+  const prev = st.lbfgs;
+  const same = prev !== undefined && prev.lambda === st.lambda;
+  const S = same ? prev.s.slice() : [], Y = same ? prev.y.slice() : [];
+  if (same && prev.z.length === N) {
+    const s = new Array<number>(N), v = new Array<number>(N);
+    let sy = 0, ss = 0, yy = 0;
+    for (let i = 0; i < N; i++) {
+      s[i] = (i < n ? x[i] : y[i - n]) - prev.z[i];
+      v[i] = (i < n ? gx[i] : gy[i - n]) - prev.g[i];
+      sy += s[i] * v[i]; ss += s[i] * s[i]; yy += v[i] * v[i];
+    }
+    // curvature condition (BFGS keeps H positive definite only with sᵀy > 0)
+    if (sy > 1e-10 * Math.sqrt(ss * yy)) {
+      S.push(s); Y.push(v);
+      if (S.length > st.memory!) { S.shift(); Y.shift(); }
+    }
+  }
+  const free = new Uint8Array(N).fill(1);
+  if (st.project === "nonnegative") for (let k = 0; k < n; k++) if (x[k] <= 0 && gx[k] > 0) free[k] = 0;
+  const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let t = 0;
+    for (let i = 0; i < N; i++) if (free[i]) t += a[i] * b[i];
+    return t;
+  };
+  const q = new Float64Array(N);
+  for (let i = 0; i < N; i++) q[i] = free[i] ? (i < n ? gx[i] : gy[i - n]) : 0;
+  const m = S.length, a = new Float64Array(m), rho = new Float64Array(m);
+  for (let j = m - 1; j >= 0; j--) {
+    const sy = dot(S[j], Y[j]);
+    rho[j] = sy > 0 ? 1 / sy : 0; // a pair without curvature on the free coordinates is skipped
+    a[j] = rho[j] * dot(S[j], q);
+    for (let i = 0; i < N; i++) if (free[i]) q[i] -= a[j] * Y[j][i];
+  }
+  let gamma = st.nextAlpha;
+  for (let j = m - 1; j >= 0; j--) {
+    const sy = dot(S[j], Y[j]), yy = dot(Y[j], Y[j]);
+    if (sy > 0 && yy > 0) { gamma = sy / yy; break; }
+  }
+  for (let i = 0; i < N; i++) q[i] *= gamma;
+  for (let j = 0; j < m; j++) {
+    const b = rho[j] * dot(Y[j], q);
+    for (let i = 0; i < N; i++) if (free[i]) q[i] += (a[j] - b) * S[j][i];
+  }
+  return { dx: q.slice(0, n), dy: q.slice(n), gamma, pairs: { s: S, y: Y } };
+}
 
 /** π for the state's policy variable: row-wise softmax(θ) or the table itself. */
 export function pbrlPolicy(state: Pick<PBRLState, "policy" | "param">, S: number, A: number): Float64Array {

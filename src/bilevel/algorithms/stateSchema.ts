@@ -132,6 +132,26 @@ const updateState: Rule = (arg, v, c) => {
 };
 const update: Field = { rule: updateState };
 
+/** PBRL's L-BFGS memory: at most `memory` pairs (s, y) of length n + S·A, the last point z and gradient g (both that length, or []), and λ. */
+const lbfgsPairs: Rule = (arg, v, c) => {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ShapeError(arg, "must be an object { s, y, z, g, lambda }", v);
+  const u = v as Record<string, unknown>;
+  const N = c.n + c.S * c.A;
+  for (const key of Object.keys(u)) if (!["s", "y", "z", "g", "lambda"].includes(key)) throw new ShapeError(arg, "has a key that L-BFGS memories do not hold (s, y, z, g, lambda)", key);
+  positive(`${arg}.lambda`, u.lambda, c);
+  for (const key of ["s", "y"] as const) {
+    const list = u[key];
+    if (!Array.isArray(list)) throw new ShapeError(`${arg}.${key}`, "must be an array of vectors", list);
+    const mem = typeof c.state.memory === "number" ? c.state.memory : Infinity;
+    if (list.length > mem) throw new ShapeError(`${arg}.${key}`, `must hold at most memory = ${mem} pairs`, list.length);
+    list.forEach((w, j) => vector(() => N, "n + S·A")(`${arg}.${key}[${j}]`, w, c));
+  }
+  if ((u.s as unknown[]).length !== (u.y as unknown[]).length) throw new ShapeError(`${arg}.y`, "must hold as many vectors as s", (u.y as unknown[]).length);
+  const len = Array.isArray(u.z) && u.z.length === 0 ? 0 : N;
+  vector(() => len, "n + S·A, or [] after a failed search")(`${arg}.z`, u.z, c);
+  vector(() => len, "the length of z")(`${arg}.g`, u.g, c);
+};
+
 const linearMethod: Field = { rule: oneOf("lu", "krylov", "bicgstab", "richardson"), optional: true };
 const lowerSolver: Field = { rule: oneOf("value-iteration", "policy-iteration") };
 const projection: Field = { rule: oneOf("none", "nonnegative") };
@@ -238,6 +258,9 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     trialStep: { rule: oneOf("carry", "reset") },
     nextAlpha: { rule: positive },
     update,
+    direction: { rule: oneOf("lbfgs", "gradient"), optional: true },
+    memory: { rule: count, optional: true },
+    lbfgs: { rule: lbfgsPairs, optional: true },
     shrink: { rule: interval(0, 1, false, true) },
     maxBacktracks: { rule: count },
     floor: { rule: (arg, v, c) => interval(0, 1 / c.A)(arg, v, c) },
