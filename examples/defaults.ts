@@ -192,13 +192,12 @@ export const OPEN_SHORTFALLS: readonly OpenShortfall[] = [
   { problem: "stackelberg", algorithm: "phiSigma", seeds: [1, 2], why: "another basin: stationary at −8.762 and −13.242 (‖G‖ ratio 0.004, 0.002)" },
   { problem: "incentive", algorithm: "phiSigma", seeds: [0], why: "stalls on a plateau at −1.708 (‖G‖ ratio 0.002) that exact descent also crosses slowly; at its σ floor the estimate does not lower φ there" },
   // Slow: not stationary at K = 200.
-  { problem: "incentive", algorithm: "mSoBiRL", seeds: [1], why: "slow along the x ≥ 0 boundary valley (φ = 0.780, ‖G‖ ratio 1.09), which exact descent needs ~150 iterations to leave; then the basin of 0.3014" },
+  { problem: "incentive", algorithm: "mSoBiRL", seeds: [1], why: "another basin: φ = 0.3021 (‖G‖ ratio 0.055), exact descent's stationary 0.3014; soBiRL reached a lower basin (0.0822)" },
   { problem: "incentive", algorithm: "parl", seeds: [1], why: "slow along the boundary valley (φ = 0.749, ‖G‖ ratio 0.15); then the basin of 0.3014" },
   { problem: "incentive", algorithm: "soBiRL", seeds: [0], why: "sampled: −2.185 of −2.541 (gap 0.785, threshold 0.8) at K = 200, ‖G‖ ratio 0.29" },
-  { problem: "stackelberg", algorithm: "mSoBiRL", seeds: [0], why: "the run ends on a trial step its next test would reject (φ −6.97; the last accepted point −7.18): the run driver returns the last iterate, not the last accepted one" },
+  { problem: "stackelberg", algorithm: "mSoBiRL", seeds: [0], why: "slow: follows the narrow valley monotone exact descent also follows (φ = −7.20 at K = 200, ‖G‖ ratio 0.21; −7.39 at K = 1000); spectral exact descent's −7.74 lies in another basin" },
   { problem: "stackelberg", algorithm: "actorCritic", seeds: [0], why: "its surrogate gradient is small but ‖∇φ‖ is not (‖G‖ ratio 0.22): the τ_k − τ and 1/w_k biases decay like (k+1)^(−1/4) (docs/math.md#actor-critic)" },
-  { problem: "happyText", algorithm: "mSoBiRL", seeds: [0, 1, 2], why: "crawls on the plateau at φ ≈ 0.507 (‖G‖ ratio 0.017) that exact descent crosses only with spectral steps (monotone Armijo: 0.472 at K = 200)" },
-  { problem: "happyText", algorithm: "phiSigma", seeds: [0, 1, 2], why: "crawls on the plateau at φ ≈ 0.507 (‖G‖ ratio 0.022), as M-SoBiRL" },
+  { problem: "happyText", algorithm: "phiSigma", seeds: [0, 1, 2], why: "crawls on the plateau at φ ≈ 0.507 (‖G‖ ratio 0.022), as M-SoBiRL's adaptive rule did (its spectral steps cross it)" },
   { problem: "happyText", algorithm: "actorCritic", seeds: [0, 1, 2], why: "slow: φ 0.539, ‖G‖ ratio 0.94; α sits at its floor as L rises with the schedules, and the τ_k bias (τ fixed gives 0.509)" },
   // Outside the method's aim.
   { problem: "happyText", algorithm: "alternating", seeds: [0, 1, 2], why: "its fixed points fit the labels of the current policy's data and are not minimisers of φ (docs/math.md#alternating): at K = 1000, φ = 0.673 is higher than at K = 200 (0.608)" },

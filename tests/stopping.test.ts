@@ -58,6 +58,18 @@ describe("stopping by tolerance", () => {
   });
 });
 
+describe("the result of a run", () => {
+  // exact descent, PARL and Φ_σ search within the iteration (their x_K passed its test); M-SoBiRL's
+  // tested rules check x_K only at the next iteration, so their result is the last accepted point
+  it.each(ALGORITHM_LIST.map((a) => [a.name, a] as const))("%s returns x_K, or the last accepted point while x_K is an untested trial", (name, alg) => {
+    const a = instance(alg.info.needsTrajectory);
+    const r = alg.run(a.problem, { x0: a.x0, iterations: 24 } as never);
+    const st = r.state as unknown as { x: number[]; xPrev?: number[] };
+    const accepted = name === "mSoBiRL" && st.xPrev!.length > 0 ? st.xPrev! : st.x;
+    expect(Array.from(r.x)).toEqual(accepted);
+  }, 120_000);
+});
+
 describe("divergence", () => {
   it.each([
     ["exactDescent", exactDescent],

@@ -80,7 +80,7 @@ export interface CompareRow {
   algorithm: string;
   /** φ(x_0), the same for every row. */
   phi0: number;
-  /** φ(x_K) at the final iterate (NaN when the entry failed or diverged). */
+  /** φ at the run's result `x` (NaN when the entry failed or diverged). */
   phiFinal: number;
   /** Why the run ended ('max-iterations', 'converged', 'diverged'; 'interrupted' when it threw). */
   status: RunStatus;
@@ -101,7 +101,7 @@ export interface CompareRow {
    * the objective's own cost (a return-type f needs a policy evaluation), not the method's.
    */
   upperSolves: number;
-  /** x_K. */
+  /** The run's result (its `RunResult.x`): x_K, or the last accepted point of a method whose x_K can be an untested trial. */
   x: Float64Array;
   /** The run's history rows. */
   history: HistoryRecord[];
@@ -244,7 +244,8 @@ function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: F
   let timeMs = 0;
   let state: { k: number; x: number[] } | undefined;
   let start: RunStart | undefined; // the divergence test's reference: the first iterate's, across the one-step calls
-  let x: Float64Array = Float64Array.from(x0);
+  let x: Float64Array = Float64Array.from(x0); // x_k, the live iterate (history, resumption)
+  let result: Float64Array = Float64Array.from(x0); // the run's result (RunResult.x: the last accepted point)
   for (let k = 0; k < K; k++) {
     let phiK: number | undefined;
     if (phiEvery > 0 && (k % phiEvery === 0 || k === K - 1)) {
@@ -261,12 +262,13 @@ function runEntry(problem: BilevelProblem, entry: CompareEntry, K: number, x0: F
       return { x: xK, status: r.status, ...(r.message !== undefined ? { message: r.message } : {}), iterations: history.length, timeMs, history, ...(times ? { timeline: times } : {}) };
     }
     const t0 = now();
-    x = project ? projectChecked(problem, project, r.x) : Float64Array.from(r.x);
+    x = project ? projectChecked(problem, project, r.state.x) : Float64Array.from(r.state.x);
+    result = project ? projectChecked(problem, project, r.x) : r.x;
     state = { ...r.state, x: Array.from(x) };
     timeMs += r.timeMs + (now() - t0);
     times?.push(timeMs);
   }
-  return { x, status: "max-iterations", iterations: K, timeMs, history, ...(times ? { timeline: times } : {}) };
+  return { x: result, status: "max-iterations", iterations: K, timeMs, history, ...(times ? { timeline: times } : {}) };
 }
 
 function projectChecked(problem: BilevelProblem, project: NonNullable<CompareOptions["project"]>, x: ArrayLike<number>): Float64Array {

@@ -294,7 +294,7 @@ export interface ExperimentSession {
   readonly status: RunStatus;
   /** Every history row so far. */
   readonly history: readonly HistoryRecord[];
-  /** The current x_k (a copy). */
+  /** The current result (a copy): the last slice's `RunResult.x` (x_k, or the last accepted point of a method whose x_k can be an untested trial); x_0 before any step. */
   x(): Float64Array;
   /**
    * Run the remaining iterations until onIteration returns false or the signal aborts;
@@ -330,6 +330,7 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
   const history: HistoryRecord[] = [];
   const counters = { sweeps: 0, solves: 0, sampledSteps: 0 };
   let state: { k: number; x: number[] } | undefined;
+  let xResult: Float64Array | undefined; // the last slice's result (RunResult.x)
   let stopped = false;
   let ended: { status: RunStatus; message?: string } | undefined; // converged or diverged
   let start: RunStart | undefined; // the divergence test's reference, kept across slices
@@ -362,7 +363,7 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
     },
     history,
     x() {
-      return state ? Float64Array.from(state.x) : Float64Array.from(x0);
+      return xResult ? Float64Array.from(xResult) : Float64Array.from(x0);
     },
     advance(o = {}) {
       if (session.finished) return [];
@@ -382,6 +383,7 @@ export function startExperiment(experiment: Experiment | unknown, options: Build
         at,
       );
       state = run.state;
+      xResult = run.x;
       stopped = run.stopped;
       start ??= run.start;
       if (run.status === "converged" || run.status === "diverged") ended = run.message === undefined ? { status: run.status } : { status: run.status, message: run.message };

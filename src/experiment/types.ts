@@ -161,9 +161,9 @@ export interface ContextSummary {
 
 /** The `final` part of an experiment result. */
 export interface FinalState {
-  /** x_K, the returned point. */
+  /** The run's result (`RunResult.x`): x_K, or the last accepted point while x_K is an untested trial (docs/math.md#stopping). */
   x: number[];
-  /** φ(x_K) by a tight lower solve (left out when it cannot be evaluated). */
+  /** φ at `x` by a tight lower solve (left out when it cannot be evaluated). */
   phi?: number;
   /** f and ‖ĥ‖ of the last iteration's history row (null when no iteration completed). */
   f: number | null;

@@ -84,7 +84,13 @@ export interface RunOptionsBase {
 
 /** What an algorithm's `run` returns. */
 export interface RunResult<S> {
+  /** The state after the last step: `state.x` is the live iterate x_K, the one to resume from. */
   state: S;
+  /**
+   * The run's result: x_K, except for a method whose iterate can be a trial point not yet
+   * tested (its stepper's `result`, e.g. M-SoBiRL's adaptive rule): there, the last point that
+   * passed the method's acceptance test (docs/math.md#stopping).
+   */
   x: Float64Array;
   history: HistoryRecord[];
   /** Why the run ended. */
@@ -146,6 +152,12 @@ export interface Stepper<S> {
   advance(): StepInfo;
   /** The plain-data state after the steps so far (the input state when there were none). */
   state(): S;
+  /**
+   * The point a run reports (`RunResult.x`), for a method whose x_k can be a trial point that
+   * its acceptance test has not passed yet: the last accepted point (a copy). Absent: x_k is
+   * the result (every step of the method ends on an accepted point, or there is no test).
+   */
+  result?(): Float64Array;
 }
 
 /** An algorithm with its parameter specification; `name` is `info.name`. */
@@ -246,8 +258,10 @@ export function steppedAlgorithm<O, S extends StateTag & { k: number; x: number[
         if (options.onIteration && options.onIteration(row, k) === false) { status = "interrupted"; break; }
       }
       const state = it.state();
-      if (status !== "diverged") problem.moveTo(Float64Array.from(state.x)); // leave the MDP at P_{x_K}
-      const result: RunResult<S> = { state, x: Float64Array.from(state.x), history, status, stopped: status === "interrupted", counters, timeMs: now() - t0 };
+      // the result: the last accepted point when x_K may be an untested trial (docs/math.md#stopping)
+      const x = it.result ? it.result() : Float64Array.from(state.x);
+      if (status !== "diverged") problem.moveTo(Float64Array.from(x)); // leave the MDP at P_x of the result
+      const result: RunResult<S> = { state, x, history, status, stopped: status === "interrupted", counters, timeMs: now() - t0 };
       if (message !== undefined) result.message = message;
       if (start !== undefined && !Number.isNaN(start.f)) result.start = start;
       return result;

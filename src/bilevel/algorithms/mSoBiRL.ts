@@ -12,24 +12,37 @@
 //     hundreds of iterations and points uphill (the shaping blow-up). Cost: one product with
 //     P_πᵀ per w step, the price of a Bellman sweep.
 //   * lower tracking: N = max(10, ⌈1/(1−γ)⌉) sweeps (early stop 1e-6), for the same reason.
-//   * step (stepRule 'adaptive'): a safeguarded step on the merit the method computes anyway,
-//     f_k = f(x_k, π_k): from β_0 = `beta` (1e-2). While the sweeps have not kept up with x
-//     (their bound γ‖ΔV‖∞/(1−γ) on ‖V − V*‖∞ exceeds 0.2τ, i.e. the logits Q/τ of π may be off by
-//     more than 0.2; and at k = 0, before any sweep), f_k says nothing about φ(x_k): x waits, and
-//     β halves once if a step caused the lag. Otherwise f_k is compared with a nonmonotone
-//     reference, the largest merit at the last 5 points x stepped from (Grippo, Lampariello &
-//     Lucidi, SIAM J. Numer. Anal. 1986): not above it, β grows by 1.25; above it, β halves and
-//     x_k is rejected: the step is retaken from x_{k−1} along d_{k−1} (tested like any other),
-//     and if that fails too x returns to x_{k−1} and steps along a fresh ĥ. Safe: only points
-//     whose merit passed the test enter the reference, so it never rises; a rejection costs one
-//     or two iterations; no φ evaluation, no solve (the method stays solve-free). Why
-//     nonmonotone: φ can carry a bounded ripple of high curvature on a well-scaled trend (E1:
-//     ½‖x‖² plus a policy term in [1, S/2]); with memory 1 β halved at every ripple and settled at
-//     2–5e-3, far below the steps exact descent's Armijo search accepts there (E1 seeds 0, 1:
-//     φ = 15.0, 19.3 after 200 iterations; memory 5: 1.000 on seeds 0–31; memory 10 failed on
-//     seed 9). Why the retake is tested: accepted untested, it let the merit ratchet up when ĥ
-//     was poor after a jump (incentive seed 1 with exact sweeps: merits 2.2 → 1700); retaken
-//     until a test passed, it stalled where d_{k−1} did not descend (E1 seed 23: β → 1e-52).
+//   * the merit test (stepRules 'spectral' and 'adaptive'): a safeguard on the merit the method
+//     computes anyway, f_k = f(x_k, π_k). While the sweeps have not kept up with x (their bound
+//     γ‖ΔV‖∞/(1−γ) on ‖V − V*‖∞ exceeds 0.2τ, i.e. the logits Q/τ of π may be off by more than
+//     0.2; and at k = 0, before any sweep), f_k says nothing about φ(x_k): x waits, and β halves
+//     once if a step caused the lag. Otherwise f_k is compared with a nonmonotone reference, the
+//     largest merit at the last 5 points x stepped from (Grippo, Lampariello & Lucidi, SIAM J.
+//     Numer. Anal. 1986): not above it, x_k is accepted and x steps from it; above it, x_k is
+//     rejected: the step is retaken from x_{k−1} (tested like any other), and if that fails too x
+//     returns to x_{k−1} (β/2) and steps along a fresh ĥ. Safe: only points whose merit passed the
+//     test enter the reference, so it never rises; a rejection costs one or two iterations; no φ
+//     evaluation, no solve (the method stays solve-free). Why nonmonotone: φ can carry a bounded
+//     ripple of high curvature on a well-scaled trend (E1: ½‖x‖² plus a policy term in [1, S/2]);
+//     with memory 1 β halved at every ripple and settled at 2–5e-3, far below the steps exact
+//     descent's Armijo search accepts there (E1 seeds 0, 1: φ = 15.0, 19.3 after 200 iterations;
+//     memory 5: 1.000 on seeds 0–31; memory 10 failed on seed 9). Why the retake is tested:
+//     accepted untested, it let the merit ratchet up when ĥ was poor after a jump (incentive seed 1
+//     with exact sweeps: merits 2.2 → 1700); retaken until a test passed, it stalled where d_{k−1}
+//     did not descend (E1 seed 23: β → 1e-52).
+//   * step (stepRule 'spectral', docs/math.md#m-sobirl-spectral): from β_0 = 1, after a pass the
+//     Barzilai–Borwein step sᵀs/sᵀy of the move from x_{k−1} (update.ts spectralStep: ≤ 4β, 2β
+//     without positive curvature), not above the halved β after a lag; a rejected move s is
+//     retaken at the fraction θ ∈ [0.1, 0.5] of it that minimises the quadratic through f_{k−1},
+//     ⟨ĥ_{k−1}, s⟩ and the rejected merit (SPG2's safeguarded interpolation). Why: the secant step
+//     follows φ's curvature along the path and crosses the plateaus where ×1.25 growth crawled
+//     (happyText: φ 0.435 at K = 200, adaptive 0.507); a rejection costs M-SoBiRL an iteration, so
+//     the retake interpolates (plain halving: 0.461).
+//   * step (stepRule 'adaptive'): from β_0 = 1e-2, β ×1.25 after a pass; a rejected step is
+//     retaken at β/2 along d_{k−1}.
+//   * result: a step's merit is tested at the next iteration, so while x_K is an untested trial a
+//     run returns the last accepted point, the one the last step left from (`result()`;
+//     docs/math.md#stopping).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ (‖ĥ‖₂ without a projection).
 import { DomainError } from "../../errors";
 import { bellmanSweeps, ppi } from "../../wasm/routines/index";
@@ -41,13 +54,13 @@ import type { TabularMDP } from "../../mdp";
 import { norm2, parseProjection, projectX, startX, stepSize, steppedAlgorithm, type StepInfo, type Stepper, type XProjection, type StateTag } from "./common";
 import { rowSoftmax } from "../../util/softmax";
 import { arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, presetValue, seedParam, str } from "../../util/params";
-import { direction, gradientMapping, initUpdate, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { ARMIJO, direction, gradientMapping, initUpdate, spectralStep, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
   presetParam,
   arr("w0", "w_0 (length S).", { defaultText: "0 (paper: N(0, I_S) drawn with seed)", length: "S" }),
-  num("beta", "Upper step β: the fixed step, or β_0 of the adaptive rule.", { default: 1e-2, paper: 8e-3, ...positive }),
-  str("stepRule", "'adaptive': β grows ×1.25 while the merit f(x_k, π_k) stays within the largest of the last 5, halves (and the step is retaken) when it exceeds it; 'fixed': the constant β.", ["adaptive", "fixed"], { default: "adaptive", paper: "fixed" }),
+  num("beta", "Upper step β: the fixed step, or β_0 of the spectral or adaptive rule.", { defaultText: "1 ('spectral'), 1e-2 ('adaptive')", paper: 8e-3, ...positive }),
+  str("stepRule", "'spectral': after a merit f(x_k, π_k) within the largest of the last 5, the Barzilai–Borwein step of the last move (≤ 4×, ≤ 1× after a lag of the sweeps); above it, the step is retaken at an interpolated fraction; 'adaptive': the same test, β ×1.25 after a pass and halved on a rejection; 'fixed': the constant β.", ["spectral", "adaptive", "fixed"], { default: "spectral", paper: "fixed" }),
   num("zeta", "Step ζ of the least-squares w iteration.", { default: 0.5, ...positive }),
   int("N", "Soft Bellman sweeps per outer iteration.", { defaultText: "max(10, ⌈1/(1−γ)⌉)", paper: 10, ...count }),
   int("wSteps", "w steps per outer iteration.", { defaultText: "⌈1/(1−γ)⌉", paper: 1, ...count }),
@@ -61,8 +74,14 @@ const P = byName(params);
 
 /** The adaptive rule: growth factor after a decrease, the cap on β, the tracking tolerance on γ‖ΔV‖∞/((1−γ)τ). */
 const GROW = 1.25, MAX_STEP = 1e6, TRACK = 0.2;
-/** The adaptive rule's nonmonotone memory: a merit is compared with the largest of the last MEMORY. */
+/** The tested rules' nonmonotone memory: a merit is compared with the largest of the last MEMORY. */
 const MEMORY = 5;
+/** The spectral rule's bounds on the secant step: [1e-10, MAX_STEP], growth ≤ SPECTRAL_GROWTH× (update.ts). */
+const SECANT = { ...ARMIJO, maxStep: MAX_STEP };
+/** β_0 of the spectral and of the adaptive rule (docs/math.md#m-sobirl-spectral: from 1e-2 the secant steps saw E1's ripple). */
+const SPECTRAL_BETA0 = 1, ADAPTIVE_BETA0 = 1e-2;
+/** The spectral rule's safeguard on the retaken fraction θ of a rejected move (SPG2's σ₁; at most a halving). */
+const THETA_MIN = 0.1, THETA_MAX = 0.5;
 
 /** What an experiment file can set (x0 is the experiment's). */
 export const mSoBiRLInfo = describe({
@@ -83,10 +102,14 @@ export interface MSoBiRLOptions extends UpdateOptions {
   preset?: "default" | "paper";
   /** w_0 (default 0; paper N(0, I_S) from `seed`, as in the authors' code). */
   w0?: ArrayLike<number>;
-  /** The fixed step, or β_0 of the adaptive rule (default 1e-2; paper 8e-3). */
+  /** The fixed step, or β_0 of the spectral or adaptive rule (default 1 with 'spectral', 1e-2 with 'adaptive'; paper 8e-3). */
   beta?: number;
-  /** 'adaptive' (default): β grows while the merit stays within the largest of the last 5, halves when it exceeds it; 'fixed' (paper): β. */
-  stepRule?: "adaptive" | "fixed";
+  /**
+   * 'spectral' (default): Barzilai–Borwein steps while the merit stays within the largest of the
+   * last 5, a retake at an interpolated fraction when it exceeds it (docs/math.md#m-sobirl-spectral);
+   * 'adaptive': the same test, β ×1.25 after a pass and halved on a rejection; 'fixed' (paper): β.
+   */
+  stepRule?: "spectral" | "adaptive" | "fixed";
   /** Step ζ of the least-squares w iteration (default 0.5). */
   zeta?: number;
   /** Soft Bellman sweeps per outer iteration N (default max(10, ⌈1/(1−γ)⌉); paper 10). */
@@ -112,18 +135,24 @@ export interface MSoBiRLState extends StateTag {
   /** Warm start of the next sweeps. */
   V: number[];
   w: number[];
-  /** The fixed step, or the adaptive rule's last step β_{k−1}. */
+  /** The fixed step, or the tested rules' last step β_{k−1}. */
   beta: number;
-  stepRule: "adaptive" | "fixed";
-  /** The adaptive rule's merit f(x_{k−1}, π_{k−1}) at xPrev (0 before the first step). */
+  stepRule: "spectral" | "adaptive" | "fixed";
+  /** The tested rules' merit f(x_{k−1}, π_{k−1}) at xPrev (0 before the first step). */
   fPrev: number;
-  /** The adaptive rule's merits at the last MEMORY points stepped from, oldest first (the nonmonotone reference; absent in older states). */
+  /** The tested rules' merits at the last MEMORY points stepped from, oldest first (the nonmonotone reference; absent in older states). */
   fHist?: number[];
-  /** What the adaptive rule did at the last iteration: a regular step, a retaken step or a return to x_{k−1} after a rejection, or a wait (absent in older states: 'step'). */
+  /** What the tested rules did at the last iteration: a regular step, a retaken step or a return to x_{k−1} after a rejection, or a wait (absent in older states: 'step'). */
   lastMove?: "step" | "retake" | "return" | "wait";
-  /** The adaptive rule's x_{k−1} and d_{k−1}, to step again from on a rejection ([] before the first step or with 'fixed'). */
+  /**
+   * The tested rules' x_{k−1} and d_{k−1}, to step again from on a rejection ([] before the
+   * first step, after a return, or with 'fixed'). x_{k−1} is the last accepted point: the run's
+   * result while x is an untested trial.
+   */
   xPrev: number[];
   dPrev: number[];
+  /** The tested rules' ĥ_{k−1}, the estimate at x_{k−1} (the spectral rule's secant pair and retake slope; [] when xPrev is; absent in older states). */
+  hPrev?: number[];
   zeta: number;
   N: number;
   wSteps: number;
@@ -155,12 +184,13 @@ export const mSoBiRL = steppedAlgorithm<MSoBiRLOptions, MSoBiRLState, "mSoBiRL">
       Q: new Array(S * A).fill(0), // V_0 = 0 ⇒ π_0 uniform
       V: new Array(S).fill(0),
       w,
-      beta: stepSize("beta", presetValue(P.beta, o.beta, preset), P.beta.default),
+      beta: stepSize("beta", presetValue(P.beta, o.beta, preset), stepRule === "spectral" ? SPECTRAL_BETA0 : ADAPTIVE_BETA0),
       stepRule,
       fPrev: 0,
       fHist: [],
       xPrev: [],
       dPrev: [],
+      hPrev: [],
       zeta: stepSize("zeta", o.zeta, P.zeta.default),
       N: check.positiveInt("N", presetValue(P.N, o.N, preset) ?? Math.max(10, horizon)),
       wSteps: check.positiveInt("wSteps", presetValue(P.wSteps, o.wSteps, preset) ?? horizon),
@@ -199,6 +229,9 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
   private readonly d: Float64Array;
   private readonly xPrev: Float64Array;
   private readonly dPrev: Float64Array;
+  private readonly hPrev: Float64Array;
+  /** hPrev holds ĥ_{k−1} (states written before the spectral rule have none). */
+  private hasSecant: boolean;
   private hasPrev: boolean;
   private beta: number;
   private fPrev: number;
@@ -235,6 +268,8 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     this.hasPrev = st.xPrev.length === n;
     this.xPrev = this.hasPrev ? Float64Array.from(st.xPrev) : new Float64Array(n);
     this.dPrev = this.hasPrev ? Float64Array.from(st.dPrev) : new Float64Array(n);
+    this.hasSecant = this.hasPrev && st.hPrev !== undefined && st.hPrev.length === n;
+    this.hPrev = this.hasSecant ? Float64Array.from(st.hPrev!) : new Float64Array(n);
     this.beta = st.beta;
     this.fPrev = st.fPrev;
     this.lastMove = st.lastMove ?? "step";
@@ -260,7 +295,8 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     const f = problem.value(x, pi);
     this.info.measure = gradientMapping(x, h, st.project);
     // 5. x_{k+1} = x_k − β_k d_k (d_k = ĥ_k with the plain update)
-    if (st.stepRule === "adaptive") {
+    const tested = st.stepRule !== "fixed";
+    if (tested) {
       // did the sweeps keep up with x? If not, f_k is not a measure of φ(x_k): x waits (no
       // step) while the sweeps catch up, and β halves when a step caused the lag. The sweeps'
       // bound on ‖V − V*‖∞ is γ‖ΔV‖∞/(1 − γ), which moves the logits Q/τ of π by at most that
@@ -283,16 +319,28 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
         let ref = this.fPrev;
         for (const v of this.fHist) if (v > ref) ref = v;
         if (f <= ref) {
-          this.beta = Math.min(GROW * this.beta, MAX_STEP);
+          // passed: 'spectral' takes the secant step of the move from x_{k−1} (≤ 4β;
+          // docs/math.md#m-sobirl-spectral), 'adaptive' grows β
+          const bb = st.stepRule === "spectral" && this.hasSecant ? spectralStep(x, h, this.xPrev, this.hPrev, this.beta, SECANT) : null;
+          // (after a lag, not above the halved β: the sweeps could not follow a longer step)
+          this.beta = bb === null ? Math.min(GROW * this.beta, MAX_STEP) : this.lastMove === "wait" ? Math.min(bb, this.beta) : bb;
         } else {
-          // the merit rose above the reference: reject x_k and halve β; retake the step along
-          // d_{k−1} once, then return to x_{k−1} (d_{k−1} may not descend: w and π moved on)
-          this.beta *= 0.5;
+          // the merit rose above the reference: reject x_k and shorten β; retake the step once
+          // ('adaptive': β/2 along d_{k−1}; 'spectral': the interpolated fraction θ of the move),
+          // then return to x_{k−1} with β/2 (d_{k−1} may not descend: w and π moved on)
           if (this.lastMove === "retake") {
+            this.beta *= 0.5;
             x.set(this.xPrev);
             this.hasPrev = false;
             this.lastMove = "return";
+          } else if (st.stepRule === "spectral" && this.hasSecant) {
+            // on the segment from x_{k−1} to x_k: feasible when both are (x ≥ 0 is convex)
+            const theta = retakeFraction(this.fPrev, f, this.hPrev, this.xPrev, x);
+            this.beta *= theta;
+            for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] + theta * (x[k] - this.xPrev[k]);
+            this.lastMove = "retake";
           } else {
+            this.beta *= 0.5;
             for (let k = 0; k < x.length; k++) x[k] = this.xPrev[k] - this.beta * this.dPrev[k];
             projectX(x, st.project);
             this.lastMove = "retake";
@@ -303,9 +351,11 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
       this.lastMove = "step";
     }
     const d = direction(this.update, h, this.d);
-    if (st.stepRule === "adaptive") {
+    if (tested) {
       this.xPrev.set(x);
       this.dPrev.set(d);
+      this.hPrev.set(h);
+      this.hasSecant = true;
       this.fPrev = f;
       this.fHist.push(f);
       if (this.fHist.length > MEMORY) this.fHist.shift();
@@ -336,6 +386,15 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
     return info;
   }
 
+  /**
+   * The last accepted point: x_{k−1}, the point the last step left from, while x_k is a trial
+   * not yet tested (its merit is tested at the next iteration, after the sweeps); x_k itself
+   * before the first step, after a return, and with the fixed step (no test).
+   */
+  result(): Float64Array {
+    return Float64Array.from(this.hasPrev ? this.xPrev : this.x);
+  }
+
   state(): MSoBiRLState {
     if (this.steps === 0) return this.st;
     const { f, hnorm, lowerResidual, measure } = this.info;
@@ -349,13 +408,28 @@ class MSoBiRLStepper implements Stepper<MSoBiRLState> {
       beta: this.beta,
       fPrev: this.fPrev,
       fHist: this.fHist.slice(),
-      ...(this.st.stepRule === "adaptive" ? { lastMove: this.lastMove } : {}),
+      ...(this.st.stepRule !== "fixed" ? { lastMove: this.lastMove } : {}),
       xPrev: this.hasPrev ? Array.from(this.xPrev) : [],
       dPrev: this.hasPrev ? Array.from(this.dPrev) : [],
+      hPrev: this.hasPrev ? Array.from(this.hPrev) : [],
       update: { ...this.update, m: this.update.m.slice(), v: this.update.v.slice() },
       last: { f, hnorm, lowerResidual, measure },
     };
   }
+}
+
+/**
+ * The fraction θ of a rejected move s = x_t − x_{k−1} to retake (docs/math.md#m-sobirl-spectral):
+ * the minimiser of the quadratic q with q(0) = f_{k−1}, q'(0) = ⟨ĥ_{k−1}, s⟩ and q(1) = f_t, kept in
+ * [THETA_MIN, THETA_MAX]; THETA_MAX when q has no minimiser in (0, ∞) (the safeguarded
+ * interpolation of SPG2, Birgin, Martínez & Raydan, SIAM J. Optim. 10, 2000).
+ */
+export function retakeFraction(f0: number, ft: number, h0: ArrayLike<number>, x0: ArrayLike<number>, xt: ArrayLike<number>): number {
+  let g = 0;
+  for (let i = 0; i < x0.length; i++) g += h0[i] * (xt[i] - x0[i]);
+  const c = ft - f0 - g; // q(θ) = f0 + gθ + cθ²
+  const theta = g < 0 && c > 0 ? -g / (2 * c) : THETA_MAX;
+  return Math.min(Math.max(theta, THETA_MIN), THETA_MAX);
 }
 
 /** Scratch of `trackW` (fresh arrays when omitted): two S-vectors. */
