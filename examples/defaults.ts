@@ -183,18 +183,17 @@ export interface OpenShortfall {
 /** The cells that miss the gap target today (the issue stays open for them); see docs/defaults.md. */
 export const OPEN_SHORTFALLS: readonly OpenShortfall[] = [
   // Another basin: the run ends at a stationary point of φ (‖G(x_K)‖/‖G(x₀)‖ ≤ 0.013) above the best.
-  { problem: "incentive", algorithm: "exactDescent", seeds: [1], why: "another basin: stationary at φ = 0.3014 (‖G‖ ratio 5e-4; the same φ at K = 1000); soBiRL's sampled steps reached a lower basin (0.0822)" },
-  { problem: "incentive", algorithm: "phiSigma", seeds: [1], why: "another basin: stationary at φ = 0.3014, as exact descent (soBiRL reached 0.0822)" },
-  { problem: "incentive", algorithm: "actorCritic", seeds: [1], why: "φ = 0.3030, within 0.6% of exact descent's stationary 0.3014; soBiRL reached a lower basin (0.0822)" },
+  { problem: "incentive", algorithm: "exactDescent", seeds: [1], why: "another basin: stationary at φ = 0.3014 (‖G‖ ratio 5e-4; the same φ at K = 1000); soBiRL's sampled steps reached a lower basin (0.0753)" },
+  { problem: "incentive", algorithm: "phiSigma", seeds: [1], why: "another basin: stationary at φ = 0.3014, as exact descent (soBiRL reached 0.0753)" },
+  { problem: "incentive", algorithm: "actorCritic", seeds: [1], why: "φ = 0.3030, within 0.6% of exact descent's stationary 0.3014; soBiRL reached a lower basin (0.0753)" },
   { problem: "stackelberg", algorithm: "parl", seeds: [1, 2], why: "another basin: stationary at −8.764 and −13.085 (‖G‖ ratio 0.003, 0.006) where exact descent reaches −9.417 and −13.864" },
-  { problem: "incentive", algorithm: "pbrl", seeds: [1], why: "exact descent's basin: φ = 0.304 (‖G‖ ratio 0.29) against its stationary 0.3014, gap 0.896; soBiRL reached a lower basin (0.0822)" },
+  { problem: "incentive", algorithm: "pbrl", seeds: [1], why: "exact descent's basin: φ = 0.304 (‖G‖ ratio 0.29) against its stationary 0.3014, gap 0.893; soBiRL reached a lower basin (0.0753)" },
   { problem: "stackelberg", algorithm: "pbrl", seeds: [0], why: "another basin: −7.211 (‖G‖ ratio 0.12; with lambdaTol 0.02, λ up to 640: −7.214, ratio 0.015) where exact descent reaches −7.744" },
   { problem: "stackelberg", algorithm: "phiSigma", seeds: [1, 2], why: "another basin: stationary at −8.762 and −13.242 (‖G‖ ratio 0.004, 0.002)" },
   { problem: "incentive", algorithm: "phiSigma", seeds: [0], why: "stalls on a plateau at −1.708 (‖G‖ ratio 0.002) that exact descent also crosses slowly; at its σ floor the estimate does not lower φ there" },
   // Slow: not stationary at K = 200.
-  { problem: "incentive", algorithm: "mSoBiRL", seeds: [1], why: "another basin: φ = 0.3021 (‖G‖ ratio 0.055), exact descent's stationary 0.3014; soBiRL reached a lower basin (0.0822)" },
-  { problem: "incentive", algorithm: "parl", seeds: [1], why: "slow along the boundary valley (φ = 0.749, ‖G‖ ratio 0.15); then the basin of 0.3014" },
-  { problem: "incentive", algorithm: "soBiRL", seeds: [0], why: "sampled: −2.185 of −2.541 (gap 0.785, threshold 0.8) at K = 200, ‖G‖ ratio 0.29" },
+  { problem: "incentive", algorithm: "mSoBiRL", seeds: [1], why: "another basin: φ = 0.3021 (‖G‖ ratio 0.055), exact descent's stationary 0.3014; soBiRL reached a lower basin (0.0753)" },
+  { problem: "incentive", algorithm: "parl", seeds: [1], why: "slow along the boundary valley (φ = 0.749, ‖G‖ ratio 0.15); then the basin of 0.3014 (gap 0.894 at best; stepRule 'spectral' reaches it but costs stackelberg seed 0, docs/math.md#parl-spectral)" },
   { problem: "stackelberg", algorithm: "mSoBiRL", seeds: [0], why: "slow: follows the narrow valley monotone exact descent also follows (φ = −7.20 at K = 200, ‖G‖ ratio 0.21; −7.39 at K = 1000); spectral exact descent's −7.74 lies in another basin" },
   { problem: "stackelberg", algorithm: "actorCritic", seeds: [0], why: "its surrogate gradient is small but ‖∇φ‖ is not (‖G‖ ratio 0.22): the τ_k − τ and 1/w_k biases decay like (k+1)^(−1/4) (docs/math.md#actor-critic)" },
   { problem: "happyText", algorithm: "phiSigma", seeds: [0, 1, 2], why: "crawls on the plateau at φ ≈ 0.507 (‖G‖ ratio 0.022), as M-SoBiRL's adaptive rule did (its spectral steps cross it)" },

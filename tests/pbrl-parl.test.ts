@@ -586,11 +586,11 @@ describe('algorithm states are plain JSON', () => {
     });
   }
 
-  for (const inner of ['pg', 'exact'] as const) {
-    it(`PARL (${inner} inner solver) resumes identically from a JSON round-trip of its state`, () => {
+  for (const [inner, stepRule] of [['pg', 'armijo'], ['exact', 'armijo'], ['pg', 'spectral']] as const) {
+    it(`PARL (${inner} inner solver, stepRule '${stepRule}') resumes identically from a JSON round-trip of its state`, () => {
       const problem = small('dense', 3, 'policyLinear');
-      const straight = parl.run(problem, { iterations: 6, inner, x0: [0.3, -0.2, 0.1] });
-      const first = parl.run(problem, { iterations: 3, inner, x0: [0.3, -0.2, 0.1] });
+      const straight = parl.run(problem, { iterations: 6, inner, stepRule, x0: [0.3, -0.2, 0.1] });
+      const first = parl.run(problem, { iterations: 3, inner, stepRule, x0: [0.3, -0.2, 0.1] });
       const state = JSON.parse(JSON.stringify(first.state)) as PARLState;
       const second = parl.run(problem, { iterations: 3, state });
       expect(second.state).toEqual(straight.state);

@@ -17,9 +17,13 @@
 // every accepted step; when ĥ (taken at the inexact θ_k) is no descent direction for φ, no trial
 // passes, x stays and θ restarts from the logits of the tight solve the merit made at x_k (the
 // warm-started PG steps alone stayed stuck on saturated logits: stackelberg seed 0 froze at
-// −6.47 with ‖ĥ‖ = 0.89 for 180 iterations; with the restart it reaches −7.72). 'fixed' (the
-// paper preset) is x − β∇̂φ with β = 0.1. The PARL estimator itself (inner loop, CG, H, C) is the
-// paper's either way. Convergence measure: ‖x − P(x − ∇̂φ)‖₂ (projected-gradient mapping).
+// −6.47 with ‖ĥ‖ = 0.89 for 180 iterations; with the restart it reaches −7.72). 'spectral' (an
+// option; docs/math.md#parl-spectral): the same test from the Barzilai–Borwein step of the last
+// accepted move, with θ warm-started from the accepted trial's tight solve so that the secant
+// pair sees ∇φ rather than the change of the inner error (without it the steps collapse); not
+// the default because stackelberg seed 0 then follows the narrow valley monotone exact descent
+// follows (−7.26 against −7.72). 'fixed' (the paper preset) is x − β∇̂φ with β = 0.1. The PARL
+// estimator itself (inner loop, CG, H, C) is the paper's either way. Convergence measure: ‖x − P(x − ∇̂φ)‖₂ (projected-gradient mapping).
 // History rows: f = f(x_k, π_{θ_k}), hnorm = ‖∇̂φ(x_k)‖₂, lowerResidual = π_{θ_k}'s soft
 // Bellman residual ‖LSE_τ(Q^π) − V^π‖∞.
 // Shapes: θ (S·(A−1), index s·(A−1) + a); π, Q (S·A); V, d̃ (S); x (n).
@@ -34,13 +38,13 @@ import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, pro
 import { exp, log } from "../../util/math";
 import { conjugateGradient, type CgInfo } from "../../linalg";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, presetValue, solverParam, str } from "../../util/params";
-import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { armijo, direction, gradientMapping, initUpdate, spectralStep, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
   presetParam,
   arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "0 (uniform policy)", length: "S·(A−1)" }),
   num("beta", "Upper step β: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 0.1, ...positive }),
-  str("stepRule", "'armijo': backtracking on φ (one lower solve per trial); 'fixed': the constant step β.", ["armijo", "fixed"], { default: "armijo", paper: "fixed" }),
+  str("stepRule", "'armijo': backtracking on φ from a doubled step; 'spectral': the same test from the Barzilai–Borwein step of the last move, θ warm-started from the merit's lower solve (one lower solve per trial either way); 'fixed': the constant step β.", ["armijo", "spectral", "fixed"], { default: "armijo", paper: "fixed" }),
   str("inner", "Inner solver: soft policy gradient or exact soft VI.", ["pg", "exact"], { default: "pg" }),
   int("K", "Soft-PG steps per outer iteration.", { default: 10, ...count }),
   num("eta", "First trial step of the soft-PG ascent.", { default: 1, ...positive }),
@@ -165,8 +169,12 @@ export interface PARLOptions extends ParlDerivativeOptions, UpdateOptions {
   x0?: ArrayLike<number>;
   /** 'default' or 'paper' (β = 0.1 fixed). */
   preset?: "default" | "paper";
-  /** 'armijo' (default): backtracking on φ; 'fixed' (paper): the constant step β. */
-  stepRule?: "armijo" | "fixed";
+  /**
+   * 'armijo' (default): backtracking on φ from a doubled step; 'spectral': the same test from the
+   * Barzilai–Borwein step of the last move, θ warm-started from the merit's tight lower solve
+   * (docs/math.md#parl-spectral); 'fixed' (paper): the constant step β.
+   */
+  stepRule?: "armijo" | "spectral" | "fixed";
   /** θ_0, reduced logits (S·(A−1); default 0, the uniform policy). */
   theta0?: ArrayLike<number>;
   /** The fixed step, or the first trial step of the search (default 1; paper 0.1). */
@@ -192,11 +200,14 @@ export interface PARLState extends StateTag {
   theta: number[];
   /** Inner 'exact': V warm start (S); [] for 'pg'. */
   V: number[];
-  /** 'armijo': warm start of the merit's lower solves (S); [] for 'fixed'. */
+  /** 'spectral', 'armijo': warm start of the merit's lower solves (S); [] for 'fixed'. */
   Vphi: number[];
-  /** The fixed step, or the next search's first trial step. */
+  /** The fixed step, the next search's first trial step ('armijo'), or the last accepted step ('spectral'). */
   beta: number;
-  stepRule: "armijo" | "fixed";
+  stepRule: "armijo" | "spectral" | "fixed";
+  /** 'spectral': x_{k−1} and ∇̂φ(x_{k−1}) of the last accepted move ([] before it or after a failed search); absent otherwise. */
+  xPrev?: number[];
+  hPrev?: number[];
   update: UpdateState;
   inner: "pg" | "exact";
   K: number;
@@ -235,9 +246,10 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       x,
       theta: o.theta0 === undefined ? new Array(S * (A - 1)).fill(0) : Array.from(check.float64("theta0", o.theta0, S * (A - 1), "S·(A−1)")),
       V: inner === "exact" ? new Array(S).fill(0) : [],
-      Vphi: stepRule === "armijo" ? new Array(S).fill(0) : [],
+      Vphi: stepRule === "fixed" ? [] : new Array(S).fill(0),
       beta: stepSize("beta", presetValue(P.beta, o.beta, preset), P.beta.default),
       stepRule,
+      ...(stepRule === "spectral" ? { xPrev: [], hPrev: [] } : {}),
       update: initUpdate(o, problem.n),
       inner,
       K: o.K === undefined ? P.K.default : check.positiveInt("K", o.K),
@@ -273,20 +285,45 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
     const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
     const dir = direction(update, hg.grad, new Float64Array(x.length));
     let xn: Float64Array, beta = st.beta, Vphi = st.Vphi;
+    let xPrev = st.xPrev, hPrev = st.hPrev;
     if (st.stepRule === "fixed") {
       xn = stepTo(x, dir, st.beta, st.project, new Float64Array(x.length));
     } else {
       const lower = { solver: st.solver, tol: st.tol, linear: st.linear };
       const at0 = solveLower(problem, x, { ...lower, V0: st.Vphi });
-      let Vt = at0.V;
+      let Vt = at0.V, Qt = at0.Q;
       const merit = (xt: Float64Array) => {
         const low = solveLower(problem, xt, { ...lower, V0: at0.V });
         Vt = low.V;
+        Qt = low.Q;
         return problem.value(xt, low.pi);
       };
-      const ls = armijo(merit, x, problem.value(x, at0.pi), hg.grad, dir, st.beta, st.project);
+      const phi = problem.value(x, at0.pi);
+      let ls;
+      if (st.stepRule === "spectral") {
+        // the secant step of the last accepted move under the same monotone test
+        // (docs/math.md#parl-spectral)
+        const trial = spectralStep(x, hg.grad, st.xPrev ?? [], st.hPrev ?? [], st.beta) ?? st.beta;
+        ls = armijo(merit, x, phi, hg.grad, dir, trial, st.project);
+        if (ls.beta > 0) {
+          beta = ls.beta;
+          xPrev = st.x.slice();
+          hPrev = Array.from(hg.grad);
+          // the secant pair needs ĥ without the inner error (else y is mostly the change of that
+          // error and the steps collapse): the next PG steps start from θ*(x_{k+1}), whose tight
+          // solve the accepted trial already made
+          if (st.inner === "pg") theta = reducedFromQ(Qt, S, A, problem.tau);
+        } else {
+          // a failed search would repeat identically from the same pair: forget it, restart at β = 1
+          beta = P.beta.default;
+          xPrev = [];
+          hPrev = [];
+        }
+      } else {
+        ls = armijo(merit, x, phi, hg.grad, dir, st.beta, st.project);
+        beta = ls.next;
+      }
       xn = ls.x;
-      beta = ls.next;
       Vphi = Array.from(ls.beta > 0 ? Vt : at0.V);
       // no trial passed: ĥ at θ_k is no descent direction for φ, so θ_k is too far from θ*(x_k)
       // for the K warm-started PG steps to fix (saturated logits can hold them for hundreds of
@@ -301,6 +338,7 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       V,
       Vphi,
       beta,
+      ...(st.stepRule === "spectral" ? { xPrev, hPrev } : {}),
       update,
       eta,
       lastCg: hg.cg.iterations,
