@@ -108,7 +108,7 @@ describe("normalisation", () => {
     expect(e.x0).toBe("problem");
     expect(e.record).toEqual({ phiEvery: 0, x: false });
     expect(e.problem).toEqual({ builtin: "rlhf", params: { S: 3, A: 2, H: 2, gamma: 0.9, tau: 1, pairs: 1, labels: "soft", gammaU: 1, x0Scale: 0.5, seed: 7 } });
-    expect(e.algorithm).toMatchObject({ name: "soBiRL", beta: 0.05, update: "adam", T: 5, groups: 64, seed: 7, baseline: "running" });
+    expect(e.algorithm).toMatchObject({ name: "soBiRL", beta: 0.05, update: "adam", T: 5, groups: 128, seed: 7, baseline: "running" });
     expect(e.algorithm).not.toHaveProperty("eta"); // computed default (1/τ) stays out
     const again = validateExperiment(e);
     expect(again.ok && JSON.stringify(again.experiment)).toBe(JSON.stringify(e));
