@@ -338,7 +338,29 @@ describe("phiSigma: the Hessian-free penalty method", () => {
       expect(tail.state).toEqual(full.state);
       expect([...head.history, ...tail.history]).toEqual(full.history);
     }
+    // the spectral rule's secant pair and merits travel in the state
+    const opts = { x0: [0.1, -0.2, 0.3], stepRule: "spectral" as const, n: 5 };
+    const full = phiSigma.run(problem, { ...opts, iterations: 10 });
+    const head = phiSigma.run(problem, { ...opts, iterations: 4 });
+    expect(head.state.xPrev).toHaveLength(3);
+    const tail = phiSigma.run(problem, { ...opts, iterations: 6, state: roundTrip(head.state) });
+    expect(tail.state).toEqual(full.state);
   });
+
+  it("stepRule 'spectral' (docs/math.md#phi-sigma-spectral): crosses incentive seed 0's plateau at φ ≈ −1.708, reaching exact descent's φ with σ fixed and n = 200", () => {
+    const { problem, x0 } = incentive({ seed: 0 });
+    const K = 200;
+    const ref = exactDescent.run(problem, { x0, iterations: K, project: "nonnegative" });
+    const phiRef = phiAt(problem, ref.x);
+    const spectral = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", stepRule: "spectral" });
+    const phi0 = phiAt(problem, x0), phiK = phiAt(problem, spectral.x);
+    expect(phiK).toBeLessThan(-2.4); // the plateau the default stays on is at −1.708
+    expect(phiK - phiRef).toBeLessThan(0.01 * (phi0 - phiRef));
+    expect(spectral.state.n).toBe(200);
+    expect(spectral.state.sigmaMin).toBeUndefined();
+    expect(spectral.state.sigma).toBeCloseTo(0.01, 15);
+    expect(spectral.state.recent!.length).toBeLessThanOrEqual(10);
+  }, 120_000);
 
   it("adaptive σ (docs/math.md#phi-sigma-adaptive): on the incentive problem the default reaches exact descent's φ where a fixed σ stalls", () => {
     // seed 1 has a plateau near φ ≈ 0.76 where ‖P∇φ‖ ≈ 0.07: ∇̂Φσ at σ = 0.01 (τ = 0.1) is not a

@@ -25,6 +25,11 @@
 // shows it is of the order of ‖∇φ‖, so σ halves (≥ σ_0/100) and n doubles (≤ 4n_0). On the
 // incentive problem a fixed σ = 0.01 stalled on a plateau (‖P∇φ‖ ≈ 0.07) with steps ~1e-8.
 // Safe: the Armijo test on φ is unchanged; σ only shrinks and n only grows, both bounded.
+// Opt-in 'spectral' (docs/math.md#phi-sigma-spectral): exact descent's Barzilai–Borwein trial steps
+// and nonmonotone test on φ (update.ts spectralStep), with n = 200 and σ fixed by default: the short
+// inner loops' error over σ, not the step, kept the estimate from descending on the happyText
+// plateau. It crosses happyText's and incentive seed 0's plateaus but lands in worse Stackelberg
+// basins (seed 0 gap 0.895), so 'armijo' stays the default.
 // Convergence measure (exact gradients): ‖∇̂Φ_σ‖₂ + ‖LSE_τ(Q̂*) − V̂*‖∞, the penalised problem's
 // stationarity (within O(σ) of φ's, docs/math.md#phi-sigma) plus the residual of the inner
 // estimate θ̂* (zero only when loop (i) has converged); with sampled gradients, ‖∇̂Φ_σ‖₂. With
@@ -50,15 +55,15 @@ import { logSoftmaxRows } from "../../util/softmax";
 import { exp, log } from "../../util/math";
 import { byName, count, describe, int, num, oneOf, parsePreset, positive, presetParam, presetValue, seedParam, str } from "../../util/params";
 import { solveLower as lowerSolve } from "../lowerSolve";
-import { armijo, direction, gradientMapping, initUpdate, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { ARMIJO, SPECTRAL_MEMORY, armijo, direction, gradientMapping, initUpdate, spectralStep, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
   presetParam,
   num("sigma", "Penalty parameter σ (σ_0 with the adaptive rule).", { defaultText: "0.1·min(1, τ) (0.1 when τ = 0)", paper: 0.1, ...positive }),
-  str("sigmaRule", "'adaptive' (with 'armijo'): after a search that fails or backtracks more than 3 times, σ halves (down to σ_0/100) and n doubles (up to 4n_0); 'fixed': σ and n throughout.", ["adaptive", "fixed"], { defaultText: "'adaptive' with stepRule 'armijo', else 'fixed'", paper: "fixed" }),
-  int("n", "Inner steps per loop.", { default: 20, ...count }),
+  str("sigmaRule", "'adaptive' (with a search on φ): after a search that fails or backtracks more than 3 times, σ halves (down to σ_0/100) and n doubles (up to 4n_0); 'fixed': σ and n throughout.", ["adaptive", "fixed"], { defaultText: "'adaptive' with stepRule 'armijo', else 'fixed'", paper: "fixed" }),
+  int("n", "Inner steps per loop.", { defaultText: "20 (200 with stepRule 'spectral')", ...count }),
   num("eta", "Upper step η: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 1e-2, ...positive }),
-  str("stepRule", "'armijo': backtracking on φ (exact gradients only); 'fixed': the constant step η.", ["armijo", "fixed"], { defaultText: "'armijo' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
+  str("stepRule", "'spectral': Barzilai–Borwein trial steps with nonmonotone backtracking on φ; 'armijo': monotone backtracking on φ (both exact gradients only); 'fixed': the constant step η.", ["spectral", "armijo", "fixed"], { defaultText: "'armijo' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
   num("lowerStep", "Step of the policy-gradient ascent on J.", { default: 1, ...positive }),
   num("penaltyStep", "Step of the descent on σf − J.", { default: 1, ...positive }),
   str("gradient", "Exact (model-based) or sampled gradients.", ["exact", "sampled"], { default: "exact" }),
@@ -89,15 +94,15 @@ export interface PhiSigmaOptions extends UpdateOptions {
   x0?: ArrayLike<number>;
   /** 'default' or 'paper' (η = 1e-2 fixed). */
   preset?: "default" | "paper";
-  /** 'armijo' (default with exact gradients): backtracking on φ; 'fixed' (sampled gradients, paper): the constant step η. */
-  stepRule?: "armijo" | "fixed";
+  /** 'armijo' (default with exact gradients): backtracking on φ; 'spectral': Barzilai–Borwein trial steps, nonmonotone backtracking on φ, n = 200 and σ fixed by default (docs/math.md#phi-sigma-spectral); 'fixed' (sampled gradients, paper): the constant step η. */
+  stepRule?: "spectral" | "armijo" | "fixed";
   /** Projection of x after each step: 'none' (default) or 'nonnegative' (e.g. incentive design). */
   project?: XProjection;
   /** Penalty parameter σ > 0 (default 0.1·min(1, τ); paper 0.1); the bias ‖∇Φ_σ − ∇φ‖ is O(σ). With 'adaptive' the start σ_0. */
   sigma?: number;
   /** 'adaptive' (default with 'armijo'): σ halves and n doubles after a search that fails or backtracks more than 3 times (σ ≥ σ_0/100, n ≤ 4n_0); 'fixed' (paper). */
   sigmaRule?: "adaptive" | "fixed";
-  /** Inner steps per loop n (default 20). */
+  /** Inner steps per loop n (default 20; 200 with stepRule 'spectral'). */
   n?: number;
   /** The fixed step, or the first trial step of the search (default 1; paper 1e-2). */
   eta?: number;
@@ -131,12 +136,16 @@ export interface PhiSigmaState extends StateTag {
   sigmaMin?: number;
   /** Adaptive σ: the cap on n's doublings (4n_0); absent with 'fixed'. */
   nMax?: number;
-  /** The fixed step, or the next search's first trial step. */
+  /** The fixed step; 'armijo': the next search's first trial step; 'spectral': the last accepted step. */
   eta: number;
-  stepRule: "armijo" | "fixed";
+  stepRule: "spectral" | "armijo" | "fixed";
   project: XProjection;
-  /** 'armijo': warm start of the merit's lower solves (S); [] for 'fixed'. */
+  /** 'spectral', 'armijo': warm start of the merit's lower solves (S); [] for 'fixed'. */
   Vphi: number[];
+  /** 'spectral': x_{k−1} and ∇̂Φ_σ(x_{k−1}) of the last accepted move ([] before it), and φ at the last iterates (at most 10). */
+  xPrev?: number[];
+  hPrev?: number[];
+  recent?: number[];
   update: UpdateState;
   lowerStep: number;
   penaltyStep: number;
@@ -156,21 +165,24 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
     const uniform = new Array(S * A).fill(-log(A));
     const preset = parsePreset(o.preset);
     const stepRule = oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset), gradient === "exact" ? "armijo" : "fixed");
-    if (stepRule === "armijo" && gradient === "sampled") throw new DomainError("stepRule", "'armijo' needs exact gradients (it evaluates φ): use 'fixed' with 'sampled'", stepRule);
+    const searched = stepRule !== "fixed";
+    if (searched && gradient === "sampled") throw new DomainError("stepRule", `'${stepRule}' needs exact gradients (it evaluates φ): use 'fixed' with 'sampled'`, stepRule);
     const project = parseProjection(o.project);
     const x = startX(problem, o.x0);
     projectX(x, project);
     // the bias of ∇Φ_σ is O(σ/μ) with μ the lower level's strong concavity, here ~τ: σ scales with τ
     const sigma = stepSize("sigma", presetValue(P.sigma, o.sigma, preset), problem.tau > 0 ? 0.1 * Math.min(1, problem.tau) : 0.1);
-    const n = o.n === undefined ? P.n.default : check.positiveInt("n", o.n);
+    // 'spectral' needs accurate inner loops: with 20 steps the estimate's error over σ exceeded ‖∇φ‖ on happyText (docs/math.md#phi-sigma-spectral)
+    const n = o.n === undefined ? (stepRule === "spectral" ? SPECTRAL_N : 20) : check.positiveInt("n", o.n);
     const sigmaRule = oneOf(P.sigmaRule, presetValue(P.sigmaRule, o.sigmaRule, preset), stepRule === "armijo" ? "adaptive" : "fixed");
-    if (sigmaRule === "adaptive" && stepRule !== "armijo") throw new DomainError("sigmaRule", "'adaptive' needs stepRule 'armijo' (it reacts to the search on φ)", sigmaRule);
+    if (sigmaRule === "adaptive" && !searched) throw new DomainError("sigmaRule", "'adaptive' needs stepRule 'spectral' or 'armijo' (it reacts to the search on φ)", sigmaRule);
     return {
       k: 0,
       x,
       stepRule,
       project,
-      Vphi: stepRule === "armijo" ? new Array(S).fill(0) : [],
+      Vphi: searched ? new Array(S).fill(0) : [],
+      ...(stepRule === "spectral" ? { xPrev: [], hPrev: [], recent: [] } : {}),
       update: initUpdate(o, problem.n),
       thetaStar: uniform.slice(),
       thetaSigma: uniform.slice(),
@@ -235,6 +247,9 @@ function rhoDot(problem: BilevelProblem, V: Float64Array): number {
   return J;
 }
 
+/** Inner steps per loop with stepRule 'spectral' (docs/math.md#phi-sigma-spectral). */
+const SPECTRAL_N = 200;
+
 /** Adaptive σ: more halvings than this in one search mark the estimate as too biased. */
 const REFINE_AFTER = 3;
 
@@ -267,6 +282,7 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
   const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
   const d = direction(update, h, new Float64Array(x.length));
   let xn: Float64Array, eta = st.eta, Vphi = st.Vphi, sigma = st.sigma, n = st.n;
+  let xPrev = st.xPrev, hPrev = st.hPrev, recent = st.recent;
   if (st.stepRule === "fixed") {
     xn = stepTo(x, d, st.eta, st.project, new Float64Array(x.length));
   } else {
@@ -277,9 +293,24 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
       Vt = low.V;
       return problem.value(xt, low.pi);
     };
-    const ls = armijo(merit, x, problem.value(x, at0.pi), h, d, st.eta, st.project);
+    const phi = problem.value(x, at0.pi);
+    let ls;
+    if (st.stepRule === "spectral") {
+      // docs/math.md#phi-sigma-spectral: the secant step of the last accepted move, tested
+      // against the largest φ of the last SPECTRAL_MEMORY iterates
+      recent = [...(st.recent ?? []), phi].slice(-SPECTRAL_MEMORY);
+      const trial = spectralStep(x, h, st.xPrev ?? [], st.hPrev ?? [], st.eta) ?? st.eta;
+      ls = armijo(merit, x, phi, h, d, trial, st.project, ARMIJO, Math.max(...recent));
+      if (ls.beta > 0) {
+        eta = ls.beta;
+        xPrev = st.x.slice();
+        hPrev = Array.from(h);
+      }
+    } else {
+      ls = armijo(merit, x, phi, h, d, st.eta, st.project);
+      eta = ls.next;
+    }
     xn = ls.x;
-    eta = ls.next;
     // adaptive σ (docs/math.md#phi-sigma-adaptive): a search that fails or needs more than
     // REFINE_AFTER halvings says ∇̂Φ_σ barely descends φ, i.e. its error (O(σ) bias plus the
     // inner loops' error over σ) is of the order of ‖∇φ‖: halve σ, double the inner steps
@@ -297,6 +328,7 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
     x: Array.from(xn),
     eta,
     Vphi,
+    ...(st.stepRule === "spectral" ? { xPrev, hPrev, recent } : {}),
     sigma,
     n,
     update,
