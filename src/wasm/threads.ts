@@ -383,9 +383,7 @@ export function splitRows(r0: number, r1: number, n: number, group: number): Int
 
 /** Episode ranges of the parts: whole blocks of 16 episodes (the sampler's lockstep block), split as evenly as splitStates splits states. */
 export function splitEpisodes(episodes: number, n: number): Int32Array {
-  const b = splitStates(Math.ceil(episodes / SAMPLE_BLOCK), n);
-  for (let i = 0; i < b.length; i++) b[i] = Math.min(episodes, b[i] * SAMPLE_BLOCK);
-  return b;
+  return splitRows(0, episodes, n, SAMPLE_BLOCK);
 }
 
 /**
