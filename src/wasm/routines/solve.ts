@@ -135,8 +135,7 @@ function solveAtScaled(inst: Instance, mdp: object, pPi: number, pB: number, pX:
       const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
       // dense LU: factor I − γP_π itself; the transpose is solved from the same factors
       k.buildSystem(inst.P, inst.indptr, inst.indices, pPi, pM, S, A, gamma, 0);
-      const pool = poolOf(ws.backend);
-      bad = pool && parallelLuWorth(S) ? pool.luFactor(ws, pM, pPiv, S) : k.luFactor(pM, pPiv, S);
+      bad = luFactorAt(ws, pM, pPiv, S);
       if (bad === 0) {
         ws.f64(pX, S).set(ws.f64(pB, S));
         if (tr) k.luSolveT(pM, pPiv, pX, S);
@@ -187,13 +186,18 @@ function gmresAt(inst: Instance, pPi: number, pB: number, pX: number, pInfo: num
   }
 }
 
+/** luFactor of the n × n matrix at M, its trailing updates split over the threads when there are any and n is worth it (the same bits). */
+function luFactorAt(ws: Instance["ws"], M: number, piv: number, n: number): number {
+  const pool = poolOf(ws.backend);
+  return pool && parallelLuWorth(n) ? pool.luFactor(ws, M, piv, n) : ws.k.luFactor(M, piv, n);
+}
+
 /**
  * y ← M⁻¹ b for an m × m row-major matrix M (luFactor, luSolve) in an MDP's scratch memory;
  * returns 0, or the 1-based column of a zero pivot (y is then left unchanged).
  */
 export function luSolveDense(mdp: object, M: Float64Array, b: Float64Array, m: number, y: Float64Array, advice: string): number {
   const { ws, k } = instanceOf(mdp);
-  const pool = poolOf(ws.backend);
   const m0 = ws.mark();
   try {
     const pM = ws.alloc(m * m * 8, advice);
@@ -201,7 +205,7 @@ export function luSolveDense(mdp: object, M: Float64Array, b: Float64Array, m: n
     const pB = ws.allocF64(m);
     ws.writeF64(pM, M);
     ws.writeF64(pB, b);
-    const bad = pool && parallelLuWorth(m) ? pool.luFactor(ws, pM, pPiv, m) : k.luFactor(pM, pPiv, m);
+    const bad = luFactorAt(ws, pM, pPiv, m);
     if (bad !== 0) return bad;
     k.luSolve(pM, pPiv, pB, m);
     ws.readF64(pB, y, m);
