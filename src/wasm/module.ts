@@ -3,7 +3,7 @@
 import simdBytes from "../../build/bilevel-simd.wasm";
 import scalarBytes from "../../build/bilevel-scalar.wasm";
 import { DomainError, InitError, ShapeError } from "../errors";
-import { MAX_THREADS, attachPool } from "./pool";
+import { MAX_THREADS, attachPool, workerGeneration } from "./pool";
 
 /** A compiled kernel module: one per build, shared by every MDP created with it. */
 export interface Backend {
@@ -12,11 +12,12 @@ export interface Backend {
   readonly module: WebAssembly.Module;
   /**
    * Threads that share each soft Bellman sweep of an MDP created on this backend (the
-   * caller's included; see `InitOptions.threads`). 1 when threads were not asked for or
-   * cannot run here: `threadsNote` then says why.
+   * caller's included; see `InitOptions.threads`). 1 when threads were not asked for,
+   * cannot run here, or the workers were lost (one did not finish its part of a job within
+   * max(30 s, 200 × the caller's part)): `threadsNote` then says why.
    */
   readonly threads: number;
-  /** Why fewer threads than asked for run (e.g. a page that is not cross-origin isolated), or undefined. */
+  /** Why fewer threads than asked for run (e.g. a page that is not cross-origin isolated, or workers lost mid-job), or undefined. */
   readonly threadsNote?: string;
 }
 
@@ -74,16 +75,22 @@ const threaded = new Map<string, Promise<Backend>>();
 
 /** A backend whose MDPs share their sweeps with n − 1 workers, or the one-thread backend with a note. */
 function loadThreaded(simd: boolean, n: number): Promise<Backend> {
-  const key = `${simd}:${n}`;
+  const key = `${simd}:${n}:${workerGeneration()}`;
   let p = threaded.get(key);
   if (!p) {
     p = (async () => {
       const one = await loadBackend(simd);
       // a dynamic import: the shared-memory builds and the worker stay out of bundles that never ask for threads
       const { createPool } = await import("./threads");
-      const made = await createPool(simd, n);
+      // a pool whose workers are lost (one did not finish a part in time) runs one thread from then on, and says so here
+      const backend: { -readonly [K in keyof Backend]: Backend[K] } = { simd, module: one.module, threads: n };
+      const made = await createPool(simd, n, (note) => {
+        backend.threads = 1;
+        backend.threadsNote = note;
+        if (threaded.get(key) === p) threaded.delete(key); // the next init({ threads: n }) starts new workers
+      });
       if ("note" in made) return { ...one, threadsNote: `init({ threads: ${n} }) runs one thread: ${made.note}` };
-      const backend: Backend = { simd, module: made.module, threads: n };
+      backend.module = made.module;
       attachPool(backend, made.pool);
       return backend;
     })();

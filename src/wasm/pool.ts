@@ -52,6 +52,7 @@ export interface PoolMember {
     bellmanDenseRows(P: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
     bellmanCsrRows(indptr: number, indices: number, probs: number, r: number, V: number, Q: number, Vout: number, S: number, A: number, gamma: number, tau: number, pi: number, s0: number, s1: number): number;
     sampleTrajectoriesRange(P: number, indptr: number, indices: number, pi: number, rho: number, r: number, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: number, states: number, actions: number, rewards: number, cdf: number, term: number, lengths: number): void;
+    luFactor(M: number, piv: number, n: number): number;
     luPanel(M: number, piv: number, n: number, k0: number): number;
     luUpdateCols(M: number, n: number, k0: number, j0: number, j1: number): void;
     ppiRows(P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, s0: number, s1: number): void;
@@ -64,6 +65,11 @@ export interface PoolMember {
 export interface SweepPool {
   /** Threads, the caller's included. */
   readonly n: number;
+  /**
+   * Why the workers were given up (one did not finish its part in time, e.g. it crashed), or
+   * undefined. Once set, every job runs on the caller alone, with the same bits.
+   */
+  readonly lost: string | undefined;
   /** A fresh shared memory for a workspace of this backend. */
   sharedMemory(): WebAssembly.Memory;
   /** One sweep split by states over the threads; returns ‖ΔV‖∞ and the combined bounds. */
@@ -72,11 +78,21 @@ export interface SweepPool {
   sample(ws: PoolMember, job: SampleJob): void;
   /**
    * luFactor of the n × n matrix at M (pivots at piv), one panel at a time, the columns right
-   * of each panel (their U₁₂ and trailing update) split over the threads; returns luFactor's code.
+   * of each panel (their U₁₂ and trailing update) split over the threads; returns luFactor's
+   * code. Throws WorkersLost when a worker was lost mid-update (M is then spoiled).
    */
   luFactor(ws: PoolMember, M: number, piv: number, n: number): number;
   /** out ← P_π v (ppi, not transposed) split by rows over the threads. */
   product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number): void;
+}
+
+/**
+ * Thrown by a pool's luFactor when a worker was lost during a trailing update: its columns
+ * may be half updated, so the caller must rebuild the matrix and factor it on one thread.
+ * Never leaves the routine layer.
+ */
+export class WorkersLost extends Error {
+  override name = "WorkersLost";
 }
 
 /** Most threads `init({ threads })` accepts. */
@@ -120,6 +136,18 @@ let minParallelSteps = MIN_PARALLEL_STEPS;
 
 export function parallelSamplingWorth(steps: number): boolean {
   return steps >= minParallelSteps;
+}
+
+let generation = 0;
+
+/** Which worker source pools start (a test may swap it): pools are cached per generation. */
+export function workerGeneration(): number {
+  return generation;
+}
+
+/** @internal for tests: a new worker source, so the next init({ threads }) starts new pools. */
+export function nextWorkerGeneration(): void {
+  generation++;
 }
 
 /** @internal for tests: thread even the smallest sweeps (0), or restore the default (undefined). */

@@ -12,7 +12,7 @@
 // Atomics.load on a page's main thread, where blocking is forbidden).
 import simdThreadsBytes from "../../build/bilevel-simd-threads.wasm";
 import scalarThreadsBytes from "../../build/bilevel-scalar-threads.wasm";
-import { MAX_THREADS, type PoolMember, type SampleJob, type SweepJob, type SweepPool } from "./pool";
+import { MAX_THREADS, WorkersLost, nextWorkerGeneration, type PoolMember, type SampleJob, type SweepJob, type SweepPool } from "./pool";
 
 // control words (Int32 indices) and f64 slots (Float64 indices) of the control buffer
 const GEN = 0, DONE = 1, ACK = 2, KIND = 3, MEM = 4, FAIL = 5, ARGS = 8; // ARGS..ARGS+23: a job's integer arguments
@@ -33,6 +33,16 @@ const MIN_LU_COLS = 64;
 /** How long init waits for the workers to start before it falls back to one thread (ms). */
 const START_TIMEOUT_MS = 15_000;
 let startTimeoutMs = START_TIMEOUT_MS;
+/**
+ * A worker that has not finished its part this long after the caller finished its own is
+ * taken for dead (a crashed or killed worker never answers, and the caller must not block
+ * forever): at least JOIN_MIN_MS, and JOIN_FACTOR times the caller's own part, whose size is
+ * the same. Time while the whole process is suspended (a laptop asleep, SIGSTOP) is not
+ * counted: the caller waits in slices of JOIN_SLICE_MS and counts at most two slices per wake.
+ */
+const JOIN_MIN_MS = 30_000, JOIN_FACTOR = 200, JOIN_SLICE_MS = 100;
+let joinMinMs = JOIN_MIN_MS;
+const ABANDON_GRACE_MS = 100;
 /** Episodes the sampler draws in lockstep (BLOCK in assembly/sampling.ts): parts are whole blocks. */
 const SAMPLE_BLOCK = 16;
 
@@ -153,11 +163,18 @@ if (isNode) port.on("message", onMessage); else self.onmessage = (e) => onMessag
 
 let workerSource = WORKER_SOURCE;
 
-/** @internal for tests: start workers from another source and wait for them this long (ms), or restore the defaults (undefined). */
-export function setWorkerStartForTests(o: { source?: string; timeoutMs?: number } | undefined): void {
-  workerSource = o?.source ?? WORKER_SOURCE;
+/**
+ * @internal for tests: start workers from another source (`edit` rewrites the default one),
+ * wait for them this long (ms) at start and for a part at least `joinMs`, or restore the
+ * defaults (undefined).
+ */
+export function setWorkerStartForTests(o: { source?: string; edit?: (source: string) => string; timeoutMs?: number; joinMs?: number } | undefined): void {
+  workerSource = o?.source ?? (o?.edit ? o.edit(WORKER_SOURCE) : WORKER_SOURCE);
+  nextWorkerGeneration();
   startTimeoutMs = o?.timeoutMs ?? START_TIMEOUT_MS;
+  joinMinMs = o?.joinMs ?? JOIN_MIN_MS;
 }
+
 
 interface AnyWorker {
   postMessage(m: unknown): void;
@@ -235,8 +252,16 @@ class Pool implements SweepPool {
   private readonly dropped = new FinalizationRegistry<number>((id) => {
     for (const w of this.workers) w.postMessage({ type: "drop", id });
   });
+  /** Why the workers were given up (one did not finish a part in time), or undefined while they run. */
+  lost: string | undefined;
 
-  constructor(readonly n: number, private readonly workers: AnyWorker[], ctl: SharedArrayBuffer, private readonly spinMs: number) {
+  constructor(
+    readonly n: number,
+    private readonly workers: AnyWorker[],
+    ctl: SharedArrayBuffer,
+    private readonly spinMs: number,
+    private readonly onLost: (note: string) => void,
+  ) {
     this.ctl = new Int32Array(ctl);
     this.f64 = new Float64Array(ctl);
   }
@@ -245,18 +270,40 @@ class Pool implements SweepPool {
     return new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true } as WebAssembly.MemoryDescriptor);
   }
 
-  /** Wait until ctl[i] ≥ target. */
-  private waitFor(i: number, target: number): void {
+  /**
+   * Wait until done() holds; false when it did not within limitMs of counted time (see
+   * JOIN_MIN_MS). Spins first (the parts are about equal, so the workers are usually about
+   * done), then blocks in slices on ctl[i] where this agent may block.
+   */
+  private waitUntil(i: number, done: () => boolean, limitMs: number): boolean {
     const c = this.ctl;
     const t0 = performance.now();
-    // spin first (the parts are about equal, so the workers are usually about done), then block
-    for (let v = Atomics.load(c, i); v < target; v = Atomics.load(c, i)) {
-      if (this.block && performance.now() - t0 > this.spinMs) Atomics.wait(c, i, v);
+    let last = t0, counted = 0;
+    for (;;) {
+      const v = Atomics.load(c, i);
+      if (done()) return true;
+      const now = performance.now();
+      counted += Math.min(now - last, 2 * JOIN_SLICE_MS);
+      last = now;
+      if (counted > limitMs) return false;
+      if (this.block && now - t0 > this.spinMs) Atomics.wait(c, i, v, JOIN_SLICE_MS);
     }
   }
 
-  /** Give every worker an instance on the workspace's memory (once), before its first job. */
-  private idOf(ws: PoolMember): number {
+  /** Give the workers up: stop them, run everything on the caller from now on, and say why on the backend. */
+  private abandon(why: string): void {
+    this.lost = `${why}; the workers were stopped and this backend runs one thread from now on (call init({ threads }) again for new workers)`;
+    for (const w of this.workers) w.terminate();
+    // a worker that was only slow stops at its next loop check; give it that long before its part is redone
+    const t0 = performance.now();
+    if (this.block) Atomics.wait(this.ctl, FAIL, Atomics.load(this.ctl, FAIL), ABANDON_GRACE_MS);
+    else while (performance.now() - t0 < ABANDON_GRACE_MS);
+    this.onLost(this.lost);
+  }
+
+  /** Give every worker an instance on the workspace's memory (once), before its first job; undefined once the workers are lost. */
+  private idOf(ws: PoolMember): number | undefined {
+    if (this.lost) return undefined;
     let id = this.ids.get(ws.memory);
     if (id !== undefined) return id;
     id = this.nextId++;
@@ -264,7 +311,11 @@ class Pool implements SweepPool {
     Atomics.store(this.ctl, FAIL, 0);
     for (const w of this.workers) w.postMessage({ type: "mem", id, memory: ws.memory });
     // no kernel runs meanwhile: instantiation rewrites the data segments (identical bytes)
-    this.waitFor(ACK, this.workers.length);
+    const all = this.workers.length;
+    if (!this.waitUntil(ACK, () => Atomics.load(this.ctl, ACK) >= all, joinMinMs)) {
+      this.abandon(`bilevel-rl threads: ${all - Atomics.load(this.ctl, ACK)} of ${all} workers did not instantiate the kernels on a new memory within ${joinMinMs / 1000} s`);
+      return undefined;
+    }
     if (Atomics.load(this.ctl, FAIL)) throw new Error("bilevel-rl threads: a worker could not instantiate the kernels on shared memory");
     this.ids.set(ws.memory, id);
     this.dropped.register(ws.memory, id);
@@ -286,58 +337,85 @@ class Pool implements SweepPool {
     Atomics.notify(ctl, GEN);
   }
 
-  /** Wait for every worker's part; throw when one failed. */
-  private join(what: string): void {
+  /**
+   * Wait for every worker's part; throw when one failed. Returns the parts whose workers did
+   * not finish in time (then given up, see abandon), for the caller to run: empty normally.
+   */
+  private join(what: string, ownMs: number): number[] {
     // done = every worker has stored this job's number (a count alone would trust every increment)
     const c = this.ctl, gen = Atomics.load(c, GEN);
-    const t0 = performance.now();
-    for (let p = 1; p < this.n; p++) {
-      for (;;) {
-        const v = Atomics.load(c, DONE);
-        if (Atomics.load(c, DID + p) === gen) break;
-        if (this.block && performance.now() - t0 > this.spinMs) Atomics.wait(c, DONE, v);
-      }
+    const limit = Math.max(joinMinMs, JOIN_FACTOR * ownMs);
+    const finished = () => {
+      for (let p = 1; p < this.n; p++) if (Atomics.load(c, DID + p) !== gen) return false;
+      return true;
+    };
+    if (!this.waitUntil(DONE, finished, limit)) {
+      const missing: number[] = [];
+      for (let p = 1; p < this.n; p++) if (Atomics.load(c, DID + p) !== gen) missing.push(p);
+      this.abandon(`bilevel-rl threads: worker${missing.length > 1 ? "s" : ""} ${missing.join(", ")} did not finish ${what} within ${(limit / 1000).toFixed(1)} s (the caller's own part took ${ownMs.toFixed(1)} ms)`);
+      return missing;
     }
     const fail = Atomics.load(c, FAIL);
     if (fail) throw new Error(`bilevel-rl threads: a worker failed its part of ${what} (code ${fail})`);
+    return [];
+  }
+
+  /**
+   * Run part 0 on the caller while the workers run theirs, then the parts of any worker lost
+   * meanwhile (part(p) runs part p's range; parts are independent and their writes disjoint,
+   * so a part run again gives the same bits). The workers are always joined: a job must not
+   * outlive its call.
+   */
+  private share(what: string, part: (p: number) => void): void {
+    const t0 = performance.now();
+    let missing: number[];
+    try {
+      part(0);
+    } finally {
+      missing = this.join(what, performance.now() - t0);
+    }
+    for (const p of missing) part(p);
   }
 
   sweep(ws: PoolMember, j: SweepJob): { residual: number; deltaMin: number; deltaMax: number } {
-    const { f64, n } = this;
+    const { f64 } = this;
     const id = this.idOf(ws);
+    const n = id === undefined ? 1 : this.n;
     const b = split(j.S, n);
-    this.post(j.dense ? KIND_DENSE : KIND_CSR, id, [j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.pi, j.S, j.A], b, j.gamma, j.tau);
-    // part 0 on the caller's instance; the workers are always joined (a job must not outlive its call)
-    const s0 = b[0], s1 = b[1];
-    try {
+    const part = (p: number) => {
+      const s0 = b[2 * p], s1 = b[2 * p + 1];
+      let dmin = Infinity, dmax = -Infinity;
       if (s1 > s0) {
         if (j.dense) ws.k.bellmanDenseRows(j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
         else ws.k.bellmanCsrRows(j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.S, j.A, j.gamma, j.tau, j.pi, s0, s1);
-        f64[RESULTS] = ws.k.deltaMin.value as number;
-        f64[RESULTS + 1] = ws.k.deltaMax.value as number;
-      } else {
-        f64[RESULTS] = Infinity;
-        f64[RESULTS + 1] = -Infinity;
+        dmin = ws.k.deltaMin.value as number;
+        dmax = ws.k.deltaMax.value as number;
       }
-    } finally {
-      this.join("a sweep");
+      f64[RESULTS + 2 * p] = dmin;
+      f64[RESULTS + 2 * p + 1] = dmax;
+    };
+    if (id === undefined) part(0);
+    else {
+      this.post(j.dense ? KIND_DENSE : KIND_CSR, id, [j.indptr, j.indices, j.P, j.r, j.V, j.Q, j.Vout, j.pi, j.S, j.A], b, j.gamma, j.tau);
+      this.share("a sweep", part);
     }
     return combineParts(f64.subarray(RESULTS, RESULTS + 2 * n));
   }
 
   sample(ws: PoolMember, j: SampleJob): void {
     const id = this.idOf(ws);
-    const b = splitEpisodes(j.episodes, this.n);
+    const b = splitEpisodes(j.episodes, id === undefined ? 1 : this.n);
+    // a lost worker's part runs in the caller's own scratch (the worker's may still be written by it as it stops)
+    const part = (p: number) => {
+      if (b[2 * p + 1] > b[2 * p]) ws.k.sampleTrajectoriesRange(j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, b[2 * p], b[2 * p + 1], j.horizon, j.lo, j.hi, j.work, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths);
+    };
+    if (id === undefined) return part(0);
     this.post(KIND_SAMPLE, id, [j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, j.horizon, j.lo, j.hi, j.work, j.workBytes, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths], b);
-    try {
-      if (b[1] > b[0]) ws.k.sampleTrajectoriesRange(j.P, j.indptr, j.indices, j.pi, j.rho, j.r, j.S, j.A, b[0], b[1], j.horizon, j.lo, j.hi, j.work, j.states, j.actions, j.rewards, j.cdf, j.term, j.lengths);
-    } finally {
-      this.join("sampling");
-    }
+    this.share("sampling", part);
   }
 
   luFactor(ws: PoolMember, M: number, piv: number, n: number): number {
-    const id = this.idOf(ws);
+    if (this.idOf(ws) === undefined) return ws.k.luFactor(M, piv, n);
     const nb = ws.k.LU_PANEL.value as number;
     for (let k0 = 0; k0 < n; k0 += nb) {
       const bad = ws.k.luPanel(M, piv, n, k0);
@@ -349,28 +427,29 @@ class Pool implements SweepPool {
         continue;
       }
       // groups of 4 columns: the update's register tile
+      const id = this.idOf(ws);
+      if (id === undefined) throw new WorkersLost(this.lost);
       const b = splitRows(k1, n, this.n, 4);
       this.post(KIND_LU, id, [M, n, k0], b);
-      try {
+      const part = (p: number) => {
+        if (p !== 0) throw new WorkersLost(this.lost); // a lost worker may have left its columns half updated
         if (b[1] > b[0]) ws.k.luUpdateCols(M, n, k0, b[0], b[1]);
-      } finally {
-        this.join("an LU update");
-      }
+      };
+      this.share("an LU update", part);
     }
     return 0;
   }
 
   product(ws: PoolMember, P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number): void {
     const id = this.idOf(ws);
-    const b = split(S, this.n);
+    const b = split(S, id === undefined ? 1 : this.n);
+    const part = (p: number) => {
+      if (b[2 * p + 1] > b[2 * p]) ws.k.ppiRows(P, indptr, indices, pi, v, out, S, A, b[2 * p], b[2 * p + 1]);
+    };
+    if (id === undefined) return part(0);
     this.post(KIND_PRODUCT, id, [P, indptr, indices, pi, v, out, S, A], b);
-    try {
-      if (b[1] > b[0]) ws.k.ppiRows(P, indptr, indices, pi, v, out, S, A, b[0], b[1]);
-    } finally {
-      this.join("a P_π product");
-    }
+    this.share("a P_π product", part);
   }
-
 }
 
 /** Row ranges of the parts over [r0, r1): whole groups of `group` rows (the last group may be short), split as splitStates splits states. */
@@ -410,7 +489,7 @@ export function combineParts(parts: Float64Array): { residual: number; deltaMin:
  * Resolves only once every worker is running (browsers start a worker only after the page's
  * thread yields, so this must happen before any synchronous sweep waits on one).
  */
-export async function createPool(simd: boolean, n: number): Promise<{ module: WebAssembly.Module; pool: SweepPool } | { note: string }> {
+export async function createPool(simd: boolean, n: number, onLost: (note: string) => void = () => {}): Promise<{ module: WebAssembly.Module; pool: SweepPool } | { note: string }> {
   const why = threadsUnavailable();
   if (why) return { note: why };
   let module: WebAssembly.Module;
@@ -449,5 +528,5 @@ export async function createPool(simd: boolean, n: number): Promise<{ module: We
     for (const w of workers) w.terminate();
     return { note: `workers could not be started (${(e as Error).message})` };
   }
-  return { module, pool: new Pool(n, workers, ctl, spinMs) };
+  return { module, pool: new Pool(n, workers, ctl, spinMs, onLost) };
 }

@@ -8,6 +8,7 @@ import { init, type Backend } from "../../src/index";
 import { setMinParallelWork } from "../../src/wasm/pool";
 import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, threadCases } from "../helpers/threads-cases";
 import { firstBitDiff } from "../helpers/compare";
+import { lostCases, runLost } from "../helpers/threads-lost";
 
 const b: Record<string, Backend> = {};
 beforeAll(async () => {
@@ -62,5 +63,14 @@ describe("threads in Chromium", () => {
         for (const n of [2, 3]) expect(firstBitDiff(runSolve(c, b[`${build}${n}`]), want), `${c.name}, ${n} threads`).toBeUndefined();
       }
     });
+  }
+});
+
+describe("a worker lost in the middle of a job, in Chromium", () => {
+  // the page's main thread spins (it may not block) until the deadline, then redoes the part
+  for (const c of lostCases()) {
+    it(`simd: ${c.name}, worker 1 ${c.how === "exit" ? "closes itself" : "hangs"}: one thread's bits, then one thread with a note`, async () => {
+      expect(await runLost(c, true, 2, 300)).toEqual([]);
+    }, 30_000);
   }
 });

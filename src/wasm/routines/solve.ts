@@ -6,7 +6,7 @@
 import { NumericalError } from "../../errors";
 import { bandwidth, instanceOf, type Instance } from "./instance";
 import { record } from "./work";
-import { parallelLuWorth, parallelWorth, poolOf } from "../pool";
+import { WorkersLost, parallelLuWorth, parallelWorth, poolOf } from "../pool";
 
 /** Linear solver for (I − γP_π)x = b: dense LU, GMRES, BiCGSTAB or Richardson (see `SolveOptions.method`). */
 export type LinearMethod = "lu" | "krylov" | "bicgstab" | "richardson";
@@ -135,7 +135,7 @@ function solveAtScaled(inst: Instance, mdp: object, pPi: number, pB: number, pX:
       const pM = ws.alloc(S * S * 8, "the dense LU needs S² doubles: use method 'krylov'");
       // dense LU: factor I − γP_π itself; the transpose is solved from the same factors
       k.buildSystem(inst.P, inst.indptr, inst.indices, pPi, pM, S, A, gamma, 0);
-      bad = luFactorAt(ws, pM, pPiv, S);
+      bad = luFactorAt(ws, pM, pPiv, S, () => k.buildSystem(inst.P, inst.indptr, inst.indices, pPi, pM, S, A, gamma, 0));
       if (bad === 0) {
         ws.f64(pX, S).set(ws.f64(pB, S));
         if (tr) k.luSolveT(pM, pPiv, pX, S);
@@ -186,10 +186,21 @@ function gmresAt(inst: Instance, pPi: number, pB: number, pX: number, pInfo: num
   }
 }
 
-/** luFactor of the n × n matrix at M, its trailing updates split over the threads when there are any and n is worth it (the same bits). */
-function luFactorAt(ws: Instance["ws"], M: number, piv: number, n: number): number {
+/**
+ * luFactor of the n × n matrix at M, its trailing updates split over the threads when there
+ * are any and n is worth it (the same bits). When a worker is lost mid-update, refill()
+ * writes the matrix at M again and one thread factors it.
+ */
+function luFactorAt(ws: Instance["ws"], M: number, piv: number, n: number, refill: () => void): number {
   const pool = poolOf(ws.backend);
-  return pool && parallelLuWorth(n) ? pool.luFactor(ws, M, piv, n) : ws.k.luFactor(M, piv, n);
+  if (!pool || !parallelLuWorth(n)) return ws.k.luFactor(M, piv, n);
+  try {
+    return pool.luFactor(ws, M, piv, n);
+  } catch (e) {
+    if (!(e instanceof WorkersLost)) throw e;
+    refill();
+    return ws.k.luFactor(M, piv, n);
+  }
 }
 
 /**
@@ -205,7 +216,7 @@ export function luSolveDense(mdp: object, M: Float64Array, b: Float64Array, m: n
     const pB = ws.allocF64(m);
     ws.writeF64(pM, M);
     ws.writeF64(pB, b);
-    const bad = luFactorAt(ws, pM, pPiv, m);
+    const bad = luFactorAt(ws, pM, pPiv, m, () => ws.writeF64(pM, M));
     if (bad !== 0) return bad;
     k.luSolve(pM, pPiv, pB, m);
     ws.readF64(pB, y, m);
