@@ -4,54 +4,16 @@
 // every worker and keeps only whole, valid cell files that a merge and a rerun accept, and
 // a bad --jobs is a usage error naming the flag. The pool and the aggregated progress are
 // also tested on their own (fake workers, a fake clock).
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkerPool } from "../src/cli/pool";
-import { main } from "../src/cli/program";
 import { CellsProgress } from "../src/cli/progress";
 import type { ExperimentWorker } from "../src/cli/worker";
+import { children, cli, inProcess, type Exit } from "./helpers/cli";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY = ["--import", "./scripts/register-wasm.mjs", "--import", "tsx", "src/cli/main.ts"];
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Run `bilevel-rl args…`; `onStdout` sees the output as it arrives (with the child, to signal it). */
-function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void, options: { detached?: boolean } = {}): Promise<Exit> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: options.detached });
-    children.add(child);
-    let stdout = "", stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      onStdout?.(stdout, child);
-    });
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
-      children.delete(child);
-      done({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** `bilevel-rl args…` in this process (only for errors raised before any worker starts). */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false });
-  return { code, stdout, stderr };
-}
 
 let dir: string;
 const file = (name: string) => join(dir, name);

@@ -3,49 +3,17 @@
 // tsup bundles into dist/cli.js): every command on small experiments, byte-identical
 // results, exit codes 0/1/2/130, error messages with JSON paths and line/column, a clean
 // Ctrl-C, well-formed deterministic plots, and sharded sweeps merging to the unsharded table.
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ALGORITHMS, HYPERGRADIENT_METHODS, PROBLEMS, REWARDS, UPPERS } from "../src/experiment/registry";
 import { writeFile } from "../src/cli/outputs";
-import { main } from "../src/cli/program";
 import { SIGNAL_EXIT, StopDecision } from "../src/cli/signals";
 import { csvField, toCSV, toMarkdown } from "../src/cli/table";
 import { svgProblems } from "./helpers/svg";
+import { children, cli, inProcess, type Exit } from "./helpers/cli";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const ENTRY = ["--import", "./scripts/register-wasm.mjs", "--import", "tsx", "src/cli/main.ts"];
-
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-const children = new Set<ChildProcess>();
-
-/** Run `bilevel-rl args…`; `onStdout` sees the output as it arrives (with the child, to signal it). */
-function cli(args: string[], onStdout?: (text: string, child: ChildProcess) => void, options: { detached?: boolean } = {}): Promise<Exit> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...ENTRY, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: options.detached });
-    children.add(child);
-    let stdout = "", stderr = "";
-    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
-      stdout += d;
-      onStdout?.(stdout, child);
-    });
-    child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
-      children.delete(child);
-      done({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 let dir: string;
 const file = (name: string) => join(dir, name);
@@ -371,12 +339,6 @@ describe("the CLI's one table writer (compare.csv, compare.md, merge's summary.c
   });
 });
 
-/** `bilevel-rl args…` in this process (for commands that start no worker), output captured. */
-async function inProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "", stderr = "";
-  const code = await main(args, { out: (t) => void (stdout += t), err: (t) => void (stderr += t), isTTY: false });
-  return { code, stdout, stderr };
-}
 
 describe("files: atomic writes and merge --allow-partial", () => {
   it("writes by rename: the old file is replaced whole (a new inode), no temporary file stays, a failure names the target", () => {
