@@ -25,7 +25,7 @@ export function luFactor(M: usize, piv: usize, n: i32): i32 {
   const row = <usize>n << 3;
   for (let k0 = 0; k0 < n; k0 += NB) {
     const k1 = min(k0 + NB, n);
-    const bad = factorPanel(M, piv, row, n, k0, k1);
+    const bad = factorPanel(M, piv, row, n, k0, k1, 0, n);
     if (bad != 0) return bad;
     if (k1 < n) {
       solveUnitLower(M, row, k0, k1, k1, n);
@@ -41,44 +41,68 @@ export function luFactor(M: usize, piv: usize, n: i32): i32 {
 // of U₁₂ and subtracts L₂₁·U₁₂ from them. Every entry takes the updates luFactor gives it,
 // in the same order, so the factors are luFactor's bit for bit. Only the shared-memory
 // builds have a body.
+//
+// Row swaps are moves, so they may come late: luPanel swaps rows only within the panel's own
+// columns, luUpdateCols first applies the panel's swaps to its columns, and luSwapCols applies
+// them to the columns left of the panel. Each column still receives every swap, in order,
+// before any arithmetic that reads it. This lets the host factor the next panel while the
+// threads update the columns right of it (a look-ahead of one panel).
 export function luPanel(M: usize, piv: usize, n: i32, k0: i32): i32 {
   if (!ASC_FEATURE_THREADS) unreachable();
-  return factorPanel(M, piv, <usize>n << 3, n, k0, min(k0 + NB, n));
+  const k1 = min(k0 + NB, n);
+  return factorPanel(M, piv, <usize>n << 3, n, k0, k1, k0, k1);
 }
 
-export function luUpdateCols(M: usize, n: i32, k0: i32, j0: i32, j1: i32): void {
+export function luUpdateCols(M: usize, piv: usize, n: i32, k0: i32, j0: i32, j1: i32): void {
   if (!ASC_FEATURE_THREADS) unreachable();
   const row = <usize>n << 3;
   const k1 = min(k0 + NB, n);
+  swapCols(M, piv, row, k0, k1, j0, j1);
   solveUnitLower(M, row, k0, k1, j0, j1);
   subtractProduct(M, row, k1, n, j0, j1, k0, k1);
+}
+
+export function luSwapCols(M: usize, piv: usize, n: i32, k0: i32, j0: i32, j1: i32): void {
+  if (!ASC_FEATURE_THREADS) unreachable();
+  swapCols(M, piv, <usize>n << 3, k0, min(k0 + NB, n), j0, j1);
+}
+
+// The swaps of pivots k0..k1−1, in order, on columns [j0, j1) only.
+function swapCols(M: usize, piv: usize, row: usize, k0: i32, k1: i32, j0: i32, j1: i32): void {
+  if (j1 <= j0) return;
+  const o = <usize>j0 << 3;
+  for (let k = k0; k < k1; k++) {
+    const p = load<i32>(piv + (<usize>k << 2));
+    if (p != k) swapRows(M + <usize>k * row + o, M + <usize>p * row + o, j1 - j0);
+  }
 }
 
 /** The panel width luFactor and luPanel step by. */
 export const LU_PANEL: i32 = NB;
 
 // Factor columns [c0, c1) over rows [c0, n), whose updates by the columns before c0 are
-// done. Rows are swapped whole; columns ≥ c1 get only the swaps. Splits in halves (the
-// left half's U and Schur update are ordinary blocked steps) down to BASE columns.
-function factorPanel(M: usize, piv: usize, row: usize, n: i32, c0: i32, c1: i32): i32 {
+// done. Rows are swapped over columns [s0, s1) (whole rows in luFactor; it includes
+// [c0, c1)); other columns get only the swaps. Splits in halves (the left half's U and
+// Schur update are ordinary blocked steps) down to BASE columns.
+function factorPanel(M: usize, piv: usize, row: usize, n: i32, c0: i32, c1: i32, s0: i32, s1: i32): i32 {
   const w = c1 - c0;
-  if (w <= BASE) return factorNarrow(M, piv, row, n, c0, c1);
+  if (w <= BASE) return factorNarrow(M, piv, row, n, c0, c1, s0, s1);
   const mid = c0 + (((w >> 1) + 3) & ~3);
-  const bad = factorPanel(M, piv, row, n, c0, mid);
+  const bad = factorPanel(M, piv, row, n, c0, mid, s0, s1);
   if (bad != 0) return bad;
   solveUnitLower(M, row, c0, mid, mid, c1);
   subtractProduct(M, row, mid, n, mid, c1, c0, mid);
-  return factorPanel(M, piv, row, n, mid, c1);
+  return factorPanel(M, piv, row, n, mid, c1, s0, s1);
 }
 
-// Textbook elimination of columns [c0, c1), updating only those columns.
-function factorNarrow(M: usize, piv: usize, row: usize, n: i32, c0: i32, c1: i32): i32 {
+// Textbook elimination of columns [c0, c1), updating only those columns; rows swapped over [s0, s1).
+function factorNarrow(M: usize, piv: usize, row: usize, n: i32, c0: i32, c1: i32, s0: i32, s1: i32): i32 {
   for (let k = c0; k < c1; k++) {
     const ck = <usize>k << 3;
     const p = pivotRow(M, row, ck, k, n);
     store<i32>(piv + (<usize>k << 2), p);
     if (load<f64>(M + <usize>p * row + ck) == 0) return k + 1;
-    if (p != k) swapRows(M + <usize>k * row, M + <usize>p * row, n);
+    if (p != k) swapRows(M + <usize>k * row + (<usize>s0 << 3), M + <usize>p * row + (<usize>s0 << 3), s1 - s0);
     const mk = M + <usize>k * row;
     const inv = 1.0 / load<f64>(mk + ck);
     for (let i = k + 1; i < n; i++) {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, softValueIteration, DomainError, ShapeError, type Backend } from "../src/index";
 import { setMinParallelWork } from "../src/wasm/pool";
 import { combineParts, setSplitForTests, setWorkerStartForTests, splitEpisodes, splitRows, splitStates } from "../src/wasm/threads";
-import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, tabular, threadCases } from "./helpers/threads-cases";
+import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, tabular, threadCases, runGeneralLu, type SolveCase } from "./helpers/threads-cases";
 import { randomDense, randomVector } from "./helpers/random-mdp";
 import { firstBitDiff } from "./helpers/compare";
 
@@ -245,12 +245,36 @@ describe("linear solves: n threads = one thread, bit for bit", () => {
       });
     }
   }
+  // the LU's look-ahead at sizes with several threaded panels, ragged last panels and groups
+  for (const S of [131, 257, 333, 517]) {
+    const m = randomDense(S, 2, 0.97, 900 + S);
+    for (const transpose of [false, true]) {
+      const c: SolveCase = { name: `dense S=${S} A=2 lu${transpose ? " transposed" : ""}`, m, method: "lu", transpose };
+      it(`simd and scalar: ${c.name} (several look-ahead steps)`, () => {
+        const one = runSolve(c, b.simd1);
+        expect(one[one.length - 1]).toBe(1);
+        for (const n of [2, 3]) expect(firstBitDiff(runSolve(c, b[`simd${n}`]), one), `simd ${n} threads`).toBeUndefined();
+        for (const n of [1, 2, 3]) expect(firstBitDiff(runSolve(c, b[`scalar${n}`]), one), `scalar ${n} threads`).toBeUndefined();
+      });
+    }
+  }
+  // I − γP_π rarely needs a row swap (its diagonal dominates): general matrices, through the
+  // routine that factors φ-Σ's Newton systems, make the threaded LU pivot on every panel
+  it("general matrices (a row swap at almost every column): n threads = one thread, both builds", () => {
+    for (const m of [97, 130, 257, 400]) {
+      const one = runGeneralLu(m, b.simd1);
+      expect(one.every(Number.isFinite)).toBe(true);
+      for (const key of ["simd2", "simd3", "scalar1", "scalar2", "scalar3"]) expect(firstBitDiff(runGeneralLu(m, b[key]), one), `n = ${m}, ${key}`).toBeUndefined();
+    }
+  });
   it("the two builds agree on threaded solves too", () => {
     for (const c of solveCases().filter((_, i) => i % 3 === 0)) expect(firstBitDiff(runSolve(c, b.simd2), runSolve(c, b.scalar2)), c.name).toBeUndefined();
   });
   it("a wrong row split is caught by the identity check (the test can fail)", () => {
     const c = solveCases().find((x) => x.name === "dense S=203 A=3 lu")!;
-    const one = runSolve(c, b.simd1);
+    // n = 400: each part of the LU's first update is wider than the panel the caller factors meanwhile
+    const lu: SolveCase = { name: "dense S=400 A=2 lu", m: randomDense(400, 2, 0.95, 74), method: "lu", transpose: false };
+    const one = runSolve(c, b.simd1), luOne = runSolve(lu, b.simd1);
     // drop the last row of every part but the last: those rows miss their update
     setSplitForTests((S, n) => {
       const p = splitStates(S, n);
@@ -260,11 +284,12 @@ describe("linear solves: n threads = one thread, bit for bit", () => {
     try {
       // x itself differs (not only the residual): the LU's trailing update and the Krylov products are split
       const x = (v: Float64Array): Float64Array => v.subarray(0, c.m.S);
-      expect(firstBitDiff(x(runSolve(c, b.simd2)), x(one))).toBeDefined();
+      expect(firstBitDiff(runSolve(lu, b.simd2).subarray(0, 400), luOne.subarray(0, 400))).toBeDefined();
       expect(firstBitDiff(x(runSolve({ ...c, method: "krylov" }, b.simd2)), x(runSolve({ ...c, method: "krylov" }, b.simd1)))).toBeDefined();
     } finally {
       setSplitForTests(undefined);
     }
     expect(firstBitDiff(runSolve(c, b.simd2), one)).toBeUndefined();
+    expect(firstBitDiff(runSolve(lu, b.simd2), luOne)).toBeUndefined();
   });
 });

@@ -26,9 +26,10 @@ export interface Kernels {
   qFromV(P: ptr, indptr: ptr, indices: ptr, r: ptr, V: ptr, Q: ptr, S: number, A: number, gamma: number): void;
   buildSystem(P: ptr, indptr: ptr, indices: ptr, pi: ptr, M: ptr, S: number, A: number, gamma: number, transpose: boolean | number): void;
   luFactor(M: ptr, piv: ptr, n: number): number;
-  /** Threaded builds only: luFactor's panel at k0, and on columns [j0, j1) right of it U₁₂ and the trailing update. */
+  /** Threaded builds only: luFactor's panel at k0 (rows swapped within it), on columns [j0, j1) right of it its swaps, U₁₂ and the trailing update, and its swaps on columns [j0, j1) left of it. */
   luPanel(M: ptr, piv: ptr, n: number, k0: number): number;
-  luUpdateCols(M: ptr, n: number, k0: number, j0: number, j1: number): void;
+  luUpdateCols(M: ptr, piv: ptr, n: number, k0: number, j0: number, j1: number): void;
+  luSwapCols(M: ptr, piv: ptr, n: number, k0: number, j0: number, j1: number): void;
   /** luFactor's panel width. */
   readonly LU_PANEL: WebAssembly.Global;
   /** Threaded builds only: rows [s0, s1) of P_π v (ppi, not transposed). */

@@ -54,7 +54,8 @@ export interface PoolMember {
     sampleTrajectoriesRange(P: number, indptr: number, indices: number, pi: number, rho: number, r: number, S: number, A: number, e1: number, e2: number, horizon: number, lo: number, hi: number, work: number, states: number, actions: number, rewards: number, cdf: number, term: number, lengths: number): void;
     luFactor(M: number, piv: number, n: number): number;
     luPanel(M: number, piv: number, n: number, k0: number): number;
-    luUpdateCols(M: number, n: number, k0: number, j0: number, j1: number): void;
+    luUpdateCols(M: number, piv: number, n: number, k0: number, j0: number, j1: number): void;
+    luSwapCols(M: number, piv: number, n: number, k0: number, j0: number, j1: number): void;
     ppiRows(P: number, indptr: number, indices: number, pi: number, v: number, out: number, S: number, A: number, s0: number, s1: number): void;
     readonly LU_PANEL: WebAssembly.Global;
     readonly deltaMin: WebAssembly.Global;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { init, type Backend } from "../../src/index";
 import { setMinParallelWork } from "../../src/wasm/pool";
-import { outcomeDiff, runCase, runGrowth, runSample, runSolve, sampleCases, solveCases, threadCases } from "../helpers/threads-cases";
+import { outcomeDiff, runCase, runGeneralLu, runGrowth, runSample, runSolve, sampleCases, solveCases, threadCases } from "../helpers/threads-cases";
 import { firstBitDiff } from "../helpers/compare";
 import { lostCases, runLost } from "../helpers/threads-lost";
 
@@ -64,6 +64,15 @@ describe("threads in Chromium", () => {
       }
     });
   }
+});
+
+describe("the threaded LU on general matrices (row swaps at almost every column), in Chromium", () => {
+  it("2 and 3 threads = one thread, both builds", () => {
+    for (const m of [130, 257]) {
+      const one = runGeneralLu(m, b.simd1);
+      for (const key of ["simd2", "simd3", "scalar1", "scalar2", "scalar3"]) expect(firstBitDiff(runGeneralLu(m, b[key]), one), `n = ${m}, ${key}`).toBeUndefined();
+    }
+  });
 });
 
 describe("a worker lost in the middle of a job, in Chromium", () => {

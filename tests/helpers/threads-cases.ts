@@ -4,7 +4,7 @@
 import { TabularMDP, sampleTrajectories, softValueIteration, solveLinear, type Backend } from "../../src/index";
 import type { RefMDP } from "../../src/reference/index";
 import { firstBitDiff } from "./compare";
-import { memoryOf } from "../../src/wasm/routines/index";
+import { luSolveDense, memoryOf } from "../../src/wasm/routines/index";
 import { randomCsr, randomDense, randomVector } from "./random-mdp";
 
 export interface ThreadCase {
@@ -177,4 +177,20 @@ export function runSolve(c: SolveCase, backend: Backend): Float64Array {
   const b = randomVector(S, S + 7);
   const res = solveLinear(mdp, pi, b, { method: c.method, transpose: c.transpose, tol: 1e-11 });
   return Float64Array.from([...res.x, res.residual, res.iterations, res.converged ? 1 : 0]);
+}
+
+const luHosts = new Map<Backend, TabularMDP>();
+
+/**
+ * y = M⁻¹ rhs for a general m × m matrix (entries uniform in [−1, 1]: partial pivoting swaps
+ * rows at almost every column, which I − γP_π, diagonally dominant, rarely does), through the
+ * routine that factors φ-Σ's Newton systems, in the scratch memory of one small MDP per backend.
+ */
+export function runGeneralLu(m: number, backend: Backend): Float64Array {
+  let host = luHosts.get(backend);
+  if (!host) luHosts.set(backend, (host = tabular(randomDense(3, 2, 0.9, 1), backend)));
+  const y = new Float64Array(m);
+  const bad = luSolveDense(host, randomVector(m * m, 2 * m + 1), randomVector(m, 3 * m), m, y, "");
+  if (bad !== 0) throw new Error(`general LU, m = ${m}: zero pivot at column ${bad - 1}`);
+  return y;
 }
