@@ -347,30 +347,35 @@ describe("phiSigma: the Hessian-free penalty method", () => {
     expect(tail.state).toEqual(full.state);
   });
 
-  it("stepRule 'spectral' (docs/math.md#phi-sigma-spectral): crosses incentive seed 0's plateau at φ ≈ −1.708, reaching exact descent's φ with σ fixed and n = 200", () => {
+  it("the default (spectral steps, inexact n; docs/math.md#phi-sigma-inexact) crosses incentive seed 0's plateau at φ ≈ −1.708 where 'armijo' with adaptive σ stays, reaching exact descent's φ", () => {
     const { problem, x0 } = incentive({ seed: 0 });
     const K = 200;
     const ref = exactDescent.run(problem, { x0, iterations: K, project: "nonnegative" });
     const phiRef = phiAt(problem, ref.x);
-    const spectral = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", stepRule: "spectral" });
+    const spectral = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative" });
+    const armijo = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", stepRule: "armijo" });
     const phi0 = phiAt(problem, x0), phiK = phiAt(problem, spectral.x);
-    expect(phiK).toBeLessThan(-2.4); // the plateau the default stays on is at −1.708
+    expect(phiAt(problem, armijo.x)).toBeGreaterThan(-1.8);
+    expect(phiK).toBeLessThan(-2.4);
     expect(phiK - phiRef).toBeLessThan(0.01 * (phi0 - phiRef));
-    expect(spectral.state.n).toBe(200);
+    expect(spectral.state.stepRule).toBe("spectral");
+    expect(spectral.state.nRule).toBe("inexact");
+    expect(spectral.state.n).toBeGreaterThan(20);
+    expect(spectral.state.n).toBeLessThanOrEqual(200);
     expect(spectral.state.sigmaMin).toBeUndefined();
     expect(spectral.state.sigma).toBeCloseTo(0.01, 15);
     expect(spectral.state.recent!.length).toBeLessThanOrEqual(10);
   }, 120_000);
 
-  it("adaptive σ (docs/math.md#phi-sigma-adaptive): on the incentive problem the default reaches exact descent's φ where a fixed σ stalls", () => {
+  it("adaptive σ (docs/math.md#phi-sigma-adaptive): on the incentive problem 'armijo' with adaptive σ reaches exact descent's φ where a fixed σ stalls", () => {
     // seed 1 has a plateau near φ ≈ 0.76 where ‖P∇φ‖ ≈ 0.07: ∇̂Φσ at σ = 0.01 (τ = 0.1) is not a
     // descent direction there and the Armijo search shrinks the step to ~1e-8
     const { problem, x0 } = incentive({ seed: 1 });
     const K = 200;
     const ref = exactDescent.run(problem, { x0, iterations: K, project: "nonnegative" });
     const phiRef = phiAt(problem, ref.x);
-    const fixed = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", sigmaRule: "fixed" });
-    const adaptive = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative" });
+    const fixed = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", stepRule: "armijo", sigmaRule: "fixed" });
+    const adaptive = phiSigma.run(problem, { x0, iterations: K, project: "nonnegative", stepRule: "armijo" });
     const phi0 = phiAt(problem, x0), phiFixed = phiAt(problem, fixed.x), phiAdaptive = phiAt(problem, adaptive.x);
     expect(phi0 - phiFixed).toBeLessThan(0.9 * (phi0 - phiRef));
     expect(phiAdaptive - phiRef).toBeLessThan(0.01 * (phi0 - phiRef));
@@ -385,13 +390,39 @@ describe("phiSigma: the Hessian-free penalty method", () => {
     expect(fixed.state.n).toBe(20);
   }, 60_000);
 
-  it("σ and n stay fixed with the paper preset and with a fixed step; 'adaptive' needs the Armijo step", () => {
+  it("σ and n stay fixed with the paper preset and with a fixed step; 'adaptive' needs a search on φ, 'inexact' exact gradients", () => {
     const problem = makeProblem({ seed: 1 });
-    expect(phiSigma.init(problem, { preset: "paper" }).sigmaMin).toBeUndefined();
-    expect(phiSigma.init(problem, { stepRule: "fixed" }).sigmaMin).toBeUndefined();
-    expect(phiSigma.init(problem, {}).nMax).toBe(80);
+    for (const o of [{ preset: "paper" as const }, { stepRule: "fixed" as const }, { gradient: "sampled" as const }]) {
+      const st = phiSigma.init(problem, o);
+      expect([st.sigmaMin, st.nMax, st.nRule], JSON.stringify(o)).toEqual([undefined, undefined, undefined]);
+    }
+    expect(phiSigma.init(problem, {})).toMatchObject({ stepRule: "spectral", nRule: "inexact", n: 20, nMax: 200 });
+    expect(phiSigma.init(problem, {}).sigmaMin).toBeUndefined();
+    expect(phiSigma.init(problem, { stepRule: "armijo" })).toMatchObject({ n: 20, nMax: 80 });
+    expect(phiSigma.init(problem, { stepRule: "armijo" }).nRule).toBeUndefined();
+    expect(phiSigma.init(problem, { n: 7 })).toMatchObject({ n: 7, nMax: 70 });
+    expect(() => phiSigma.init(problem, { gradient: "sampled", nRule: "inexact" })).toThrow(DomainError);
+    expect(() => phiSigma.init(problem, { nRule: "halving" as never })).toThrow(DomainError);
     expect(() => phiSigma.init(problem, { stepRule: "fixed", sigmaRule: "adaptive" })).toThrow(DomainError);
     expect(() => phiSigma.init(problem, { sigmaRule: "halving" as never })).toThrow(DomainError);
+  });
+
+  it("nRule 'inexact' (docs/math.md#phi-sigma-inexact): lengthens the warm-started loops until the estimate settles, bringing it closer to ∇Φσ than n_0 steps (n_0 = 2 here)", () => {
+    const problem = makeProblem({ seed: 1 });
+    const x0 = [0.5, -0.3, 0.8];
+    const sigma = 0.01;
+    const ref = phiSigmaGradient(problem, x0, sigma).grad;
+    // with the fixed step η = 1, x_1 = x_0 − ∇̂Φσ: the move is the estimate
+    const estimate = (nRule: "inexact" | "fixed") => {
+      const res = phiSigma.run(problem, { iterations: 1, x0, sigma, stepRule: "fixed", eta: 1, nRule, n: 2 });
+      return { h: x0.map((v, i) => v - res.x[i]), n: res.state.n };
+    };
+    const inexact = estimate("inexact"), fixed = estimate("fixed");
+    expect(fixed.n).toBe(2);
+    expect(inexact.n).toBeGreaterThan(2);
+    expect(inexact.n).toBeLessThanOrEqual(20);
+    expect(diffNorm(inexact.h, ref)).toBeLessThan(0.5 * diffNorm(fixed.h, ref));
+    expect(diffNorm(inexact.h, ref)).toBeLessThan(0.5 * Math.hypot(...ref));
   });
 
   it("rejects bad options with typed errors", () => {

@@ -14,22 +14,19 @@
 // σ: 0.1·min(1, τ) by default (paper 0.1): the bias of ∇Φ_σ grows like σ over the lower
 // level's strong concavity, which the entropy τ sets; at τ = 0.1 and σ = 0.1 the biased direction
 // stopped being a descent direction of φ far from its stationary points (incentive design).
-// Step rule (default 'armijo' with exact gradients): backtracking on φ from the trial step η
-// (doubled after a step accepted at its first trial), φ(x⁺) ≤ φ(x) + c⟨∇̂Φ_σ, x⁺ − x⟩, c = 1e-4,
-// each trial one warm-started tight lower solve (tabular, counted), plus one for φ(x_t). Safe: φ
-// decreases at every accepted step; ∇̂Φ_σ is within O(σ) of ∇φ, so it is a descent direction
-// until ‖∇φ‖ is of the order of that bias, where the search stops moving x. With sampled
-// gradients (model-free: φ is not available) and in the paper preset the step is the fixed η.
-// Adaptive σ (default with 'armijo'; docs/math.md#phi-sigma-adaptive): the estimate's error is
-// O(σ) plus the inner loops' error over σ; a search that fails or backtracks more than 3 times
-// shows it is of the order of ‖∇φ‖, so σ halves (≥ σ_0/100) and n doubles (≤ 4n_0). On the
-// incentive problem a fixed σ = 0.01 stalled on a plateau (‖P∇φ‖ ≈ 0.07) with steps ~1e-8.
-// Safe: the Armijo test on φ is unchanged; σ only shrinks and n only grows, both bounded.
-// Opt-in 'spectral' (docs/math.md#phi-sigma-spectral): exact descent's Barzilai–Borwein trial steps
-// and nonmonotone test on φ (update.ts spectralStep), with n = 200 and σ fixed by default: the short
-// inner loops' error over σ, not the step, kept the estimate from descending on the happyText
-// plateau. It crosses happyText's and incentive seed 0's plateaus but lands in worse Stackelberg
-// basins (seed 0 gap 0.895), so 'armijo' stays the default.
+// Default with exact gradients (docs/math.md#phi-sigma-inexact): spectral steps and inexactness-
+// adaptive inner loops. The step: exact descent's Barzilai–Borwein trial step sᵀs/sᵀy from the last
+// accepted move, backtracking until φ(x⁺) ≤ max of φ at the last 10 iterates + c⟨∇̂Φ_σ, x⁺ − x⟩,
+// c = 1e-4 (update.ts spectralStep; each trial one warm-started tight lower solve, counted). The
+// inner loops ('inexact' nRule): n steps per loop, n from n_0 = 20 doubling (continuing the
+// warm-started loops, ≤ 10 n_0) while ‖ĥ_n − ĥ_{n/2}‖ > ½‖ĥ_n‖ (ĥ_m the estimate after m steps of
+// each loop) or when a search fails; n never shrinks and σ stays σ_0. Safe: φ never rises above
+// φ(x_0) (the nonmonotone reference is a max over past φ); an estimate whose error is below half
+// its norm is a descent direction of Φ_σ; n is bounded. With sampled gradients (φ is not available)
+// and in the paper preset the step is the fixed η and n is fixed.
+// 'armijo' with adaptive σ (docs/math.md#phi-sigma-adaptive; the default before): monotone
+// backtracking from the carried step; a search that fails or backtracks more than 3 times halves σ
+// (≥ σ_0/100) and doubles n (≤ 4n_0). It stays on plateaus of happyText and incentive seed 0.
 // Convergence measure (exact gradients): ‖∇̂Φ_σ‖₂ + ‖LSE_τ(Q̂*) − V̂*‖∞, the penalised problem's
 // stationarity (within O(σ) of φ's, docs/math.md#phi-sigma) plus the residual of the inner
 // estimate θ̂* (zero only when loop (i) has converged); with sampled gradients, ‖∇̂Φ_σ‖₂. With
@@ -60,10 +57,11 @@ import { ARMIJO, SPECTRAL_MEMORY, armijo, direction, gradientMapping, initUpdate
 const params = [
   presetParam,
   num("sigma", "Penalty parameter σ (σ_0 with the adaptive rule).", { defaultText: "0.1·min(1, τ) (0.1 when τ = 0)", paper: 0.1, ...positive }),
-  str("sigmaRule", "'adaptive' (with a search on φ): after a search that fails or backtracks more than 3 times, σ halves (down to σ_0/100) and n doubles (up to 4n_0); 'fixed': σ and n throughout.", ["adaptive", "fixed"], { defaultText: "'adaptive' with stepRule 'armijo', else 'fixed'", paper: "fixed" }),
-  int("n", "Inner steps per loop.", { defaultText: "20 (200 with stepRule 'spectral')", ...count }),
+  str("sigmaRule", "'adaptive' (with a search on φ): after a search that fails or backtracks more than 3 times, σ halves (down to σ_0/100) and n doubles (up to 4n_0); 'fixed': σ throughout.", ["adaptive", "fixed"], { defaultText: "'adaptive' with stepRule 'armijo', else 'fixed'", paper: "fixed" }),
+  str("nRule", "'inexact' (exact gradients): n doubles, continuing the warm-started loops, while the estimate's change over the second half of the loops exceeds half its norm, and after a failed search (n ≤ 10n_0, never shrinking); 'fixed': n throughout (unless the adaptive σ rule doubles it).", ["inexact", "fixed"], { defaultText: "'inexact' with stepRule 'spectral', else 'fixed'", paper: "fixed" }),
+  int("n", "Inner steps per loop (n_0 with nRule 'inexact').", { default: 20, ...count }),
   num("eta", "Upper step η: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 1e-2, ...positive }),
-  str("stepRule", "'spectral': Barzilai–Borwein trial steps with nonmonotone backtracking on φ; 'armijo': monotone backtracking on φ (both exact gradients only); 'fixed': the constant step η.", ["spectral", "armijo", "fixed"], { defaultText: "'armijo' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
+  str("stepRule", "'spectral': Barzilai–Borwein trial steps with nonmonotone backtracking on φ; 'armijo': monotone backtracking on φ (both exact gradients only); 'fixed': the constant step η.", ["spectral", "armijo", "fixed"], { defaultText: "'spectral' with exact gradients, 'fixed' with sampled ones", paper: "fixed" }),
   num("lowerStep", "Step of the policy-gradient ascent on J.", { default: 1, ...positive }),
   num("penaltyStep", "Step of the descent on σf − J.", { default: 1, ...positive }),
   str("gradient", "Exact (model-based) or sampled gradients.", ["exact", "sampled"], { default: "exact" }),
@@ -94,7 +92,7 @@ export interface PhiSigmaOptions extends UpdateOptions {
   x0?: ArrayLike<number>;
   /** 'default' or 'paper' (η = 1e-2 fixed). */
   preset?: "default" | "paper";
-  /** 'armijo' (default with exact gradients): backtracking on φ; 'spectral': Barzilai–Borwein trial steps, nonmonotone backtracking on φ, n = 200 and σ fixed by default (docs/math.md#phi-sigma-spectral); 'fixed' (sampled gradients, paper): the constant step η. */
+  /** 'spectral' (default with exact gradients): Barzilai–Borwein trial steps, nonmonotone backtracking on φ (docs/math.md#phi-sigma-inexact); 'armijo': monotone backtracking on φ; 'fixed' (sampled gradients, paper): the constant step η. */
   stepRule?: "spectral" | "armijo" | "fixed";
   /** Projection of x after each step: 'none' (default) or 'nonnegative' (e.g. incentive design). */
   project?: XProjection;
@@ -102,7 +100,9 @@ export interface PhiSigmaOptions extends UpdateOptions {
   sigma?: number;
   /** 'adaptive' (default with 'armijo'): σ halves and n doubles after a search that fails or backtracks more than 3 times (σ ≥ σ_0/100, n ≤ 4n_0); 'fixed' (paper). */
   sigmaRule?: "adaptive" | "fixed";
-  /** Inner steps per loop n (default 20; 200 with stepRule 'spectral'). */
+  /** 'inexact' (default with stepRule 'spectral'): n doubles while ‖ĥ_n − ĥ_{n/2}‖ > ½‖ĥ_n‖ or after a failed search (n ≤ 10n_0; docs/math.md#phi-sigma-inexact); 'fixed' (paper). */
+  nRule?: "inexact" | "fixed";
+  /** Inner steps per loop n (default 20; the start n_0 with nRule 'inexact'). */
   n?: number;
   /** The fixed step, or the first trial step of the search (default 1; paper 1e-2). */
   eta?: number;
@@ -134,8 +134,10 @@ export interface PhiSigmaState extends StateTag {
   n: number;
   /** Adaptive σ: the floor of its halvings (σ_0/100); absent with 'fixed'. */
   sigmaMin?: number;
-  /** Adaptive σ: the cap on n's doublings (4n_0); absent with 'fixed'. */
+  /** Adaptive σ or nRule 'inexact': the cap on n's doublings (4n_0, 10n_0 with 'inexact'); absent otherwise. */
   nMax?: number;
+  /** nRule 'inexact' (docs/math.md#phi-sigma-inexact); absent with 'fixed'. */
+  nRule?: "inexact";
   /** The fixed step; 'armijo': the next search's first trial step; 'spectral': the last accepted step. */
   eta: number;
   stepRule: "spectral" | "armijo" | "fixed";
@@ -164,7 +166,7 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
     if (gradient === "sampled" && problem.transitions) throw new DomainError("gradient", "'sampled' needs x-independent transitions", gradient);
     const uniform = new Array(S * A).fill(-log(A));
     const preset = parsePreset(o.preset);
-    const stepRule = oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset), gradient === "exact" ? "armijo" : "fixed");
+    const stepRule = oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset), gradient === "exact" ? "spectral" : "fixed");
     const searched = stepRule !== "fixed";
     if (searched && gradient === "sampled") throw new DomainError("stepRule", `'${stepRule}' needs exact gradients (it evaluates φ): use 'fixed' with 'sampled'`, stepRule);
     const project = parseProjection(o.project);
@@ -172,10 +174,12 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
     projectX(x, project);
     // the bias of ∇Φ_σ is O(σ/μ) with μ the lower level's strong concavity, here ~τ: σ scales with τ
     const sigma = stepSize("sigma", presetValue(P.sigma, o.sigma, preset), problem.tau > 0 ? 0.1 * Math.min(1, problem.tau) : 0.1);
-    // 'spectral' needs accurate inner loops: with 20 steps the estimate's error over σ exceeded ‖∇φ‖ on happyText (docs/math.md#phi-sigma-spectral)
-    const n = o.n === undefined ? (stepRule === "spectral" ? SPECTRAL_N : 20) : check.positiveInt("n", o.n);
+    const n = o.n === undefined ? P.n.default : check.positiveInt("n", o.n);
     const sigmaRule = oneOf(P.sigmaRule, presetValue(P.sigmaRule, o.sigmaRule, preset), stepRule === "armijo" ? "adaptive" : "fixed");
     if (sigmaRule === "adaptive" && !searched) throw new DomainError("sigmaRule", "'adaptive' needs stepRule 'spectral' or 'armijo' (it reacts to the search on φ)", sigmaRule);
+    // the spectral step needs estimates that descend: 20 inner steps left the error above ‖∇φ‖ on happyText (docs/math.md#phi-sigma-inexact)
+    const nRule = oneOf(P.nRule, presetValue(P.nRule, o.nRule, preset), stepRule === "spectral" ? "inexact" : "fixed");
+    if (nRule === "inexact" && gradient === "sampled") throw new DomainError("nRule", "'inexact' needs exact gradients (it compares estimates): use 'fixed' with 'sampled'", nRule);
     return {
       k: 0,
       x,
@@ -189,7 +193,8 @@ export const phiSigma = algorithm<PhiSigmaOptions, PhiSigmaState, "phiSigma">(
       rng: new Rng(o.seed === undefined ? 0 : check.seed(o.seed)).s.slice() as [number, number, number, number],
       sigma,
       n,
-      ...(sigmaRule === "adaptive" ? { sigmaMin: sigma / 100, nMax: 4 * n } : {}),
+      ...(sigmaRule === "adaptive" ? { sigmaMin: sigma / 100 } : {}),
+      ...(nRule === "inexact" ? { nRule, nMax: INEXACT_GROWTH * n } : sigmaRule === "adaptive" ? { nMax: 4 * n } : {}),
       eta: stepSize("eta", presetValue(P.eta, o.eta, preset), P.eta.default),
       lowerStep: stepSize("lowerStep", o.lowerStep, P.lowerStep.default),
       penaltyStep: stepSize("penaltyStep", o.penaltyStep, P.penaltyStep.default),
@@ -247,8 +252,11 @@ function rhoDot(problem: BilevelProblem, V: Float64Array): number {
   return J;
 }
 
-/** Inner steps per loop with stepRule 'spectral' (docs/math.md#phi-sigma-spectral). */
-const SPECTRAL_N = 200;
+/** nRule 'inexact': the cap on n is this many times n_0 (docs/math.md#phi-sigma-inexact). */
+const INEXACT_GROWTH = 10;
+
+/** nRule 'inexact': the largest change ‖ĥ_n − ĥ_{n/2}‖ / ‖ĥ_n‖ accepted (an error below half the norm keeps a descent direction). */
+const INEXACT_RATIO = 0.5;
 
 /** Adaptive σ: more halvings than this in one search mark the estimate as too biased. */
 const REFINE_AFTER = 3;
@@ -258,30 +266,52 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
   const x = Float64Array.from(st.x);
   const r = problem.rewardAt(x);
   problem.moveTo(x);
-  // (i) n ascent steps on J
   const thStar = Float64Array.from(st.thetaStar);
   let eStar = evaluateLogits(problem, r, thStar);
-  for (let i = 0; i < st.n; i++) {
-    const g = gradJ(problem, eStar);
-    for (let j = 0; j < thStar.length; j++) thStar[j] = eStar.logPi[j] + st.lowerStep * g[j];
-    eStar = evaluateLogits(problem, r, thStar);
-  }
-  // (ii) n descent steps on σ f − J
   const thSig = Float64Array.from(st.thetaSigma);
   let eSig = evaluateLogits(problem, r, thSig);
-  for (let i = 0; i < st.n; i++) {
-    const g = gradPenalised(problem, x, eSig, st.sigma);
-    for (let j = 0; j < thSig.length; j++) thSig[j] = eSig.logPi[j] - st.penaltyStep * g[j];
-    eSig = evaluateLogits(problem, r, thSig);
+  // (i) m more warm-started ascent steps on J, (ii) m more descent steps on σ f − J
+  const inner = (m: number) => {
+    for (let i = 0; i < m; i++) {
+      const g = gradJ(problem, eStar);
+      for (let j = 0; j < thStar.length; j++) thStar[j] = eStar.logPi[j] + st.lowerStep * g[j];
+      eStar = evaluateLogits(problem, r, thStar);
+    }
+    for (let i = 0; i < m; i++) {
+      const g = gradPenalised(problem, x, eSig, st.sigma);
+      for (let j = 0; j < thSig.length; j++) thSig[j] = eSig.logPi[j] - st.penaltyStep * g[j];
+      eSig = evaluateLogits(problem, r, thSig);
+    }
+  };
+  let n = st.n;
+  let h: Float64Array;
+  if (st.nRule === "inexact" && st.nMax !== undefined) {
+    // docs/math.md#phi-sigma-inexact: the change of the estimate over the second half of the
+    // loops stands for its remaining error; double n (continuing the loops) until it is at most
+    // half the estimate's norm
+    const half = Math.floor(n / 2);
+    inner(half);
+    let hHalf = combineGrad(problem, x, st.sigma, eStar, eSig);
+    inner(n - half);
+    h = combineGrad(problem, x, st.sigma, eStar, eSig);
+    while (n < st.nMax && distance(h, hHalf) > INEXACT_RATIO * norm2(h)) {
+      const more = Math.min(n, st.nMax - n);
+      inner(more);
+      n += more;
+      hHalf = h;
+      h = combineGrad(problem, x, st.sigma, eStar, eSig);
+    }
+  } else {
+    inner(n);
+    h = combineGrad(problem, x, st.sigma, eStar, eSig);
   }
   // (iii) x step along ∇̂Φ_σ
-  const h = combineGrad(problem, x, st.sigma, eStar, eSig);
   const f = problem.value(x, eStar.pi);
   const penalty = (rhoDot(problem, eStar.V) - rhoDot(problem, eSig.V)) / st.sigma;
   const residual = softResidual(eStar.Q, eStar.V, S, A, problem.tau);
   const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
   const d = direction(update, h, new Float64Array(x.length));
-  let xn: Float64Array, eta = st.eta, Vphi = st.Vphi, sigma = st.sigma, n = st.n;
+  let xn: Float64Array, eta = st.eta, Vphi = st.Vphi, sigma = st.sigma;
   let xPrev = st.xPrev, hPrev = st.hPrev, recent = st.recent;
   if (st.stepRule === "fixed") {
     xn = stepTo(x, d, st.eta, st.project, new Float64Array(x.length));
@@ -317,6 +347,9 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
     if (st.sigmaMin !== undefined && st.nMax !== undefined && (ls.beta === 0 || ls.trials > REFINE_AFTER) && sigma > st.sigmaMin) {
       sigma = Math.max(sigma / 2, st.sigmaMin);
       n = Math.min(2 * n, st.nMax);
+    } else if (st.nRule === "inexact" && st.nMax !== undefined && ls.beta === 0) {
+      // a failed search: the estimate did not descend φ, so its error is of the order of ‖∇φ‖
+      n = Math.min(2 * n, st.nMax);
     }
     Vphi = Array.from(ls.beta > 0 ? Vt : at0.V);
     problem.moveTo(xn);
@@ -336,6 +369,13 @@ function exactStep(problem: BilevelProblem, st: PhiSigmaState): PhiSigmaState {
     thetaSigma: Array.from(eSig.logPi),
     last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x, h, st.project) + residual },
   };
+}
+
+/** ‖a − b‖₂. */
+function distance(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+  return Math.sqrt(s);
 }
 
 /** ∇_x f(x, π_σ) + (1/σ)[D_xᵀ(d̃* ⊙ π*) − D_xᵀ(d̃_σ ⊙ π_σ)]. */

@@ -343,6 +343,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     n: { rule: count },
     sigmaMin: { rule: positive, optional: true },
     nMax: { rule: count, optional: true },
+    nRule: { rule: oneOf("inexact"), optional: true },
     eta: { rule: positive },
     stepRule: { rule: oneOf("spectral", "armijo", "fixed") },
     Vphi: { rule: vector((c) => (c.state.stepRule === "fixed" ? 0 : c.S), "S with stepRule 'spectral' or 'armijo', else 0") },
