@@ -429,7 +429,8 @@ class Pool implements SweepPool {
    * reads them meanwhile). Every column gets every swap and update in luFactor's order.
    */
   luFactor(ws: PoolMember, M: number, piv: number, n: number): number {
-    if (this.idOf(ws) === undefined) return ws.k.luFactor(M, piv, n);
+    const id = this.idOf(ws);
+    if (id === undefined) return ws.k.luFactor(M, piv, n);
     const k = ws.k;
     const nb = k.LU_PANEL.value as number;
     let bad = k.luPanel(M, piv, n, 0);
@@ -438,8 +439,6 @@ class Pool implements SweepPool {
       const k1 = Math.min(k0 + nb, n);
       if (k1 >= n) break;
       const k2 = Math.min(k1 + nb, n);
-      const id = this.idOf(ws);
-      if (id === undefined) throw new WorkersLost(this.lost);
       if (n - k2 < MIN_LU_COLS) {
         k.luUpdateCols(M, piv, n, k0, k1, n);
         bad = k.luPanel(M, piv, n, k1);
