@@ -59,6 +59,9 @@ describe("bilevel-rl run", () => {
   it("exits with 0, prints plain progress lines when piped and lists every file it wrote", () => {
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);
+    // the concurrent second run (compared byte for byte below) must have succeeded too
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(0);
     expect(first.stdout).toMatch(/^k=1\/6 phi=-?[\d.]+ hnorm=\S+ rate=\S+ it\/s eta=\S+$/m);
     expect(first.stdout).toMatch(/^k=6\/6 /m);
     expect(first.stdout).toContain("completed 6 iterations");

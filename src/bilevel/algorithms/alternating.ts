@@ -11,7 +11,8 @@
 // merit); `update: 'clipped'` or 'adam' apply to the fit's gradient. Convergence measure:
 // ‖x_k − x_{k+1}‖/β (the fit's mean gradient over the rewardSteps steps).
 // Unlike SoBiRL this is not a descent method on φ(x) = f(x, π*_x): its fixed points fit
-// the labels of the data the current policy produces.
+// the labels of the data the current policy produces, so it lowers φ only where fitting the
+// labels does (docs/math.md#alternating-conditions: rlhf yes, happyText no).
 import { DomainError } from "../../errors";
 import { sampleTrajectories } from "../../sampling";
 import { Rng } from "../../util/random";
