@@ -11,19 +11,22 @@
 // The A-PARL loop (`parl`): K warm-started soft-PG ascent steps on J(x_k, ·) (or an exact
 // soft VI), the hypergradient above at (x_k, θ_k), then x_{k+1} = Proj_X(x_k − β ∇̂φ).
 // At an inexact θ_k, H may be indefinite; CG then flags negativeCurvature (diagnostics).
-// Step rule (default 'armijo'): backtracking on φ from the trial step β (doubled after a step
-// accepted at its first trial), φ(x⁺) ≤ φ(x) + c⟨ĥ, x⁺ − x⟩, c = 1e-4, each trial one warm-started
-// tight lower solve (tabular: affordable, and counted), plus one for φ(x_k). Safe: φ decreases at
-// every accepted step; when ĥ (taken at the inexact θ_k) is no descent direction for φ, no trial
-// passes, x stays and θ restarts from the logits of the tight solve the merit made at x_k (the
-// warm-started PG steps alone stayed stuck on saturated logits: stackelberg seed 0 froze at
-// −6.47 with ‖ĥ‖ = 0.89 for 180 iterations; with the restart it reaches −7.72). 'spectral' (an
-// option; docs/math.md#parl-spectral): the same test from the Barzilai–Borwein step of the last
-// accepted move, with θ warm-started from the accepted trial's tight solve so that the secant
-// pair sees ∇φ rather than the change of the inner error (without it the steps collapse); not
-// the default because stackelberg seed 0 then follows the narrow valley monotone exact descent
-// follows (−7.26 against −7.72). 'fixed' (the paper preset) is x − β∇̂φ with β = 0.1. The PARL
-// estimator itself (inner loop, CG, H, C) is the paper's either way. Convergence measure: ‖x − P(x − ∇̂φ)‖₂ (projected-gradient mapping).
+// Step rule (default 'spectral'; docs/math.md#parl-spectral): exact descent's spectral projected
+// gradient step (docs/math.md#spectral-step) on PARL's estimate: the Barzilai–Borwein trial step
+// sᵀs/sᵀy of the last accepted move (growth ≤ 4×), then nonmonotone backtracking on φ,
+// φ(x⁺) ≤ max(φ at the last 10 iterates) + c⟨ĥ, x⁺ − x⟩, c = 1e-4, each trial one warm-started
+// tight lower solve (tabular: affordable, and counted), plus one for φ(x_k). The estimate is taken
+// where the secant pair can trust it: θ_0 = θ*(x_0) (one lower solve in init) and, after an
+// accepted step, θ starts from the logits of the tight solve the accepted trial made, so ĥ agrees
+// with ∇φ to CG's tolerance and the pair measures φ's curvature, not the change of an inner error
+// (without the warm start the steps collapse; from θ_0 = 0 stackelberg seed 1 took another path,
+// into a flat region at −7.51). Safe: the reference maximum never rises and the limit
+// points are stationary (Birgin, Martínez & Raydan, Thm 2.1, with ĥ ≈ ∇φ); a search where no trial
+// passes leaves x, forgets the pair and restarts θ from the merit's tight solve at x_k.
+// 'armijo': the monotone search φ(x⁺) ≤ φ(x) + c⟨ĥ, x⁺ − x⟩ from a doubled β, θ_0 = 0, θ restarted
+// only when no trial passes (stackelberg seed 0 froze at −6.47 without that restart). 'fixed'
+// (the paper preset, θ_0 = 0) is x − β∇̂φ with β = 0.1. The PARL estimator itself (inner loop,
+// CG, H, C) is the paper's either way. Convergence measure: ‖x − P(x − ∇̂φ)‖₂ (projected-gradient mapping).
 // History rows: f = f(x_k, π_{θ_k}), hnorm = ‖∇̂φ(x_k)‖₂, lowerResidual = π_{θ_k}'s soft
 // Bellman residual ‖LSE_τ(Q^π) − V^π‖∞.
 // Shapes: θ (S·(A−1), index s·(A−1) + a); π, Q (S·A); V, d̃ (S); x (n).
@@ -38,13 +41,13 @@ import { algorithm, norm2, startX, stepSize, type StepInfo, parseProjection, pro
 import { exp, log } from "../../util/math";
 import { conjugateGradient, type CgInfo } from "../../linalg";
 import { LINEAR, arr, byName, count, describe, int, nonNeg, num, oneOf, parsePreset, positive, presetOneOf, presetParam, presetValue, solverParam, str } from "../../util/params";
-import { armijo, direction, gradientMapping, initUpdate, spectralStep, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
+import { ARMIJO, SPECTRAL_MEMORY, armijo, direction, gradientMapping, initUpdate, spectralStep, stepTo, updateParams, type UpdateOptions, type UpdateState } from "./update";
 
 const params = [
   presetParam,
-  arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "0 (uniform policy)", length: "S·(A−1)" }),
+  arr("theta0", "θ_0, reduced logits (length S·(A−1)).", { defaultText: "θ*(x_0) by a lower solve with stepRule 'spectral', else 0 (uniform policy)", length: "S·(A−1)" }),
   num("beta", "Upper step β: the fixed step, or the first trial step of the backtracking search.", { default: 1, paper: 0.1, ...positive }),
-  str("stepRule", "'armijo': backtracking on φ from a doubled step; 'spectral': the same test from the Barzilai–Borwein step of the last move, θ warm-started from the merit's lower solve (one lower solve per trial either way); 'fixed': the constant step β.", ["armijo", "spectral", "fixed"], { default: "armijo", paper: "fixed" }),
+  str("stepRule", "'spectral': Barzilai–Borwein trial steps with nonmonotone backtracking on φ, θ started from the lower solutions the search made; 'armijo': monotone backtracking on φ from a doubled step (one lower solve per trial either way); 'fixed': the constant step β.", ["spectral", "armijo", "fixed"], { default: "spectral", paper: "fixed" }),
   str("inner", "Inner solver: soft policy gradient or exact soft VI.", ["pg", "exact"], { default: "pg" }),
   int("K", "Soft-PG steps per outer iteration.", { default: 10, ...count }),
   num("eta", "First trial step of the soft-PG ascent.", { default: 1, ...positive }),
@@ -170,12 +173,12 @@ export interface PARLOptions extends ParlDerivativeOptions, UpdateOptions {
   /** 'default' or 'paper' (β = 0.1 fixed). */
   preset?: "default" | "paper";
   /**
-   * 'armijo' (default): backtracking on φ from a doubled step; 'spectral': the same test from the
-   * Barzilai–Borwein step of the last move, θ warm-started from the merit's tight lower solve
-   * (docs/math.md#parl-spectral); 'fixed' (paper): the constant step β.
+   * 'spectral' (default): Barzilai–Borwein trial steps with nonmonotone backtracking on φ, θ
+   * started from the tight lower solutions the search made (docs/math.md#parl-spectral);
+   * 'armijo': monotone backtracking on φ from a doubled step; 'fixed' (paper): the constant step β.
    */
   stepRule?: "armijo" | "spectral" | "fixed";
-  /** θ_0, reduced logits (S·(A−1); default 0, the uniform policy). */
+  /** θ_0, reduced logits (S·(A−1); default θ*(x_0) by a lower solve with stepRule 'spectral', else 0, the uniform policy). */
   theta0?: ArrayLike<number>;
   /** The fixed step, or the first trial step of the search (default 1; paper 0.1). */
   beta?: number;
@@ -208,6 +211,8 @@ export interface PARLState extends StateTag {
   /** 'spectral': x_{k−1} and ∇̂φ(x_{k−1}) of the last accepted move ([] before it or after a failed search); absent otherwise. */
   xPrev?: number[];
   hPrev?: number[];
+  /** 'spectral': φ at the last iterates (at most 10), the nonmonotone reference; absent otherwise. */
+  recent?: number[];
   update: UpdateState;
   inner: "pg" | "exact";
   K: number;
@@ -241,20 +246,25 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
     const solver = oneOf(P.solver, o.solver);
     const x = startX(problem, o.x0);
     projectX(x, project);
+    const tol = stepSize("tol", o.tol, P.tol.default);
+    // 'spectral': the first estimate, like every later one, at θ*(x_k) (docs/math.md#parl-spectral)
+    const start = o.theta0 === undefined && stepRule === "spectral" ? solveLower(problem, Float64Array.from(x), { solver, tol, linear: o.linear }) : undefined;
     return {
       k: 0,
       x,
-      theta: o.theta0 === undefined ? new Array(S * (A - 1)).fill(0) : Array.from(check.float64("theta0", o.theta0, S * (A - 1), "S·(A−1)")),
+      theta: o.theta0 !== undefined
+        ? Array.from(check.float64("theta0", o.theta0, S * (A - 1), "S·(A−1)"))
+        : start ? Array.from(reducedFromQ(start.Q, S, A, problem.tau)) : new Array(S * (A - 1)).fill(0),
       V: inner === "exact" ? new Array(S).fill(0) : [],
-      Vphi: stepRule === "fixed" ? [] : new Array(S).fill(0),
+      Vphi: stepRule === "fixed" ? [] : start ? Array.from(start.V) : new Array(S).fill(0),
       beta: stepSize("beta", presetValue(P.beta, o.beta, preset), P.beta.default),
       stepRule,
-      ...(stepRule === "spectral" ? { xPrev: [], hPrev: [] } : {}),
+      ...(stepRule === "spectral" ? { xPrev: [], hPrev: [], recent: [] } : {}),
       update: initUpdate(o, problem.n),
       inner,
       K: o.K === undefined ? P.K.default : check.positiveInt("K", o.K),
       eta: stepSize("eta", o.eta, P.eta.default),
-      tol: stepSize("tol", o.tol, P.tol.default),
+      tol,
       solver,
       project,
       ...d,
@@ -285,7 +295,7 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
     const update = { ...st.update, m: st.update.m.slice(), v: st.update.v.slice() };
     const dir = direction(update, hg.grad, new Float64Array(x.length));
     let xn: Float64Array, beta = st.beta, Vphi = st.Vphi;
-    let xPrev = st.xPrev, hPrev = st.hPrev;
+    let xPrev = st.xPrev, hPrev = st.hPrev, recent = st.recent;
     if (st.stepRule === "fixed") {
       xn = stepTo(x, dir, st.beta, st.project, new Float64Array(x.length));
     } else {
@@ -301,10 +311,11 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       const phi = problem.value(x, at0.pi);
       let ls;
       if (st.stepRule === "spectral") {
-        // the secant step of the last accepted move under the same monotone test
-        // (docs/math.md#parl-spectral)
+        // the secant step of the last accepted move under the nonmonotone test
+        // (docs/math.md#parl-spectral, #spectral-step)
+        recent = [...(st.recent ?? []), phi].slice(-SPECTRAL_MEMORY);
         const trial = spectralStep(x, hg.grad, st.xPrev ?? [], st.hPrev ?? [], st.beta) ?? st.beta;
-        ls = armijo(merit, x, phi, hg.grad, dir, trial, st.project);
+        ls = armijo(merit, x, phi, hg.grad, dir, trial, st.project, ARMIJO, Math.max(...recent));
         if (ls.beta > 0) {
           beta = ls.beta;
           xPrev = st.x.slice();
@@ -338,7 +349,7 @@ export const parl = algorithm<PARLOptions, PARLState, "parl">(
       V,
       Vphi,
       beta,
-      ...(st.stepRule === "spectral" ? { xPrev, hPrev } : {}),
+      ...(st.stepRule === "spectral" ? { xPrev, hPrev, recent } : {}),
       update,
       eta,
       lastCg: hg.cg.iterations,

@@ -283,6 +283,7 @@ const SCHEMAS: Record<string, Record<string, Field>> = {
     beta: { rule: positive },
     xPrev: { rule: previousX, optional: true },
     hPrev: { rule: besidePreviousX, optional: true },
+    recent: { rule: merits(10), optional: true },
     update,
     K: { rule: count },
     eta: { rule: positive },
