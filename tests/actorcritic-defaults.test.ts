@@ -95,8 +95,9 @@ describe("actorCritic at its defaults reaches exact descent's φ (docs/math.md#a
     { name: "stackelberg", make: (seed: number) => ({ ...stackelberg({ seed }), project: "none" as const }) },
   ];
   // Open (issue 10, criterion 4): exact descent's spectral step reaches −7.744 on stackelberg seed 0,
-  // the actor-critic −7.155 with its surrogate's gradient small but ‖∇φ‖ ≈ 0.6 (the decaying τ_k
-  // and 1/w_k bias, docs/math.md#actor-critic). Asserted still short, so a fix shows up here.
+  // the actor-critic −7.155 in the valley monotone exact descent follows (−7.20), with ‖∇φ‖ ≈ 0.6
+  // from the decaying τ_k and 1/w_k biases (docs/math.md#actor-critic). Asserted still short, so a
+  // fix shows up here.
   const OPEN = [{ name: "stackelberg", seed: 0 }];
   it.each(cases)("$name, seeds 0–2, 200 iterations: φ within 1% of exact descent's (or a listed open shortfall, still short)", ({ name, make }) => {
     for (const seed of [0, 1, 2]) {

@@ -25,6 +25,11 @@
 // (τ_k = τ(k+1)^{−1/4} → 0, w = 10, α_k = 0.01(k+1)^{−0.6}, actor 0.1(k+1)^{−0.4}, gradient actor).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ + τ_k·KL(π̃ ‖ softmax(Q̃/τ_k)) (max over states): the
 // penalised problem's projected stationarity plus the lower residual of π̃.
+// Open at the defaults (issue 10; docs/math.md#actor-critic has the measurements): on happyText
+// ĥ follows ∇φ at τ_k closely, but the gap target lies below every point symmetric under the
+// instance's happy↔great swap, and only rounding errors amplified by long steps break that
+// symmetry (exact descent's way); on stackelberg seed 0 the run takes the valley monotone exact
+// descent takes, with the τ_k and 1/w_k biases (both ~ (k+1)^{−1/4}) keeping ‖∇φ‖ at 0.6.
 import { DomainError, NumericalError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
 import { sampleTrajectories, type Trajectories } from "../../sampling";
