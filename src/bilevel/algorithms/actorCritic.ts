@@ -12,19 +12,27 @@
 //   actor π  one step on −J_{τ_k}(x, π) + f(x, π)/w_k: a soft mirror (PMD) step
 //            log π ← (log π + η(Q̂ − ∂f/∂π/(w d̃)))/(1 + ητ_k) (default; the seed allows "mirror or
 //            projected"), or a softmax-logit gradient step (docs/math.md#soft-policy-gradient; paper preset).
-// Defaults (docs/math.md#actor-critic explains why they converge): τ_k decays from τ_0 = 2τ to the
-// problem's τ (τ_∞ = τ, power 1/4), so φ, defined at τ, is the limit problem; w_k = 10 (k+1)^{1/4}
-// grows, so the O(1/w_k) bias of the penalty vanishes; actor and PMD steps 3 (constant: PMD
-// converges linearly at any step); α by a safeguarded adaptive rule from α_0 = 0.1 on the slope of
-// ĥ along the last step Δ = x_{k−1} − x_k: s_k = ⟨ĥ_k, Δ⟩ against s_{k−1} = ⟨ĥ_{k−1}, Δ⟩. For
-// curvature c along Δ, s_k = s_{k−1}(1 − α_{k−1}c): α ×½ when s_k < 0 (overshoot, αc > 1) or the
-// Lagrangian L_k = f + w_k(J(π̃) − J(π)) rose, ×1.25 when s_k ≥ s_{k−1}/2 (αc ≤ ½), else kept;
-// never halved below α_0/4 (L and ĥ also move with the actors, τ_k and w_k). Growing on "L did not
-// rise" alone let α grow without bound on flat stretches, where L falls by the actors' drift
-// (stackelberg seed 2 left its basin at k ≈ 283). The paper preset restores seed 000's schedules
-// (τ_k = τ(k+1)^{−1/4} → 0, w = 10, α_k = 0.01(k+1)^{−0.6}, actor 0.1(k+1)^{−0.4}, gradient actor).
+// Defaults (docs/math.md#actor-critic-adagrad explains why they converge): τ_k decays from
+// τ_0 = 2τ to the problem's τ (τ_∞ = τ, power 1/2), so φ, defined at τ, is the limit problem;
+// w_k = 10 (k+1)^{1/2} grows, so the O(1/w_k) bias of the penalty vanishes; actor and PMD steps 3
+// (constant: PMD converges linearly at any step); α by AdaGrad-norm (Ward, Wu & Bottou 2019),
+// α_k = η/√(Σ_{i≤k} ‖ĥ_i‖²) with η = 1: no step is longer than η, α never grows, and the path's
+// squared length Σ‖x_{k+1} − x_k‖² ≤ η²(1 + log(Σ‖ĥ_i‖²/‖ĥ_0‖²)), so the actors' lag (they contract
+// at a fixed rate) is square-summable up to that log; the rule needs no smoothness constant, which
+// here moves with τ_k, w_k and the actors. The τ_k − τ and 1/w_k biases decay like (k+1)^{−1/2},
+// no slower than AdaGrad-norm's own rate for ‖∇‖ (k^{−1/2} exact, k^{−1/4} noisy); at power 1/4
+// they decayed more slowly and set the floor of ‖∇φ‖ (docs/math.md#actor-critic). The growth
+// rule 'adaptive' (×1.25 while the slope of ĥ along the last step keeps half its value, ×½ on a
+// sign change or a rise of the Lagrangian, floor α_0/4) stays an option: it sat at its floor as L
+// rose with the schedules, and with faster schedules left basins. The paper
+// preset restores seed 000's schedules (τ_k = τ(k+1)^{−1/4} → 0, w = 10, α_k = 0.01(k+1)^{−0.6},
+// actor 0.1(k+1)^{−0.4}, gradient actor).
 // Convergence measure: ‖x − P(x − ĥ)‖₂ + τ_k·KL(π̃ ‖ softmax(Q̃/τ_k)) (max over states): the
 // penalised problem's projected stationarity plus the lower residual of π̃.
+// Open at the defaults (issue 10; docs/math.md#actor-critic has the measurements): happyText. Its
+// gap target lies below every point symmetric under the instance's happy↔great swap, and only
+// rounding errors amplified by long steps break that symmetry (exact descent's way); the
+// actor-critic's ĥ, w_k times the actors' lag off, turns against ∇φ on the plateau at 0.51.
 import { DomainError, NumericalError } from "../../errors";
 import { occupancy, policyEvaluation } from "../../lower";
 import { sampleTrajectories, type Trajectories } from "../../sampling";
@@ -49,12 +57,12 @@ const params = [
   str("occupancy", "Occupancies: exact or sampled.", ["exact", "sampled"], { defaultText: "'exact' with the exact critic, 'sampled' with TD" }),
   num("tau0", "τ_0 of τ_k = τ_∞ + (τ_0 − τ_∞)(k+1)^−tauPower.", { defaultText: "2τ (paper: τ; 1 when τ = 0)", ...positive }),
   num("tauFloor", "τ_∞, the limit of τ_k.", { defaultText: "the problem's τ", paper: 0, ...nonNeg }),
-  num("tauPower", "Decay exponent of τ_k.", { default: 0.25, ...nonNeg }),
+  num("tauPower", "Decay exponent of τ_k.", { default: 0.5, paper: 0.25, ...nonNeg }),
   num("w", "Penalty weight w.", { default: 10, ...positive }),
-  num("wPower", "Growth exponent of w_k.", { default: 0.25, paper: 0, ...nonNeg }),
-  num("alpha", "Upper step α_0 (the schedule's constant, or the adaptive rule's first step).", { default: 0.1, paper: 0.01, ...positive }),
+  num("wPower", "Growth exponent of w_k.", { default: 0.5, paper: 0, ...nonNeg }),
+  num("alpha", "Upper step: η of 'adagrad' (the length of the first step), the adaptive rule's first α, or the schedule's constant.", { defaultText: "1 with 'adagrad', 0.1 with 'adaptive'", paper: 0.01, ...positive }),
   num("alphaPower", "Decay exponent of α_k.", { default: 0, paper: 0.6, ...nonNeg }),
-  str("stepRule", "'adaptive': α grows ×1.25 while the slope of ĥ along the last step keeps half its value, halves when it changes sign or the Lagrangian rises; 'schedule': α_0 (k+1)^−alphaPower.", ["adaptive", "schedule"], { default: "adaptive", paper: "schedule" }),
+  str("stepRule", "'adagrad': α_k = alpha/√(Σ_{i≤k} ‖ĥ_i‖²) (AdaGrad-norm); 'adaptive': α grows ×1.25 while the slope of ĥ along the last step keeps half its value, halves when it changes sign or the Lagrangian rises; 'schedule': α_0 (k+1)^−alphaPower.", ["adagrad", "adaptive", "schedule"], { default: "adagrad", paper: "schedule" }),
   num("actorStep", "Actor step.", { default: 3, paper: 0.1, ...positive }),
   num("actorPower", "Decay exponent of the actor step.", { default: 0, paper: 0.4, ...nonNeg }),
   num("pmdStep", "PMD step of π̃.", { defaultText: "actorStep", ...positive }),
@@ -76,6 +84,8 @@ const OCC_FLOOR = 1e-3;
 const GROW = 1.25;
 /** The adaptive α never falls below FLOOR·α_0: the Lagrangian also moves with the actors, τ_k and w_k, not only with x. */
 const FLOOR = 0.25;
+/** The default α_0 of each step rule: 'adagrad' η = 1 (its first step has length 1), 'adaptive' 0.1. */
+const ALPHA0 = { adagrad: 1, adaptive: 0.1, schedule: 0.1 } as const;
 
 /** What an experiment file can set (x0 is the experiment's). */
 export const actorCriticInfo = describe({
@@ -108,15 +118,19 @@ export interface ActorCriticOptions extends UpdateOptions {
   tauFloor?: number;
   /** 'default' or 'paper' (seed 000's schedules, τ_k → 0). */
   preset?: "default" | "paper";
-  /** Decay exponent of τ_k (default 1/4). */
+  /** Decay exponent of τ_k (default 1/2; paper 1/4). */
   tauPower?: number;
-  /** 'adaptive' (default): α grows ×1.25 while the slope of ĥ along the last step keeps half its value, halves when it changes sign or the Lagrangian rises; 'schedule' (paper): α_0 (k+1)^{−alphaPower}. */
-  stepRule?: "adaptive" | "schedule";
+  /**
+   * 'adagrad' (default): α_k = alpha/√(Σ_{i≤k} ‖ĥ_i‖²), AdaGrad-norm (docs/math.md#actor-critic-adagrad);
+   * 'adaptive': α grows ×1.25 while the slope of ĥ along the last step keeps half its value, halves
+   * when it changes sign or the Lagrangian rises; 'schedule' (paper): α_0 (k+1)^{−alphaPower}.
+   */
+  stepRule?: "adagrad" | "adaptive" | "schedule";
   /** Penalty weight w (default 10). */
   w?: number;
-  /** Growth exponent: w_k = w (k+1)^{wPower} (default 1/4; paper 0, constant w). */
+  /** Growth exponent: w_k = w (k+1)^{wPower} (default 1/2; paper 0, constant w). */
   wPower?: number;
-  /** Upper step: α_0 of the adaptive rule (default 0.1), or α_k = alpha (k+1)^{−alphaPower} with 'schedule' (paper 0.01, 0.6). */
+  /** Upper step: η of 'adagrad' (default 1: the first step has length 1), α_0 of 'adaptive' (default 0.1), or α_k = alpha (k+1)^{−alphaPower} with 'schedule' (paper 0.01, 0.6). */
   alpha?: number;
   alphaPower?: number;
   /** Actor step of π: actorStep (k+1)^{−actorPower} (defaults 3, 0; paper 0.1, 0.4). */
@@ -167,12 +181,14 @@ export interface ActorCriticState extends StateTag {
   tauPower: number;
   w: number;
   wPower: number;
-  /** α_0 of the schedule; with 'adaptive', the current α. */
+  /** α_0 of the schedule; η with 'adagrad'; with 'adaptive', the current α. */
   alpha: number;
   alphaPower: number;
-  stepRule: "adaptive" | "schedule";
+  stepRule: "adagrad" | "adaptive" | "schedule";
   /** α_0 (the adaptive rule's floor is FLOOR·α_0). */
   alpha0: number;
+  /** 'adagrad': Σ_{i<k} ‖ĥ_i‖² (optional so that older states load). */
+  gradSq?: number;
   /** 'adaptive': the Lagrangian at the last iteration (null before the first). */
   meritPrev: number | null;
   /** 'adaptive': x_{k−1} and ĥ_{k−1}, for the slope test of the step rule (absent before the first step; optional so that older states load). */
@@ -204,6 +220,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
     const actorStep = stepSize("actorStep", presetValue(P.actorStep, o.actorStep, preset), P.actorStep.default);
     const actorPower = power("actorPower", presetValue(P.actorPower, o.actorPower, preset), P.actorPower.default);
     const uniform = new Array(S * A).fill(-log(A));
+    const stepRule = oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset));
     return {
       k: 0,
       x: projected(startX(problem, o.x0), parseProjection(o.project)),
@@ -219,13 +236,13 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       occupancy: occ,
       tau0: stepSize("tau0", o.tau0, problem.tau > 0 ? (preset === "paper" ? problem.tau : 2 * problem.tau) : 1),
       tauFloor: o.tauFloor !== undefined ? check.nonNegative("tauFloor", o.tauFloor) : preset === "paper" ? 0 : problem.tau,
-      tauPower: power("tauPower", o.tauPower, P.tauPower.default),
+      tauPower: power("tauPower", presetValue(P.tauPower, o.tauPower, preset), P.tauPower.default),
       w: stepSize("w", o.w, P.w.default),
       wPower: power("wPower", presetValue(P.wPower, o.wPower, preset), P.wPower.default),
-      alpha: stepSize("alpha", presetValue(P.alpha, o.alpha, preset), P.alpha.default),
+      alpha: stepSize("alpha", presetValue(P.alpha, o.alpha, preset), ALPHA0[stepRule]),
       alphaPower: power("alphaPower", presetValue(P.alphaPower, o.alphaPower, preset), P.alphaPower.default),
-      stepRule: oneOf(P.stepRule, presetValue(P.stepRule, o.stepRule, preset)),
-      alpha0: stepSize("alpha", presetValue(P.alpha, o.alpha, preset), P.alpha.default),
+      stepRule,
+      alpha0: stepSize("alpha", presetValue(P.alpha, o.alpha, preset), ALPHA0[stepRule]),
       meritPrev: null,
       actorStep,
       actorPower,
@@ -329,6 +346,11 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       }
       alpha = alphaNext * pow(k1, -st.alphaPower);
     }
+    // AdaGrad-norm (docs/math.md#actor-critic-adagrad): the step shrinks with the accumulated
+    // squared norms of the estimates, whatever moves them (x, the actors, τ_k, w_k)
+    const hNorm = norm2(h);
+    const gradSq = (st.gradSq ?? 0) + hNorm * hNorm;
+    if (st.stepRule === "adagrad") alpha = gradSq > 0 ? (st.alpha / Math.sqrt(gradSq)) * pow(k1, -st.alphaPower) : 0;
     // actor π̃: soft PMD step
     const nextT = new Float64Array(SA);
     const c = 1 / (1 + etaT * tau);
@@ -370,6 +392,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       alpha: alphaNext,
       update,
       meritPrev: st.stepRule === "adaptive" ? f + penalty : null,
+      ...(st.stepRule === "adagrad" ? { gradSq } : {}),
       ...(st.stepRule === "adaptive" ? { xPrev: Array.from(x0), hPrev: Array.from(h) } : {}),
       last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x0, h, st.project) + residual },
     };
