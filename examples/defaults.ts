@@ -247,7 +247,7 @@ export const OPEN_SHORTFALLS: readonly OpenShortfall[] = [
   { problem: "incentive", algorithm: "actorCritic", seeds: [1], why: "φ = 0.3016, within 0.07% of exact descent's stationary 0.3014 (‖G‖ ratio 0.068); soBiRL reached a lower basin (0.0753)" },
   { problem: "incentive", algorithm: "parl", seeds: [1], why: "exact descent's basin: φ = 0.3014 (‖G‖ ratio 0.007), exact descent's stationary value; soBiRL reached a lower basin (0.0753)" },
   { problem: "incentive", algorithm: "pbrl", seeds: [1], why: "exact descent's basin: φ = 0.304 (‖G‖ ratio 0.29) against its stationary 0.3014, gap 0.893; soBiRL reached a lower basin (0.0753)" },
-  { problem: "stackelberg", algorithm: "pbrl", seeds: [0], why: "another basin: −7.211 (‖G‖ ratio 0.12; with lambdaTol 0.02, λ up to 640: −7.214, ratio 0.015) where exact descent reaches −7.744" },
+  { problem: "stackelberg", algorithm: "pbrl", seeds: [0], why: "another basin: −7.211 (‖G‖ ratio 0.12; with lambdaTol 0.02, λ up to 640: −7.214, ratio 0.015) where exact descent reaches −7.744; a nonmonotone test in its search changes nothing there (docs/math.md#pbrl-lbfgs)" },
   { problem: "stackelberg", algorithm: "phiSigma", seeds: [1], why: "another basin: stationary at −8.766 (‖G‖ ratio 0.003) where exact descent reaches −9.417" },
   // Slow: not stationary at K = 200.
   { problem: "incentive", algorithm: "mSoBiRL", seeds: [1], why: "another basin: φ = 0.3021 (‖G‖ ratio 0.055), exact descent's stationary 0.3014; soBiRL reached a lower basin (0.0753)" },
