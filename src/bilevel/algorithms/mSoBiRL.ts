@@ -30,7 +30,8 @@
 //     accepted untested, it let the merit ratchet up when ĥ was poor after a jump (incentive seed 1
 //     with exact sweeps: merits 2.2 → 1700); retaken until a test passed, it stalled where d_{k−1}
 //     did not descend (E1 seed 23: β → 1e-52).
-//   * step (stepRule 'spectral', docs/math.md#m-sobirl-spectral): from β_0 = 1, after a pass the
+//   * step (stepRule 'spectral', docs/math.md#m-sobirl-spectral): from β_0 = 1 (halved by the wait at
+//     k = 0, so the first move is ½ĥ_0), after a pass the
 //     Barzilai–Borwein step sᵀs/sᵀy of the move from x_{k−1} (update.ts spectralStep: ≤ 4β, 2β
 //     without positive curvature), not above the halved β after a lag; a rejected move s is
 //     retaken at the fraction θ ∈ [0.1, 0.5] of it that minimises the quadratic through f_{k−1},
