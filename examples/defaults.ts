@@ -47,6 +47,8 @@ export interface MatrixProblem {
   trajectory: boolean;
   /** The problem's constraint as algorithm options (`project`), for the algorithms that project natively; compareAlgorithms also projects after every step. */
   constraint?: Record<string, unknown>;
+  /** A remark printed under the problem's table (what a reader needs to read its rows). */
+  note?: string;
   /** Preference problems: the instance and the reward its labels come from (r_label, S·A), for `outsideConditions`. */
   labels?(seed: number): { problem: BilevelProblem; x0: Float64Array; rLabel: Float64Array };
 }
@@ -104,6 +106,7 @@ export const MATRIX_PROBLEMS: readonly MatrixProblem[] = [
     name: "happyText",
     iterations: 200,
     trajectory: true,
+    note: "The instance does not depend on the seed (x₀ = 0; the seed draws x₀ only when x0Scale > 0): seeds 0–2 differ only in the sampled methods' draws. It is symmetric under swapping \"happy\" and \"great\" (the same lexicon score), and exact descent kept symmetric stops at φ = 0.4463 (gap 0.93 against this table's φ_best): every lower φ here comes from breaking that symmetry, through rounding errors that long steps amplify (docs/math.md#happy-text).",
     make: (seed) => happyText({ seed }),
     labels(seed) {
       const h = happyText({ seed });
@@ -332,6 +335,7 @@ function markdown(cells: MatrixCell[], seeds: number[], problems: readonly Matri
         lines.push(`| ${name} | ${c.seed} | ${fmt(c.phi0)} | ${fmt(c.phiK)} | ${fmt(c.phiBest)} | ${fmt(c.gap, 3)} | ${fmt(c.stationarity, 3)} | ${c.iterations} | ${c.status}${c.outside !== undefined ? " (outside ○)" : ""} | ${c.timeMs.toFixed(0)} | ${c.sweeps} | ${c.solves} | ${c.sampledSteps} |`);
       }
     }
+    if (p.note) lines.push("", p.note);
     const msgs = cells.filter((c) => c.problem === p.name && c.status === "diverged");
     for (const c of msgs) lines.push(`\n${c.algorithm}, seed ${c.seed}: ${c.message}`);
     lines.push("");
