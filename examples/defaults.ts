@@ -106,7 +106,7 @@ export const MATRIX_PROBLEMS: readonly MatrixProblem[] = [
     name: "happyText",
     iterations: 200,
     trajectory: true,
-    note: "The instance does not depend on the seed (x₀ = 0; the seed draws x₀ only when x0Scale > 0): seeds 0–2 differ only in the sampled methods' draws. It is symmetric under swapping \"happy\" and \"great\" (the same lexicon score), and exact descent kept symmetric stops at φ = 0.4463 (gap 0.93 against this table's φ_best): every lower φ here comes from breaking that symmetry, through rounding errors that long steps amplify (docs/math.md#happy-text).",
+    note: "The instance does not depend on the seed (x₀ = 0; the seed draws x₀ only when x0Scale > 0): seeds 0–2 differ only in the sampled methods' draws. It is symmetric under swapping \"happy\" and \"great\" (the same lexicon score), and exact descent kept symmetric stops at φ = 0.4463 (gap 0.93 against this table's φ_best): every run here that ends lower has broken that symmetry, through rounding errors that long steps amplify (docs/math.md#happy-text).",
     make: (seed) => happyText({ seed }),
     labels(seed) {
       const h = happyText({ seed });
