@@ -394,7 +394,7 @@ export const actorCritic = algorithm<ActorCriticOptions, ActorCriticState, "acto
       meritPrev: st.stepRule === "adaptive" ? f + penalty : null,
       ...(st.stepRule === "adagrad" ? { gradSq } : {}),
       ...(st.stepRule === "adaptive" ? { xPrev: Array.from(x0), hPrev: Array.from(h) } : {}),
-      last: { f, hnorm: norm2(h), lowerResidual: residual, penalty, measure: gradientMapping(x0, h, st.project) + residual },
+      last: { f, hnorm: hNorm, lowerResidual: residual, penalty, measure: gradientMapping(x0, h, st.project) + residual },
     };
   },
 );
