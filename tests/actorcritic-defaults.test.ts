@@ -1,13 +1,14 @@
 // The actor-critic at its defaults (issue 10; docs/math.md#actor-critic): its AdaGrad-norm step
 // (docs/math.md#actor-critic-adagrad), the long-run regression of the adaptive α (stepRule
-// 'adaptive') on the Stackelberg game and that rule's slope test, and φ no more than 1% above
-// exact descent's on GridWorld, incentive and Stackelberg, seeds 0–2.
+// 'adaptive') on the Stackelberg game and that rule's slope test, and on GridWorld, incentive
+// and Stackelberg, seeds 0–2: φ no more than 1% above exact descent's, and a stationary point.
 import { beforeAll, describe, expect, it } from "vitest";
 import { init } from "../src/index";
 import { gridGoal } from "../src/problems/gridGoal";
 import { incentive } from "../src/problems/incentive";
 import { stackelberg } from "../src/problems/stackelberg";
-import { phi } from "../src/bilevel/hypergradient";
+import { hypergradient, phi } from "../src/bilevel/hypergradient";
+import { gradientMapping } from "../src/bilevel/algorithms/update";
 import { actorCritic } from "../src/bilevel/algorithms/actorCritic";
 import { exactDescent } from "../src/bilevel/algorithms/exactDescent";
 
@@ -141,7 +142,7 @@ describe("actorCritic at its defaults reaches exact descent's φ (docs/math.md#a
     { name: "stackelberg", make: (seed: number) => ({ ...stackelberg({ seed }), project: "none" as const }) },
   ];
   // Open cells (asserted still short, so that a fix shows up here): none. Stackelberg seed 0 ends
-  // below exact descent's −7.744 (−7.871, another basin), so the test is one-sided.
+  // below exact descent's −7.744 (in another basin), so the test is one-sided.
   const OPEN: { name: string; seed: number }[] = [];
   it.each(cases)("$name, seeds 0–2, 200 iterations: φ no more than 1% above exact descent's (or a listed open shortfall, still short)", ({ name, make }) => {
     for (const seed of [0, 1, 2]) {
@@ -152,6 +153,19 @@ describe("actorCritic at its defaults reaches exact descent's φ (docs/math.md#a
       const msg = `seed ${seed}: φ ${phiA}, exact descent ${phiE}`;
       if (OPEN.some((o) => o.name === name && o.seed === seed)) expect(phiA - phiE, `${msg}: listed as open but now within 1%: take it off OPEN`).toBeGreaterThan(0.01 * Math.abs(phiE));
       else expect(phiA - phiE, msg).toBeLessThanOrEqual(0.01 * Math.abs(phiE));
+    }
+  });
+
+  // Item 4's "reaches a stationary point": the projected gradient of the exact ∇φ at x_K against
+  // the same at x₀. At K = 200 stackelberg seed 0 is still on its way into a lower basin (ratio
+  // 0.21); by K = 1000 every case is at 0.003–0.029.
+  it.each(cases)("$name, seeds 0–2, 1000 iterations: stationary, ‖x − P(x − ∇φ(x))‖ at x_K at most 0.1 of its value at x₀", ({ make }) => {
+    for (const seed of [0, 1, 2]) {
+      const a = make(seed);
+      const r = actorCritic.run(a.problem, { x0: a.x0, iterations: 1000, project: a.project, seed });
+      const G = (x: Float64Array) => gradientMapping(x, hypergradient(a.problem, x, { method: "exact" }).grad, a.project);
+      const ratio = G(Float64Array.from(r.x)) / G(Float64Array.from(a.x0));
+      expect(ratio, `seed ${seed}`).toBeLessThanOrEqual(0.1);
     }
   });
 });
