@@ -72,7 +72,6 @@ export class BilevelProblem {
   readonly n: number;
   private readonly objectiveWork: Counters = noWork();
   private jac?: Float64Array;
-  private lastP?: Float64Array;
 
   /** Checks that the parts fit together (sizes of the reward model, the upper objective and the transitions against the MDP). */
   constructor(spec: BilevelProblemSpec) {
@@ -100,6 +99,16 @@ export class BilevelProblem {
       if (this.mdp.kind !== "dense") throw new ShapeError("transitions", "x-dependent transitions need a dense MDP", this.mdp.kind);
       this.transitions = t;
     }
+  }
+
+  /**
+   * The same problem at another entropy temperature τ: the same MDP, reward model, upper
+   * objective and transitions (shared, not copied). The stages of a temperature continuation
+   * use it (docs/math.md#tau-continuation): a run at a larger τ, then one at the problem's own
+   * τ from where it ended.
+   */
+  withTau(tau: number): BilevelProblem {
+    return new BilevelProblem({ mdp: this.mdp, tau: check.nonNegative("tau", tau), reward: this.reward, upper: this.upper, transitions: this.transitions });
   }
 
   /** Check x: length n, finite entries. Returns a Float64Array (the input when it is one). */
@@ -245,11 +254,19 @@ export class BilevelProblem {
     const { S, A } = this.mdp;
     const out = new Float64Array(S * A * S);
     const P = result("transitions.P", this.transitions!.P(x, out), out, out.length);
-    if (this.lastP && sameArray(this.lastP, P)) return;
+    const last = currentP.get(this.mdp);
+    if (last && sameArray(last, P)) return;
     this.mdp.setTransitions(P);
-    this.lastP = Float64Array.from(P);
+    currentP.set(this.mdp, Float64Array.from(P));
   }
 }
+
+/**
+ * The P_x each MDP was last moved to, kept per MDP rather than per problem: problems built on
+ * one MDP (withTrajectory, withTau, contextual blocks) move the same transitions, so a
+ * per-problem record went stale when a sibling moved them.
+ */
+const currentP = new WeakMap<TabularMDP, Float64Array>();
 
 /** Accept a callback's output written into `out` or returned; check length and finiteness. */
 export function result(name: string, returned: unknown, out: Float64Array, length: number): Float64Array {
