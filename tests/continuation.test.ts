@@ -4,7 +4,8 @@
 // and the measured claim docs/continuation.md rests on, on incentive seed 1.
 import { beforeAll, describe, expect, it } from "vitest";
 import { DomainError, init, returnLoss, withTrajectory } from "../src/index";
-import { phi } from "../src/bilevel/hypergradient";
+import { hypergradient, phi } from "../src/bilevel/hypergradient";
+import { compareAlgorithms } from "../src/bilevel/compare";
 import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
 import { stackelberg } from "../src/problems/index";
 import { MATRIX_PROBLEMS } from "../examples/defaults";
@@ -74,5 +75,16 @@ describe("temperature continuation on incentive seed 1 (docs/continuation.md)", 
     expect(plain.phiK).toBeGreaterThan(0.3);
     expect(plain.phiK).toBeLessThan(0.31);
     expect(hot.phiK).toBeLessThan(-0.9);
+  });
+
+  it("the door is flat at τ: where exact descent stops, x(2,2) ≈ 0 and 0 < |∂φ/∂x(2,2)| < 1e-5", () => {
+    const alg = ALGORITHM_LIST.find((a) => a.name === "exactDescent")!;
+    const p = MATRIX_PROBLEMS.find((q) => q.name === "incentive")!;
+    const [row] = compareAlgorithms(() => p.make(1), [{ name: "ed", algorithm: alg, options: { project: "nonnegative" } }], { iterations: 200 });
+    const x = Float64Array.from(row.x);
+    expect(x[2 * 4 + 2]).toBeLessThan(1e-3); // action 2 in state 2 is (almost) not paid for
+    const g = hypergradient(p.make(1).problem, x, { method: "exact" }).grad;
+    expect(Math.abs(g[2 * 4 + 2])).toBeLessThan(1e-5);
+    expect(Math.abs(g[2 * 4 + 2])).toBeGreaterThan(0);
   });
 });
