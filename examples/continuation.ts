@@ -16,7 +16,7 @@ import { MATRIX_PROBLEMS, applicability, type MatrixProblem } from "./defaults";
 
 type Alg = (typeof ALGORITHM_LIST)[number];
 
-/** φ at the problem's τ after K iterations: plain (factor 1) or K/2 at factor·τ, then K/2 at τ. */
+/** φ at the problem's τ after K iterations: plain (factor 1) or ⌊K/2⌋ at factor·τ, then the rest at τ. */
 export function continued(alg: Alg, p: MatrixProblem, seed: number, factor: number, K = p.iterations): { phi0: number; phiK: number } {
   const how = applicability(alg, p);
   if (!how.applies) throw new Error(`${alg.name} does not apply to ${p.name}`);
@@ -30,7 +30,8 @@ export function continued(alg: Alg, p: MatrixProblem, seed: number, factor: numb
     return Float64Array.from(row.x);
   };
   const tau = base.problem.tau;
-  const xK = factor === 1 ? stage(tau, x0, K) : stage(tau, stage(factor * tau, x0, K / 2), K / 2);
+  const hot = Math.floor(K / 2);
+  const xK = factor === 1 ? stage(tau, x0, K) : stage(tau, stage(factor * tau, x0, hot), K - hot);
   const exact = p.make(seed).problem; // φ is scored on the native problem, as in the matrix
   return { phi0: phi(exact, x0).value, phiK: phi(exact, xK).value };
 }
