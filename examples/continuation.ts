@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { init, phi } from "../src/index";
 import { ALGORITHM_LIST } from "../src/bilevel/algorithms/index";
 import { compareAlgorithms } from "../src/bilevel/compare";
-import { MATRIX_PROBLEMS, applicability, type MatrixProblem } from "./defaults";
+import { MATRIX_PROBLEMS, applicability, cellOptions, type MatrixProblem } from "./defaults";
 
 type Alg = (typeof ALGORITHM_LIST)[number];
 
@@ -21,7 +21,7 @@ export function continued(alg: Alg, p: MatrixProblem, seed: number, factor: numb
   const how = applicability(alg, p);
   if (!how.applies) throw new Error(`${alg.name} does not apply to ${p.name}`);
   const make = () => (how.via === "withTrajectory" ? p.makeTrajectory!(seed) : p.make(seed));
-  const options: Record<string, unknown> = { ...(alg.info.params.some((q) => q.name === "seed") ? { seed } : {}), ...(p.constraint ?? {}) };
+  const options = cellOptions(alg, p, seed);
   const base = make();
   const x0 = Float64Array.from(base.x0 ?? new Float64Array(base.problem.n));
   const stage = (tau: number, from: Float64Array, iterations: number): Float64Array => {

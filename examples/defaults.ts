@@ -186,11 +186,16 @@ export function outsideConditions(alg: AnyAlgorithm, p: MatrixProblem, seed: num
   return `fitting the labels raises φ here: at the reward that fits every label (x_fit, residual ${fit.residual.toExponential(0)}) φ = ${phiFit.toFixed(4)} ≥ φ(x₀) = ${phi0.toFixed(4)}, and alternating's fixed points fit the labels (docs/math.md#alternating-conditions)`;
 }
 
+/** The only options a matrix cell sets: the sampler's seed (where the algorithm has one) and the problem's constraint. */
+export function cellOptions(alg: AnyAlgorithm, p: MatrixProblem, seed: number): Record<string, unknown> {
+  return { ...(alg.info.params.some((q) => q.name === "seed") ? { seed } : {}), ...(p.constraint ?? {}) };
+}
+
 /** Run one algorithm at its defaults on one instance. */
 export function runDefaultsCell(alg: AnyAlgorithm, p: MatrixProblem, seed: number, iterations = p.iterations, extra: Record<string, unknown> = {}): MatrixCell {
   const how = applicability(alg, p);
   if (!how.applies) throw new Error(`${alg.name} does not apply to ${p.name}: ${how.why}`);
-  const options: Record<string, unknown> = { ...(alg.info.params.some((q) => q.name === "seed") ? { seed } : {}), ...(p.constraint ?? {}), ...extra };
+  const options: Record<string, unknown> = { ...cellOptions(alg, p, seed), ...extra };
   const make = how.via === "withTrajectory" ? () => p.makeTrajectory!(seed) : () => p.make(seed);
   const [row] = compareAlgorithms(make, [{ name: alg.name, algorithm: alg, options }], { iterations });
   const native = p.make(seed), project = (p.constraint?.project ?? "none") as XProjection;
